@@ -1,0 +1,5 @@
+"""`python -m smsgate` runs the command line."""
+
+from smsgate.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""JSON bodies: requests read with a size limit and decoded with msgspec, responses encoded.
+
+The limit is checked against Content-Length before reading and again while the body
+streams in, so a chunked upload cannot grow past it either. Decoding failures become
+`invalid_request` errors naming the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from smsgate.api.errors import PayloadTooLarge
+from smsgate.core.errors import InvalidRequest
+
+T = TypeVar("T")
+
+_encode = msgspec.json.Encoder().encode
+
+# msgspec says where a value failed as "... - at `$.to[2]`" and names missing or
+# unknown keys as "field `x`"; both become our `field` ("to[2]", "x").
+_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+_NAMED = re.compile(r"field `([^`]+)`")
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError as exc:
+            raise InvalidRequest("invalid Content-Length header") from exc
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > max_bytes:
+                raise _too_large(max_bytes)
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        # Nobody is left to answer; this only keeps it out of the unexpected-error log.
+        raise InvalidRequest("client disconnected while sending the body") from exc
+    return b"".join(chunks)
+
+
+async def decode_body(request: Request, decoder: msgspec.json.Decoder[T], max_bytes: int) -> T:
+    """The request body decoded into the decoder's type; 400/413 errors otherwise."""
+    return decode(decoder, await read_body(request, max_bytes))
+
+
+def decode(decoder: msgspec.json.Decoder[T], data: bytes) -> T:
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        raise InvalidRequest(_AT.sub("", message), field=field_of(message)) from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest(f"malformed JSON: {exc}") from exc
+
+
+def field_of(message: str) -> str | None:
+    """The field a msgspec error message points at, in our notation, or None."""
+    at = _AT.search(message)
+    path = at.group(1) if at else ""
+    named = _NAMED.search(message)
+    if named:
+        return f"{path}.{named.group(1)}" if path else named.group(1)
+    return path or None
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(_encode(body), status, media_type="application/json")
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"request body is larger than {max_bytes} bytes")

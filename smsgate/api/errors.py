@@ -1,0 +1,120 @@
+"""THE table from error codes to HTTP statuses, and the one JSON error body.
+
+Every HTTP error smsgate answers is `{"error": {"code", "message", "field"?}}`.
+Codes come from `core.errors`; the few below that only HTTP has (payload_too_large,
+method_not_allowed, internal_error) are listed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError, Unauthenticated
+
+logger = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(SmsgateError):
+    """The request body is larger than the configured limit (HTTP only)."""
+
+    code = "payload_too_large"
+
+
+class MethodNotAllowed(SmsgateError):
+    code = "method_not_allowed"
+
+
+HTTP_STATUS: Final[Mapping[str, int]] = {
+    "invalid_request": 400,
+    "invalid_recipient": 400,
+    "invalid_sender": 400,
+    "empty_text": 400,
+    "text_too_long": 400,
+    "no_price": 400,
+    # Routing is decided by configuration and destination, so retrying the same
+    # request cannot help: it is the client's request that cannot be carried.
+    "no_route": 400,
+    "unauthenticated": 401,
+    "insufficient_credit": 402,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "rate_limited": 429,
+    "internal_error": 500,
+}
+
+# Sent with every 401 so that clients (and browsers on /docs) know both schemes work.
+WWW_AUTHENTICATE: Final = 'Bearer realm="smsgate", Basic realm="smsgate", charset="UTF-8"'
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(msgspec.Struct):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+def status_for(error: SmsgateError) -> int:
+    """The HTTP status of an error: its own code's, else its nearest listed ancestor's."""
+    for cls in type(error).__mro__:
+        status = HTTP_STATUS.get(getattr(cls, "code", ""))
+        if status is not None:
+            return status
+    return 500
+
+
+def error_response(error: SmsgateError) -> Response:
+    status = status_for(error)
+    if status == 500:
+        # An error class without a table row: say nothing about it to the client.
+        logger.error("unmapped error %s: %s", type(error).__name__, error.message)
+        return internal_error_response()
+    body = ErrorBody(ErrorDetail(error.code, error.message, error.field))
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    return Response(_encode(body), status, headers, media_type="application/json")
+
+
+def internal_error_response() -> Response:
+    body = ErrorBody(ErrorDetail("internal_error", "internal error"))
+    return Response(_encode(body), 500, media_type="application/json")
+
+
+def http_exception_response(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (unknown path, wrong method) in our body shape."""
+    assert isinstance(exc, HTTPException)
+    error: SmsgateError
+    if exc.status_code == 404:
+        error = NotFound(f"no such path: {request.url.path}")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"method {request.method} is not allowed here")
+    elif exc.status_code == 401:
+        error = Unauthenticated(str(exc.detail))
+    else:
+        error = InvalidRequest(str(exc.detail))
+    response = error_response(error)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> Response:
+    """Last resort for anything raised outside an endpoint: log it, reveal nothing."""
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return internal_error_response()

@@ -1,0 +1,137 @@
+"""The HTTP app factory: native API routes, health, metrics, docs, and error mapping.
+
+`build_app` turns the services in an `ApiContext` into a Starlette app. Routes and the
+OpenAPI document come from one list of `Operation`s; `extra_routes` (dialects, portal)
+are mounted after them by the composition root and are not in the native document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from smsgate.api.auth import RequestAuthenticator
+from smsgate.api.body import json_response
+from smsgate.api.errors import (
+    error_response,
+    http_exception_response,
+    internal_error_response,
+    unexpected_error_response,
+)
+from smsgate.api.metrics import LatencyMiddleware, Metrics
+from smsgate.api.native.accounts import AccountEndpoints
+from smsgate.api.native.docs import DocsEndpoints
+from smsgate.api.native.messages import MessageEndpoints
+from smsgate.api.native.openapi import Endpoint, Operation, Reply, encode_document
+from smsgate.api.native.schemas import Health
+from smsgate.core.errors import SmsgateError
+from smsgate.services.accounts import AccountService
+from smsgate.services.credentials import Authenticator
+from smsgate.services.messages import MessageService
+from smsgate.services.stats import Stats
+from smsgate.services.submit import SubmitService
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    auth: Authenticator
+    submit: SubmitService
+    messages: MessageService
+    accounts: AccountService
+    stats: Stats
+    queue_depth: Callable[[], Awaitable[int]]
+    health: Callable[[], Awaitable[bool]]
+    max_body_bytes: int = 1_048_576
+    extra_routes: Sequence[BaseRoute] = ()
+
+
+def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) -> list[Operation]:
+    """Every operation of the native API, in the order the document lists them."""
+    who = RequestAuthenticator(ctx.auth)
+    messages = MessageEndpoints(who, ctx.submit, ctx.messages, ctx.max_body_bytes)
+    accounts = AccountEndpoints(who, ctx.accounts, ctx.max_body_bytes)
+    return [
+        *messages.operations(),
+        *accounts.operations(),
+        _health_operation(ctx.health),
+        *metrics.operations(),
+        *docs.operations(),
+    ]
+
+
+def build_app(ctx: ApiContext) -> Starlette:
+    metrics = Metrics(ctx.stats, ctx.queue_depth)
+    docs = DocsEndpoints()
+    operations = native_operations(ctx, metrics, docs)
+    docs.publish(encode_document(operations))
+    routes: list[BaseRoute] = [
+        Route(op.path, _guarded(op.endpoint), methods=[op.method], name=op.operation_id)
+        for op in operations
+    ]
+    routes.extend(ctx.extra_routes)
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(LatencyMiddleware, metrics=metrics)],
+        exception_handlers={
+            HTTPException: http_exception_response,
+            SmsgateError: _smsgate_error_handler,
+            Exception: unexpected_error_response,
+        },
+    )
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    """Map the error tree to responses right at the endpoint, and hide anything else.
+
+    Doing it here rather than in Starlette's exception middleware answers an
+    unexpected error with our 500 body without re-raising it into the server.
+    """
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except SmsgateError as exc:
+            return error_response(exc)
+        except Exception:
+            logger.exception("unexpected error on %s %s", request.method, request.url.path)
+            return internal_error_response()
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
+def _smsgate_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SmsgateError)
+    return error_response(exc)
+
+
+def _health_operation(health: Callable[[], Awaitable[bool]]) -> Operation:
+    async def get_health(request: Request) -> Response:
+        try:
+            healthy = await health()
+        except Exception:
+            logger.exception("health check failed")
+            healthy = False
+        if healthy:
+            return json_response(Health("ok"))
+        return json_response(Health("unavailable"), 503)
+
+    return Operation(
+        "GET",
+        "/healthz",
+        get_health,
+        "Whether this node can serve requests (its store answers)",
+        {200: Reply("healthy", Health), 503: Reply("unhealthy", Health)},
+        "operations",
+        auth=False,
+    )

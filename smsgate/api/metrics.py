@@ -1,0 +1,132 @@
+"""Prometheus metrics: the services' `Stats` counters, queue depth, HTTP request latency.
+
+`Stats` stays a plain dataclass; a custom Collector reads it at scrape time, so the
+use cases never touch a metrics library. Each app gets its own registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smsgate.api.native.openapi import Operation, Reply
+from smsgate.services.stats import Stats
+
+# Sub-millisecond buckets matter: most API requests take 0.2-5 ms.
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class StatsCollector:
+    """Reads `Stats` on every scrape; `queue_depth` is refreshed by the endpoint first."""
+
+    def __init__(self, stats: Stats) -> None:
+        self._stats = stats
+        self.queue_depth = 0
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self._stats
+        yield CounterMetricFamily(
+            "smsgate_messages_accepted",
+            "Messages stored and charged (one per recipient).",
+            value=stats.accepted,
+        )
+        yield CounterMetricFamily(
+            "smsgate_messages_sent", "Messages an upstream accepted.", value=stats.sent
+        )
+        yield CounterMetricFamily(
+            "smsgate_messages_retried", "Temporary upstream failures retried.", value=stats.retried
+        )
+        yield CounterMetricFamily(
+            "smsgate_receipts", "Delivery receipts applied.", value=stats.receipts
+        )
+        final = CounterMetricFamily(
+            "smsgate_messages_final", "Messages that reached a final status.", labels=["status"]
+        )
+        for status, count in sorted(stats.final.items()):
+            final.add_metric([status], count)
+        yield final
+        yield GaugeMetricFamily(
+            "smsgate_queue_depth", "Messages waiting to be sent.", value=self.queue_depth
+        )
+
+    def describe(self) -> Iterable[Metric]:
+        return self.collect()
+
+
+class Metrics:
+    """The registry of one app, its /metrics endpoint and its latency middleware."""
+
+    def __init__(self, stats: Stats, queue_depth: Callable[[], Awaitable[int]]) -> None:
+        self.registry = CollectorRegistry()
+        self._collector = StatsCollector(stats)
+        self.registry.register(self._collector)
+        self._queue_depth = queue_depth
+        self.latency = Histogram(
+            "smsgate_http_request_duration_seconds",
+            "HTTP request latency by method, route template and status class.",
+            ["method", "route", "status"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+
+    async def get_metrics(self, request: Request) -> Response:
+        self._collector.queue_depth = await self._queue_depth()
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    def operations(self) -> list[Operation]:
+        text = Reply("Prometheus text format", media_type="text/plain")
+        return [
+            Operation(
+                "GET",
+                "/metrics",
+                self.get_metrics,
+                "Prometheus metrics",
+                {200: text},
+                "operations",
+                auth=False,
+            )
+        ]
+
+
+class LatencyMiddleware:
+    """Times every HTTP request and labels it with the route that matched it.
+
+    The route template (not the raw path) keeps the label set small; requests no
+    route matched share one "unmatched" label.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self._histogram = metrics.latency
+        self._children: dict[tuple[str, str, str], Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            key = (scope["method"], route, f"{status // 100}xx")
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self._histogram.labels(*key)
+            child.observe(time.perf_counter() - started)

@@ -1,0 +1,209 @@
+"""The native API's request and response bodies as msgspec Structs, and their codecs.
+
+Requests are decoded strictly (unknown fields refused, no type coercion); the same
+Structs generate the OpenAPI schemas, so the document cannot drift from the parser.
+Money is a decimal string, times are ISO-8601 UTC strings or null.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from smsgate import text
+from smsgate.core.ledger import EntryKind
+from smsgate.core.messages import PartStatus, Status
+from smsgate.services.submit import MAX_RECIPIENTS, SubmitCommand
+
+Recipient = Annotated[str, Meta(min_length=1, max_length=64, examples=["+393331234567"])]
+Money = Annotated[str, Meta(description='decimal amount, e.g. "0.05"', examples=["0.05"])]
+AmountIn = Annotated[
+    str | int,
+    Meta(description='a decimal string ("5.00", "-1.5") or whole units; never a float'),
+]
+Timestamp = Annotated[datetime, Meta(tz=True, description="ISO-8601, UTC")]
+ApiEncoding = Literal["auto", "gsm7", "ucs2", "latin1"]
+Sender = Annotated[str, Meta(description="alphanumeric (<= 11) or numeric (<= 16) sender")]
+Reference = Annotated[str, Meta(description="your id; sending it again returns the original")]
+CallbackUrl = Annotated[str, Meta(description="http(s) URL told of final statuses")]
+ScheduleTime = (
+    Annotated[datetime, Meta(tz=True, description="ISO-8601 with an offset")]
+    | Annotated[float, Meta(description="seconds since the epoch")]
+)
+Validity = Annotated[int, Meta(description="seconds before an unsent message expires")]
+
+
+# --- requests ------------------------------------------------------------------------
+
+
+class SendRequest(Struct, frozen=True, forbid_unknown_fields=True, rename={"sender": "from"}):
+    """One text to one or more recipients (also the body of a quote)."""
+
+    to: Recipient | Annotated[list[Recipient], Meta(max_length=MAX_RECIPIENTS)]
+    sender: Sender
+    text: str
+    reference: Reference | None = None
+    callback_url: CallbackUrl | None = None
+    scheduled_at: ScheduleTime | None = None
+    validity: Validity | None = None
+    encoding: ApiEncoding = "auto"
+    transliterate: Annotated[bool, Meta(description="replace characters GSM 7-bit lacks")] = False
+
+    def command(self) -> SubmitCommand:
+        """The use case's command for this request."""
+        at = self.scheduled_at
+        return SubmitCommand(
+            to=(self.to,) if isinstance(self.to, str) else tuple(self.to),
+            sender=self.sender,
+            text=self.text,
+            encoding=text.Encoding(self.encoding),
+            reference=self.reference,
+            callback_url=self.callback_url,
+            scheduled_at=at.timestamp() if isinstance(at, datetime) else at,
+            validity=self.validity,
+            transliterate=self.transliterate,
+        )
+
+
+class SubaccountRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(description="1-16 letters, digits, '-', '_' or '.'")]
+    password: Annotated[str, Meta(min_length=6, max_length=64)] | None = None
+    credit: AmountIn | None = None
+    shared_balance: Annotated[bool, Meta(description="spend the parent's credit")] = False
+
+
+class CreditRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    amount: Annotated[AmountIn, Meta(description="positive: to the sub-account; negative: back")]
+
+
+# --- responses -----------------------------------------------------------------------
+
+
+class SentMessage(Struct):
+    id: str
+    to: str
+    parts: int
+    cost: Money
+    status: Status
+
+
+class SendResponse(Struct):
+    batch_id: str
+    cost: Money
+    currency: str
+    messages: list[SentMessage]
+
+
+class QuoteLineView(Struct):
+    to: str
+    parts: int
+    cost: Money
+
+
+class QuoteResponse(Struct):
+    encoding: str
+    parts: int
+    cost: Money
+    currency: str
+    messages: list[QuoteLineView]
+
+
+class PartView(Struct):
+    seq: int
+    status: PartStatus
+    error: str | None
+
+
+class MessageView(Struct, rename={"sender": "from"}, omit_defaults=True):
+    id: str
+    batch_id: str
+    to: str
+    sender: str
+    text: str
+    encoding: str
+    parts: int
+    cost: Money
+    currency: str
+    status: Status
+    error: str | None
+    reference: str | None
+    created_at: Timestamp
+    scheduled_at: Timestamp | None
+    sent_at: Timestamp | None
+    done_at: Timestamp | None
+    part_statuses: list[PartView] | UnsetType = UNSET
+
+
+class MessagePage(Struct):
+    messages: list[MessageView]
+    next_cursor: Annotated[str | None, Meta(description="pass as ?cursor= for the next page")]
+
+
+class BalanceResponse(Struct):
+    balance: Money
+    currency: str
+
+
+class LedgerEntryView(Struct):
+    id: int
+    kind: EntryKind
+    amount: Money
+    balance_after: Money
+    reference: str
+    created_at: Timestamp
+
+
+class LedgerPage(Struct):
+    entries: list[LedgerEntryView]
+    next_cursor: str | None
+
+
+class SubaccountView(Struct):
+    id: int
+    name: str
+    balance: Annotated[Money | None, Meta(description="null when it spends the parent's")]
+    currency: str
+    shared_balance: bool
+    status: str
+
+
+class SubaccountList(Struct):
+    subaccounts: list[SubaccountView]
+
+
+class NewSubaccount(Struct):
+    id: int
+    name: str
+    api_key: Annotated[str, Meta(description="shown only once")]
+    balance: Money | None
+    currency: str
+    shared_balance: bool
+
+
+class AccountBalance(Struct):
+    id: int
+    balance: Money
+
+
+class CreditResponse(Struct):
+    currency: str
+    account: Annotated[AccountBalance, Meta(description="the account whose credit moved")]
+    subaccount: AccountBalance
+
+
+class Health(Struct):
+    status: Literal["ok", "unavailable"]
+
+
+# --- codecs --------------------------------------------------------------------------
+
+send_decoder = msgspec.json.Decoder(SendRequest)
+subaccount_decoder = msgspec.json.Decoder(SubaccountRequest)
+credit_decoder = msgspec.json.Decoder(CreditRequest)
+
+
+def utc(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

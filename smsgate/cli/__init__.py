@@ -1,0 +1,32 @@
+"""The `smsgate` command line: one click group; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from smsgate import __version__
+from smsgate.cli.accounts import account, key
+from smsgate.cli.count import count
+from smsgate.cli.messages import messages
+from smsgate.cli.prices import price
+from smsgate.cli.server import migrate, run
+from smsgate.cli.shared import load_settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="smsgate")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="SMSGATE_CONFIG",
+    help="A TOML settings file; SMSGATE_* environment variables override it.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """smsgate: a self-hosted SMS gateway and reseller platform."""
+    ctx.obj = load_settings(config_path)
+
+
+for command in (run, migrate, account, key, price, messages, count):
+    main.add_command(command)

@@ -1,0 +1,230 @@
+"""`smsgate account ...` and `smsgate key ...`: accounts, sub-accounts, credit, keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from smsgate.app import Gateway
+from smsgate.cli.shared import emit, json_option, with_gateway
+from smsgate.core.accounts import Account, AccountStatus
+from smsgate.core.errors import SmsgateError
+from smsgate.core.money import format_amount, parse_amount
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "parent_id": account.parent_id,
+        "shared_balance": not account.own_balance,
+        "balance": format_amount(account.balance) if account.own_balance else None,
+        "currency": account.currency,
+        "status": account.status.value,
+        "default_country": account.default_country,
+        "max_parts": account.max_parts,
+    }
+
+
+def account_line(account: Account) -> str:
+    balance = (
+        f"{format_amount(account.balance)} {account.currency}"
+        if account.own_balance
+        else "(shares parent's balance)"
+    )
+    parent = f" parent={account.parent_id}" if account.parent_id else ""
+    return f"{account.id:>5}  {account.name:<16} {account.status.value:<9} {balance}{parent}"
+
+
+def _amount(value: str) -> int:
+    try:
+        return parse_amount(value)
+    except SmsgateError as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+@click.group()
+def account() -> None:
+    """Create and manage accounts and sub-accounts."""
+
+
+@account.command("create")
+@click.argument("name")
+@click.option("--credit", default="0", help="Initial credit, e.g. 10.00.")
+@click.option("--parent", help="Make it a sub-account of this account.")
+@click.option("--shared-balance", is_flag=True, help="Spend the parent's balance.")
+@click.option("--password", help="Password for HTTP Basic, SMPP binds and the dialects.")
+@click.option("--currency", help="Currency (default EUR, or the parent's).")
+@click.option("--country", "default_country", help="Country of national numbers, e.g. IT.")
+@click.option("--max-parts", type=int, help="Most parts one message may have (default 10).")
+@json_option
+@click.pass_context
+def create_account(
+    ctx: click.Context,
+    name: str,
+    credit: str,
+    parent: str | None,
+    shared_balance: bool,
+    password: str | None,
+    currency: str | None,
+    default_country: str | None,
+    max_parts: int | None,
+    as_json: bool,
+) -> None:
+    """Create an account and print its first API key (shown once)."""
+    amount = _amount(credit)
+
+    async def work(gw: Gateway) -> tuple[Account, str]:
+        parent_account = await gw.accounts.get(parent) if parent else None
+        created = await gw.accounts.create(
+            name,
+            parent=parent_account,
+            credit=amount,
+            own_balance=not shared_balance,
+            password=password,
+            currency=currency,
+            default_country=default_country,
+            max_parts=max_parts,
+        )
+        return created.account, created.api_key
+
+    created, api_key = with_gateway(ctx, work)
+    emit(
+        as_json,
+        {**account_json(created), "api_key": api_key},
+        f"created account {created.name} (id {created.id})\nAPI key (shown once): {api_key}",
+    )
+
+
+@account.command("list")
+@json_option
+@click.pass_context
+def list_accounts(ctx: click.Context, as_json: bool) -> None:
+    """List every account."""
+    accounts = with_gateway(ctx, lambda gw: gw.accounts.list_accounts())
+    emit(
+        as_json,
+        {"accounts": [account_json(a) for a in accounts]},
+        "\n".join(account_line(a) for a in accounts) or "no accounts",
+    )
+
+
+@account.command("show")
+@click.argument("name")
+@json_option
+@click.pass_context
+def show_account(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Show one account."""
+    found = with_gateway(ctx, lambda gw: gw.accounts.get(name))
+    emit(as_json, account_json(found), account_line(found))
+
+
+@account.command("topup")
+@click.argument("name")
+@click.argument("amount")
+@json_option
+@click.pass_context
+def topup(ctx: click.Context, name: str, amount: str, as_json: bool) -> None:
+    """Add credit (a negative AMOUNT removes it, as an adjustment)."""
+    micros = _amount(amount)
+
+    async def work(gw: Gateway) -> Account:
+        await gw.accounts.topup(await gw.accounts.get(name), micros)
+        return await gw.accounts.get(name)
+
+    updated = with_gateway(ctx, work)
+    emit(as_json, account_json(updated), account_line(updated))
+
+
+def _set_status(ctx: click.Context, name: str, status: AccountStatus, as_json: bool) -> None:
+    async def work(gw: Gateway) -> Account:
+        return await gw.accounts.set_status(await gw.accounts.get(name), status)
+
+    updated = with_gateway(ctx, work)
+    emit(as_json, account_json(updated), account_line(updated))
+
+
+@account.command("suspend")
+@click.argument("name")
+@json_option
+@click.pass_context
+def suspend(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Suspend an account: it and its sub-accounts can no longer send."""
+    _set_status(ctx, name, AccountStatus.SUSPENDED, as_json)
+
+
+@account.command("resume")
+@click.argument("name")
+@json_option
+@click.pass_context
+def resume(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Lift a suspension."""
+    _set_status(ctx, name, AccountStatus.ACTIVE, as_json)
+
+
+@account.command("password")
+@click.argument("name")
+@click.argument("password", required=False)
+@click.pass_context
+def password(ctx: click.Context, name: str, password: str | None) -> None:
+    """Set the account's password (asked for when not given)."""
+    secret = password or click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    async def work(gw: Gateway) -> None:
+        await gw.accounts.set_password(await gw.accounts.get(name), secret)
+
+    with_gateway(ctx, work)
+    click.echo(f"password of {name} changed")
+
+
+@click.group()
+def key() -> None:
+    """Create, list and revoke API keys."""
+
+
+@key.command("create")
+@click.argument("name")
+@json_option
+@click.pass_context
+def create_key(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Create another API key for an account (shown once)."""
+
+    async def work(gw: Gateway) -> str:
+        return await gw.accounts.create_key(await gw.accounts.get(name))
+
+    api_key = with_gateway(ctx, work)
+    emit(as_json, {"account": name, "api_key": api_key}, api_key)
+
+
+@key.command("list")
+@click.argument("name")
+@json_option
+@click.pass_context
+def list_keys(ctx: click.Context, name: str, as_json: bool) -> None:
+    """List an account's keys by their prefix."""
+
+    async def work(gw: Gateway) -> list[tuple[str, float, float | None]]:
+        return await gw.accounts.keys(await gw.accounts.get(name))
+
+    keys = with_gateway(ctx, work)
+    rows = [{"prefix": p, "created_at": c, "revoked": r is not None} for p, c, r in keys]
+    emit(
+        as_json,
+        {"keys": rows},
+        "\n".join(f"{r['prefix']}…  {'revoked' if r['revoked'] else 'active'}" for r in rows),
+    )
+
+
+@key.command("revoke")
+@click.argument("name")
+@click.argument("prefix")
+@click.pass_context
+def revoke_key(ctx: click.Context, name: str, prefix: str) -> None:
+    """Revoke the account's key that starts with PREFIX."""
+
+    async def work(gw: Gateway) -> None:
+        await gw.accounts.revoke_key(await gw.accounts.get(name), prefix)
+
+    with_gateway(ctx, work)
+    click.echo(f"revoked {prefix}…")

@@ -1,0 +1,42 @@
+"""`smsgate run` and `smsgate migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+
+import click
+import uvloop
+
+from smsgate.app import serve
+from smsgate.config import Settings
+from smsgate.logs import configure_logging
+from smsgate.store import migrate as migrate_store
+
+
+@click.command()
+@click.option("--port", type=int, help="HTTP port (default 8080, or SMSGATE_HTTP_PORT).")
+@click.option("--host", help="HTTP address to listen on (default 127.0.0.1).")
+@click.pass_obj
+def run(settings: Settings, port: int | None, host: str | None) -> None:
+    """Start the gateway: HTTP API, dispatcher, simulated operator, webhooks."""
+    if port is not None:
+        settings = replace(settings, http_port=port)
+    if host is not None:
+        settings = replace(settings, http_host=host)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        runner.run(serve(settings, say=click.echo))
+
+
+@click.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Create or upgrade the database schema."""
+    url = settings.database()
+    asyncio.run(migrate_store(url))
+    click.echo(f"database at {url} is up to date")

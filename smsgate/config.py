@@ -1,0 +1,126 @@
+"""Settings: every knob of smsgate in one frozen dataclass, read once and validated.
+
+Sources, later ones winning: defaults, a TOML file (`--config`), `SMSGATE_*` environment
+variables. Only `app` and `cli` call `load`; everything else receives values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A setting is missing, of the wrong type or out of range; the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: str = "./var"
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = 2775
+    simulator_delay_ms: int = 500
+    default_validity: int = 48 * 3600
+    webhook_secret: str = ""
+    webhook_max_attempts: int = 6
+    webhook_base_delay: float = 5.0
+    dispatch_batch: int = 500
+    account_rate_limit: float = 0.0
+    housekeeping_interval: float = 1.0
+    max_body_bytes: int = 1_048_576
+    sqlite_synchronous: str = "NORMAL"
+    demo: bool = True
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    def database(self) -> str:
+        """The database URL: the configured one, else the SQLite file in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir) / 'smsgate.db'}"
+
+
+_PREFIX = "SMSGATE_"
+_RANGES: dict[str, tuple[int, int]] = {
+    "http_port": (0, 65535),
+    "smpp_port": (0, 65535),
+    "simulator_delay_ms": (0, 3_600_000),
+    "default_validity": (60, 7 * 24 * 3600),
+    "webhook_max_attempts": (1, 100),
+    "dispatch_batch": (1, 10_000),
+    "max_body_bytes": (1024, 100 * 1_048_576),
+}
+
+
+def load(environ: Mapping[str, str] | None = None, toml_path: str | None = None) -> Settings:
+    """Build Settings from a TOML file and the environment; raise ConfigError on bad input."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if toml_path:
+        try:
+            with open(toml_path, "rb") as handle:
+                document = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {toml_path}: {exc}") from exc
+        table = document.get("smsgate", document)
+        for key, value in table.items():
+            values[key] = _coerce(key, value, source=toml_path)
+    for name, raw in env.items():
+        if name.startswith(_PREFIX):
+            key = name[len(_PREFIX) :].lower()
+            if key in _FIELDS:
+                values[key] = _coerce(key, raw, source=name)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(key: str, value: Any, *, source: str) -> Any:
+    field = _FIELDS.get(key)
+    if field is None:
+        raise ConfigError(f"{source}: unknown setting {key!r}")
+    kind = field.type
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {key} must be of type {kind}, got {value!r}") from exc
+
+
+def _validate(settings: Settings) -> None:
+    for key, (low, high) in _RANGES.items():
+        value = getattr(settings, key)
+        if not low <= value <= high:
+            raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
+    if settings.account_rate_limit < 0:
+        raise ConfigError("account_rate_limit must be 0 (off) or more")
+    if settings.sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ConfigError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
+    url = settings.database_url
+    if url and not url.startswith(("sqlite://", "postgresql://", "postgres://", "memory://")):
+        raise ConfigError("database_url must start with sqlite://, postgresql:// or memory://")

@@ -1,0 +1,1 @@
+"""Upstream connectors: the built-in simulated operator, SMPP and HTTP upstreams."""

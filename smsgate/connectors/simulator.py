@@ -1,0 +1,115 @@
+"""The built-in simulated operator: an in-process upstream that behaves like a real one.
+
+It accepts submits, gives each part an id and reports a receipt after a delay. The
+outcome depends on the destination's last digits (the README lists these test numbers):
+...0001 undelivered, ...0002 rejected at submit, ...0003 never gets a receipt,
+anything else delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from smsgate.core.messages import Message, PartStatus
+from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
+
+log = logging.getLogger(__name__)
+
+UNDELIVERED_SUFFIX = "0001"
+REJECTED_SUFFIX = "0002"
+SILENT_SUFFIX = "0003"
+
+
+class SimulatedOperator:
+    """Implements `services.ports.Upstream`."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        name: str = "simulator",
+        *,
+        delay_ms: int = 500,
+        pending: Callable[[], Awaitable[list[tuple[str, str]]]] | None = None,
+    ) -> None:
+        self.name = name
+        self._clock = clock
+        self._delay = delay_ms / 1000
+        self._pending = pending
+        # A fresh prefix per start keeps ids unique across restarts, as an operator's are.
+        self._prefix = f"sim{secrets.token_hex(3)}-"
+        self._ids = itertools.count(1)
+        self._due: deque[tuple[float, list[ReceiptUpdate]]] = deque()
+        self._ready = asyncio.Event()
+        self._sink: ReceiptSink | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, sink: ReceiptSink) -> None:
+        """Start reporting; parts accepted before a restart still get their receipts,
+        as they would from a real operator that kept running."""
+        self._sink = sink
+        if self._pending is not None:
+            for upstream_id, to in await self._pending():
+                self._schedule(upstream_id, to)
+        self._task = asyncio.create_task(self._report())
+
+    async def submit(self, message: Message) -> UpstreamResult:
+        if message.to.endswith(REJECTED_SUFFIX):
+            return UpstreamResult(False, False, (), "rejected by operator (test number)")
+        parts = tuple(
+            UpstreamPart(seq, f"{self._prefix}{next(self._ids)}", None)
+            for seq in range(1, message.parts + 1)
+        )
+        for part in parts:
+            self._schedule(part.upstream_id or "", message.to)
+        return UpstreamResult(True, False, parts, None)
+
+    def _schedule(self, upstream_id: str, to: str) -> None:
+        if to.endswith(SILENT_SUFFIX):
+            return
+        undelivered = to.endswith(UNDELIVERED_SUFFIX)
+        status = PartStatus.UNDELIVERED if undelivered else PartStatus.DELIVERED
+        error = "UNDELIV (test number)" if undelivered else None
+        receipt = ReceiptUpdate(self.name, upstream_id, status, error, 0.0)
+        due = asyncio.get_running_loop().time() + self._delay
+        if self._due and self._due[-1][0] >= due - 0.005:
+            self._due[-1][1].append(receipt)
+        else:
+            self._due.append((due, [receipt]))
+        self._ready.set()
+
+    async def _report(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._due:
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            wait = self._due[0][0] - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            batch: list[ReceiptUpdate] = []
+            while self._due and self._due[0][0] <= loop.time():
+                batch.extend(self._due.popleft()[1])
+            if batch and self._sink is not None:
+                at = self._clock.now()
+                stamped = [
+                    ReceiptUpdate(r.connector, r.upstream_id, r.status, r.error, at) for r in batch
+                ]
+                try:
+                    await self._sink(stamped)
+                except Exception:
+                    log.exception("receipt sink failed; retrying %d receipts", len(stamped))
+                    self._due.appendleft((loop.time() + 1.0, batch))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,104 @@
+"""The one error tree of smsgate, with stable codes.
+
+SmsgateError
+ ├── InvalidRequest        invalid_request       malformed or inconsistent input
+ │    ├── InvalidRecipient invalid_recipient
+ │    ├── InvalidSender    invalid_sender
+ │    ├── EmptyText        empty_text
+ │    ├── TextTooLong      text_too_long
+ │    └── NoPrice          no_price              no price list entry covers the destination
+ ├── Unauthenticated       unauthenticated
+ ├── InsufficientCredit    insufficient_credit
+ ├── Forbidden             forbidden             suspended account, another account's object
+ ├── NotFound              not_found
+ ├── Conflict              conflict              the object is not in a state that allows it
+ ├── RateLimited           rate_limited
+ └── NoRoute               no_route              no upstream can carry the message
+
+Each protocol maps these codes to its wire codes in exactly one table.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SmsgateError(Exception):
+    """Base of every error smsgate reports to a client."""
+
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidRequest(SmsgateError):
+    code = "invalid_request"
+
+
+class InvalidRecipient(InvalidRequest):
+    code = "invalid_recipient"
+
+
+class InvalidSender(InvalidRequest):
+    code = "invalid_sender"
+
+
+class EmptyText(InvalidRequest):
+    code = "empty_text"
+
+
+class TextTooLong(InvalidRequest):
+    code = "text_too_long"
+
+
+class NoPrice(InvalidRequest):
+    code = "no_price"
+
+
+class Unauthenticated(SmsgateError):
+    code = "unauthenticated"
+
+
+class InsufficientCredit(SmsgateError):
+    code = "insufficient_credit"
+
+
+class Forbidden(SmsgateError):
+    code = "forbidden"
+
+
+class NotFound(SmsgateError):
+    code = "not_found"
+
+
+class Conflict(SmsgateError):
+    code = "conflict"
+
+
+class RateLimited(SmsgateError):
+    code = "rate_limited"
+
+
+class NoRoute(SmsgateError):
+    code = "no_route"
+
+
+ALL_ERRORS: tuple[type[SmsgateError], ...] = (
+    SmsgateError,
+    InvalidRequest,
+    InvalidRecipient,
+    InvalidSender,
+    EmptyText,
+    TextTooLong,
+    NoPrice,
+    Unauthenticated,
+    InsufficientCredit,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    NoRoute,
+)

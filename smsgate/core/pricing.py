@@ -1,0 +1,54 @@
+"""Pricing: the price of one part to a destination, by longest prefix match.
+
+A price list maps prefixes of E.164 digits to a price per part; "*" is its default.
+An account consults its own list, then its ancestors', then the system default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from smsgate.core.errors import InvalidRequest, NoPrice
+
+DEFAULT_PREFIX = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceList:
+    """Prices of one owner (an account id, or None for the system default)."""
+
+    owner_id: int | None
+    prices: Mapping[str, int] = field(default_factory=dict)
+    longest: int = 0
+
+    @classmethod
+    def of(cls, owner_id: int | None, prices: Mapping[str, int]) -> PriceList:
+        longest = max((len(p) for p in prices if p != DEFAULT_PREFIX), default=0)
+        return cls(owner_id, dict(prices), longest)
+
+    def lookup(self, digits: str) -> int | None:
+        """Price per part for E.164 digits (no '+'), or None when the list has none."""
+        for size in range(min(self.longest, len(digits)), 0, -1):
+            price = self.prices.get(digits[:size])
+            if price is not None:
+                return price
+        return self.prices.get(DEFAULT_PREFIX)
+
+
+def price_per_part(e164: str, lists: Sequence[PriceList]) -> int:
+    """The price of one part to `e164` from the first list in `lists` that covers it."""
+    digits = e164.lstrip("+")
+    for price_list in lists:
+        price = price_list.lookup(digits)
+        if price is not None:
+            return price
+    raise NoPrice(f"no price for destination {e164}", field="to")
+
+
+def check_prefix(prefix: str) -> str:
+    """A prefix is '*' or 1-15 digits (an optional leading '+' is dropped)."""
+    prefix = prefix.strip().lstrip("+")
+    if prefix == DEFAULT_PREFIX or (prefix.isdigit() and 0 < len(prefix) <= 15):
+        return prefix
+    raise InvalidRequest(f"invalid prefix {prefix!r}: digits or '*'", field="prefix")

@@ -1,0 +1,140 @@
+"""The delivery use case: apply receipts to parts and messages; expire what never ends.
+
+Receipts from all upstreams meet in `ReceiptRecorder.record`: callers arriving together
+share one store transaction, and each is answered after it committed (an SMPP
+connector acknowledges a deliver_sm only then). A receipt that overtakes the recording
+of its own submit is tried again for a while before it is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smsgate.services.ports import AppliedReceipts, Clock, ReceiptUpdate, Store
+from smsgate.services.stats import Stats
+
+log = logging.getLogger(__name__)
+
+UNMATCHED_RETRY = 0.5
+UNMATCHED_GIVE_UP = 120.0
+
+
+@dataclass(slots=True)
+class _Waiting:
+    receipts: Sequence[ReceiptUpdate]
+    done: asyncio.Future[None]
+
+
+class ReceiptRecorder:
+    def __init__(self, store: Store, clock: Clock, stats: Stats) -> None:
+        self._store = store
+        self._clock = clock
+        self._stats = stats
+        self._queue: list[_Waiting] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._unmatched: list[tuple[float, ReceiptUpdate]] = []
+
+    async def record(self, receipts: Sequence[ReceiptUpdate]) -> None:
+        """Store `receipts`; returns once they are committed (or parked as unmatched)."""
+        if not receipts:
+            return
+        waiting = _Waiting(receipts, asyncio.get_running_loop().create_future())
+        self._queue.append(waiting)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await waiting.done
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            receipts = [r for w in batch for r in w.receipts]
+            try:
+                applied = await self._store.apply_receipts(receipts)
+            except Exception as exc:
+                for w in batch:
+                    if not w.done.done():
+                        w.done.set_exception(exc)
+                continue
+            self._count(applied, len(receipts))
+            now = self._clock.now()
+            self._unmatched.extend((now, r) for r in applied.unmatched)
+            for w in batch:
+                if not w.done.done():
+                    w.done.set_result(None)
+
+    async def retry_unmatched(self) -> int:
+        """Try parked receipts again; drop those older than UNMATCHED_GIVE_UP seconds."""
+        if not self._unmatched:
+            return 0
+        parked, self._unmatched = self._unmatched, []
+        now = self._clock.now()
+        alive = []
+        for seen, receipt in parked:
+            if now - seen < UNMATCHED_GIVE_UP:
+                alive.append((seen, receipt))
+            else:
+                log.warning(
+                    "no part for receipt %s from %s", receipt.upstream_id, receipt.connector
+                )
+        if not alive:
+            return 0
+        first_seen = {id(r): t for t, r in alive}
+        applied = await self._store.apply_receipts([r for _, r in alive])
+        self._count(applied, len(alive))
+        self._unmatched.extend((first_seen[id(r)], r) for r in applied.unmatched)
+        return len(alive) - len(applied.unmatched)
+
+    def _count(self, applied: AppliedReceipts, total: int) -> None:
+        self._stats.receipts += total - len(applied.unmatched) - applied.repeated
+        for status, count in applied.finished.items():
+            self._stats.count_final(status.value, count)
+
+    @property
+    def unmatched(self) -> int:
+        return len(self._unmatched)
+
+
+class Housekeeper:
+    """Periodic jobs: expire messages past validity, requeue crashed claims, retry receipts."""
+
+    def __init__(
+        self,
+        store: Store,
+        receipts: ReceiptRecorder,
+        clock: Clock,
+        stats: Stats,
+        *,
+        interval: float = 1.0,
+        claim_timeout: float = 300.0,
+    ) -> None:
+        self._store = store
+        self._receipts = receipts
+        self._clock = clock
+        self._stats = stats
+        self._interval = interval
+        self._claim_timeout = claim_timeout
+
+    async def recover(self) -> int:
+        """At start-up: messages a crashed process left `sending` go back to the queue."""
+        return await self._store.recover_sending(self._clock.now() + 1)
+
+    async def run_once(self) -> None:
+        now = self._clock.now()
+        expired = await self._store.expire(now, 1000)
+        if expired:
+            self._stats.count_final("expired", expired)
+        await self._store.recover_sending(now - self._claim_timeout)
+        await self._receipts.retry_unmatched()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("housekeeping failed")

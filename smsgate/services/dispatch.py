@@ -1,0 +1,135 @@
+"""The dispatch use case: claim due messages, hand them to an upstream, record the outcome.
+
+Messages are claimed in batches and handed over concurrently; the outcomes of a batch
+are recorded in one transaction. Nothing is sent before its row was committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.ports import (
+    Clock,
+    SendOutcome,
+    SentPart,
+    Store,
+    Upstream,
+    UpstreamResult,
+)
+from smsgate.services.stats import Stats
+
+log = logging.getLogger(__name__)
+
+Router = Callable[[Message], Upstream | None]
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = 2.0
+MAX_BACKOFF = 300.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after `attempts` tries: 2, 4, 8 ... capped at 5 min."""
+    return float(min(MAX_BACKOFF, BASE_BACKOFF * 2 ** max(0, attempts - 1)))
+
+
+def outcome_for(message: Message, upstream: str, result: UpstreamResult, now: float) -> SendOutcome:
+    """Turn an upstream's answer into what the store records and refunds."""
+    if result.accepted:
+        parts = tuple(SentPart(p.seq, p.upstream_id, PartStatus.SENT, None) for p in result.parts)
+        return SendOutcome(message.id, Status.SENT, upstream, parts, None, 0, None)
+    if result.temporary and message.attempts < MAX_ATTEMPTS:
+        retry_at = now + retry_delay(message.attempts)
+        return SendOutcome(message.id, Status.QUEUED, upstream, (), result.error, 0, retry_at)
+    sent = tuple(
+        SentPart(p.seq, p.upstream_id, PartStatus.SENT, None)
+        for p in result.parts
+        if p.upstream_id is not None
+    )
+    rejected = tuple(
+        SentPart(seq, None, PartStatus.REJECTED, result.error)
+        for seq in range(len(sent) + 1, message.parts + 1)
+    )
+    refund = message.cost * len(rejected) // message.parts if message.parts else 0
+    status = Status.REJECTED if not result.temporary else Status.FAILED
+    return SendOutcome(message.id, status, upstream, sent + rejected, result.error, refund, None)
+
+
+def unroutable(message: Message) -> SendOutcome:
+    parts = tuple(
+        SentPart(seq, None, PartStatus.REJECTED, "no_route") for seq in range(1, message.parts + 1)
+    )
+    return SendOutcome(message.id, Status.FAILED, None, parts, "no_route", message.cost, None)
+
+
+class Dispatcher:
+    """Moves due messages from the store to upstreams until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        route: Router,
+        clock: Clock,
+        stats: Stats,
+        *,
+        batch_size: int = 500,
+        idle_poll: float = 0.2,
+    ) -> None:
+        self._store = store
+        self._route = route
+        self._clock = clock
+        self._stats = stats
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after messages were accepted, so they go out without waiting for a poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                handled = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch round failed")
+                handled = 0
+            if handled < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_poll)
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch, send it, record the outcomes; returns how many were claimed."""
+        claimed = await self._store.claim(self._clock.now(), self._batch_size)
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(m) for m in claimed))
+        await self._store.record_sends(outcomes, self._clock.now())
+        self._count(outcomes)
+        return len(claimed)
+
+    async def _send(self, message: Message) -> SendOutcome:
+        upstream = self._route(message)
+        if upstream is None:
+            return unroutable(message)
+        try:
+            result = await upstream.submit(message)
+        except Exception as exc:  # an upstream bug must not lose the message
+            log.exception("upstream %s failed on %s", upstream.name, message.id)
+            result = UpstreamResult(False, True, (), f"upstream_error: {exc}")
+        return outcome_for(message, upstream.name, result, self._clock.now())
+
+    def _count(self, outcomes: Sequence[SendOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.status is Status.SENT:
+                self._stats.sent += 1
+            elif outcome.status is Status.QUEUED:
+                self._stats.retried += 1
+            else:
+                self._stats.count_final(outcome.status.value)

@@ -1,0 +1,63 @@
+"""Reading and cancelling messages on behalf of the account that owns them."""
+
+from __future__ import annotations
+
+from smsgate.core.accounts import Account
+from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
+from smsgate.core.messages import Message, Part, Status
+from smsgate.services.ports import Clock, Store
+
+MAX_PAGE = 1000
+
+
+class MessageService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def get(self, account: Account, message_id: str) -> Message:
+        """The account's message; NotFound when it does not exist, Forbidden when not its own."""
+        message = await self._store.message(message_id)
+        if message is None:
+            raise NotFound(f"no message {message_id}")
+        if message.account_id != account.id:
+            raise Forbidden("this message belongs to another account")
+        return message
+
+    async def parts(self, account: Account, message_id: str) -> list[Part]:
+        await self.get(account, message_id)
+        return await self._store.parts(message_id)
+
+    async def page(
+        self,
+        account: Account,
+        *,
+        status: str | None = None,
+        batch_id: str | None = None,
+        since: float | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[Message], str | None]:
+        """A page of the account's messages, newest first, and the cursor of the next page."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1-{MAX_PAGE}", field="limit")
+        try:
+            wanted = Status(status) if status else None
+        except ValueError as exc:
+            raise InvalidRequest(f"unknown status {status!r}", field="status") from exc
+        page = await self._store.messages(
+            account.id,
+            status=wanted,
+            batch_id=batch_id,
+            since=since,
+            limit=limit + 1,
+            before_id=cursor,
+        )
+        more = len(page) > limit
+        page = page[:limit]
+        return page, (page[-1].id if more and page else None)
+
+    async def cancel(self, account: Account, message_id: str) -> Message:
+        """Cancel a scheduled message and refund it."""
+        await self.get(account, message_id)
+        return await self._store.cancel(message_id, self._clock.now())

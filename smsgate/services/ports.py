@@ -1,0 +1,335 @@
+"""Ports: the Protocols the use cases need from the outside, and the records they exchange.
+
+Every store backend (memory, SQLite, PostgreSQL) implements `Store`; every upstream
+(simulator, SMPP, HTTP) implements `Upstream`. The contracts are in the docstrings, and
+one conformance suite runs each implementation against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from smsgate.core.accounts import Account
+from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.core.messages import Message, Part, PartStatus, Status
+from smsgate.core.pricing import PriceList
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class IdSource(Protocol):
+    def new_id(self) -> str:
+        """A new unique id that sorts after every id this source gave before."""
+        ...
+
+
+# --- records written by the submit use case -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    id: str
+    to: str
+    parts: int
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One accepted request: all of it is stored and charged, or none of it."""
+
+    batch_id: str
+    account_id: int
+    payer_id: int
+    sender: str
+    text: str
+    encoding: str
+    currency: str
+    status: Status
+    reference: str | None
+    callback_url: str | None
+    created_at: float
+    scheduled_at: float | None
+    expires_at: float
+    messages: tuple[NewMessage, ...]
+
+    @property
+    def total_cost(self) -> int:
+        return sum(m.cost for m in self.messages)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What the store kept for a submission; `replayed` when the reference existed already."""
+
+    batch_id: str
+    messages: tuple[Message, ...]
+    replayed: bool
+
+
+# --- records of the dispatch and delivery use cases ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SentPart:
+    seq: int
+    upstream_id: str | None
+    status: PartStatus
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """The result of handing one message to an upstream.
+
+    `status` is SENT, REJECTED (permanent; `refund` is returned to the payer), QUEUED
+    (temporary; retried at `retry_at`) or FAILED.
+    """
+
+    message_id: str
+    status: Status
+    connector: str | None
+    parts: tuple[SentPart, ...]
+    error: str | None
+    refund: int
+    retry_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptUpdate:
+    """A final receipt for one part, matched by the upstream's id for it."""
+
+    connector: str
+    upstream_id: str
+    status: PartStatus
+    error: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedReceipts:
+    """What `Store.apply_receipts` did.
+
+    finished: messages that became final, by status; unmatched: receipts that found no
+    part (yet); repeated: receipts for parts that were already final, dropped.
+    """
+
+    finished: dict[Status, int]
+    unmatched: list[ReceiptUpdate]
+    repeated: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """An outbox row: a message reached a final status and its owner wants to hear it."""
+
+    id: int
+    message_id: str
+    url: str
+    attempts: int
+    next_at: float
+
+
+class Store(Protocol):
+    """Persistence of accounts, money and messages.
+
+    Contract for every backend:
+    - each write method is one transaction; it either happens whole or not at all;
+    - a balance moves only together with a ledger entry, in that transaction;
+    - `accept` is answered only after its transaction committed; concurrent callers
+      may share one transaction (group commit), but one caller's failure (for
+      example InsufficientCredit) never fails another;
+    - a message whose status becomes final and has a callback_url gets an outbox
+      row in the same transaction.
+    """
+
+    # accounts, credentials, prices
+    async def create_account(
+        self,
+        *,
+        name: str,
+        parent_id: int | None,
+        own_balance: bool,
+        currency: str,
+        default_country: str,
+        max_parts: int,
+        password_hash: str | None,
+        now: float,
+    ) -> Account: ...
+
+    async def account(self, account_id: int) -> Account | None: ...
+
+    async def account_by_name(self, name: str) -> Account | None: ...
+
+    async def accounts(self, parent_id: int | None = None) -> list[Account]:
+        """All accounts, or the direct children of `parent_id` when it is given."""
+        ...
+
+    async def chain(self, account_id: int) -> list[Account]:
+        """The account and its ancestors, nearest first, up to the root."""
+        ...
+
+    async def set_status(self, account_id: int, status: str) -> None: ...
+
+    async def set_password_hash(self, account_id: int, password_hash: str) -> None: ...
+
+    async def password_hash(self, account_id: int) -> str | None: ...
+
+    async def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: float) -> int: ...
+
+    async def revoke_api_key(self, account_id: int, prefix: str, now: float) -> bool: ...
+
+    async def account_by_key_hash(self, key_hash: str) -> Account | None: ...
+
+    async def api_keys(self, account_id: int) -> list[tuple[str, float, float | None]]:
+        """(prefix, created_at, revoked_at) of every key of the account."""
+        ...
+
+    async def set_price(self, owner_id: int | None, prefix: str, price: int) -> None: ...
+
+    async def set_prices(self, owner_id: int | None, prices: Sequence[tuple[str, int]]) -> None: ...
+
+    async def price_lists(self, owner_ids: Sequence[int | None]) -> list[PriceList]:
+        """The price lists of these owners, in the given order (empty lists kept)."""
+        ...
+
+    # money
+    async def move_credit(
+        self,
+        *,
+        movements: Sequence[tuple[int, EntryKind, int]],
+        reference: str,
+        now: float,
+    ) -> list[LedgerEntry]:
+        """Apply (account_id, kind, signed amount) together; no balance may go negative."""
+        ...
+
+    async def ledger(
+        self, account_id: int, *, limit: int, before_id: int | None
+    ) -> list[LedgerEntry]: ...
+
+    # messages
+    async def accept(self, submission: Submission) -> Accepted: ...
+
+    async def message(self, message_id: str) -> Message | None: ...
+
+    async def parts(self, message_id: str) -> list[Part]: ...
+
+    async def messages(
+        self,
+        account_id: int,
+        *,
+        status: Status | None,
+        batch_id: str | None,
+        since: float | None,
+        limit: int,
+        before_id: str | None,
+    ) -> list[Message]:
+        """The account's messages, newest first, paged by id."""
+        ...
+
+    async def cancel(self, message_id: str, now: float) -> Message:
+        """Cancel a scheduled message and refund it; Conflict when it is not scheduled."""
+        ...
+
+    # dispatch and delivery
+    async def claim(self, now: float, limit: int) -> list[Message]:
+        """Due queued or scheduled messages become `sending`; returned oldest first."""
+        ...
+
+    async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None: ...
+
+    async def apply_receipts(self, receipts: Sequence[ReceiptUpdate]) -> AppliedReceipts:
+        """Record final part statuses; finish messages whose parts are all final.
+
+        A receipt may overtake the recording of its submit: those that match no part
+        come back as `unmatched`, for the caller to try again a little later. A receipt
+        for a part that is already final is a repeat and changes nothing.
+        """
+        ...
+
+    async def open_parts(self, connector: str) -> list[tuple[str, str]]:
+        """(upstream_id, recipient) of every part sent through `connector` that still
+        waits for its receipt."""
+        ...
+
+    async def expire(self, now: float, limit: int) -> int:
+        """Messages sent (or stuck in the queue) past their validity become `expired`."""
+        ...
+
+    async def recover_sending(self, older_than: float) -> int:
+        """Messages left `sending` by a crash go back to `queued`."""
+        ...
+
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]: ...
+
+    async def record_notification(
+        self,
+        notification_id: int,
+        *,
+        delivered: bool,
+        status_code: int | None,
+        error: str | None,
+        next_at: float | None,
+        now: float,
+    ) -> None:
+        """Record one attempt; `next_at` None with delivered False means give up."""
+        ...
+
+    async def queue_depth(self) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+# --- upstreams ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamPart:
+    seq: int
+    upstream_id: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResult:
+    """How an upstream answered one message.
+
+    accepted: every part has an upstream id; temporary: try again later;
+    otherwise the message was refused for good (error says why) after the parts in
+    `parts` that did get an id.
+    """
+
+    accepted: bool
+    temporary: bool
+    parts: tuple[UpstreamPart, ...]
+    error: str | None
+
+
+ReceiptSink = Callable[[Sequence[ReceiptUpdate]], Awaitable[None]]
+
+
+class Upstream(Protocol):
+    """An operator connection (simulator, SMPP client, HTTP).
+
+    Contract:
+    - `submit` never blocks the event loop and never raises for a remote refusal:
+      it returns an UpstreamResult (temporary or permanent);
+    - receipts are handed to the sink given to `start`, matched by the upstream id
+      returned for each part;
+    - `close` stops taking messages and finishes or abandons what is in flight.
+    """
+
+    name: str
+
+    async def start(self, sink: ReceiptSink) -> None: ...
+
+    async def submit(self, message: Message) -> UpstreamResult: ...
+
+    async def close(self) -> None: ...

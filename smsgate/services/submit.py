@@ -1,0 +1,193 @@
+"""The submit use case: authorize, plan, price, then store and charge in one transaction.
+
+Every way in (native HTTP, the provider dialects, SMPP) builds a SubmitCommand and
+calls `SubmitService.submit`; nothing else creates messages or charges for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from smsgate.core.accounts import Account, check_active, funding_account
+from smsgate.core.errors import EmptyText, InvalidRequest, TextTooLong
+from smsgate.core.messages import Status
+from smsgate.core.pricing import price_per_part
+from smsgate.core.senders import check_sender
+from smsgate.services.catalog import Catalog
+from smsgate.services.numbers import to_e164
+from smsgate.services.ports import Accepted, Clock, IdSource, NewMessage, Store, Submission
+from smsgate.services.throttle import RateLimiter
+from smsgate.text import EmptyText as EmptyTextError
+from smsgate.text import Encoding, MessagePlan, TextError, plan
+from smsgate.text import TextTooLong as TextTooLongError
+
+MIN_VALIDITY = 60
+MAX_VALIDITY = 7 * 24 * 3600
+DEFAULT_VALIDITY = 48 * 3600
+MAX_RECIPIENTS = 1000
+MAX_SCHEDULE_AHEAD = 366 * 24 * 3600
+REFERENCE_MAX = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitCommand:
+    """A request to send one text to one or more recipients, parsed at the edge."""
+
+    to: tuple[str, ...]
+    sender: str
+    text: str
+    encoding: Encoding = Encoding.AUTO
+    reference: str | None = None
+    callback_url: str | None = None
+    scheduled_at: float | None = None
+    validity: int | None = None
+    transliterate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    to: str
+    parts: int
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a command would cost; `text` is what would be sent (after transliteration)."""
+
+    encoding: str
+    parts: int
+    currency: str
+    text: str
+    lines: tuple[QuoteLine, ...] = field(default_factory=tuple)
+
+    @property
+    def cost(self) -> int:
+        return sum(line.cost for line in self.lines)
+
+
+class SubmitService:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        clock: Clock,
+        ids: IdSource,
+        *,
+        default_validity: int = DEFAULT_VALIDITY,
+        on_accepted: Callable[[int], None] | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._clock = clock
+        self._ids = ids
+        self._default_validity = default_validity
+        self._on_accepted = on_accepted
+        self._limiter = limiter
+
+    async def quote(self, account: Account, command: SubmitCommand) -> Quote:
+        """Parts, encoding and cost of a command; stores and charges nothing."""
+        chain = await self._catalog.chain(account.id)
+        check_active(chain)
+        _check_options(command)
+        _due_time(command.scheduled_at, self._clock.now())
+        return await self._quote(chain, command)
+
+    async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
+        """Store and charge a command whole, or raise and change nothing."""
+        chain = await self._catalog.chain(account.id)
+        check_active(chain)
+        _check_options(command)
+        quote = await self._quote(chain, command)
+        now = self._clock.now()
+        scheduled_at = _due_time(command.scheduled_at, now)
+        if self._limiter is not None:
+            self._limiter.take(account.id, len(quote.lines))
+        validity = command.validity or self._default_validity
+        submission = Submission(
+            batch_id=self._ids.new_id(),
+            account_id=account.id,
+            payer_id=funding_account(chain).id,
+            sender=command.sender,
+            text=quote.text,
+            encoding=quote.encoding,
+            currency=quote.currency,
+            status=Status.SCHEDULED if scheduled_at is not None else Status.QUEUED,
+            reference=command.reference,
+            callback_url=command.callback_url,
+            created_at=now,
+            scheduled_at=scheduled_at,
+            expires_at=(scheduled_at or now) + validity,
+            messages=tuple(
+                NewMessage(self._ids.new_id(), line.to, line.parts, line.cost)
+                for line in quote.lines
+            ),
+        )
+        accepted = await self._store.accept(submission)
+        if self._on_accepted is not None and not accepted.replayed:
+            self._on_accepted(len(accepted.messages))
+        return accepted
+
+    async def _quote(self, chain: list[Account], command: SubmitCommand) -> Quote:
+        account = chain[0]
+        if not command.to:
+            raise InvalidRequest("at least one recipient is required", field="to")
+        if len(command.to) > MAX_RECIPIENTS:
+            raise InvalidRequest(f"at most {MAX_RECIPIENTS} recipients", field="to")
+        check_sender(command.sender)
+        plan = plan_text(command, account.max_parts)
+        parts = plan.sms_count
+        lists = await self._catalog.price_lists(chain)
+        lines = []
+        seen: set[str] = set()
+        for raw in command.to:
+            number = to_e164(raw, account.default_country)
+            if number in seen:
+                continue
+            seen.add(number)
+            lines.append(QuoteLine(number, parts, parts * price_per_part(number, lists)))
+        return Quote(plan.encoding.value, parts, account.currency, plan.text, tuple(lines))
+
+
+def plan_text(command: SubmitCommand, max_parts: int) -> MessagePlan:
+    """Plan the command's text, translating text-layer errors into the error tree."""
+    try:
+        return plan(
+            command.text,
+            encoding=command.encoding,
+            max_parts=max_parts,
+            transliterate=command.transliterate,
+        )
+    except EmptyTextError as exc:
+        raise EmptyText("text is empty", field="text") from exc
+    except TextTooLongError as exc:
+        raise TextTooLong(
+            f"text needs {exc.parts_needed} parts, at most {exc.max_parts} allowed", field="text"
+        ) from exc
+    except TextError as exc:
+        raise InvalidRequest(str(exc), field="text") from exc
+
+
+def _due_time(scheduled_at: float | None, now: float) -> float | None:
+    """A schedule in the past means now; more than a year ahead is refused."""
+    if scheduled_at is None or scheduled_at <= now:
+        return None
+    if scheduled_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidRequest("scheduled_at is too far ahead", field="scheduled_at")
+    return scheduled_at
+
+
+def _check_options(command: SubmitCommand) -> None:
+    if command.validity is not None and not MIN_VALIDITY <= command.validity <= MAX_VALIDITY:
+        raise InvalidRequest(
+            f"validity must be {MIN_VALIDITY}-{MAX_VALIDITY} seconds", field="validity"
+        )
+    if command.reference is not None and not 0 < len(command.reference) <= REFERENCE_MAX:
+        raise InvalidRequest(f"reference must be 1-{REFERENCE_MAX} characters", field="reference")
+    if command.callback_url is not None:
+        url = urlsplit(command.callback_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise InvalidRequest("callback_url must be an http(s) URL", field="callback_url")

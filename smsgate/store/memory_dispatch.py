@@ -1,0 +1,217 @@
+"""The dispatch half of `MemoryStore`: queue, parts, receipts, expiry and the webhook outbox.
+
+A mixin over the state MemoryStore owns; split out only to keep modules small.
+Same semantics as sql_dispatch, sql_receipts and sql_outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.core.messages import (
+    PART_FINAL,
+    Message,
+    Part,
+    PartStatus,
+    Status,
+    can_advance,
+    status_from_parts,
+)
+from smsgate.services.ports import AppliedReceipts, Notification, ReceiptUpdate, SendOutcome
+from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE, SEND_OUTCOMES
+
+
+@dataclass(slots=True)
+class Queued:
+    """A message plus the two columns the record does not carry."""
+
+    message: Message
+    next_at: float
+    claimed_at: float | None = None
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    message_id: str
+    url: str
+    next_at: float
+    state: str = "pending"
+    attempts: int = 0
+
+
+class MemoryDispatch:
+    _ids: Iterator[int]
+    _messages: dict[str, Queued]
+    _parts: dict[str, dict[int, Part]]
+    _by_upstream: dict[tuple[str, str], list[tuple[str, int]]]
+    _outbox: dict[int, OutboxItem]
+
+    def _move(
+        self, moves: Sequence[tuple[int, EntryKind, int, str]], now: float
+    ) -> list[LedgerEntry]:
+        raise NotImplementedError
+
+    async def parts(self, message_id: str) -> list[Part]:
+        return sorted(self._parts.get(message_id, {}).values(), key=lambda p: p.seq)
+
+    def _refund(self, message: Message, amount: int, now: float) -> None:
+        if amount > 0:
+            self._move([(message.payer_id, EntryKind.REFUND, amount, message.id)], now)
+
+    def _finish(self, row: Queued, status: Status, now: float, error: str | None) -> Message:
+        row.message = replace(row.message, status=status, done_at=now, error=error)
+        row.claimed_at = None
+        if row.message.callback_url:
+            self._outbox[next(self._ids)] = OutboxItem(
+                row.message.id, row.message.callback_url, now
+            )
+        return row.message
+
+    async def claim(self, now: float, limit: int) -> list[Message]:
+        due = sorted(
+            (row.next_at, row.message.id)
+            for row in self._messages.values()
+            if row.message.status in (Status.QUEUED, Status.SCHEDULED) and row.next_at <= now
+        )[:limit]
+        claimed = []
+        for _, message_id in due:
+            row = self._messages[message_id]
+            attempts = row.message.attempts + 1
+            row.message = replace(row.message, status=Status.SENDING, attempts=attempts)
+            row.claimed_at = now
+            claimed.append(row.message)
+        return sorted(claimed, key=lambda m: m.id)
+
+    async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
+        for outcome in outcomes:
+            if outcome.status not in SEND_OUTCOMES:
+                raise ValueError(f"a send cannot end as {outcome.status}")
+        seen: set[str] = set()
+        for o in outcomes:
+            row = self._messages.get(o.message_id)
+            if row is None or o.message_id in seen or not can_advance(row.message.status, o.status):
+                continue
+            seen.add(o.message_id)
+            if o.status is Status.QUEUED:
+                row.message = replace(row.message, status=Status.QUEUED, error=o.error)
+                row.next_at = o.retry_at or now
+                row.claimed_at = None
+                continue
+            for p in o.parts:
+                part = Part(o.message_id, p.seq, p.status, p.upstream_id, o.connector, p.error)
+                self._parts.setdefault(o.message_id, {})[p.seq] = part
+                if o.connector is not None and p.upstream_id is not None:
+                    key = (o.connector, p.upstream_id)
+                    self._by_upstream.setdefault(key, []).append((o.message_id, p.seq))
+            if o.status is Status.SENT:
+                row.message = replace(row.message, status=Status.SENT, sent_at=now, error=o.error)
+                row.claimed_at = None
+            else:
+                self._refund(row.message, o.refund, now)
+                self._finish(row, o.status, now, o.error)
+
+    async def apply_receipts(self, receipts: Sequence[ReceiptUpdate]) -> AppliedReceipts:
+        unmatched = []
+        repeated = 0
+        latest: dict[str, float] = {}
+        for r in receipts:
+            known = self._by_upstream.get((r.connector, r.upstream_id), [])
+            candidates = [
+                (message_id, seq)
+                for message_id, seq in known
+                if self._parts[message_id][seq].status.value in RECEIPT_MATCHABLE
+            ]
+            if not candidates:
+                if known:
+                    repeated += 1
+                else:
+                    unmatched.append(r)
+                continue
+            message_id, seq = max(candidates)
+            part = self._parts[message_id][seq]
+            self._parts[message_id][seq] = replace(part, status=r.status, error=r.error)
+            latest[message_id] = max(r.at, latest.get(message_id, r.at))
+        finished: dict[Status, int] = {}
+        for message_id, at in latest.items():
+            row = self._messages[message_id]
+            states = [(p.status, p.error) for p in await self.parts(message_id)]
+            final = status_from_parts(s for s, _ in states)
+            if final is None or not can_advance(row.message.status, final):
+                continue
+            error = next((e for s, e in states if s.value == final.value), None)
+            self._finish(row, final, at, error)
+            finished[final] = finished.get(final, 0) + 1
+        return AppliedReceipts(finished, unmatched, repeated)
+
+    async def open_parts(self, connector: str) -> list[tuple[str, str]]:
+        return [
+            (str(part.upstream_id), self._messages[message_id].message.to)
+            for message_id in sorted(self._parts)
+            for part in sorted(self._parts[message_id].values(), key=lambda p: p.seq)
+            if part.connector == connector
+            and part.upstream_id is not None
+            and part.status.value in OPEN_PARTS
+        ]
+
+    async def expire(self, now: float, limit: int) -> int:
+        due = [
+            row
+            for row in self._messages.values()
+            if row.message.status in (Status.SENT, Status.QUEUED) and row.message.expires_at <= now
+        ][:limit]
+        for row in due:
+            if row.message.status is Status.QUEUED:
+                self._refund(row.message, row.message.cost, now)
+            for seq, part in self._parts.get(row.message.id, {}).items():
+                if part.status not in PART_FINAL:
+                    self._parts[row.message.id][seq] = replace(part, status=PartStatus.EXPIRED)
+            self._finish(row, Status.EXPIRED, now, row.message.error)
+        return len(due)
+
+    async def recover_sending(self, older_than: float) -> int:
+        stuck = [
+            row
+            for row in self._messages.values()
+            if row.message.status is Status.SENDING
+            and row.claimed_at is not None
+            and row.claimed_at < older_than
+        ]
+        for row in stuck:
+            row.message = replace(row.message, status=Status.QUEUED)
+            row.claimed_at = None
+        return len(stuck)
+
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        due = sorted(
+            (item.next_at, outbox_id, item)
+            for outbox_id, item in self._outbox.items()
+            if item.state == "pending" and item.next_at <= now
+        )[:limit]
+        return [Notification(i, o.message_id, o.url, o.attempts, o.next_at) for _, i, o in due]
+
+    async def record_notification(
+        self,
+        notification_id: int,
+        *,
+        delivered: bool,
+        status_code: int | None,
+        error: str | None,
+        next_at: float | None,
+        now: float,
+    ) -> None:
+        item = self._outbox.get(notification_id)
+        if item is None:
+            return
+        item.attempts += 1
+        item.state = "delivered" if delivered else ("pending" if next_at is not None else "failed")
+        if next_at is not None and not delivered:
+            item.next_at = next_at
+
+    async def queue_depth(self) -> int:
+        busy = (Status.QUEUED, Status.SENDING)
+        return sum(1 for row in self._messages.values() if row.message.status in busy)
+
+    async def close(self) -> None:
+        return None

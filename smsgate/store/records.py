@@ -1,0 +1,137 @@
+"""Conversions between database rows and the core records (Account, Message, Part, ...).
+
+Rows come back from SQLAlchemy untyped; these functions are where they get their types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from smsgate.core.accounts import Account, AccountStatus
+from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.core.messages import Message, Part, PartStatus, Status
+from smsgate.services.ports import Notification, Submission
+
+Row = Mapping[Any, Any]
+
+
+def opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def account_from_row(row: Row) -> Account:
+    return Account(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        parent_id=None if row["parent_id"] is None else int(row["parent_id"]),
+        own_balance=bool(row["own_balance"]),
+        balance=int(row["balance"]),
+        currency=str(row["currency"]),
+        status=AccountStatus(row["status"]),
+        default_country=str(row["default_country"]),
+        max_parts=int(row["max_parts"]),
+        created_at=float(row["created_at"]),
+    )
+
+
+def ledger_from_row(row: Row) -> LedgerEntry:
+    return LedgerEntry(
+        id=int(row["id"]),
+        account_id=int(row["account_id"]),
+        kind=EntryKind(row["kind"]),
+        amount=int(row["amount"]),
+        balance_after=int(row["balance_after"]),
+        reference=str(row["reference"]),
+        created_at=float(row["created_at"]),
+    )
+
+
+def message_from_row(row: Row) -> Message:
+    return Message(
+        id=str(row["id"]),
+        batch_id=str(row["batch_id"]),
+        account_id=int(row["account_id"]),
+        payer_id=int(row["payer_id"]),
+        to=str(row["to"]),
+        sender=str(row["sender"]),
+        text=str(row["text"]),
+        encoding=str(row["encoding"]),
+        parts=int(row["parts"]),
+        cost=int(row["cost"]),
+        currency=str(row["currency"]),
+        status=Status(row["status"]),
+        error=opt_str(row["error"]),
+        reference=opt_str(row["reference"]),
+        callback_url=opt_str(row["callback_url"]),
+        created_at=float(row["created_at"]),
+        scheduled_at=opt_float(row["scheduled_at"]),
+        expires_at=float(row["expires_at"]),
+        sent_at=opt_float(row["sent_at"]),
+        done_at=opt_float(row["done_at"]),
+        attempts=int(row["attempts"]),
+    )
+
+
+def part_from_row(row: Row) -> Part:
+    return Part(
+        message_id=str(row["message_id"]),
+        seq=int(row["seq"]),
+        status=PartStatus(row["status"]),
+        upstream_id=opt_str(row["upstream_id"]),
+        connector=opt_str(row["connector"]),
+        error=opt_str(row["error"]),
+    )
+
+
+def notification_from_row(row: Row) -> Notification:
+    return Notification(
+        id=int(row["id"]),
+        message_id=str(row["message_id"]),
+        url=str(row["url"]),
+        attempts=int(row["attempts"]),
+        next_at=float(row["next_at"]),
+    )
+
+
+def message_rows(submission: Submission) -> list[dict[str, Any]]:
+    """The `messages` rows of a new submission, ready for an executemany insert."""
+    s = submission
+    next_at = s.scheduled_at if s.scheduled_at is not None else s.created_at
+    return [
+        {
+            "id": m.id,
+            "batch_id": s.batch_id,
+            "account_id": s.account_id,
+            "payer_id": s.payer_id,
+            "to": m.to,
+            "sender": s.sender,
+            "text": s.text,
+            "encoding": s.encoding,
+            "parts": m.parts,
+            "cost": m.cost,
+            "currency": s.currency,
+            "status": s.status.value,
+            "error": None,
+            "reference": s.reference,
+            "callback_url": s.callback_url,
+            "created_at": s.created_at,
+            "scheduled_at": s.scheduled_at,
+            "next_at": next_at,
+            "expires_at": s.expires_at,
+            "sent_at": None,
+            "done_at": None,
+            "attempts": 0,
+            "claimed_at": None,
+        }
+        for m in s.messages
+    ]
+
+
+def new_messages(submission: Submission) -> tuple[Message, ...]:
+    """The messages a submission creates, as they are stored before anything happens."""
+    return tuple(message_from_row(row) for row in message_rows(submission))

@@ -1,0 +1,184 @@
+"""The database schema of smsgate as SQLAlchemy Core tables, shared by SQLite and PostgreSQL.
+
+Money columns are BigInteger micro-units, times are float seconds since the epoch.
+Migrations (migrations/versions) must build exactly this; a test compares them.
+Connector and route tables arrive with a later migration, next to these.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# Stable constraint names, so that migrations can refer to them on both backends.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT ids on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the fast rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# The system default price list is owner 0: a NULL owner would defeat the unique key.
+DEFAULT_PRICE_OWNER = 0
+
+# The claim reads only these two statuses; the partial index stays small.
+_DUE_WHERE = text("status IN ('queued', 'scheduled')")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("accounts.id"), nullable=True, index=True),
+    Column("own_balance", Boolean, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("default_country", Text, nullable=False),
+    Column("max_parts", Integer, nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("created_at", Double, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("prefix", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("revoked_at", Double, nullable=True),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Index("ix_ledger_account_id_id", "account_id", "id"),
+)
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # an account id, or DEFAULT_PRICE_OWNER for the system default (hence no foreign key)
+    Column("owner_id", Integer, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    UniqueConstraint("owner_id", "prefix"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("reference", Text, nullable=True),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("account_id", "reference"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("batch_id", Text, ForeignKey("batches.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("payer_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("to", Text, nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("encoding", Text, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("reference", Text, nullable=True),
+    Column("callback_url", Text, nullable=True),
+    Column("created_at", Double, nullable=False),
+    Column("scheduled_at", Double, nullable=True),
+    # when the message is next due: created_at, scheduled_at or the retry time
+    Column("next_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("sent_at", Double, nullable=True),
+    Column("done_at", Double, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("claimed_at", Double, nullable=True),
+    # Ordered by due time, so a claim reads `limit` index entries even with a million
+    # due rows behind them; (status, next_at) would make it sort every due row.
+    Index(
+        "ix_messages_due",
+        "next_at",
+        "id",
+        postgresql_where=_DUE_WHERE,
+        sqlite_where=_DUE_WHERE,
+    ),
+    Index("ix_messages_account_id_id", "account_id", "id"),
+    Index("ix_messages_batch_id", "batch_id"),
+    Index("ix_messages_status_expires_at", "status", "expires_at"),
+)
+
+parts = Table(
+    "parts",
+    metadata,
+    Column("message_id", Text, ForeignKey("messages.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("upstream_id", Text, nullable=True),
+    Column("connector", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("done_at", Double, nullable=True),
+    PrimaryKeyConstraint("message_id", "seq"),
+    Index("ix_parts_connector_upstream_id", "connector", "upstream_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("message_id", Text, ForeignKey("messages.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Double, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_state_next_at", "state", "next_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("outbox_id", BigId, ForeignKey("outbox.id"), nullable=False, index=True),
+    Column("at", Double, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)

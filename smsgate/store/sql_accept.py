@@ -1,0 +1,102 @@
+"""Accepting a group of submissions in one SQL transaction (the body of the group commit).
+
+For each submission, in order: a known (account, reference) is a replay and charges
+nothing; otherwise the payer's running balance must cover it, or that submission alone
+fails with InsufficientCredit. Rows are written with a few executemany statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Connection
+
+from smsgate.core.errors import SmsgateError
+from smsgate.core.ledger import EntryKind
+from smsgate.core.messages import Message
+from smsgate.services.ports import Accepted, Submission
+from smsgate.store.records import message_from_row, message_rows
+from smsgate.store.schema import batches, messages
+from smsgate.store.sql_money import Purse
+
+Key = tuple[int, str]
+
+
+def accept_group(
+    conn: Connection, submissions: Sequence[Submission]
+) -> list[Accepted | SmsgateError]:
+    """Store and charge each submission, or report why not; the caller commits."""
+    # Lock the payers before looking up references: a concurrent transaction with the
+    # same reference holds the same payer, so we see its batch once we get the lock.
+    purse = Purse.open(conn, (s.payer_id for s in submissions))
+    known = _known_batches(
+        conn, {(s.account_id, s.reference) for s in submissions if s.reference is not None}
+    )
+    earlier = _messages_of(conn, known.values())
+
+    results: list[Accepted | SmsgateError] = []
+    fresh: dict[Key, Accepted] = {}
+    batch_rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for s in submissions:
+        key = (s.account_id, s.reference) if s.reference is not None else None
+        if key is not None and key in known:
+            results.append(Accepted(known[key], earlier.get(known[key], ()), replayed=True))
+            continue
+        if key is not None and key in fresh:
+            results.append(replace(fresh[key], replayed=True))
+            continue
+        try:
+            purse.move(s.payer_id, EntryKind.CHARGE, -s.total_cost, s.batch_id, s.created_at)
+        except SmsgateError as exc:
+            results.append(exc)
+            continue
+        batch_rows.append(
+            {
+                "id": s.batch_id,
+                "account_id": s.account_id,
+                "reference": s.reference,
+                "created_at": s.created_at,
+            }
+        )
+        new_rows = message_rows(s)
+        rows.extend(new_rows)
+        accepted = Accepted(s.batch_id, tuple(message_from_row(r) for r in new_rows), False)
+        if key is not None:
+            fresh[key] = accepted
+        results.append(accepted)
+
+    if batch_rows:
+        conn.execute(batches.insert(), batch_rows)
+    if rows:
+        conn.execute(messages.insert(), rows)
+    purse.save(conn)
+    return results
+
+
+def _known_batches(conn: Connection, keys: set[Key]) -> dict[Key, str]:
+    if not keys:
+        return {}
+    result = conn.execute(
+        select(batches.c.account_id, batches.c.reference, batches.c.id).where(
+            tuple_(batches.c.account_id, batches.c.reference).in_(sorted(keys))
+        )
+    )
+    return {(int(row.account_id), str(row.reference)): str(row.id) for row in result}
+
+
+def _messages_of(conn: Connection, batch_ids: Iterable[str]) -> dict[str, tuple[Message, ...]]:
+    wanted = sorted(set(batch_ids))
+    if not wanted:
+        return {}
+    result = conn.execute(
+        select(messages).where(messages.c.batch_id.in_(wanted)).order_by(messages.c.id)
+    )
+    found: dict[str, list[Message]] = {}
+    for row in result:
+        message = message_from_row(row._mapping)
+        found.setdefault(message.batch_id, []).append(message)
+    return {batch_id: tuple(group) for batch_id, group in found.items()}

@@ -1,0 +1,170 @@
+"""Accounts, API keys and price lists in SQL: the rarely written, often read tables.
+
+Each function runs on the connection it is given; `SqlStore` decides which one
+(a read connection, or the write transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from smsgate.core.accounts import Account, AccountStatus
+from smsgate.core.errors import Conflict
+from smsgate.core.pricing import PriceList
+from smsgate.store.records import account_from_row, opt_float, opt_str
+from smsgate.store.rules import prefix_matches
+from smsgate.store.schema import DEFAULT_PRICE_OWNER, accounts, api_keys, prices
+
+# A tree deeper than this is a cycle, not a reseller hierarchy.
+MAX_DEPTH = 64
+
+
+def create_account(
+    conn: Connection,
+    *,
+    name: str,
+    parent_id: int | None,
+    own_balance: bool,
+    currency: str,
+    default_country: str,
+    max_parts: int,
+    password_hash: str | None,
+    now: float,
+) -> Account:
+    values = {
+        "name": name,
+        "parent_id": parent_id,
+        "own_balance": own_balance,
+        "balance": 0,
+        "currency": currency,
+        "status": AccountStatus.ACTIVE.value,
+        "default_country": default_country,
+        "max_parts": max_parts,
+        "password_hash": password_hash,
+        "created_at": now,
+    }
+    try:
+        result = conn.execute(insert(accounts).values(values).returning(*accounts.c))
+    except IntegrityError as exc:
+        raise Conflict(f"an account named {name!r} exists", field="name") from exc
+    return account_from_row(result.one()._mapping)
+
+
+def account_where(conn: Connection, /, **equal: object) -> Account | None:
+    query = select(accounts)
+    for column, value in equal.items():
+        query = query.where(accounts.c[column] == value)
+    row = (conn.execute(query)).first()
+    return None if row is None else account_from_row(row._mapping)
+
+
+def all_accounts(conn: Connection, parent_id: int | None) -> list[Account]:
+    query = select(accounts).order_by(accounts.c.id)
+    if parent_id is not None:
+        query = query.where(accounts.c.parent_id == parent_id)
+    return [account_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def chain(conn: Connection, account_id: int) -> list[Account]:
+    start = select(accounts, literal(0).label("depth")).where(accounts.c.id == account_id)
+    up = start.cte("chain", recursive=True)
+    parent = accounts.alias("parent")
+    up = up.union_all(
+        select(parent, (up.c.depth + 1).label("depth")).where(
+            parent.c.id == up.c.parent_id, up.c.depth < MAX_DEPTH
+        )
+    )
+    result = conn.execute(select(up).order_by(up.c.depth))
+    return [account_from_row(row._mapping) for row in result]
+
+
+def set_account(conn: Connection, /, account_id: int, **values: object) -> None:
+    conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
+def password_hash(conn: Connection, account_id: int) -> str | None:
+    query = select(accounts.c.password_hash).where(accounts.c.id == account_id)
+    return opt_str((conn.execute(query)).scalar())
+
+
+def add_api_key(conn: Connection, account_id: int, key_hash: str, prefix: str, now: float) -> int:
+    values = {"account_id": account_id, "key_hash": key_hash, "prefix": prefix, "created_at": now}
+    try:
+        result = conn.execute(insert(api_keys).values(values).returning(api_keys.c.id))
+    except IntegrityError as exc:
+        raise Conflict("this API key exists already") from exc
+    return int(result.scalar_one())
+
+
+def revoke_api_key(conn: Connection, account_id: int, prefix: str, now: float) -> bool:
+    result = conn.execute(
+        select(api_keys.c.id, api_keys.c.prefix).where(
+            api_keys.c.account_id == account_id, api_keys.c.revoked_at.is_(None)
+        )
+    )
+    ids = [int(row.id) for row in result if prefix_matches(str(row.prefix), prefix)]
+    if ids:
+        conn.execute(update(api_keys).where(api_keys.c.id.in_(ids)).values(revoked_at=now))
+    return bool(ids)
+
+
+def account_by_key_hash(conn: Connection, key_hash: str) -> Account | None:
+    query = (
+        select(accounts)
+        .join(api_keys, api_keys.c.account_id == accounts.c.id)
+        .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    )
+    row = (conn.execute(query)).first()
+    return None if row is None else account_from_row(row._mapping)
+
+
+def list_api_keys(conn: Connection, account_id: int) -> list[tuple[str, float, float | None]]:
+    query = (
+        select(api_keys.c.prefix, api_keys.c.created_at, api_keys.c.revoked_at)
+        .where(api_keys.c.account_id == account_id)
+        .order_by(api_keys.c.id)
+    )
+    return [
+        (str(row.prefix), float(row.created_at), opt_float(row.revoked_at))
+        for row in conn.execute(query)
+    ]
+
+
+def _owner(owner_id: int | None) -> int:
+    return DEFAULT_PRICE_OWNER if owner_id is None else owner_id
+
+
+def set_prices(conn: Connection, owner_id: int | None, rows: Sequence[tuple[str, int]]) -> None:
+    """Insert or replace these prices of one owner; other prefixes keep theirs."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(prices)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[prices.c.owner_id, prices.c.prefix],
+        set_={"price": stmt.excluded.price},
+    )
+    owner = _owner(owner_id)
+    # The last price given for a prefix wins, as it would with one call per row.
+    latest = dict(rows)
+    conn.execute(
+        stmt, [{"owner_id": owner, "prefix": p, "price": price} for p, price in latest.items()]
+    )
+
+
+def price_lists(conn: Connection, owner_ids: Sequence[int | None]) -> list[PriceList]:
+    owners = {_owner(owner_id) for owner_id in owner_ids}
+    result = conn.execute(
+        select(prices.c.owner_id, prices.c.prefix, prices.c.price).where(
+            prices.c.owner_id.in_(owners)
+        )
+    )
+    by_owner: dict[int, dict[str, int]] = {owner: {} for owner in owners}
+    for row in result:
+        by_owner[int(row.owner_id)][str(row.prefix)] = int(row.price)
+    return [PriceList.of(owner_id, by_owner[_owner(owner_id)]) for owner_id in owner_ids]

@@ -1,0 +1,196 @@
+"""The dispatch side of the messages table in SQL: claim, record sends, expire, recover.
+
+The table is the queue. A claim is one `UPDATE ... RETURNING` of the due rows a
+subquery picks (SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN IMMEDIATE
+keeps claimers apart). Row locks are NO KEY UPDATE: inserts that merely reference a
+message (parts, outbox) need not wait for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from smsgate.core.ledger import EntryKind
+from smsgate.core.messages import FINAL, PART_FINAL, Message, PartStatus, Status, can_advance
+from smsgate.services.ports import SendOutcome
+from smsgate.store.records import message_from_row
+from smsgate.store.rules import SEND_OUTCOMES
+from smsgate.store.schema import messages, parts
+from smsgate.store.sql_money import Purse
+from smsgate.store.sql_outbox import add_notifications
+
+# The claim, per dialect. Status literals (not parameters) let both planners prove the
+# partial index ix_messages_due applies; reading it in (next_at, id) order touches
+# `limit` entries however many rows are due. SQLite without statistics prefers the
+# status index and sorts every due row, hence INDEXED BY. PostgreSQL would hash-join
+# `id IN (subquery)` against a scan of the whole table; `= ANY(ARRAY(...))` makes it
+# an index lookup of the ids the subquery locked.
+_CLAIM = {
+    "sqlite": text(
+        """
+        UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
+        WHERE id IN (
+            SELECT id FROM messages INDEXED BY ix_messages_due
+            WHERE status IN ('queued', 'scheduled') AND next_at <= :now
+            ORDER BY next_at, id LIMIT :limit)
+        RETURNING *
+        """
+    ),
+    "postgresql": text(
+        """
+        UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
+        WHERE id = ANY(ARRAY(
+            SELECT id FROM messages
+            WHERE status IN ('queued', 'scheduled') AND next_at <= :now
+            ORDER BY next_at, id LIMIT :limit
+            FOR NO KEY UPDATE SKIP LOCKED))
+        RETURNING *
+        """
+    ),
+}
+
+_FINAL_PARTS = [s.value for s in PART_FINAL]
+
+_RECORD = (
+    update(messages)
+    .where(messages.c.id == bindparam("m_id"))
+    .values(
+        status=bindparam("m_status"),
+        error=bindparam("m_error"),
+        sent_at=func.coalesce(bindparam("m_sent_at"), messages.c.sent_at),
+        done_at=bindparam("m_done_at"),
+        next_at=func.coalesce(bindparam("m_next_at"), messages.c.next_at),
+        claimed_at=None,
+    )
+)
+
+
+def claim(conn: Connection, now: float, limit: int) -> list[Message]:
+    result = conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit})
+    claimed = [message_from_row(row._mapping) for row in result]
+    claimed.sort(key=lambda m: m.id)
+    return claimed
+
+
+def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) -> None:
+    for outcome in outcomes:
+        if outcome.status not in SEND_OUTCOMES:
+            raise ValueError(f"a send cannot end as {outcome.status}")
+    current = conn.execute(
+        select(messages.c.id, messages.c.status, messages.c.payer_id, messages.c.callback_url)
+        .where(messages.c.id.in_(sorted({o.message_id for o in outcomes})))
+        .order_by(messages.c.id)
+        .with_for_update(key_share=True)
+    )
+    state = {str(row.id): row for row in current}
+    applied: list[tuple[SendOutcome, Any]] = []
+    for outcome in outcomes:
+        # A stale outcome (the message moved on) is ignored, and so is a second
+        # outcome for the same message in one call.
+        row = state.pop(outcome.message_id, None)
+        if row is not None and can_advance(Status(row.status), outcome.status):
+            applied.append((outcome, row))
+    if not applied:
+        return
+    purse = Purse.open(
+        conn, (int(row.payer_id) for o, row in applied if o.refund > 0 and o.status in FINAL)
+    )
+    updates: list[dict[str, Any]] = []
+    part_rows: list[dict[str, Any]] = []
+    finished: list[tuple[str, str | None]] = []
+    for o, row in applied:
+        final = o.status in FINAL
+        updates.append(
+            {
+                "m_id": o.message_id,
+                "m_status": o.status.value,
+                "m_error": o.error,
+                "m_sent_at": now if o.status is Status.SENT else None,
+                "m_done_at": now if final else None,
+                "m_next_at": (o.retry_at or now) if o.status is Status.QUEUED else None,
+            }
+        )
+        if o.status is Status.QUEUED:
+            continue
+        part_rows.extend(
+            {
+                "message_id": o.message_id,
+                "seq": p.seq,
+                "status": p.status.value,
+                "upstream_id": p.upstream_id,
+                "connector": o.connector,
+                "error": p.error,
+                "done_at": now if p.status in PART_FINAL else None,
+            }
+            for p in o.parts
+        )
+        if final:
+            finished.append((o.message_id, row.callback_url))
+        if final and o.refund > 0:
+            purse.move(int(row.payer_id), EntryKind.REFUND, o.refund, o.message_id, now)
+    conn.execute(_RECORD, updates)
+    if part_rows:
+        conn.execute(insert(parts), part_rows)
+    purse.save(conn)
+    add_notifications(conn, finished, now)
+
+
+def expire(conn: Connection, now: float, limit: int) -> int:
+    """Sent messages past validity expire; queued ones never sent also get their money back."""
+    result = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.status,
+            messages.c.payer_id,
+            messages.c.cost,
+            messages.c.callback_url,
+        )
+        .where(
+            messages.c.status.in_([Status.SENT.value, Status.QUEUED.value]),
+            messages.c.expires_at <= now,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True, key_share=True)
+    )
+    rows = sorted(result, key=lambda row: str(row.id))
+    if not rows:
+        return 0
+    ids = [str(row.id) for row in rows]
+    unsent = [row for row in rows if row.status == Status.QUEUED.value]
+    purse = Purse.open(conn, (int(row.payer_id) for row in unsent if row.cost > 0))
+    for row in unsent:
+        if row.cost > 0:
+            purse.move(int(row.payer_id), EntryKind.REFUND, int(row.cost), str(row.id), now)
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids))
+        .values(status=Status.EXPIRED.value, done_at=now, claimed_at=None)
+    )
+    conn.execute(
+        update(parts)
+        .where(parts.c.message_id.in_(ids), parts.c.status.not_in(_FINAL_PARTS))
+        .values(status=PartStatus.EXPIRED.value, done_at=now)
+    )
+    purse.save(conn)
+    add_notifications(conn, ((str(r.id), r.callback_url) for r in rows), now)
+    return len(rows)
+
+
+def recover_sending(conn: Connection, older_than: float) -> int:
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.status == Status.SENDING.value, messages.c.claimed_at < older_than)
+        .values(status=Status.QUEUED.value, claimed_at=None)
+    )
+    return int(result.rowcount)
+
+
+def queue_depth(conn: Connection) -> int:
+    query = select(func.count()).where(
+        messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value])
+    )
+    return int((conn.execute(query)).scalar_one())

@@ -1,0 +1,70 @@
+"""Reading messages and parts in SQL, and cancelling a scheduled message with its refund."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from smsgate.core.errors import Conflict, NotFound
+from smsgate.core.ledger import EntryKind
+from smsgate.core.messages import Message, Part, Status
+from smsgate.store.records import message_from_row, part_from_row
+from smsgate.store.schema import messages, parts
+from smsgate.store.sql_money import Purse
+from smsgate.store.sql_outbox import add_notifications
+
+
+def message(conn: Connection, message_id: str) -> Message | None:
+    row = (conn.execute(select(messages).where(messages.c.id == message_id))).first()
+    return None if row is None else message_from_row(row._mapping)
+
+
+def message_parts(conn: Connection, message_id: str) -> list[Part]:
+    query = select(parts).where(parts.c.message_id == message_id).order_by(parts.c.seq)
+    return [part_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def message_page(
+    conn: Connection,
+    account_id: int,
+    *,
+    status: Status | None,
+    batch_id: str | None,
+    since: float | None,
+    limit: int,
+    before_id: str | None,
+) -> list[Message]:
+    query = select(messages).where(messages.c.account_id == account_id)
+    if status is not None:
+        query = query.where(messages.c.status == status.value)
+    if batch_id is not None:
+        query = query.where(messages.c.batch_id == batch_id)
+    if since is not None:
+        query = query.where(messages.c.created_at >= since)
+    if before_id is not None:
+        query = query.where(messages.c.id < before_id)
+    query = query.order_by(messages.c.id.desc()).limit(limit)
+    return [message_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def cancel(conn: Connection, message_id: str, now: float) -> Message:
+    # A conditional UPDATE, so a claim racing with us either wins or loses whole.
+    result = conn.execute(
+        update(messages)
+        .where(messages.c.id == message_id, messages.c.status == Status.SCHEDULED.value)
+        .values(status=Status.CANCELLED.value, done_at=now)
+        .returning(*messages.c)
+    )
+    row = result.first()
+    if row is None:
+        found = message(conn, message_id)
+        if found is None:
+            raise NotFound(f"no message {message_id}")
+        raise Conflict(f"a {found.status} message cannot be cancelled")
+    cancelled = message_from_row(row._mapping)
+    if cancelled.cost > 0:
+        purse = Purse.open(conn, [cancelled.payer_id])
+        purse.move(cancelled.payer_id, EntryKind.REFUND, cancelled.cost, cancelled.id, now)
+        purse.save(conn)
+    add_notifications(conn, [(cancelled.id, cancelled.callback_url)], now)
+    return cancelled

@@ -1,0 +1,118 @@
+"""Money inside one SQL transaction: balances read once under row locks, moved with ledger rows.
+
+Every write path that touches a balance (accept, refunds, transfers) goes through
+`Purse`, so a balance never changes without its ledger entry in the same transaction.
+Rows are locked in id order, so two transactions never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+
+from smsgate.core.errors import InsufficientCredit, NotFound
+from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.store.records import ledger_from_row
+from smsgate.store.schema import accounts, ledger
+
+_SET_BALANCE = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("b_id"))
+    .values(balance=bindparam("b_balance"))
+)
+
+
+class Purse:
+    """The balances one transaction may move, and the ledger rows it has moved them with."""
+
+    def __init__(self, balances: dict[int, int]) -> None:
+        self.balances = balances
+        self._entries: list[dict[str, Any]] = []
+        self._touched: set[int] = set()
+
+    @classmethod
+    def open(cls, conn: Connection, account_ids: Iterable[int]) -> Purse:
+        """Read (and on PostgreSQL lock) the balances of these accounts."""
+        ids = sorted(set(account_ids))
+        if not ids:
+            return cls({})
+        result = conn.execute(
+            select(accounts.c.id, accounts.c.balance)
+            .where(accounts.c.id.in_(ids))
+            .order_by(accounts.c.id)
+            # NO KEY UPDATE: other transactions may still insert rows that reference
+            # these accounts (their foreign-key checks take KEY SHARE) meanwhile.
+            .with_for_update(key_share=True)
+        )
+        return cls({int(row.id): int(row.balance) for row in result})
+
+    def move(
+        self, account_id: int, kind: EntryKind, amount: int, reference: str, now: float
+    ) -> None:
+        """Add `amount` (negative: take it) with a ledger entry; never below zero."""
+        if account_id not in self.balances:
+            raise NotFound(f"no account {account_id}")
+        balance = self.balances[account_id] + amount
+        if balance < 0:
+            raise InsufficientCredit("insufficient credit for this request")
+        self.balances[account_id] = balance
+        self._touched.add(account_id)
+        self._entries.append(
+            {
+                "account_id": account_id,
+                "kind": kind.value,
+                "amount": amount,
+                "balance_after": balance,
+                "reference": reference,
+                "created_at": now,
+            }
+        )
+
+    def save(self, conn: Connection) -> None:
+        """Write the ledger rows and the new balances."""
+        if self._entries:
+            conn.execute(ledger.insert(), self._entries)
+        self._save_balances(conn)
+
+    def save_returning(self, conn: Connection) -> list[LedgerEntry]:
+        """Like `save`, and return the ledger entries with their ids, in order of the moves."""
+        entries: list[LedgerEntry] = []
+        if self._entries:
+            result = conn.execute(
+                ledger.insert().returning(*ledger.c, sort_by_parameter_order=True),
+                self._entries,
+            )
+            entries = [ledger_from_row(row._mapping) for row in result]
+        self._save_balances(conn)
+        return entries
+
+    def _save_balances(self, conn: Connection) -> None:
+        if not self._touched:
+            return
+        rows = [{"b_id": i, "b_balance": self.balances[i]} for i in sorted(self._touched)]
+        conn.execute(_SET_BALANCE, rows)
+
+
+def move_credit(
+    conn: Connection,
+    movements: Sequence[tuple[int, EntryKind, int]],
+    reference: str,
+    now: float,
+) -> list[LedgerEntry]:
+    purse = Purse.open(conn, (account_id for account_id, _, _ in movements))
+    for account_id, kind, amount in movements:
+        purse.move(account_id, kind, amount, reference, now)
+    return purse.save_returning(conn)
+
+
+def ledger_page(
+    conn: Connection, account_id: int, limit: int, before_id: int | None
+) -> list[LedgerEntry]:
+    query = select(ledger).where(ledger.c.account_id == account_id)
+    if before_id is not None:
+        query = query.where(ledger.c.id < before_id)
+    result = conn.execute(query.order_by(ledger.c.id.desc()).limit(limit))
+    return [ledger_from_row(row._mapping) for row in result]

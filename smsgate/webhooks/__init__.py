@@ -1,0 +1,1 @@
+"""Webhooks: the outbox sender and the signature customers verify."""

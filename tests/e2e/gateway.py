@@ -1,0 +1,134 @@
+"""A real `smsgate run` subprocess on free loopback ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+KEY_LINE = re.compile(r"API key \(shown once\): (\S+)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class GatewayProcess:
+    """Starts, kills and restarts one gateway on one data directory."""
+
+    def __init__(self, data_dir: Path, **settings: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "SMSGATE_DATA_DIR": str(data_dir),
+            "SMSGATE_HTTP_PORT": str(self.port),
+            "SMSGATE_SIMULATOR_DELAY_MS": "100",
+            "SMSGATE_WEBHOOK_SECRET": "e2e-secret",
+            "SMSGATE_WEBHOOK_BASE_DELAY": "0.2",
+            "SMSGATE_HOUSEKEEPING_INTERVAL": "0.3",
+            **{f"SMSGATE_{k.upper()}": v for k, v in settings.items()},
+        }
+        self.proc: subprocess.Popen[str] | None = None
+        self.demo_key: str | None = None
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = open(self.data_dir / "gateway.log", "a")  # noqa: SIM115 - closed by the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smsgate", "run"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        log.close()
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"gateway exited early: {self.log_tail()}")
+            found = KEY_LINE.search(line)
+            if found:
+                self.demo_key = found.group(1)
+            if "(ready)" in line:
+                return
+        raise RuntimeError(f"gateway did not start: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        path = self.data_dir / "gateway.log"
+        return path.read_text()[-3000:] if path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None:
+            return 0
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=20)
+        finally:
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self.proc = None
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def cli(self, *args: str) -> Any:
+        """Run `smsgate ARGS --json` on the same data directory and parse its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "smsgate", *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def client(self, api_key: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+        )
+
+    def wait_for(
+        self, client: httpx.Client, message_id: str, statuses: set[str], timeout: float = 15
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            response = client.get(f"/api/v1/messages/{message_id}")
+            body = response.json()
+            if body.get("status") in statuses:
+                return body
+            time.sleep(0.05)
+        raise AssertionError(f"message {message_id} stayed {body.get('status')}: {body}")
+
+
+def all_pages(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]:
+    """Every item of a cursor-paged list endpoint."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        body = client.get(path, params=params).json()
+        items += body[key]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return items

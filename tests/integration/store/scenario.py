@@ -1,0 +1,113 @@
+"""Builders for store tests: funded accounts, submissions, sends, and the money invariant."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from smsgate.core.accounts import Account
+from smsgate.core.ledger import EntryKind
+from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.ports import NewMessage, SendOutcome, SentPart, Store, Submission
+
+NOW = 1_700_000_000.0
+VALIDITY = 3600.0
+CONNECTOR = "sim"
+
+_ids = itertools.count(1)
+
+
+def new_id(kind: str = "m") -> str:
+    """Ids that sort in creation order, like the real TimeOrderedIds."""
+    return f"{next(_ids):012d}{kind}"
+
+
+async def funded(
+    store: Store,
+    name: str,
+    credit: int = 0,
+    *,
+    parent: Account | None = None,
+    own_balance: bool = True,
+    callback: bool = False,
+) -> Account:
+    account = await store.create_account(
+        name=name,
+        parent_id=parent.id if parent else None,
+        own_balance=own_balance,
+        currency="EUR",
+        default_country="IT",
+        max_parts=10,
+        password_hash=None,
+        now=NOW,
+    )
+    if credit:
+        await store.move_credit(
+            movements=[(account.id, EntryKind.TOPUP, credit)], reference="topup", now=NOW
+        )
+    found = await store.account(account.id)
+    assert found is not None
+    return found
+
+
+def submission(
+    account: Account,
+    *,
+    cost: int = 1,
+    recipients: int = 1,
+    parts: int = 1,
+    payer: Account | None = None,
+    reference: str | None = None,
+    callback_url: str | None = None,
+    scheduled_at: float | None = None,
+    created_at: float = NOW,
+) -> Submission:
+    """A submission of `recipients` messages costing `cost` each."""
+    start = scheduled_at or created_at
+    return Submission(
+        batch_id=new_id("b"),
+        account_id=account.id,
+        payer_id=(payer or account).id,
+        sender="smsgate",
+        text="hello",
+        encoding="gsm7",
+        currency="EUR",
+        status=Status.SCHEDULED if scheduled_at is not None else Status.QUEUED,
+        reference=reference,
+        callback_url=callback_url,
+        created_at=created_at,
+        scheduled_at=scheduled_at,
+        expires_at=start + VALIDITY,
+        messages=tuple(
+            NewMessage(new_id(), f"+3933312345{n:02d}", parts, cost) for n in range(recipients)
+        ),
+    )
+
+
+def sent(message: Message, *upstream_ids: str, connector: str = CONNECTOR) -> SendOutcome:
+    """The outcome of an upstream that took every part of `message`."""
+    ids = upstream_ids or tuple(f"up-{message.id}-{seq}" for seq in range(1, message.parts + 1))
+    parts = tuple(SentPart(seq, uid, PartStatus.SENT, None) for seq, uid in enumerate(ids, 1))
+    return SendOutcome(message.id, Status.SENT, connector, parts, None, 0, None)
+
+
+async def assert_money_consistent(store: Store) -> None:
+    """Every balance equals the sum of its ledger entries, and never went below zero."""
+    for account in await store.accounts():
+        entries = await store.ledger(account.id, limit=1_000_000, before_id=None)
+        running = 0
+        for entry in reversed(entries):
+            running += entry.amount
+            assert entry.balance_after == running, entry
+            assert running >= 0, entry
+        assert account.balance == running, account
+
+
+async def balance(store: Store, account: Account) -> int:
+    found = await store.account(account.id)
+    assert found is not None
+    return found.balance
+
+
+def statuses(messages: Sequence[Message]) -> list[Status]:
+    return [m.status for m in messages]

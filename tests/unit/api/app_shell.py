@@ -1,0 +1,66 @@
+"""An app over a store that must not be reached, for tests of what needs no data."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from smsgate.api.http import ApiContext, build_app
+from smsgate.services.accounts import AccountService
+from smsgate.services.catalog import Catalog
+from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.credentials import Authenticator
+from smsgate.services.messages import MessageService
+from smsgate.services.ports import Store
+from smsgate.services.stats import Stats
+from smsgate.services.submit import SubmitService
+
+
+class ExplodingStore:
+    """Every store call fails the way a broken database would."""
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"secret database detail in {name}")
+
+        return fail
+
+
+async def _seven() -> int:
+    return 7
+
+
+async def _healthy() -> bool:
+    return True
+
+
+def shell_app(
+    *,
+    stats: Stats | None = None,
+    health: Callable[[], Awaitable[bool]] = _healthy,
+    queue_depth: Callable[[], Awaitable[int]] = _seven,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    store = cast(Store, ExplodingStore())
+    clock = SystemClock()
+    catalog = Catalog(store, clock)
+    auth = Authenticator(store)
+    ctx = ApiContext(
+        auth=auth,
+        submit=SubmitService(store, catalog, clock, TimeOrderedIds()),
+        messages=MessageService(store, clock),
+        accounts=AccountService(store, catalog, auth, clock),
+        stats=stats or Stats(),
+        queue_depth=queue_depth,
+        health=health,
+        extra_routes=extra_routes,
+    )
+    return build_app(ctx)
+
+
+def client(app: Starlette) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")

@@ -1,0 +1,86 @@
+"""GroupCommit: callers arriving together share one flush, each gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from smsgate.store.groupcommit import GroupCommit
+
+
+class Recorder:
+    def __init__(self, *, fail: Exception | None = None, pause: float = 0.0) -> None:
+        self.groups: list[list[int]] = []
+        self.fail = fail
+        self.pause = pause
+
+    async def flush(self, items: Sequence[int]) -> list[int | Exception]:
+        self.groups.append(list(items))
+        await asyncio.sleep(self.pause)
+        if self.fail is not None:
+            raise self.fail
+        return [ValueError(f"odd {n}") if n % 2 else n * 10 for n in items]
+
+
+async def test_callers_of_one_turn_share_a_group() -> None:
+    recorder = Recorder()
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush)
+    results = await asyncio.gather(*(commit.submit(n) for n in range(6)), return_exceptions=True)
+    assert recorder.groups == [[0, 1, 2, 3, 4, 5]]
+    assert [r if isinstance(r, int) else str(r) for r in results] == [
+        0,
+        "odd 1",
+        20,
+        "odd 3",
+        40,
+        "odd 5",
+    ]
+    assert (commit.groups, commit.items) == (1, 6)
+
+
+async def test_callers_arriving_during_a_flush_form_the_next_group() -> None:
+    recorder = Recorder(pause=0.01)
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush, max_group=3)
+    first = asyncio.ensure_future(commit.submit(0))
+    await asyncio.sleep(0.001)
+    rest = [asyncio.ensure_future(commit.submit(n)) for n in (2, 4, 6, 8)]
+    assert await asyncio.gather(first, *rest) == [0, 20, 40, 60, 80]
+    assert recorder.groups == [[0], [2, 4, 6], [8]]
+
+
+async def test_groups_are_bounded_in_weight() -> None:
+    recorder = Recorder()
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush, max_weight=10, weight=lambda n: n)
+    sizes = [4, 4, 4, 20, 2, 6]
+    assert await asyncio.gather(*(commit.submit(n) for n in sizes)) == [n * 10 for n in sizes]
+    assert recorder.groups == [[4, 4], [4], [20], [2, 6]]
+
+
+async def test_a_failed_flush_fails_its_whole_group() -> None:
+    commit: GroupCommit[int, int] = GroupCommit(Recorder(fail=RuntimeError("disk")).flush)
+    results = await asyncio.gather(commit.submit(2), commit.submit(4), return_exceptions=True)
+    assert [str(r) for r in results] == ["disk", "disk"]
+
+
+async def test_a_caller_that_gave_up_is_not_written() -> None:
+    recorder = Recorder()
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush)
+    gone = asyncio.ensure_future(commit.submit(2))
+    kept = asyncio.ensure_future(commit.submit(4))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await kept == 40
+    assert recorder.groups == [[4]]
+
+
+async def test_close_drains_then_refuses() -> None:
+    recorder = Recorder(pause=0.01)
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush)
+    waiting = asyncio.ensure_future(commit.submit(2))
+    await asyncio.sleep(0)
+    await commit.close()
+    assert waiting.done() and waiting.result() == 20
+    with pytest.raises(RuntimeError):
+        await commit.submit(4)

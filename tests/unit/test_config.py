@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from smsgate.config import ConfigError, Settings, load
+
+
+def test_defaults() -> None:
+    settings = load(environ={})
+    assert settings == Settings()
+    assert settings.database() == "sqlite:///var/smsgate.db"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text('http_port = 9000\ndata_dir = "/srv/sms"\n')
+    settings = load(environ={"SMSGATE_HTTP_PORT": "9100", "OTHER": "x"}, toml_path=str(path))
+    assert settings.http_port == 9100
+    assert settings.data_dir == "/srv/sms"
+
+
+def test_file_may_use_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text("[smsgate]\ndemo = false\n")
+    assert load(environ={}, toml_path=str(path)).demo is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SMSGATE_HTTP_PORT": "eighty"}, "http_port must be of type int"),
+        ({"SMSGATE_HTTP_PORT": "70000"}, "http_port must be between"),
+        ({"SMSGATE_DEMO": "maybe"}, "demo must be of type bool"),
+        ({"SMSGATE_DATABASE_URL": "mysql://x"}, "database_url must start"),
+        ({"SMSGATE_DEFAULT_VALIDITY": "10"}, "default_validity must be between"),
+    ],
+)
+def test_bad_values_are_clear_errors(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(environ=environ)
+
+
+def test_unknown_file_key_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "smsgate.toml"
+    path.write_text("htp_port = 1\n")
+    with pytest.raises(ConfigError, match="unknown setting 'htp_port'"):
+        load(environ={}, toml_path=str(path))
+
+
+def test_missing_file_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load(environ={}, toml_path="/nonexistent/smsgate.toml")
