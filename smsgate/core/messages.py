@@ -116,6 +116,9 @@ class Message:
     sent_at: float | None
     done_at: float | None
     attempts: int = 0
+    registered_delivery: bool = False
+    tag: str | None = None
+    udh: bytes | None = None
 
     @property
     def is_final(self) -> bool:

@@ -58,6 +58,9 @@ class Submission:
     scheduled_at: float | None
     expires_at: float
     messages: tuple[NewMessage, ...]
+    registered_delivery: bool = False
+    tag: str | None = None
+    udh: bytes | None = None
 
     @property
     def total_cost(self) -> int:

@@ -44,6 +44,8 @@ class SubmitCommand:
     scheduled_at: float | None = None
     validity: int | None = None
     transliterate: bool = False
+    registered_delivery: bool = False
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,8 @@ class SubmitService:
                 NewMessage(self._ids.new_id(), line.to, line.parts, line.cost)
                 for line in quote.lines
             ),
+            registered_delivery=command.registered_delivery,
+            tag=command.tag,
         )
         accepted = await self._store.accept(submission)
         if self._on_accepted is not None and not accepted.replayed:

@@ -74,6 +74,9 @@ def message_from_row(row: Row) -> Message:
         sent_at=opt_float(row["sent_at"]),
         done_at=opt_float(row["done_at"]),
         attempts=int(row["attempts"]),
+        registered_delivery=bool(row["registered_delivery"]),
+        tag=opt_str(row["tag"]),
+        udh=None if row["udh"] is None else bytes.fromhex(row["udh"]),
     )
 
 
@@ -127,6 +130,9 @@ def message_rows(submission: Submission) -> list[dict[str, Any]]:
             "done_at": None,
             "attempts": 0,
             "claimed_at": None,
+            "registered_delivery": s.registered_delivery,
+            "tag": s.tag,
+            "udh": None if s.udh is None else s.udh.hex(),
         }
         for m in s.messages
     ]

@@ -2,7 +2,6 @@
 
 Money columns are BigInteger micro-units, times are float seconds since the epoch.
 Migrations (migrations/versions) must build exactly this; a test compares them.
-Connector and route tables arrive with a later migration, next to these.
 """
 
 from __future__ import annotations
@@ -56,6 +55,11 @@ accounts = Table(
     Column("max_parts", Integer, nullable=False),
     Column("password_hash", Text, nullable=True),
     Column("created_at", Double, nullable=False),
+    # SMPP binds: how many at once, from which addresses (comma list; NULL = any)
+    Column("smpp_max_binds", Integer, nullable=False, server_default=text("10")),
+    Column("allowed_ips", Text, nullable=True),
+    # messages per second the account may submit; NULL = the system setting
+    Column("throughput", Double, nullable=True),
 )
 
 api_keys = Table(
@@ -130,6 +134,12 @@ messages = Table(
     Column("done_at", Double, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("claimed_at", Double, nullable=True),
+    # the customer asked for a receipt on its SMPP bind (registered_delivery)
+    Column("registered_delivery", Boolean, nullable=False, server_default=text("false")),
+    # free label given by the customer (SMS Partner `tag`), for grouping and statistics
+    Column("tag", Text, nullable=True),
+    # a customer's own concatenation header (hex) for one segment, forwarded as is
+    Column("udh", Text, nullable=True),
     # Ordered by due time, so a claim reads `limit` index entries even with a million
     # due rows behind them; (status, next_at) would make it sort every due row.
     Index(
@@ -181,4 +191,82 @@ webhook_attempts = Table(
     Column("at", Double, nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("error", Text, nullable=True),
+)
+
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    # type-specific settings as a JSON object (host, port, system_id, window ...)
+    Column("settings", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("prefix", Text, nullable=False),
+    Column("connector", Text, nullable=False),
+    # NULL: the route serves every account
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("priority", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Index("ix_routes_prefix", "prefix"),
+)
+
+inbound = Table(
+    "inbound",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("connector", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("encoding", Text, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("received_at", Double, nullable=False),
+    # the account it was routed to (a later step), NULL while unrouted
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Index("ix_inbound_account_id_id", "account_id", "id"),
+)
+
+# Receipts and MO waiting for a customer's SMPP receiver bind; handed over on deliver_sm_resp.
+smpp_outbox = Table(
+    "smpp_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("message_id", Text, ForeignKey("messages.id"), nullable=True),
+    Column("inbound_id", BigId, ForeignKey("inbound.id"), nullable=True),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("delivered_at", Double, nullable=True),
+    Index("ix_smpp_outbox_account_id_state_id", "account_id", "state", "id"),
+)
+
+stop_list = Table(
+    "stop_list",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("number", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    PrimaryKeyConstraint("account_id", "number"),
+)
+
+senders = Table(
+    "senders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("account_id", "sender"),
 )
