@@ -17,21 +17,34 @@ from pathlib import Path
 
 import uvicorn
 
+from smsgate.api.compat.agiletelecom import AgileTelecomApi
+from smsgate.api.compat.smsc import SmscApi, SmscServices
+from smsgate.api.compat.smspartner import SmsPartnerApi
 from smsgate.api.http import ApiContext, build_app
+from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
+from smsgate.connectors.registry import FACTORIES, PARSERS
 from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
-from smsgate.core.messages import Message
 from smsgate.core.money import MICRO, format_amount
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.connectors import ConnectorDefinition, ConnectorService, ConnectorStore
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
+from smsgate.services.inbound import InboundService, InboundStore
+from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store, Upstream
+from smsgate.services.routing import Router, RouteService, RouteStore
+from smsgate.services.senders import SendersService, SendersStore
+from smsgate.services.smpp_customers import SmppCustomers, SmppStore
+from smsgate.services.statistics import StatisticsService, StatisticsStore
 from smsgate.services.stats import Stats
+from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 from smsgate.services.throttle import RateLimiter
 from smsgate.store import open_store
@@ -60,7 +73,13 @@ class Gateway:
     dispatcher: Dispatcher
     housekeeper: Housekeeper
     webhooks: WebhookSender
-    upstreams: dict[str, Upstream]
+    connectors: ConnectorService
+    routes: RouteService
+    supervisor: ConnectorSupervisor
+    smpp: SmppFrontend
+    stop_list: StopListService
+    statistics: StatisticsService
+    senders: SendersService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -77,18 +96,59 @@ class Gateway:
             delay_ms=settings.simulator_delay_ms,
             pending=lambda: store.open_parts("simulator"),
         )
-        upstreams: dict[str, Upstream] = {simulator.name: simulator}
+        if not (
+            isinstance(store, ConnectorStore)
+            and isinstance(store, RouteStore)
+            and isinstance(store, InboundStore)
+        ):
+            raise TypeError(f"{type(store).__name__} does not keep connectors, routes and MO")
+        connectors = ConnectorService(store, PARSERS, clock.now)
+        routes = RouteService(store, clock.now)
+        inbound = InboundService(store, clock)
 
-        def route(message: Message) -> Upstream | None:
-            return simulator
+        def build(definition: ConnectorDefinition) -> Upstream:
+            return FACTORIES[definition.type](definition, clock, inbound.receive)
 
-        dispatcher = Dispatcher(store, route, clock, stats, batch_size=settings.dispatch_batch)
+        async def refresh_routes() -> None:
+            router.replace_routes(await routes.list())
+
+        supervisor = ConnectorSupervisor(
+            connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
+        )
+        router = Router(lambda: supervisor.upstreams, default=simulator.name)
+        dispatcher = Dispatcher(store, router, clock, stats, batch_size=settings.dispatch_batch)
         receipts = ReceiptRecorder(store, clock, stats)
 
         def accepted(count: int) -> None:
             stats.accepted += count
             dispatcher.wake()
 
+        if not isinstance(store, StopListStore):
+            raise TypeError(f"{type(store).__name__} does not keep a STOP list")
+        stop_list = StopListService(store, clock)
+        submit = SubmitService(
+            store,
+            catalog,
+            clock,
+            ids,
+            default_validity=settings.default_validity,
+            on_accepted=accepted,
+            limiter=RateLimiter(clock, settings.account_rate_limit),
+            stop_list=stop_list,
+        )
+        messages = MessageService(store, clock)
+        if not isinstance(store, SmppStore):
+            raise TypeError(f"{type(store).__name__} does not keep SMPP customers")
+        smpp = SmppFrontend(
+            SmppCustomers(store, auth, catalog, submit, clock),
+            messages,
+            clock,
+            host=settings.smpp_host,
+            port=settings.smpp_port,
+        )
+        if not (isinstance(store, StatisticsStore) and isinstance(store, SendersStore)):
+            raise TypeError(f"{type(store).__name__} does not keep statistics and sender ids")
+        statistics, senders = StatisticsService(store), SendersService(store, clock)
         return cls(
             settings=settings,
             store=store,
@@ -96,16 +156,8 @@ class Gateway:
             stats=stats,
             auth=auth,
             accounts=AccountService(store, catalog, auth, clock),
-            submit=SubmitService(
-                store,
-                catalog,
-                clock,
-                ids,
-                default_validity=settings.default_validity,
-                on_accepted=accepted,
-                limiter=RateLimiter(clock, settings.account_rate_limit),
-            ),
-            messages=MessageService(store, clock),
+            submit=submit,
+            messages=messages,
             receipts=receipts,
             dispatcher=dispatcher,
             housekeeper=Housekeeper(
@@ -118,7 +170,13 @@ class Gateway:
                 max_attempts=settings.webhook_max_attempts,
                 base_delay=settings.webhook_base_delay,
             ),
-            upstreams=upstreams,
+            connectors=connectors,
+            routes=routes,
+            supervisor=supervisor,
+            smpp=smpp,
+            stop_list=stop_list,
+            statistics=statistics,
+            senders=senders,
         )
 
     async def start(self) -> None:
@@ -126,19 +184,20 @@ class Gateway:
         recovered = await self.housekeeper.recover()
         if recovered:
             log.warning("requeued %d messages left in flight by a previous process", recovered)
-        for upstream in self.upstreams.values():
-            await upstream.start(self.receipts.record)
-        for job in (self.dispatcher.run, self.housekeeper.run, self.webhooks.run):
+        await self.supervisor.start(self.receipts.record)
+        await self.smpp.start()
+        jobs = (self.dispatcher.run, self.housekeeper.run, self.webhooks.run, self.supervisor.run)
+        for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))
 
     async def close(self) -> None:
+        await self.smpp.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for upstream in self.upstreams.values():
-            await upstream.close()
+        await self.supervisor.close()
         await self.store.close()
 
     def api_context(self) -> ApiContext:
@@ -154,6 +213,54 @@ class Gateway:
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             health=healthy,
+            max_body_bytes=self.settings.max_body_bytes,
+            extra_routes=[
+                *self._agiletelecom().routes(),
+                *self._smspartner().routes(),
+                *self._smsc().routes(),
+            ],
+        )
+
+    def _smspartner(self) -> SmsPartnerApi:
+        return SmsPartnerApi(
+            self.auth,
+            self.submit,
+            self.messages,
+            self.accounts,
+            self.stop_list,
+            max_body_bytes=self.settings.max_body_bytes,
+            now=self.clock.now,
+            statistics=self.statistics,
+        )
+
+    def _smsc(self) -> SmscApi:
+        async def allowed_ips(account_id: int) -> tuple[str, ...] | None:
+            assert isinstance(self.store, SmppStore)
+            return (await self.store.smpp_policy(account_id)).allowed_ips
+
+        services = SmscServices(
+            self.auth,
+            self.submit,
+            self.messages,
+            self.accounts,
+            self.statistics,
+            self.senders,
+            self.clock,
+            allowed_ips=allowed_ips,
+        )
+        return SmscApi(services, max_body_bytes=self.settings.max_body_bytes)
+
+    def _agiletelecom(self) -> AgileTelecomApi:
+        async def allowed_ips(account_id: int) -> tuple[str, ...] | None:
+            assert isinstance(self.store, SmppStore)
+            return (await self.store.smpp_policy(account_id)).allowed_ips
+
+        return AgileTelecomApi(
+            self.auth,
+            self.submit,
+            self.accounts,
+            NumberLookup(),
+            allowed_ips=allowed_ips,
             max_body_bytes=self.settings.max_body_bytes,
         )
 
@@ -227,6 +334,7 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
         if serving.done():
             await serving
             raise RuntimeError(f"HTTP server could not start on port {settings.http_port}")
+        say(f"smsgate: SMPP on {settings.smpp_host}:{gateway.smpp.port}")
         say(f"smsgate: HTTP API on http://{settings.http_host}:{settings.http_port} (ready)")
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({stopping, serving}, return_when=asyncio.FIRST_COMPLETED)

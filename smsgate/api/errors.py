@@ -34,6 +34,7 @@ class MethodNotAllowed(SmsgateError):
 HTTP_STATUS: Final[Mapping[str, int]] = {
     "invalid_request": 400,
     "invalid_recipient": 400,
+    "stop_listed": 400,
     "invalid_sender": 400,
     "empty_text": 400,
     "text_too_long": 400,

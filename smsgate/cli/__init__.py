@@ -6,6 +6,7 @@ import click
 
 from smsgate import __version__
 from smsgate.cli.accounts import account, key
+from smsgate.cli.connectors import connector, route, simulator
 from smsgate.cli.count import count
 from smsgate.cli.messages import messages
 from smsgate.cli.prices import price
@@ -28,5 +29,5 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = load_settings(config_path)
 
 
-for command in (run, migrate, account, key, price, messages, count):
+for command in (run, migrate, account, key, price, messages, count, connector, route, simulator):
     main.add_command(command)

@@ -3,6 +3,7 @@
 SmsgateError
  ├── InvalidRequest        invalid_request       malformed or inconsistent input
  │    ├── InvalidRecipient invalid_recipient
+ │    │    └── StopListed stop_listed        the recipient is on the account's STOP list
  │    ├── InvalidSender    invalid_sender
  │    ├── EmptyText        empty_text
  │    ├── TextTooLong      text_too_long
@@ -40,6 +41,10 @@ class InvalidRequest(SmsgateError):
 
 class InvalidRecipient(InvalidRequest):
     code = "invalid_recipient"
+
+
+class StopListed(InvalidRecipient):
+    code = "stop_listed"
 
 
 class InvalidSender(InvalidRequest):
@@ -90,6 +95,7 @@ ALL_ERRORS: tuple[type[SmsgateError], ...] = (
     SmsgateError,
     InvalidRequest,
     InvalidRecipient,
+    StopListed,
     InvalidSender,
     EmptyText,
     TextTooLong,

@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from smsgate.core.accounts import Account, check_active, funding_account
-from smsgate.core.errors import EmptyText, InvalidRequest, TextTooLong
+from smsgate.core.errors import EmptyText, InvalidRequest, StopListed, TextTooLong
 from smsgate.core.messages import Status
 from smsgate.core.pricing import price_per_part
 from smsgate.core.senders import check_sender
 from smsgate.services.catalog import Catalog
 from smsgate.services.numbers import to_e164
 from smsgate.services.ports import Accepted, Clock, IdSource, NewMessage, Store, Submission
+from smsgate.services.stoplist import StopListService
 from smsgate.services.throttle import RateLimiter
+from smsgate.text import MULTIPART_UNITS, Concat, Encoding, MessagePlan, TextError, plan
 from smsgate.text import EmptyText as EmptyTextError
-from smsgate.text import Encoding, MessagePlan, TextError, plan
 from smsgate.text import TextTooLong as TextTooLongError
 
 MIN_VALIDITY = 60
@@ -46,6 +47,8 @@ class SubmitCommand:
     transliterate: bool = False
     registered_delivery: bool = False
     tag: str | None = None
+    # one segment of a message the client split itself (its concatenation header)
+    udh: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class SubmitService:
         default_validity: int = DEFAULT_VALIDITY,
         on_accepted: Callable[[int], None] | None = None,
         limiter: RateLimiter | None = None,
+        stop_list: StopListService | None = None,
     ) -> None:
         self._store = store
         self._catalog = catalog
@@ -89,6 +93,7 @@ class SubmitService:
         self._default_validity = default_validity
         self._on_accepted = on_accepted
         self._limiter = limiter
+        self._stop_list = stop_list
 
     async def quote(self, account: Account, command: SubmitCommand) -> Quote:
         """Parts, encoding and cost of a command; stores and charges nothing."""
@@ -129,6 +134,7 @@ class SubmitService:
             ),
             registered_delivery=command.registered_delivery,
             tag=command.tag,
+            udh=command.udh,
         )
         accepted = await self._store.accept(submission)
         if self._on_accepted is not None and not accepted.replayed:
@@ -153,16 +159,20 @@ class SubmitService:
                 continue
             seen.add(number)
             lines.append(QuoteLine(number, parts, parts * price_per_part(number, lists)))
+        if self._stop_list is not None:
+            blocked = await self._stop_list.blocked(account.id, seen)
+            if blocked:
+                raise StopListed(f"on the STOP list: {', '.join(sorted(blocked))}", field="to")
         return Quote(plan.encoding.value, parts, account.currency, plan.text, tuple(lines))
 
 
 def plan_text(command: SubmitCommand, max_parts: int) -> MessagePlan:
     """Plan the command's text, translating text-layer errors into the error tree."""
     try:
-        return plan(
+        planned = plan(
             command.text,
             encoding=command.encoding,
-            max_parts=max_parts,
+            max_parts=1 if command.udh is not None else max_parts,
             transliterate=command.transliterate,
         )
     except EmptyTextError as exc:
@@ -173,6 +183,10 @@ def plan_text(command: SubmitCommand, max_parts: int) -> MessagePlan:
         ) from exc
     except TextError as exc:
         raise InvalidRequest(str(exc), field="text") from exc
+    # A segment travels with its own header, so it has the room of a concatenated part.
+    if command.udh is not None and planned.units > MULTIPART_UNITS[Concat.UDH8][planned.encoding]:
+        raise TextTooLong("a segment must fit one concatenated part", field="text")
+    return planned
 
 
 def _due_time(scheduled_at: float | None, now: float) -> float | None:

@@ -18,6 +18,11 @@ from smsgate.core.messages import Message, Part, Status
 from smsgate.core.pricing import PriceList
 from smsgate.services.ports import Accepted, Submission
 from smsgate.store.memory_dispatch import MemoryDispatch, OutboxItem, Queued
+from smsgate.store.memory_routing import MemoryRouting
+from smsgate.store.memory_senders import MemorySenders
+from smsgate.store.memory_smpp import MemorySmpp, SmppRows
+from smsgate.store.memory_statistics import MemoryStatistics
+from smsgate.store.memory_stoplist import MemoryStopList
 from smsgate.store.records import new_messages
 from smsgate.store.rules import prefix_matches
 
@@ -31,7 +36,9 @@ class _Key:
     revoked_at: float | None = None
 
 
-class MemoryStore(MemoryDispatch):
+class MemoryStore(
+    MemoryDispatch, MemoryStatistics, MemorySmpp, MemoryRouting, MemoryStopList, MemorySenders
+):
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._accounts: dict[int, Account] = {}
@@ -45,6 +52,8 @@ class MemoryStore(MemoryDispatch):
         self._parts: dict[str, dict[int, Part]] = {}
         self._by_upstream: dict[tuple[str, str], list[tuple[str, int]]] = {}
         self._outbox: dict[int, OutboxItem] = {}
+        self._smpp = SmppRows()
+        self._init_routing()
 
     # accounts, credentials, prices
 

@@ -20,6 +20,7 @@ from smsgate.core.messages import (
     status_from_parts,
 )
 from smsgate.services.ports import AppliedReceipts, Notification, ReceiptUpdate, SendOutcome
+from smsgate.store.memory_smpp import SmppRows, queue_smpp_receipt
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE, SEND_OUTCOMES
 
 
@@ -47,6 +48,7 @@ class MemoryDispatch:
     _parts: dict[str, dict[int, Part]]
     _by_upstream: dict[tuple[str, str], list[tuple[str, int]]]
     _outbox: dict[int, OutboxItem]
+    _smpp: SmppRows
 
     def _move(
         self, moves: Sequence[tuple[int, EntryKind, int, str]], now: float
@@ -67,6 +69,7 @@ class MemoryDispatch:
             self._outbox[next(self._ids)] = OutboxItem(
                 row.message.id, row.message.callback_url, now
             )
+        queue_smpp_receipt(self._smpp, row.message)
         return row.message
 
     async def claim(self, now: float, limit: int) -> list[Message]:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from smsgate.core.accounts import Account
-from smsgate.core.errors import SmsgateError
+from smsgate.core.errors import Conflict, SmsgateError
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.messages import Message, Part, Status
 from smsgate.core.pricing import PriceList
@@ -27,6 +27,9 @@ from smsgate.services.ports import (
     SendOutcome,
     Submission,
 )
+from smsgate.services.senders import SenderId
+from smsgate.services.smpp_customers import SmppOutboxItem, SmppPolicy
+from smsgate.services.statistics import StatsRow
 from smsgate.store import (
     sql_accept,
     sql_accounts,
@@ -35,8 +38,13 @@ from smsgate.store import (
     sql_money,
     sql_outbox,
     sql_receipts,
+    sql_senders,
+    sql_smpp,
+    sql_statistics,
 )
 from smsgate.store.groupcommit import GroupCommit
+from smsgate.store.sql_routing import SqlRouting
+from smsgate.store.sql_stoplist import SqlStopList
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -64,7 +72,7 @@ class Connections(Protocol):
     async def close(self) -> None: ...
 
 
-class SqlStore:
+class SqlStore(SqlRouting, SqlStopList):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000
     ) -> None:
@@ -269,8 +277,81 @@ class SqlStore:
             now=now,
         )
 
+    # sender ids
+
+    async def add_sender(self, account_id: int, sender: str, status: str, now: float) -> SenderId:
+        try:
+            return await self.connections.write(
+                sql_senders.add_sender, account_id, sender, status, now
+            )
+        except IntegrityError as exc:
+            raise Conflict(f"sender id {sender!r} exists already", field="sender") from exc
+
+    async def senders(self, account_id: int) -> list[SenderId]:
+        return await self.connections.read(sql_senders.account_senders, account_id)
+
+    async def delete_senders(self, account_id: int, ids: Sequence[int]) -> int:
+        return await self.connections.write(sql_senders.delete_senders, account_id, ids)
+
+    # statistics
+
+    async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
+        return await self.connections.read(
+            sql_statistics.messages_with_reference, account_id, reference
+        )
+
+    async def message_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[StatsRow]:
+        return await self.connections.read(
+            sql_statistics.message_totals, account_ids, since, until, utc_offset
+        )
+
     async def queue_depth(self) -> int:
         return await self.connections.read(sql_dispatch.queue_depth)
+
+    # SMPP customers
+
+    async def smpp_policy(self, account_id: int) -> SmppPolicy:
+        return await self.connections.read(sql_smpp.smpp_policy, account_id)
+
+    async def set_smpp_policy(self, account_id: int, policy: SmppPolicy) -> None:
+        await self.connections.write(sql_smpp.set_smpp_policy, account_id, policy)
+
+    async def smpp_waiting_accounts(self) -> list[int]:
+        return await self.connections.read(sql_smpp.waiting_accounts)
+
+    async def smpp_pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
+        return await self.connections.read(sql_smpp.pending, account_id, limit)
+
+    async def smpp_handed_over(
+        self, delivered: Sequence[int], attempted: Sequence[int], now: float
+    ) -> None:
+        await self.connections.write(sql_smpp.handed_over, delivered, attempted, now)
+
+    async def add_smpp_inbound(
+        self,
+        *,
+        account_id: int,
+        connector: str,
+        source: str,
+        destination: str,
+        text: str,
+        encoding: str,
+        parts: int,
+        now: float,
+    ) -> int:
+        return await self.connections.write(
+            sql_smpp.add_smpp_inbound,
+            account_id=account_id,
+            connector=connector,
+            source=source,
+            destination=destination,
+            text=text,
+            encoding=encoding,
+            parts=parts,
+            now=now,
+        )
 
     async def close(self) -> None:
         await self.group_commit.close()

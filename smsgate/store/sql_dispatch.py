@@ -22,6 +22,7 @@ from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
+from smsgate.store.sql_smpp import add_smpp_receipts
 
 # The claim, per dialect. Status literals (not parameters) let both planners prove the
 # partial index ix_messages_due applies; reading it in (next_at, id) order touches
@@ -137,6 +138,7 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
         conn.execute(insert(parts), part_rows)
     purse.save(conn)
     add_notifications(conn, finished, now)
+    add_smpp_receipts(conn, [message_id for message_id, _ in finished], now)
 
 
 def expire(conn: Connection, now: float, limit: int) -> int:
@@ -177,6 +179,7 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     )
     purse.save(conn)
     add_notifications(conn, ((str(r.id), r.callback_url) for r in rows), now)
+    add_smpp_receipts(conn, ids, now)
     return len(rows)
 
 

@@ -12,6 +12,7 @@ from smsgate.store.records import message_from_row, part_from_row
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
+from smsgate.store.sql_smpp import add_smpp_receipts
 
 
 def message(conn: Connection, message_id: str) -> Message | None:
@@ -67,4 +68,5 @@ def cancel(conn: Connection, message_id: str, now: float) -> Message:
         purse.move(cancelled.payer_id, EntryKind.REFUND, cancelled.cost, cancelled.id, now)
         purse.save(conn)
     add_notifications(conn, [(cancelled.id, cancelled.callback_url)], now)
+    add_smpp_receipts(conn, [cancelled.id], now)
     return cancelled

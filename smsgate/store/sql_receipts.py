@@ -17,6 +17,7 @@ from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_outbox import add_notifications
+from smsgate.store.sql_smpp import add_smpp_receipts
 
 _CHUNK = 500
 
@@ -105,6 +106,7 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
     if done:
         conn.execute(_FINISH_MESSAGE, done)
         add_notifications(conn, notify, max(latest.values()))
+        add_smpp_receipts(conn, [message_id for message_id, _ in notify], max(latest.values()))
         for finishing_row in done:
             status = Status(finishing_row["m_status"])
             finished[status] = finished.get(status, 0) + 1

@@ -31,10 +31,12 @@ class GatewayProcess:
     def __init__(self, data_dir: Path, **settings: str) -> None:
         self.data_dir = data_dir
         self.port = free_port()
+        self.smpp_port = free_port()
         self.env = {
             **os.environ,
             "SMSGATE_DATA_DIR": str(data_dir),
             "SMSGATE_HTTP_PORT": str(self.port),
+            "SMSGATE_SMPP_PORT": str(self.smpp_port),
             "SMSGATE_SIMULATOR_DELAY_MS": "100",
             "SMSGATE_WEBHOOK_SECRET": "e2e-secret",
             "SMSGATE_WEBHOOK_BASE_DELAY": "0.2",

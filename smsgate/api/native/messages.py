@@ -34,7 +34,14 @@ from smsgate.services.messages import MAX_PAGE, MessageService
 from smsgate.services.ports import Accepted
 from smsgate.services.submit import SubmitService
 
-_QUOTE_ERRORS = ("invalid_recipient", "invalid_sender", "empty_text", "text_too_long", "no_price")
+_QUOTE_ERRORS = (
+    "invalid_recipient",
+    "stop_listed",
+    "invalid_sender",
+    "empty_text",
+    "text_too_long",
+    "no_price",
+)
 _SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit")
 _TRUE = frozenset({"1", "true", "yes"})
 

@@ -1,0 +1,1 @@
+"""Wire-compatible HTTP dialects of other SMS providers' APIs."""

@@ -1,0 +1,278 @@
+"""Agile Telecom's HTTP API, wire-compatible, under /services: send, credit, MNP lookup.
+
+Parse (`_agiletelecom_tables`) -> call SubmitService / AccountService / NumberLookup ->
+render. A send is validated and quoted whole before the first message is stored;
+only `SubmitService.submit` stores and charges.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+from base64 import b64decode
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from smsgate.api.body import read_body
+from smsgate.api.compat._agiletelecom_tables import (
+    Entry,
+    Outcome,
+    SendRequest,
+    parse_send,
+    render_credit,
+    render_error,
+    render_internal_error,
+    render_lookup,
+    render_lookup_error,
+    render_send,
+    wire_error,
+)
+from smsgate.core.accounts import Account
+from smsgate.core.errors import (
+    Forbidden,
+    InsufficientCredit,
+    InvalidRequest,
+    SmsgateError,
+    Unauthenticated,
+)
+from smsgate.services.accounts import AccountService
+from smsgate.services.credentials import Authenticator
+from smsgate.services.lookup import NumberLookup
+from smsgate.services.ports import Accepted
+from smsgate.services.smpp_customers import ip_allowed
+from smsgate.services.submit import SubmitCommand, SubmitService, plan_text
+from smsgate.text import Encoding
+
+logger = logging.getLogger(__name__)
+
+AllowedIps = Callable[[int], Awaitable[tuple[str, ...] | None]]
+"""The account's source-address allow-list (accounts.allowed_ips); None allows any."""
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+def json_body(body: object, status: int = 200) -> Response:
+    return Response(_encode(body), status, media_type="application/json")
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One SubmitService call of a send: its command and the destinations it answers for."""
+
+    command: SubmitCommand
+    client_ids: tuple[str | None, ...]
+
+
+class AgileTelecomApi:
+    def __init__(
+        self,
+        auth: Authenticator,
+        submit: SubmitService,
+        accounts: AccountService,
+        lookup: NumberLookup,
+        *,
+        allowed_ips: AllowedIps | None = None,
+        max_body_bytes: int = 1_048_576,
+    ) -> None:
+        self._auth = auth
+        self._submit = submit
+        self._accounts = accounts
+        self._lookup = lookup
+        self._allowed_ips = allowed_ips
+        self._max_body_bytes = max_body_bytes
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/services/sms/send", self.send, methods=["POST"]),
+            Route("/services/sms/credit", self.credit, methods=["GET"]),
+            Route("/services/mnp/number-lookup", self.number_lookup, methods=["GET"]),
+        ]
+
+    async def send(self, request: Request) -> Response:
+        try:
+            account = await self._account(request)
+            try:
+                data = _decode(await read_body(request, self._max_body_bytes))
+            except msgspec.DecodeError as exc:
+                raise InvalidRequest(f"malformed JSON: {exc}") from exc
+            parsed = parse_send(data)
+            plan = [
+                _plan(parsed, entry, ids, ordinal)
+                for ordinal, (entry, ids) in enumerate(_split(parsed), 1)
+            ]
+            return await self._send(account, parsed, plan)
+        except SmsgateError as exc:
+            return _error(exc)
+        except Exception:
+            logger.exception("unexpected error on Agile Telecom send")
+            return _internal_error()
+
+    async def _send(self, account: Account, parsed: SendRequest, plan: list[Planned]) -> Response:
+        quotes = []
+        for planned in plan:
+            if not parsed.concatenated:
+                plan_text(planned.command, 1)
+            quotes.append(await self._submit.quote(account, planned.command))
+        cost = sum(q.cost for q in quotes)
+        currency = quotes[0].currency
+        if parsed.simulation:
+            outcomes = [
+                Outcome(line.to, client_id, None, line.parts, 200)
+                for planned, quote in zip(plan, quotes, strict=True)
+                for line, client_id in zip(
+                    quote.lines, _ids_of(planned, len(quote.lines)), strict=True
+                )
+            ]
+            return json_body(render_send(parsed, outcomes, cost, currency))
+        balance, _, _ = await self._accounts.balance(account)
+        if balance < cost:
+            raise InsufficientCredit("credit does not cover the whole request")
+        outcomes = []
+        charged = 0
+        failure: SmsgateError | None = None
+        for planned, quote in zip(plan, quotes, strict=True):
+            if failure is None:
+                try:
+                    accepted = await self._submit.submit(account, planned.command)
+                except SmsgateError as exc:
+                    if not outcomes:
+                        raise
+                    # Earlier submissions are stored; the answer says which ones.
+                    failure = exc
+                else:
+                    charged += sum(m.cost for m in accepted.messages)
+                    outcomes += _stored(planned, accepted)
+                    continue
+            status = wire_error(failure)[1]
+            ids = _ids_of(planned, len(quote.lines))
+            outcomes += [
+                Outcome(ln.to, i, None, 0, status) for ln, i in zip(quote.lines, ids, strict=True)
+            ]
+        status = 200 if failure is None else wire_error(failure)[1]
+        return json_body(render_send(parsed, outcomes, charged, currency), status)
+
+    async def credit(self, request: Request) -> Response:
+        try:
+            account = await self._account(request)
+            balance, _, _ = await self._accounts.balance(account)
+            return json_body(render_credit(balance))
+        except SmsgateError as exc:
+            return _error(exc)
+        except Exception:
+            logger.exception("unexpected error on Agile Telecom credit")
+            return _internal_error()
+
+    async def number_lookup(self, request: Request) -> Response:
+        try:
+            account = await self._account(request)
+        except SmsgateError as exc:
+            status, body = render_error(exc)
+            return json_body(render_lookup_error(status, body["message"]), status)
+        msisdn = request.query_params.get("msisdn", "").strip()
+        if not msisdn:
+            return json_body(render_lookup_error(400, "Specify a msisdn number"), 400)
+        if not msisdn.startswith("+") and not msisdn.startswith("00"):
+            # Agile requires the country code; a bare number is international digits.
+            msisdn = "+" + msisdn
+        result = self._lookup.lookup(msisdn, account.default_country)
+        if result.e164 is None:
+            return json_body(render_lookup_error(400, "Specify a valid msisdn number"), 400)
+        return json_body(render_lookup(result))
+
+    async def _account(self, request: Request) -> Account:
+        """The caller's active account (HTTP Basic or X-Api-Key), from an allowed address."""
+        key = request.headers.get("x-api-key")
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if key:
+            account = await self._auth.by_api_key(key.strip())
+        elif scheme.lower() == "basic" and value.strip():
+            username, password = _basic(value.strip())
+            try:
+                account = await self._auth.by_password(username, password)
+            except Unauthenticated as exc:
+                raise Unauthenticated("wrong credentials") from exc
+        else:
+            raise Unauthenticated("credentials required: HTTP Basic or X-Api-Key")
+        if not account.is_active:
+            raise Forbidden("account is suspended")
+        if self._allowed_ips is not None:
+            peer = request.client.host if request.client else None
+            if not ip_allowed(peer, await self._allowed_ips(account.id)):
+                raise Forbidden(f"source IP {peer} is not allowed", field="source_ip")
+        return account
+
+
+def _error(exc: SmsgateError) -> Response:
+    status, body = render_error(exc)
+    return json_body(body, status)
+
+
+def _internal_error() -> Response:
+    status, body = render_internal_error()
+    return json_body(body, status)
+
+
+def _basic(value: str) -> tuple[str, str]:
+    try:
+        username, colon, password = b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthenticated("wrong credentials") from exc
+    if not colon or not username:
+        raise Unauthenticated("wrong credentials")
+    return username, password
+
+
+def _split(parsed: SendRequest) -> list[tuple[Entry, tuple[str, ...] | None]]:
+    """One submission per entry, or per destination when the client names each one."""
+    calls: list[tuple[Entry, tuple[str, ...] | None]] = []
+    for entry in parsed.entries:
+        if entry.ids is None:
+            calls.append((entry, None))
+        else:
+            calls += [
+                (_single(entry, destination), (client_id,))
+                for destination, client_id in zip(entry.destinations, entry.ids, strict=True)
+            ]
+    return calls
+
+
+def _single(entry: Entry, destination: str) -> Entry:
+    return Entry((destination,), None, entry.sender, entry.body, entry.scheduled_at)
+
+
+def _plan(parsed: SendRequest, entry: Entry, ids: tuple[str, ...] | None, ordinal: int) -> Planned:
+    """The `ordinal`-th submission of the request; a globalId makes it idempotent."""
+    tag = ids[0] if ids else None
+    return Planned(
+        SubmitCommand(
+            to=entry.destinations,
+            sender=entry.sender,
+            text=entry.body,
+            encoding=Encoding.AUTO if parsed.unicode else Encoding.GSM7,
+            reference=f"{parsed.global_id}:{ordinal}" if parsed.global_id else None,
+            callback_url=parsed.callback_url if parsed.delivery else None,
+            scheduled_at=entry.scheduled_at,
+            tag=tag,
+        ),
+        ids or (None,) * len(entry.destinations),
+    )
+
+
+def _stored(planned: Planned, accepted: Accepted) -> list[Outcome]:
+    ids = _ids_of(planned, len(accepted.messages))
+    return [
+        Outcome(m.to, i, m.id, m.parts, 200, accepted.replayed)
+        for m, i in zip(accepted.messages, ids, strict=True)
+    ]
+
+
+def _ids_of(planned: Planned, count: int) -> Sequence[str | None]:
+    ids = planned.client_ids
+    return ids if len(ids) == count else (None,) * count

@@ -1,0 +1,181 @@
+"""The SMPP server for customers: bind with the account's credentials, submit, query, cancel.
+
+`CustomerHandler` is the policy given to `smsgate.smpp.server.SmppServer`: it parses
+each request (smpp_parse), calls the services, and renders the answer through the one
+status table (smpp_status). `SmppFrontend` runs the listener and the deliver_sm worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smsgate.api.smpp_delivery import SmppDelivery
+from smsgate.api.smpp_parse import command_of, format_smpp_time
+from smsgate.api.smpp_status import MESSAGE_STATE, bind_status, submit_status
+from smsgate.core.accounts import Account
+from smsgate.core.errors import SmsgateError
+from smsgate.services.messages import MessageService
+from smsgate.services.ports import Clock
+from smsgate.services.smpp_customers import SmppCustomers, SmppPolicy
+from smsgate.smpp import (
+    BaseServerHandler,
+    BindPdu,
+    BindReceiver,
+    BindTransceiver,
+    CancelSm,
+    CommandStatus,
+    DataSm,
+    QuerySm,
+    QuerySmResp,
+    ServerSession,
+    SmppServer,
+    SubmitMulti,
+    SubmitMultiResp,
+    SubmitSm,
+)
+
+log = logging.getLogger(__name__)
+S = CommandStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    account: Account
+    policy: SmppPolicy
+    receiver: bool
+
+
+class CustomerHandler(BaseServerHandler):
+    def __init__(
+        self,
+        customers: SmppCustomers,
+        messages: MessageService,
+        clock: Clock,
+        on_receiver: Callable[[int], None],
+    ) -> None:
+        self._customers = customers
+        self._messages = messages
+        self._clock = clock
+        self._on_receiver = on_receiver
+        self._bound: dict[int, tuple[ServerSession, Bound]] = {}
+
+    def receivers(self, account_id: int) -> list[ServerSession]:
+        """The account's open RX/TRX sessions."""
+        return [
+            session
+            for session, bound in self._bound.values()
+            if bound.account.id == account_id and bound.receiver and session.can_receive
+        ]
+
+    def _binds(self, account_id: int) -> int:
+        return sum(1 for _, bound in self._bound.values() if bound.account.id == account_id)
+
+    async def on_bind(self, session: ServerSession, pdu: BindPdu) -> int:
+        peer = session.peer
+        try:
+            account, policy = await self._customers.bind(
+                pdu.system_id, pdu.password, peer[0] if peer else None, self._binds
+            )
+        except SmsgateError as exc:
+            log.info("SMPP bind of %r from %s refused: %s", pdu.system_id, peer, exc.message)
+            return bind_status(exc)
+        # Another bind of the account may have completed while this one was checked.
+        if self._binds(account.id) >= policy.max_binds:
+            return S.ESME_RBINDFAIL
+        receiver = isinstance(pdu, BindReceiver | BindTransceiver)
+        self._bound[session.id] = (session, Bound(account, policy, receiver))
+        if receiver:
+            self._on_receiver(account.id)
+        return S.ESME_ROK
+
+    async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
+        return await self._submit(session, pdu)
+
+    async def on_data_sm(self, session: ServerSession, pdu: DataSm) -> tuple[int, str]:
+        return await self._submit(session, pdu)
+
+    async def on_submit_multi(self, session: ServerSession, pdu: SubmitMulti) -> SubmitMultiResp:
+        status, batch_id = await self._submit(session, pdu, batch=True)
+        return SubmitMultiResp(command_status=status, message_id=batch_id if not status else "")
+
+    async def _submit(
+        self, session: ServerSession, pdu: SubmitSm | DataSm | SubmitMulti, *, batch: bool = False
+    ) -> tuple[int, str]:
+        bound = self._bound_of(session)
+        if bound is None:
+            return S.ESME_RINVBNDSTS, ""
+        try:
+            command = command_of(pdu, self._clock.now())
+            accepted = await self._customers.submit(bound.account, bound.policy, command)
+        except SmsgateError as exc:
+            return submit_status(exc), ""
+        return S.ESME_ROK, accepted.batch_id if batch else accepted.messages[0].id
+
+    async def on_query(self, session: ServerSession, pdu: QuerySm) -> QuerySmResp:
+        bound = self._bound_of(session)
+        if bound is None:
+            return QuerySmResp(command_status=S.ESME_RINVBNDSTS)
+        try:
+            message = await self._messages.get(bound.account, pdu.message_id)
+        except SmsgateError:
+            return QuerySmResp(command_status=S.ESME_RQUERYFAIL)
+        return QuerySmResp(
+            message_id=message.id,
+            final_date=format_smpp_time(message.done_at) if message.done_at else "",
+            message_state=MESSAGE_STATE[message.status],
+        )
+
+    async def on_cancel(self, session: ServerSession, pdu: CancelSm) -> int:
+        bound = self._bound_of(session)
+        if bound is None:
+            return S.ESME_RINVBNDSTS
+        if not pdu.message_id:
+            return S.ESME_RCANCELFAIL
+        try:
+            await self._messages.cancel(bound.account, pdu.message_id)
+        except SmsgateError:
+            return S.ESME_RCANCELFAIL
+        return S.ESME_ROK
+
+    async def on_close(self, session: ServerSession) -> None:
+        self._bound.pop(session.id, None)
+
+    def _bound_of(self, session: ServerSession) -> Bound | None:
+        found = self._bound.get(session.id)
+        return None if found is None else found[1]
+
+
+class SmppFrontend:
+    """The customer SMPP listener plus the worker that hands receipts and MO to binds."""
+
+    def __init__(
+        self,
+        customers: SmppCustomers,
+        messages: MessageService,
+        clock: Clock,
+        *,
+        host: str,
+        port: int,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.customers = customers
+        self.delivery = SmppDelivery(customers, self._receivers, poll_interval=poll_interval)
+        self.handler = CustomerHandler(customers, messages, clock, self.delivery.wake)
+        self.server = SmppServer(self.handler, host, port)
+
+    def _receivers(self, account_id: int) -> list[ServerSession]:
+        return self.handler.receivers(account_id)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def start(self) -> None:
+        await self.server.start()
+        self.delivery.start()
+
+    async def stop(self) -> None:
+        await self.delivery.stop()
+        await self.server.stop()

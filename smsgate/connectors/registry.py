@@ -1,0 +1,24 @@
+"""Connector types: the settings parser and the factory of each type kept in the table.
+
+The built-in simulator is not here: it has no definition row and is always running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from smsgate.connectors.smpp import MoSink, SmppUpstream
+from smsgate.connectors.smpp_settings import SmppSettings, parse_settings
+from smsgate.services.connectors import ConnectorDefinition, SettingsParser
+from smsgate.services.ports import Clock, Upstream
+
+ConnectorFactory = Callable[[ConnectorDefinition, Clock, MoSink], Upstream]
+
+
+def build_smpp(definition: ConnectorDefinition, clock: Clock, mo_sink: MoSink) -> Upstream:
+    settings = SmppSettings.from_json(definition.settings)
+    return SmppUpstream(definition.name, settings, clock, mo_sink)
+
+
+FACTORIES: dict[str, ConnectorFactory] = {"smpp": build_smpp}
+PARSERS: dict[str, SettingsParser] = {"smpp": parse_settings}

@@ -1,0 +1,362 @@
+"""The SMPP upstream: an operator's SMSC reached through one or several ESME binds.
+
+`SmppUpstream` implements `services.ports.Upstream` on `smsgate.smpp.SmppClient`: it turns a
+message into submit_sm parts (its own concat method and alphabet), sends them in order
+under a throughput limit, retries temporary refusals itself, and turns deliver_sm into
+receipts (to the sink) or MO (to the inbound use case), acknowledging after they commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from smsgate.connectors.smpp_settings import SmppSettings
+from smsgate.core.messages import Message, PartStatus
+from smsgate.core.receipts import part_status_for_stat
+from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
+from smsgate.smpp import (
+    BindError,
+    CommandStatus,
+    DataSm,
+    DeliverSm,
+    EsmClass,
+    ReceiptError,
+    SmppClient,
+    SmppError,
+    SubmitSm,
+    is_receipt,
+    normalize_message_id,
+    receipt_from_pdu,
+    status_name,
+    tlv,
+)
+from smsgate.text import (
+    Concat,
+    ConcatInfo,
+    Encoding,
+    Reassembler,
+    TextError,
+    data_coding_for,
+    decode,
+    encode,
+    encoding_for_data_coding,
+    parse_udh,
+    plan,
+)
+
+log = logging.getLogger(__name__)
+S = CommandStatus
+
+TEMPORARY_STATUSES = frozenset({S.ESME_RTHROTTLED, S.ESME_RMSGQFUL, S.ESME_RSYSERR})
+MO_PARTS_KEPT_FOR = 600.0  # seconds an incomplete multipart MO waits for its other parts
+
+MoSink = Callable[[str, str, str, str, str, int], Awaitable[object]]
+"""(connector, source, destination, text, encoding, parts): stores one MO, returns after commit."""
+
+
+class TokenBucket:
+    """At most `rate` takes per second on average, with bursts of up to `rate` (at least 1)."""
+
+    def __init__(self, rate: float) -> None:
+        self._rate = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
+        self._at: float | None = None
+
+    async def take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._at is not None:
+                self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await asyncio.sleep((1 - self._tokens) / self._rate)
+
+
+def describe_status(status: int) -> str:
+    return f"{status_name(status)} (0x{status:08X})"
+
+
+class SmppUpstream:
+    """Implements `services.ports.Upstream` over one or several SMPP binds."""
+
+    def __init__(
+        self, name: str, settings: SmppSettings, clock: Clock, mo_sink: MoSink | None = None
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self._clock = clock
+        self._mo_sink = mo_sink
+        self._sink: ReceiptSink | None = None
+        self._bucket = TokenBucket(settings.throughput) if settings.throughput else None
+        self._references = itertools.count(1)
+        self._turn = itertools.count()
+        self._transmitters: list[SmppClient] = []
+        self._clients: list[SmppClient] = []
+        self._binders: list[asyncio.Task[None]] = []
+        self._parts: Reassembler[tuple[str, str]] = Reassembler()
+
+    # --- life ------------------------------------------------------------------------------
+
+    async def start(self, sink: ReceiptSink) -> None:
+        """Start binding in the background: an unreachable SMSC never blocks the gateway."""
+        self._sink = sink
+        kinds: list[Literal["trx", "tx", "rx"]] = (
+            ["trx"] if self.settings.bind == "trx" else ["tx", "rx"]
+        )
+        for _ in range(self.settings.binds):
+            for kind in kinds:
+                self._binders.append(asyncio.create_task(self._keep_binding(kind)))
+
+    async def _keep_binding(self, kind: Literal["trx", "tx", "rx"]) -> None:
+        """Retry the first bind until it succeeds; the client reconnects by itself after."""
+        s = self.settings
+        delay = s.reconnect_delay
+        while True:
+            client = SmppClient(
+                s.host,
+                s.port,
+                system_id=s.system_id,
+                password=s.password,
+                system_type=s.system_type,
+                bind=kind,
+                window=s.window,
+                enquire_link_interval=s.enquire_link,
+                response_timeout=s.response_timeout,
+                on_message=self._on_deliver,
+                ssl_context=ssl.create_default_context() if s.tls else None,
+                reconnect_delay=s.reconnect_delay,
+                bind_failure_delay=s.bind_failure_delay,
+            )
+            try:
+                await client.start()
+            except BindError as exc:
+                log.warning("connector %s: bind refused: %s", self.name, exc)
+                await asyncio.sleep(s.bind_failure_delay)
+                continue
+            except (OSError, TimeoutError, SmppError) as exc:
+                log.warning("connector %s: cannot connect: %s", self.name, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            self._clients.append(client)
+            if kind != "rx":
+                self._transmitters.append(client)
+            return
+
+    async def close(self) -> None:
+        """Stop binding, let deliveries in progress finish and answer, then unbind."""
+        for task in self._binders:
+            task.cancel()
+        for task in self._binders:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._binders.clear()
+        clients, self._clients, self._transmitters = self._clients, [], []
+        for client in clients:
+            await client.close()
+
+    # --- submit ----------------------------------------------------------------------------
+
+    async def submit(self, message: Message) -> UpstreamResult:
+        try:
+            pdus = self.submit_pdus(message)
+        except (TextError, ValueError) as exc:
+            return UpstreamResult(False, False, (), f"cannot encode for SMPP: {exc}")
+        parts: list[UpstreamPart] = []
+        for seq, pdu in enumerate(pdus, start=1):
+            upstream_id, error, temporary = await self._submit_part(pdu)
+            if upstream_id is None:
+                return UpstreamResult(False, temporary, tuple(parts), error)
+            parts.append(UpstreamPart(seq, upstream_id, None))
+        return UpstreamResult(True, False, tuple(parts), None)
+
+    async def _submit_part(self, pdu: SubmitSm) -> tuple[str | None, str, bool]:
+        """(normalized id, "", False) once accepted, else (None, error, temporary)."""
+        s = self.settings
+        error = ""
+        for attempt in range(s.retries + 1):
+            if attempt:
+                await asyncio.sleep(s.retry_delay * 2 ** (attempt - 1))
+            client = await self._transmitter()
+            if client is None:
+                error = "not bound"
+                continue
+            if self._bucket is not None:
+                await self._bucket.take()
+            try:
+                response = await client.submit(pdu)
+            except SmppError as exc:  # connection lost, response timeout, client closed
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            status = response.command_status
+            if status == S.ESME_ROK:
+                return self.normalize_id(response.message_id), "", False
+            error = describe_status(status)
+            if status not in TEMPORARY_STATUSES:
+                return None, error, False
+        return None, error, True
+
+    async def _transmitter(self) -> SmppClient | None:
+        """A bound transmitting client, taking turns; waits up to response_timeout for one."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.response_timeout
+        while True:
+            bound = [c for c in self._transmitters if c.bound]
+            if bound:
+                return bound[next(self._turn) % len(bound)]
+            if loop.time() >= deadline or not self._binders:
+                return None
+            await asyncio.sleep(0.05)
+
+    def normalize_id(self, raw: str) -> str:
+        try:
+            return normalize_message_id(raw, self.settings.id_format)
+        except ValueError:
+            log.warning("connector %s: id %r is not %s", self.name, raw, self.settings.id_format)
+            return normalize_message_id(raw, "str")
+
+    def submit_pdus(self, message: Message) -> list[SubmitSm]:
+        """The submit_sm PDUs of one message, in order (raises TextError when unencodable)."""
+        s = self.settings
+        sender_digits = message.sender.removeprefix("+")
+        numeric = sender_digits.isdigit()
+        if s.source_ton is not None:
+            source_ton, source_npi = s.source_ton, s.source_npi or 0
+        else:
+            source_ton, source_npi = (1, 1) if numeric else (5, 0)
+        base: dict[str, Any] = {
+            "source_addr_ton": source_ton,
+            "source_addr_npi": source_npi,
+            "source_addr": sender_digits if numeric else message.sender,
+            "dest_addr_ton": s.dest_ton,
+            "dest_addr_npi": s.dest_npi,
+            "destination_addr": message.to.removeprefix("+"),
+            "registered_delivery": 1,
+        }
+        encoding = self._encoding(message)
+        if message.udh:
+            payload = encode(message.text, encoding)
+            return [
+                SubmitSm(
+                    **base,
+                    esm_class=EsmClass.UDHI,
+                    data_coding=data_coding_for(encoding),
+                    short_message=message.udh + payload,
+                )
+            ]
+        concat = Concat(s.concat)
+        planned = plan(
+            message.text,
+            encoding=encoding,
+            concat=concat,
+            max_parts=255,
+            reference=next(self._references),
+        )
+        data_coding = data_coding_for(planned.encoding)
+        pdus = []
+        for segment in planned.parts:
+            tlvs: dict[int, tlv.TlvValue] = {}
+            short_message = segment.udh + segment.payload
+            if concat is Concat.PAYLOAD and planned.sms_count > 1:
+                tlvs[tlv.MESSAGE_PAYLOAD.tag] = segment.payload
+                short_message = b""
+            elif concat is Concat.SAR and segment.concat is not None:
+                tlvs[tlv.SAR_MSG_REF_NUM.tag] = segment.concat.reference
+                tlvs[tlv.SAR_TOTAL_SEGMENTS.tag] = segment.concat.total
+                tlvs[tlv.SAR_SEGMENT_SEQNUM.tag] = segment.concat.sequence
+            esm_class = EsmClass.UDHI if segment.udh else 0
+            pdus.append(
+                SubmitSm(
+                    **base,
+                    esm_class=esm_class,
+                    data_coding=data_coding,
+                    short_message=short_message,
+                    tlvs=tlvs,
+                )
+            )
+        return pdus
+
+    def _encoding(self, message: Message) -> Encoding:
+        """GSM 7-bit text goes out in the connector's default alphabet when it fits."""
+        try:
+            encoding = Encoding(message.encoding)
+        except ValueError:
+            encoding = Encoding.AUTO
+        if encoding is Encoding.GSM7 and self.settings.default_alphabet == "latin1":
+            try:
+                encode(message.text, Encoding.LATIN1)
+            except TextError:
+                return Encoding.UCS2
+            return Encoding.LATIN1
+        return encoding if encoding is not Encoding.BINARY else Encoding.AUTO
+
+    # --- deliveries ------------------------------------------------------------------------
+
+    async def _on_deliver(self, pdu: DeliverSm | DataSm) -> int | None:
+        """Receipt or MO; the client answers with our return value after we return."""
+        if is_receipt(pdu):
+            await self._receipt(pdu)
+            return S.ESME_ROK
+        try:
+            await self._mo(pdu)
+        except TextError as exc:  # a broken header or part numbering: resending cannot help
+            log.warning("connector %s: unreadable MO: %s", self.name, exc)
+            return S.ESME_RX_P_APPN
+        return S.ESME_ROK
+
+    async def _receipt(self, pdu: DeliverSm | DataSm) -> None:
+        try:
+            receipt = receipt_from_pdu(pdu)
+        except ReceiptError as exc:
+            log.warning("connector %s: unreadable receipt: %s", self.name, exc)
+            return
+        status = part_status_for_stat(receipt.stat)
+        if status is None or self._sink is None:
+            return  # intermediate (ENROUTE, ACCEPTD): the final one follows
+        error = None
+        if status is not PartStatus.DELIVERED:
+            error = f"{receipt.stat} err:{receipt.error}" if receipt.error else receipt.stat
+        update = ReceiptUpdate(
+            self.name, self.normalize_id(receipt.message_id), status, error, self._clock.now()
+        )
+        await self._sink([update])
+
+    async def _mo(self, pdu: DeliverSm | DataSm) -> None:
+        body = pdu.short_message if isinstance(pdu, DeliverSm) else b""
+        body = body or tlv.MESSAGE_PAYLOAD.get(pdu.tlvs) or b""
+        info: ConcatInfo | None = None
+        if pdu.esm_class & EsmClass.UDHI:
+            parsed = parse_udh(body)
+            body, info = parsed.payload, parsed.concat
+        elif tlv.SAR_TOTAL_SEGMENTS.tag in pdu.tlvs:
+            info = ConcatInfo(
+                tlv.SAR_MSG_REF_NUM.get(pdu.tlvs) or 0,
+                tlv.SAR_TOTAL_SEGMENTS.get(pdu.tlvs) or 1,
+                tlv.SAR_SEGMENT_SEQNUM.get(pdu.tlvs) or 1,
+            )
+        parts = 1
+        if info is not None and info.total > 1:
+            now = asyncio.get_running_loop().time()
+            self._parts.expire(now - MO_PARTS_KEPT_FOR)
+            joined = self._parts.add((pdu.source_addr, pdu.destination_addr), info, body, now=now)
+            if joined is None:
+                return  # acknowledged; the message is stored when its last part arrives
+            body, parts = joined, info.total
+        try:
+            encoding = encoding_for_data_coding(pdu.data_coding)
+            text = body.hex() if encoding is Encoding.BINARY else decode(body, encoding)
+        except TextError:
+            encoding, text = Encoding.BINARY, body.hex()
+        if self._mo_sink is not None:
+            source, destination = pdu.source_addr, pdu.destination_addr
+            await self._mo_sink(self.name, source, destination, text, encoding.value, parts)

@@ -1,0 +1,71 @@
+"""The route table use case: add, list and remove routes, and route messages by them.
+
+`Router` is what the Dispatcher calls: it chooses on an in-memory snapshot of the table
+(refreshed with the connector supervisor), so routing a message touches no store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from smsgate.core.errors import InvalidRequest, NotFound
+from smsgate.core.messages import Message
+from smsgate.core.routing import Route, choose_connector, normalize_prefix
+from smsgate.services.ports import Upstream
+
+
+@runtime_checkable
+class RouteStore(Protocol):
+    async def add_route(
+        self, *, prefix: str, connector: str, account_id: int | None, priority: int, now: float
+    ) -> Route: ...
+
+    async def routes(self) -> list[Route]:
+        """Every route, by id."""
+        ...
+
+    async def remove_route(self, route_id: int) -> bool: ...
+
+
+class RouteService:
+    def __init__(self, store: RouteStore, now: Callable[[], float]) -> None:
+        self._store = store
+        self._now = now
+
+    async def add(
+        self, prefix: str, connector: str, *, account_id: int | None = None, priority: int = 0
+    ) -> Route:
+        if not connector:
+            raise InvalidRequest("a route needs a connector", field="connector")
+        return await self._store.add_route(
+            prefix=normalize_prefix(prefix),
+            connector=connector,
+            account_id=account_id,
+            priority=priority,
+            now=self._now(),
+        )
+
+    async def list(self) -> list[Route]:
+        return await self._store.routes()
+
+    async def remove(self, route_id: int) -> None:
+        if not await self._store.remove_route(route_id):
+            raise NotFound(f"no route {route_id}")
+
+
+class Router:
+    """Chooses the upstream of a message: the best usable route, else the default one."""
+
+    def __init__(self, upstreams: Callable[[], Mapping[str, Upstream]], default: str) -> None:
+        self._upstreams = upstreams
+        self._default = default
+        self._routes: tuple[Route, ...] = ()
+
+    def replace_routes(self, routes: Sequence[Route]) -> None:
+        self._routes = tuple(routes)
+
+    def __call__(self, message: Message) -> Upstream | None:
+        running = self._upstreams()
+        name = choose_connector(self._routes, message.to, message.account_id, running.__contains__)
+        return running.get(name if name is not None else self._default)

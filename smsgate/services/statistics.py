@@ -1,0 +1,199 @@
+"""Sending statistics: messages, parts and cost per account, day, connector and status;
+and the history lookups the dialects report from (messages by client reference).
+
+The store adds up one row per (account, day, connector, status, currency); this
+service decides whose messages an account may see (its own and its sub-accounts')
+and folds those rows into the groups a report asks for.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, runtime_checkable
+
+from smsgate.core.accounts import Account, is_ancestor
+from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
+from smsgate.core.messages import Message, Status
+
+MAX_UTC_OFFSET = 14 * 3600
+DAY = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    """The totals of the messages of one account created on one day (in the report's
+    UTC offset), sent through one connector (None: not handed to any yet), in one status."""
+
+    account_id: int
+    day: date
+    connector: str | None
+    status: Status
+    currency: str
+    messages: int
+    parts: int
+    cost: int
+
+
+@runtime_checkable
+class StatisticsStore(Protocol):
+    async def message_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[StatsRow]:
+        """Totals of the messages of these accounts created in [since, until), one row
+        per (account, day, connector, status, currency); days start at midnight of
+        UTC+`utc_offset` seconds; a message counts for the connector of its parts."""
+        ...
+
+    async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
+        """The messages the account sent with this client reference, in id order."""
+        ...
+
+    async def accounts(self, parent_id: int | None = None) -> list[Account]: ...
+
+    async def chain(self, account_id: int) -> list[Account]: ...
+
+
+class Dimension(enum.StrEnum):
+    ACCOUNT = "account"
+    DAY = "day"
+    CONNECTOR = "connector"
+    STATUS = "status"
+
+
+@dataclass(slots=True)
+class Totals:
+    messages: int = 0
+    parts: int = 0
+    cost: int = 0
+    by_status: dict[Status, int] = field(default_factory=dict)
+    """Messages per status."""
+
+    def add(self, row: StatsRow) -> None:
+        self.messages += row.messages
+        self.parts += row.parts
+        self.cost += row.cost
+        self.by_status[row.status] = self.by_status.get(row.status, 0) + row.messages
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One line of a report. The fields of the dimensions not asked for are None."""
+
+    account_id: int | None
+    day: date | None
+    connector: str | None
+    status: Status | None
+    currency: str
+    totals: Totals
+
+
+GroupKey = tuple[int | None, date | None, str | None, Status | None, str]
+
+
+def fold(rows: Iterable[StatsRow], by: Sequence[Dimension]) -> list[Group]:
+    """Add `rows` up into one group per value of the `by` dimensions (and currency),
+    sorted by those values."""
+    wanted = set(by)
+    groups: dict[GroupKey, Totals] = {}
+    for row in rows:
+        key: GroupKey = (
+            row.account_id if Dimension.ACCOUNT in wanted else None,
+            row.day if Dimension.DAY in wanted else None,
+            row.connector if Dimension.CONNECTOR in wanted else None,
+            row.status if Dimension.STATUS in wanted else None,
+            row.currency,
+        )
+        groups.setdefault(key, Totals()).add(row)
+    ordered = sorted(
+        groups.items(),
+        key=lambda item: (
+            item[0][0] or 0,
+            item[0][1] or date.min,
+            item[0][2] or "",
+            item[0][3] or "",
+            item[0][4],
+        ),
+    )
+    return [Group(*key, totals=totals) for key, totals in ordered]
+
+
+class StatisticsService:
+    def __init__(self, store: StatisticsStore) -> None:
+        self._store = store
+
+    async def rows(
+        self,
+        actor: Account,
+        *,
+        since: float,
+        until: float,
+        account: Account | None = None,
+        subaccounts: bool = False,
+        utc_offset: int = 0,
+    ) -> list[StatsRow]:
+        """The store rows for `account` (default: the actor) and, with `subaccounts`,
+        every account below it, in [since, until)."""
+        if until <= since:
+            raise InvalidRequest("the period must end after it starts", field="until")
+        if not -MAX_UTC_OFFSET <= utc_offset <= MAX_UTC_OFFSET:
+            raise InvalidRequest("utc_offset must be within 14 hours", field="utc_offset")
+        target = await self.visible(actor, account or actor)
+        ids = [target.id]
+        if subaccounts:
+            ids.extend(a.id for a in await self.descendants(target))
+        return await self._store.message_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+
+    async def report(
+        self,
+        actor: Account,
+        *,
+        since: float,
+        until: float,
+        by: Sequence[Dimension] = (Dimension.DAY,),
+        account: Account | None = None,
+        subaccounts: bool = False,
+        utc_offset: int = 0,
+    ) -> list[Group]:
+        """The totals grouped by the `by` dimensions (and always by currency)."""
+        found = await self.rows(
+            actor,
+            since=since,
+            until=until,
+            account=account,
+            subaccounts=subaccounts,
+            utc_offset=utc_offset,
+        )
+        return fold(found, by)
+
+    async def sent_with_reference(self, account: Account, reference: str) -> list[Message]:
+        """The account's messages of the request it tagged with `reference` (a dialect's
+        client message id); empty when there is none."""
+        return await self._store.messages_with_reference(account.id, reference)
+
+    async def visible(self, actor: Account, account: Account) -> Account:
+        """`account` when the actor is it or above it in the tree; Forbidden otherwise."""
+        if account.id == actor.id:
+            return account
+        chain = await self._store.chain(account.id)
+        if not chain:
+            raise NotFound(f"no account {account.id}")
+        if not is_ancestor(actor.id, chain):
+            raise Forbidden("not a sub-account of this account")
+        return chain[0]
+
+    async def descendants(self, account: Account) -> list[Account]:
+        """Every account below `account`, breadth first."""
+        found: list[Account] = []
+        level = [account]
+        while level:
+            below: list[Account] = []
+            for parent in level:
+                below.extend(await self._store.accounts(parent.id))
+            found.extend(below)
+            level = below
+        return found

@@ -1,0 +1,32 @@
+"""The STOP list of `MemoryStore`: `MemoryStopList`, the same semantics as sql_stoplist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from smsgate.services.stoplist import StopEntry
+
+
+class MemoryStopList:
+    @property
+    def _stop_list(self) -> dict[tuple[int, str], StopEntry]:
+        # Created on first use, so MemoryStore.__init__ needs no line for it.
+        rows: dict[tuple[int, str], StopEntry] | None = self.__dict__.get("_stop_rows")
+        if rows is None:
+            rows = self.__dict__["_stop_rows"] = {}
+        return rows
+
+    async def add_stop(self, account_id: int, number: str, source: str, now: float) -> StopEntry:
+        return self._stop_list.setdefault(
+            (account_id, number), StopEntry(account_id, number, source, now)
+        )
+
+    async def remove_stop(self, account_id: int, number: str) -> bool:
+        return self._stop_list.pop((account_id, number), None) is not None
+
+    async def stop_entries(self, account_id: int) -> list[StopEntry]:
+        found = [e for e in self._stop_list.values() if e.account_id == account_id]
+        return sorted(found, key=lambda e: (e.created_at, e.number))
+
+    async def stopped_numbers(self, account_id: int, numbers: Iterable[str]) -> set[str]:
+        return {n for n in numbers if (account_id, n) in self._stop_list}

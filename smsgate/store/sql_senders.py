@@ -1,0 +1,50 @@
+"""Sender ids in SQL: one row per (account, sender) in `senders`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from smsgate.core.errors import Conflict
+from smsgate.services.senders import SenderId
+from smsgate.store.records import Row
+from smsgate.store.schema import senders
+
+
+def sender_from_row(row: Row) -> SenderId:
+    return SenderId(
+        id=int(row["id"]),
+        account_id=int(row["account_id"]),
+        sender=str(row["sender"]),
+        status=str(row["status"]),
+        created_at=float(row["created_at"]),
+    )
+
+
+def add_sender(conn: Connection, account_id: int, sender: str, status: str, now: float) -> SenderId:
+    """Insert the row; Conflict when it exists (SqlStore also maps a racing insert's
+    IntegrityError to Conflict)."""
+    taken = select(senders.c.id).where(
+        senders.c.account_id == account_id, senders.c.sender == sender
+    )
+    if conn.execute(taken).first() is not None:
+        raise Conflict(f"sender id {sender!r} exists already", field="sender")
+    values = {"account_id": account_id, "sender": sender, "status": status, "created_at": now}
+    row = conn.execute(insert(senders).values(values).returning(*senders.c)).one()
+    return sender_from_row(row._mapping)
+
+
+def account_senders(conn: Connection, account_id: int) -> list[SenderId]:
+    query = select(senders).where(senders.c.account_id == account_id).order_by(senders.c.id)
+    return [sender_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def delete_senders(conn: Connection, account_id: int, ids: Sequence[int]) -> int:
+    if not ids:
+        return 0
+    result = conn.execute(
+        delete(senders).where(senders.c.account_id == account_id, senders.c.id.in_(list(ids)))
+    )
+    return int(result.rowcount)

@@ -1,0 +1,187 @@
+"""The SMPP customer tables in SQL: bind policy columns, the smpp_outbox queue, inbound MO.
+
+`add_smpp_receipts` runs inside the transaction that makes messages final, so a receipt
+row exists exactly when the final status was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, literal, select, true, update
+from sqlalchemy.engine import Connection
+
+from smsgate.services.smpp_customers import (
+    DEFAULT_MAX_BINDS,
+    InboundSms,
+    SmppOutboxItem,
+    SmppPolicy,
+    parse_allowed_ips,
+)
+from smsgate.store.records import message_from_row
+from smsgate.store.schema import accounts, inbound, messages, smpp_outbox
+
+PENDING = "pending"
+DELIVERED = "delivered"
+RECEIPT = "receipt"
+MO = "mo"
+_CHUNK = 500
+
+
+def add_smpp_receipts(conn: Connection, message_ids: Sequence[str], now: float) -> None:
+    """Queue a receipt for each of these (just finished) messages that asked for one."""
+    ids = sorted(set(message_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chosen = select(
+            messages.c.account_id,
+            literal(RECEIPT),
+            messages.c.id,
+            literal(PENDING),
+            literal(0),
+            literal(now),
+        ).where(
+            messages.c.id.in_(ids[start : start + _CHUNK]),
+            messages.c.registered_delivery == true(),
+        )
+        conn.execute(
+            insert(smpp_outbox).from_select(
+                ["account_id", "kind", "message_id", "state", "attempts", "created_at"], chosen
+            )
+        )
+
+
+def smpp_policy(conn: Connection, account_id: int) -> SmppPolicy:
+    row = conn.execute(
+        select(accounts.c.smpp_max_binds, accounts.c.allowed_ips, accounts.c.throughput).where(
+            accounts.c.id == account_id
+        )
+    ).first()
+    if row is None:
+        return SmppPolicy()
+    return SmppPolicy(
+        max_binds=DEFAULT_MAX_BINDS if row.smpp_max_binds is None else int(row.smpp_max_binds),
+        allowed_ips=parse_allowed_ips(row.allowed_ips),
+        throughput=None if row.throughput is None else float(row.throughput),
+    )
+
+
+def set_smpp_policy(conn: Connection, account_id: int, policy: SmppPolicy) -> None:
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(
+            smpp_max_binds=policy.max_binds,
+            allowed_ips=None if policy.allowed_ips is None else ",".join(policy.allowed_ips),
+            throughput=policy.throughput,
+        )
+    )
+
+
+def waiting_accounts(conn: Connection) -> list[int]:
+    result = conn.execute(
+        select(smpp_outbox.c.account_id).where(smpp_outbox.c.state == PENDING).distinct()
+    )
+    return sorted(int(row.account_id) for row in result)
+
+
+def pending(conn: Connection, account_id: int, limit: int) -> list[SmppOutboxItem]:
+    head = (
+        select(smpp_outbox.c.id)
+        .where(smpp_outbox.c.account_id == account_id, smpp_outbox.c.state == PENDING)
+        .order_by(smpp_outbox.c.id)
+        .limit(limit)
+    )
+    rows = conn.execute(
+        select(smpp_outbox).where(smpp_outbox.c.id.in_(head)).order_by(smpp_outbox.c.id)
+    ).all()
+    message_ids = [str(r.message_id) for r in rows if r.message_id is not None]
+    inbound_ids = [int(r.inbound_id) for r in rows if r.inbound_id is not None]
+    found = {}
+    if message_ids:
+        query = select(messages).where(messages.c.id.in_(message_ids))
+        found = {str(r.id): message_from_row(r._mapping) for r in conn.execute(query)}
+    mo = {}
+    if inbound_ids:
+        query = select(inbound).where(inbound.c.id.in_(inbound_ids))
+        mo = {
+            int(r.id): InboundSms(
+                int(r.id), r.source, r.destination, r.text, r.encoding, float(r.received_at)
+            )
+            for r in conn.execute(query)
+        }
+    return [
+        SmppOutboxItem(
+            id=int(r.id),
+            account_id=int(r.account_id),
+            kind=str(r.kind),
+            message=found.get(str(r.message_id)) if r.message_id is not None else None,
+            inbound=mo.get(int(r.inbound_id)) if r.inbound_id is not None else None,
+            attempts=int(r.attempts),
+        )
+        for r in rows
+    ]
+
+
+def handed_over(
+    conn: Connection, delivered: Sequence[int], attempted: Sequence[int], now: float
+) -> None:
+    if delivered:
+        conn.execute(
+            update(smpp_outbox)
+            .where(smpp_outbox.c.id.in_(list(delivered)), smpp_outbox.c.state == PENDING)
+            .values(state=DELIVERED, delivered_at=now, attempts=smpp_outbox.c.attempts + 1)
+        )
+    if attempted:
+        conn.execute(
+            update(smpp_outbox)
+            .where(smpp_outbox.c.id.in_(list(attempted)))
+            .values(attempts=smpp_outbox.c.attempts + 1)
+        )
+
+
+def add_smpp_inbound(
+    conn: Connection,
+    *,
+    account_id: int,
+    connector: str,
+    source: str,
+    destination: str,
+    text: str,
+    encoding: str,
+    parts: int,
+    now: float,
+) -> int:
+    result = conn.execute(
+        insert(inbound)
+        .values(
+            connector=connector,
+            source=source,
+            destination=destination,
+            text=text,
+            encoding=encoding,
+            parts=parts,
+            received_at=now,
+            account_id=account_id,
+        )
+        .returning(inbound.c.id)
+    )
+    inbound_id = int(result.scalar_one())
+    add_smpp_mo(conn, [(account_id, inbound_id)], now)
+    return inbound_id
+
+
+def add_smpp_mo(conn: Connection, targets: Sequence[tuple[int, int]], now: float) -> None:
+    """Queue each (account id, inbound id) for the account's SMPP receiver binds."""
+    rows = [
+        {
+            "account_id": account_id,
+            "kind": MO,
+            "inbound_id": inbound_id,
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for account_id, inbound_id in targets
+    ]
+    if rows:
+        conn.execute(insert(smpp_outbox), rows)

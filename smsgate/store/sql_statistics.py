@@ -1,0 +1,84 @@
+"""Statistics in SQL: message totals per account, day, connector, status and currency;
+messages by client reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.engine import Connection
+
+from smsgate.core.messages import Message, Status
+from smsgate.services.statistics import DAY, StatsRow
+from smsgate.store.records import message_from_row
+from smsgate.store.schema import batches, messages, parts
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def day_of(days_since_epoch: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
+
+
+def message_totals(
+    conn: Connection,
+    account_ids: Sequence[int],
+    since: float,
+    until: float,
+    utc_offset: int,
+) -> list[StatsRow]:
+    if not account_ids:
+        return []
+    m = messages
+    shifted = (m.c.created_at + utc_offset) / DAY
+    # CAST rounds on PostgreSQL but truncates on SQLite; FLOOR is PostgreSQL's.
+    day = func.floor(shifted) if conn.dialect.name == "postgresql" else cast(shifted, Integer)
+    # Every part of a message goes through one connector; no part row yet means none.
+    connector = (
+        select(func.min(parts.c.connector)).where(parts.c.message_id == m.c.id).scalar_subquery()
+    )
+    each = (
+        select(
+            m.c.account_id,
+            day.label("day"),
+            connector.label("connector"),
+            m.c.status,
+            m.c.currency,
+            m.c.parts,
+            m.c.cost,
+        )
+        .where(
+            m.c.account_id.in_(list(account_ids)),
+            m.c.created_at >= since,
+            m.c.created_at < until,
+        )
+        .subquery()
+    )
+    keys = (each.c.account_id, each.c.day, each.c.connector, each.c.status, each.c.currency)
+    query = select(*keys, func.count(), func.sum(each.c.parts), func.sum(each.c.cost)).group_by(
+        *keys
+    )
+    return [
+        StatsRow(
+            account_id=int(account_id),
+            day=day_of(int(day_number)),
+            connector=None if connector_name is None else str(connector_name),
+            status=Status(status),
+            currency=str(currency),
+            messages=int(count),
+            parts=int(part_count),
+            cost=int(cost),
+        )
+        for account_id, day_number, connector_name, status, currency, count, part_count, cost in (
+            conn.execute(query)
+        )
+    ]
+
+
+def messages_with_reference(conn: Connection, account_id: int, reference: str) -> list[Message]:
+    batch = select(batches.c.id).where(
+        batches.c.account_id == account_id, batches.c.reference == reference
+    )
+    query = select(messages).where(messages.c.batch_id.in_(batch)).order_by(messages.c.id)
+    return [message_from_row(row._mapping) for row in conn.execute(query)]

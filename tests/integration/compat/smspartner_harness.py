@@ -1,0 +1,117 @@
+"""The SMS Partner dialect's test gateway: the real composition root on a real SQLite file.
+
+Alice (10.00 EUR, French numbers by default) has a funded sub-account `bob` and an
+empty one `zed`; `eve` is another customer with her own sub-account `eves`. Prices
+cover +33 and +39 only, so any other destination has no price.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from smsgate.api.http import build_app
+from smsgate.app import Gateway
+from smsgate.config import Settings
+from smsgate.core.accounts import Account
+from smsgate.core.messages import Message
+
+PRICE = 50_000
+ALICE_CREDIT = 10_000_000
+BOB_CREDIT = 1_000_000
+
+# Values that differ on every run, replaced before comparing with a golden file.
+_VOLATILE_KEYS = frozenset({"message_id", "messageId", "date", "createdAt", "apiKey"})
+_ID = re.compile(r"<!\[CDATA\[[0-9a-z]{20}\]\]>")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    messages: tuple[tuple[str, str], ...]
+    ledger: tuple[int, ...]
+    accounts: tuple[tuple[str, int, str], ...]
+    stops: tuple[tuple[int, str], ...]
+
+
+@dataclass
+class Partner:
+    gateway: Gateway
+    http: httpx.AsyncClient
+    alice: Account
+    key: str
+    eve_key: str
+
+    async def messages(self, account: Account | None = None) -> list[Message]:
+        return await self.gateway.store.messages(
+            (account or self.alice).id,
+            status=None,
+            batch_id=None,
+            since=None,
+            limit=10_000,
+            before_id=None,
+        )
+
+    async def balance(self, name: str = "alice") -> int:
+        return (await self.gateway.accounts.get(name)).balance
+
+    async def snapshot(self) -> Snapshot:
+        store = self.gateway.store
+        accounts = sorted(await store.accounts(), key=lambda a: a.id)
+        messages: list[tuple[str, str]] = []
+        ledger: list[int] = []
+        stops: list[tuple[int, str]] = []
+        for account in accounts:
+            messages += [(m.id, m.status.value) for m in await self.messages(account)]
+            ledger += [e.id for e in await store.ledger(account.id, limit=10_000, before_id=None)]
+            entries = await self.gateway.stop_list.entries(account)
+            stops += [(e.account_id, e.number) for e in entries]
+        return Snapshot(
+            tuple(sorted(messages)),
+            tuple(sorted(ledger)),
+            tuple((a.name, a.balance, a.status.value) for a in accounts),
+            tuple(sorted(stops)),
+        )
+
+
+@asynccontextmanager
+async def partner_gateway(data_dir: Path) -> AsyncIterator[tuple[Gateway, Partner | None]]:
+    """The gateway with the accounts above; yields (gateway, None) before the client exists."""
+    settings = Settings(data_dir=str(data_dir), http_port=0, smpp_port=0, demo=False)
+    gateway = await Gateway.open(settings)
+    try:
+        accounts = gateway.accounts
+        await accounts.set_price(None, "33", PRICE)
+        await accounts.set_price(None, "39", PRICE)
+        alice = await accounts.create("alice", credit=ALICE_CREDIT, default_country="FR")
+        await accounts.create("bob", parent=alice.account, credit=BOB_CREDIT)
+        await accounts.create("zed", parent=alice.account)
+        eve = await accounts.create("eve", credit=ALICE_CREDIT, default_country="FR")
+        await accounts.create("eves", parent=eve.account, credit=BOB_CREDIT)
+        transport = httpx.ASGITransport(build_app(gateway.api_context()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            refreshed = await accounts.get("alice")
+            yield gateway, Partner(gateway, http, refreshed, alice.api_key, eve.api_key)
+    finally:
+        await gateway.close()
+
+
+def normalised(body: Any) -> Any:
+    """The body with run-dependent values (ids, times, keys) replaced by placeholders."""
+    if isinstance(body, dict):
+        return {
+            k: f"<{k}>" if k in _VOLATILE_KEYS and v is not None else normalised(v)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [normalised(v) for v in body]
+    return body
+
+
+def normalised_xml(text: str) -> str:
+    return _ID.sub("<![CDATA[<id>]]>", text)
