@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from smsgate.services.ports import Store
 from smsgate.store import migrator
 from smsgate.store.memory import MemoryStore
 from smsgate.store.postgres import PostgresConnections
@@ -62,8 +61,10 @@ async def open_store(
     pool_size: int = 10,
     sqlite_synchronous: str = "NORMAL",
     max_group: int = 512,
-) -> Store:
+) -> SqlStore | MemoryStore:
     """Open (and by default migrate) the store at `url`; `close()` it when done.
+
+    Both kinds implement `services.ports.Store` and every feature's store Protocol.
 
     search_path: PostgreSQL schema(s) to work in; pool_size: PostgreSQL connections;
     sqlite_synchronous: "NORMAL" survives a process crash, "FULL" also a power loss;

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -134,3 +135,21 @@ def all_pages(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]
         cursor = body["next_cursor"]
         if not cursor:
             return items
+
+
+def part_connectors(gateway: GatewayProcess, message_id: str) -> list[tuple[str, str]]:
+    with sqlite3.connect(gateway.data_dir / "smsgate.db") as db:
+        rows = db.execute(
+            "SELECT connector, upstream_id FROM parts WHERE message_id = ? ORDER BY seq",
+            (message_id,),
+        ).fetchall()
+    return [(str(c), str(u)) for c, u in rows]
+
+
+def wait_for_log(gateway: GatewayProcess, text: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in gateway.log_tail():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not in the gateway log: {gateway.log_tail()}")

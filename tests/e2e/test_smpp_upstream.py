@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.gateway import GatewayProcess, free_port
+from tests.e2e.gateway import GatewayProcess, part_connectors, wait_for_log
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def operator(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsgate", "simulator", "--port", str(port), "--delay-ms", "50",
-         "--account", "gw:pw", "--id-format", "dec"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    assert "listening" in proc.stdout.readline()
-    try:
-        yield port, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
-        proc.stdout.close()
 
 
 def send(client: httpx.Client, to: str, text: str = "hello") -> str:
@@ -44,24 +18,6 @@ def send(client: httpx.Client, to: str, text: str = "hello") -> str:
     assert response.status_code == 202, response.text
     message_id: str = response.json()["messages"][0]["id"]
     return message_id
-
-
-def part_connectors(gateway: GatewayProcess, message_id: str) -> list[tuple[str, str]]:
-    with sqlite3.connect(gateway.data_dir / "smsgate.db") as db:
-        rows = db.execute(
-            "SELECT connector, upstream_id FROM parts WHERE message_id = ? ORDER BY seq",
-            (message_id,),
-        ).fetchall()
-    return [(str(c), str(u)) for c, u in rows]
-
-
-def wait_for_log(gateway: GatewayProcess, text: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in gateway.log_tail():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{text!r} not in the gateway log: {gateway.log_tail()}")
 
 
 def test_messages_reach_delivered_through_an_smpp_operator_added_while_running(

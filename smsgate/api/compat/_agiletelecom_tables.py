@@ -77,6 +77,7 @@ class Entry:
     sender: str
     body: str
     scheduled_at: float | None
+    udh: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ def parse_send(data: Any) -> SendRequest:
     )
 
 
+UDH_MAX = 70  # octets: half of a part, leaving room for text
+
+
 def _flag(data: Mapping[str, Any], name: str, default: bool) -> bool:
     value = data.get(name, default)
     if not isinstance(value, bool):
@@ -154,6 +158,7 @@ def _entry(item: Any, max_id_len: int, unicode: bool) -> Entry:
         sender=sender,
         body=body,
         scheduled_at=_scheduling(item.get("scheduling")),
+        udh=_udh(item.get("udhData")),
     )
 
 
@@ -163,12 +168,6 @@ def _body(item: Mapping[str, Any], unicode: bool) -> str:
         raise InvalidRequest("body is required", field="body")
     if not isinstance(body, str):
         raise InvalidRequest("body must be a string", field="hexBody")
-    udh = item.get("udhData")
-    if udh is not None and udh != "":
-        if not isinstance(udh, str) or not _HEX.match(udh):
-            raise InvalidRequest("udhData must be hexadecimal octets", field="udhData")
-        # SubmitCommand carries no UDH yet: refusing is better than sending without it.
-        raise InvalidRequest("udhData is not supported", field="udhData")
     hex_body = item.get("hexBody", False)
     if not isinstance(hex_body, bool):
         raise InvalidRequest("hexBody must be true or false", field="hexBody")
@@ -182,6 +181,16 @@ def _body(item: Mapping[str, Any], unicode: bool) -> str:
     except UnicodeDecodeError as exc:
         wanted = "UCS-2 (UTF-16BE)" if unicode else "ASCII"
         raise InvalidRequest(f"a hexBody must be {wanted} text", field="hexBody") from exc
+
+
+def _udh(value: Any) -> bytes | None:
+    """The client's own User Data Header, passed on as given (Agile's own example header
+    does not match its length octet, so the octets are not checked further)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _HEX.match(value) or len(value) > 2 * UDH_MAX:
+        raise InvalidRequest("udhData must be hexadecimal octets", field="udhData")
+    return bytes.fromhex(value)
 
 
 def _scheduling(value: Any) -> float | None:

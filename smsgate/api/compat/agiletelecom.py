@@ -260,6 +260,7 @@ def _plan(parsed: SendRequest, entry: Entry, ids: tuple[str, ...] | None, ordina
             callback_url=parsed.callback_url if parsed.delivery else None,
             scheduled_at=entry.scheduled_at,
             tag=tag,
+            udh=entry.udh,
         ),
         ids or (None,) * len(entry.destinations),
     )

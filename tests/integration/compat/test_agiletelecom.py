@@ -313,3 +313,26 @@ async def test_a_request_cut_short_says_which_destinations_were_stored(tmp_path:
         assert account is not None and account.balance == CREDIT - PRICE
     finally:
         await gateway.close()
+
+
+async def test_udh_data_travels_with_the_message(agile: Agile) -> None:
+    body = {
+        "messages": [{"destinations": ["+393331234567"], "sender": "Shop", "body": "part one",
+                      "udhData": "0500034a0201"}],
+    }  # fmt: skip
+    response = await agile.send(body)
+    assert response.status_code == 200, response.text
+    [message] = await agile.messages()
+    assert message.udh == bytes.fromhex("0500034a0201")
+    assert message.parts == 1
+
+
+async def test_udh_data_that_is_not_hex_is_code_22(agile: Agile) -> None:
+    before = await agile.snapshot()
+    body = {
+        "messages": [{"destinations": ["+393331234567"], "sender": "Shop", "body": "x",
+                      "udhData": "05 00 03"}],
+    }  # fmt: skip
+    response = await agile.send(body)
+    assert (response.status_code, response.json()["code"]) == (400, 22)
+    assert await agile.snapshot() == before

@@ -16,8 +16,8 @@ from tests.e2e.gateway import GatewayProcess
 
 pytestmark = pytest.mark.e2e
 
-# docs/eng-http-protocol-post-get, minus "udhData" (see docs/api/agiletelecom.md) and the
-# "..." placeholder entry; the second destination is a well-formed Swiss mobile here.
+# docs/eng-http-protocol-post-get, minus the "..." placeholder entry; the second
+# destination is a well-formed Swiss mobile here.
 LEGACY_EXAMPLE = {
     "globalId": "f9b865ef-5ce3-4e44-b65c-615fd71bbd09",
     "maxIdLen": 64,
@@ -32,6 +32,7 @@ LEGACY_EXAMPLE = {
             "sender": "InfoSMS",
             "body": "This is a message.",
             "hexBody": False,
+            "udhData": "070645670000",
             "scheduling": "2022-05-09 09:00:00.002+0200",
         }
     ],
