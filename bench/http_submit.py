@@ -52,6 +52,7 @@ class Gateway:
             **os.environ,
             "SMSGATE_DATA_DIR": str(data_dir),
             "SMSGATE_HTTP_PORT": str(self.port),
+            "SMSGATE_SMPP_PORT": "0",
             "SMSGATE_SIMULATOR_DELAY_MS": "50",
             "SMSGATE_DEMO": "false",
             "SMSGATE_LOG_LEVEL": "WARNING",
@@ -74,6 +75,8 @@ class Gateway:
         for line in self.proc.stdout:
             if "(ready)" in line:
                 break
+        else:
+            raise RuntimeError(f"the gateway did not start (exit code {self.proc.wait()})")
 
     def cli(self, *args: str) -> str:
         return subprocess.run(

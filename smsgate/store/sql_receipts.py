@@ -116,7 +116,11 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
 def _split_repeats(
     conn: Connection, unmatched: list[ReceiptUpdate]
 ) -> tuple[list[ReceiptUpdate], int]:
-    """Unmatched receipts whose part exists (and is final) are repeats; the rest wait."""
+    """Unmatched receipts whose part is already final are repeats; the rest wait.
+
+    A part that is still open here was committed after `_open_parts` looked (PostgreSQL
+    reads each statement's own snapshot): that receipt waits for the next try, too.
+    """
     if not unmatched:
         return unmatched, 0
     known: set[Key] = set()
@@ -128,6 +132,7 @@ def _split_repeats(
                 select(parts.c.upstream_id).where(
                     parts.c.connector == connector,
                     parts.c.upstream_id.in_(ids[start : start + _CHUNK]),
+                    parts.c.status.not_in(RECEIPT_MATCHABLE),
                 )
             )
             known.update((connector, str(row.upstream_id)) for row in result)

@@ -11,6 +11,7 @@ import pytest
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.ports import AppliedReceipts, ReceiptUpdate, SendOutcome, SentPart, Store
+from smsgate.store import SqlStore, sql_receipts
 from tests.integration.store.scenario import (
     CONNECTOR,
     NOW,
@@ -325,3 +326,16 @@ async def test_outbox_gives_up(store: Store) -> None:
         note.id, delivered=False, status_code=None, error="timeout", next_at=None, now=NOW + 1
     )
     assert await store.due_notifications(NOW + 1_000, 10) == []
+
+
+async def test_an_open_part_never_makes_its_receipt_a_repeat(store: Store) -> None:
+    # On PostgreSQL a send may commit between the two reads of one apply_receipts; its
+    # receipt must then wait for the next try, not be dropped as a repeat.
+    message = await one_claimed(store)
+    await store.record_sends([sent(message)], NOW + 2)
+    early = receipt(f"up-{message.id}-1", PartStatus.DELIVERED, NOW + 3)
+    if isinstance(store, SqlStore):
+        waiting, repeated = await store.connections.write(sql_receipts._split_repeats, [early])
+        assert (waiting, repeated) == ([early], 0)
+    assert (await store.apply_receipts([early])).finished == {Status.DELIVERED: 1}
+    assert (await store.apply_receipts([early])).repeated == 1
