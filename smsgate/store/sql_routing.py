@@ -119,7 +119,7 @@ def remove_route(conn: Connection, route_id: int) -> bool:
     return bool(conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount)
 
 
-def _add_unrouted_inbound(
+def insert_inbound(
     conn: Connection,
     connector: str,
     source: str,
@@ -128,7 +128,9 @@ def _add_unrouted_inbound(
     encoding: str,
     parts: int,
     received_at: float,
+    account_id: int | None = None,
 ) -> int:
+    """Store one MO (routed to `account_id`, or not yet) and return its id."""
     return int(
         conn.execute(
             insert(inbound)
@@ -140,7 +142,7 @@ def _add_unrouted_inbound(
                 encoding=encoding,
                 parts=parts,
                 received_at=received_at,
-                account_id=None,
+                account_id=account_id,
             )
             .returning(inbound.c.id)
         ).scalar_one()
@@ -196,7 +198,7 @@ class SqlRouting:
         received_at: float,
     ) -> int:
         return await self.connections.write(
-            _add_unrouted_inbound,
+            insert_inbound,
             connector,
             source,
             destination,

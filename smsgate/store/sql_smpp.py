@@ -20,6 +20,7 @@ from smsgate.services.smpp_customers import (
 )
 from smsgate.store.records import message_from_row
 from smsgate.store.schema import accounts, inbound, messages, smpp_outbox
+from smsgate.store.sql_routing import insert_inbound
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -151,21 +152,9 @@ def add_smpp_inbound(
     parts: int,
     now: float,
 ) -> int:
-    result = conn.execute(
-        insert(inbound)
-        .values(
-            connector=connector,
-            source=source,
-            destination=destination,
-            text=text,
-            encoding=encoding,
-            parts=parts,
-            received_at=now,
-            account_id=account_id,
-        )
-        .returning(inbound.c.id)
+    inbound_id = insert_inbound(
+        conn, connector, source, destination, text, encoding, parts, now, account_id
     )
-    inbound_id = int(result.scalar_one())
     add_smpp_mo(conn, [(account_id, inbound_id)], now)
     return inbound_id
 
