@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import smpplib.client
 
 KEY_LINE = re.compile(r"API key \(shown once\): (\S+)")
 
@@ -153,3 +154,35 @@ def wait_for_log(gateway: GatewayProcess, text: str, timeout: float = 20) -> Non
             return
         time.sleep(0.05)
     raise AssertionError(f"{text!r} not in the gateway log: {gateway.log_tail()}")
+
+
+def smpp_exchange(
+    port: int, system_id: str, password: str, destinations: list[str], text: bytes
+) -> tuple[list[Any], list[Any]]:
+    """Bind smpplib as a transceiver, submit one message per destination asking for a
+    receipt, and read until every submit_sm_resp and one deliver_sm each have come."""
+    sent: list[Any] = []
+    received: list[Any] = []
+    client = smpplib.client.Client("127.0.0.1", port, timeout=5, allow_unknown_opt_params=True)
+    client.set_message_sent_handler(lambda pdu: sent.append(pdu))
+    client.set_message_received_handler(lambda pdu: received.append(pdu))
+    client.connect()
+    try:
+        client.bind_transceiver(system_id=system_id, password=password)
+        for to in destinations:
+            client.send_message(
+                source_addr="smsgate",
+                source_addr_ton=5,
+                dest_addr_ton=1,
+                destination_addr=to,
+                short_message=text,
+                registered_delivery=1,
+            )
+        deadline = time.monotonic() + 60
+        while len(sent) < len(destinations) or len(received) < len(destinations):
+            assert time.monotonic() < deadline, f"sent={len(sent)} received={len(received)}"
+            client.read_once()
+        client.unbind()
+    finally:
+        client.disconnect()
+    return sent, received

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-import smpplib.client
 
 from smsgate.smpp import parse_receipt_text
-from tests.e2e.gateway import GatewayProcess, part_connectors, wait_for_log
+from tests.e2e.gateway import GatewayProcess, part_connectors, smpp_exchange, wait_for_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -25,32 +23,13 @@ def test_smpp_in_smpp_out_with_receipts(gateway: GatewayProcess, operator: tuple
     )  # fmt: skip
     wait_for_log(gateway, "connector 'op' started")
 
-    sent: list[Any] = []
-    received: list[Any] = []
-    client = smpplib.client.Client(
-        "127.0.0.1", gateway.smpp_port, timeout=5, allow_unknown_opt_params=True
+    sent, received = smpp_exchange(
+        gateway.smpp_port,
+        "wholesale",
+        "s3cret",
+        ["393331234567", "393330000001", "393339876543"],
+        b"through two SMPP hops",
     )
-    client.set_message_sent_handler(lambda pdu: sent.append(pdu))
-    client.set_message_received_handler(lambda pdu: received.append(pdu))
-    client.connect()
-    try:
-        client.bind_transceiver(system_id="wholesale", password="s3cret")
-        for to in ("393331234567", "393330000001", "393339876543"):
-            client.send_message(
-                source_addr="smsgate",
-                source_addr_ton=5,
-                dest_addr_ton=1,
-                destination_addr=to,
-                short_message=b"through two SMPP hops",
-                registered_delivery=1,
-            )
-        deadline = time.monotonic() + 60
-        while len(sent) < 3 or len(received) < 3:
-            assert time.monotonic() < deadline, f"sent={len(sent)} received={len(received)}"
-            client.read_once()
-        client.unbind()
-    finally:
-        client.disconnect()
 
     assert [pdu.status for pdu in sent] == [0, 0, 0]
     ids = {pdu.message_id.decode() for pdu in sent}
