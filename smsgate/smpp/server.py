@@ -190,7 +190,14 @@ class SmppServer:
         if sessions:
             await asyncio.gather(*(s.unbind(grace) for s in sessions))
         if self._connections:
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            # Bounded: a stop must end even if a session's task is stuck on its peer.
+            _, stuck = await asyncio.wait(
+                set(self._connections), timeout=grace + self.handler_grace
+            )
+            for task in stuck:
+                task.cancel()
+            if stuck:
+                await asyncio.wait(stuck, timeout=1.0)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
