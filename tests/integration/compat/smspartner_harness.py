@@ -28,7 +28,8 @@ BOB_CREDIT = 1_000_000
 
 # Values that differ on every run, replaced before comparing with a golden file.
 _VOLATILE_KEYS = frozenset({"message_id", "messageId", "date", "createdAt", "apiKey"})
-_ID = re.compile(r"<!\[CDATA\[[0-9a-z]{20}\]\]>")
+# Message and batch ids are 25 hex digits (services.clock.TimeOrderedIds).
+_ID = re.compile(r"<!\[CDATA\[[0-9a-f]{25}\]\]>")
 
 
 @dataclass(frozen=True)
