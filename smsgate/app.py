@@ -1,7 +1,7 @@
 """The composition root: builds every part of smsgate from Settings and runs the roles.
 
 `Gateway` owns the store, the services, the upstreams and the background jobs;
-`serve` adds the HTTP server and runs until SIGINT/SIGTERM.
+`smsgate.serving` runs it with its HTTP server, in one process or several.
 """
 
 from __future__ import annotations
@@ -10,17 +10,14 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
-
 from smsgate.api.compat.agiletelecom import AgileTelecomApi
 from smsgate.api.compat.smsc import SmscApi, SmscServices
 from smsgate.api.compat.smspartner import SmsPartnerApi
-from smsgate.api.http import ApiContext, build_app
+from smsgate.api.http import ApiContext
 from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.registry import FACTORIES, PARSERS
@@ -85,12 +82,22 @@ class Gateway:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, settings: Settings) -> Gateway:
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        stats: Stats | None = None,
+        nudge: Callable[[], None] | None = None,
+        migrate: bool = True,
+    ) -> Gateway:
+        """Build a gateway; `stats` shared with other processes, `nudge` called after
+        messages were accepted when the dispatcher runs in another process."""
         secret = prepare_data_dir(settings)
         store = await open_store(
-            settings.database(), sqlite_synchronous=settings.sqlite_synchronous
+            settings.database(), sqlite_synchronous=settings.sqlite_synchronous, migrate=migrate
         )
-        clock, ids, stats = SystemClock(), TimeOrderedIds(), Stats()
+        clock, ids = SystemClock(), TimeOrderedIds()
+        stats = stats or Stats()
         catalog = Catalog(store, clock)
         auth = Authenticator(store)
         simulator = SimulatedOperator(
@@ -116,8 +123,8 @@ class Gateway:
         receipts = ReceiptRecorder(store, clock, stats)
 
         def accepted(count: int) -> None:
-            stats.accepted += count
-            dispatcher.wake()
+            stats.add("accepted", count)
+            (nudge or dispatcher.wake)()
 
         stop_list = StopListService(store, clock)
         submit = SubmitService(
@@ -293,41 +300,3 @@ Send a message:
 Read its status (use the id from the answer):
   curl -s {base}/api/v1/messages/MESSAGE_ID -H 'Authorization: Bearer {api_key}'
 """
-
-
-async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> None:
-    """Run the gateway with its HTTP server until SIGINT or SIGTERM."""
-    gateway = await Gateway.open(settings)
-    try:
-        if settings.demo:
-            await ensure_demo(gateway, say)
-        await gateway.start()
-        config = uvicorn.Config(
-            build_app(gateway.api_context()),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        serving = asyncio.create_task(server.serve())
-        # uvicorn exposes only a `started` flag, no event to wait on.
-        while not server.started and not serving.done():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-        if serving.done():
-            await serving
-            raise RuntimeError(f"HTTP server could not start on port {settings.http_port}")
-        say(f"smsgate: SMPP on {settings.smpp_host}:{gateway.smpp.port}")
-        say(f"smsgate: HTTP API on http://{settings.http_host}:{settings.http_port} (ready)")
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({stopping, serving}, return_when=asyncio.FIRST_COMPLETED)
-        server.should_exit = True
-        stopping.cancel()
-        await serving
-    finally:
-        await gateway.close()

@@ -25,6 +25,7 @@ class Settings:
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    http_workers: int = 1
     smpp_host: str = "127.0.0.1"
     smpp_port: int = 2775
     simulator_delay_ms: int = 500
@@ -52,6 +53,7 @@ _PREFIX = "SMSGATE_"
 _RANGES: dict[str, tuple[int, int]] = {
     "http_port": (0, 65535),
     "smpp_port": (0, 65535),
+    "http_workers": (0, 64),
     "simulator_delay_ms": (0, 3_600_000),
     "default_validity": (60, 7 * 24 * 3600),
     "webhook_max_attempts": (1, 100),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from smsgate import __version__
@@ -10,7 +12,7 @@ from smsgate.cli.connectors import connector, route, simulator
 from smsgate.cli.count import count
 from smsgate.cli.messages import messages
 from smsgate.cli.prices import price
-from smsgate.cli.server import migrate, run
+from smsgate.cli.server import http_worker, migrate, run
 from smsgate.cli.shared import load_settings
 
 
@@ -27,7 +29,22 @@ from smsgate.cli.shared import load_settings
 def main(ctx: click.Context, config_path: str | None) -> None:
     """smsgate: a self-hosted SMS gateway and reseller platform."""
     ctx.obj = load_settings(config_path)
+    if config_path:
+        # The processes `smsgate run` starts read the same file.
+        os.environ["SMSGATE_CONFIG"] = os.path.abspath(config_path)
 
 
-for command in (run, migrate, account, key, price, messages, count, connector, route, simulator):
+for command in (
+    run,
+    http_worker,
+    migrate,
+    account,
+    key,
+    price,
+    messages,
+    count,
+    connector,
+    route,
+    simulator,
+):
     main.add_command(command)

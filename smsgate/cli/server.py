@@ -1,17 +1,19 @@
-"""`smsgate run` and `smsgate migrate`."""
+"""`smsgate run` (and the HTTP workers it starts) and `smsgate migrate`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from dataclasses import replace
+from typing import Any
 
 import click
 import uvloop
 
-from smsgate.app import serve
 from smsgate.config import Settings
 from smsgate.logs import configure_logging
+from smsgate.processes import WorkerLink
+from smsgate.serving import serve, serve_http_worker
 from smsgate.store import migrate as migrate_store
 
 
@@ -31,6 +33,25 @@ def run(settings: Settings, port: int | None, host: str | None) -> None:
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
     ):
         runner.run(serve(settings, say=click.echo))
+
+
+@click.command("http-worker", hidden=True)
+@click.option("--index", type=int, required=True)
+@click.option("--workers", type=int, required=True)
+@click.option("--listen-fd", type=int, required=True)
+@click.option("--ready-fd", type=int, required=True)
+@click.option("--lifeline-fd", type=int, required=True)
+@click.option("--wake-port", type=int, required=True)
+@click.option("--counters", required=True)
+@click.pass_obj
+def http_worker(settings: Settings, /, **link: Any) -> None:
+    """One HTTP worker process; `smsgate run` starts these itself."""
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        runner.run(serve_http_worker(settings, WorkerLink(**link)))
 
 
 @click.command()

@@ -88,7 +88,7 @@ class ReceiptRecorder:
         return len(alive) - len(applied.unmatched)
 
     def _count(self, applied: AppliedReceipts, total: int) -> None:
-        self._stats.receipts += total - len(applied.unmatched) - applied.repeated
+        self._stats.add("receipts", total - len(applied.unmatched) - applied.repeated)
         for status, count in applied.finished.items():
             self._stats.count_final(status.value, count)
 

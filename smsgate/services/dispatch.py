@@ -128,8 +128,8 @@ class Dispatcher:
     def _count(self, outcomes: Sequence[SendOutcome]) -> None:
         for outcome in outcomes:
             if outcome.status is Status.SENT:
-                self._stats.sent += 1
+                self._stats.add("sent")
             elif outcome.status is Status.QUEUED:
-                self._stats.retried += 1
+                self._stats.add("retried")
             else:
                 self._stats.count_final(outcome.status.value)

@@ -17,7 +17,7 @@ from smsgate.store.postgres import PostgresConnections
 from smsgate.store.sql import Connections, SqlStore
 from smsgate.store.sqlite import SqliteConnections
 
-__all__ = ["MemoryStore", "SqlStore", "default_url", "migrate", "open_store"]
+__all__ = ["MEMORY_URL", "MemoryStore", "SqlStore", "default_url", "migrate", "open_store"]
 
 MEMORY_URL = "memory://"
 

@@ -8,6 +8,8 @@ WAL + synchronous=NORMAL survives kill -9; synchronous="FULL" also survives powe
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -22,6 +24,8 @@ T = TypeVar("T")
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 5000
+BEGIN_NAP = 0.0002
+BEGIN_MAX_NAP = 0.002
 
 
 class SqliteConnections:
@@ -102,7 +106,8 @@ def _configure(engine: Engine, synchronous: str, *, begin: str | None) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        busy_timeout = 0 if begin is not None else BUSY_TIMEOUT_MS
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout}")
         cursor.execute("PRAGMA foreign_keys=ON")
         if begin is None:
             cursor.execute("PRAGMA query_only=ON")
@@ -112,4 +117,23 @@ def _configure(engine: Engine, synchronous: str, *, begin: str | None) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql(begin)
+            _begin_waiting(conn.connection.dbapi_connection, begin)
+
+
+def _begin_waiting(dbapi_connection: Any, begin: str) -> None:
+    """BEGIN, waiting for another process's write transaction in short naps.
+
+    SQLite's own busy handler sleeps up to 100 ms at a time, far longer than a group
+    commit takes; so the writer runs with no busy timeout and naps here instead.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    nap = BEGIN_NAP
+    while True:
+        try:
+            dbapi_connection.execute(begin)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(nap)
+        nap = min(nap * 2, BEGIN_MAX_NAP)

@@ -34,7 +34,11 @@ async def test_healthz_unhealthy_and_broken() -> None:
 
 
 async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
-    stats = Stats(accepted=3, sent=2, retried=1, receipts=4, final={"delivered": 2, "expired": 1})
+    stats = Stats()
+    for counter, amount in (("accepted", 3), ("sent", 2), ("retried", 1), ("receipts", 4)):
+        stats.add(counter, amount)
+    stats.count_final("delivered", 2)
+    stats.count_final("expired")
     async with client(shell_app(stats=stats)) as http:
         await http.get("/healthz")
         await http.get("/nowhere")

@@ -1,0 +1,217 @@
+"""One gateway as several processes: the core and its HTTP workers.
+
+The core process runs the background roles (dispatcher, receipts, webhooks,
+connectors, SMPP server); each HTTP worker serves the API on one listening socket
+they share, so parsing requests and accepting messages use the other cores. They
+meet through the store, plus three small channels the core opens:
+
+- a wake-up datagram socket on loopback: a worker sends one byte after it accepted
+  messages, so the dispatcher does not wait for its next poll;
+- a counters file every process maps (`services.stats.Stats`, one row each);
+- a lifeline pipe: a worker exits when the core is gone and the pipe closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import mmap
+import os
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from smsgate.services.stats import ROW_BYTES, Stats
+
+log = logging.getLogger(__name__)
+
+READY = b"ready\n"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+RESPAWN_DELAY = 1.0
+BIND_PATIENCE = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLink:
+    """What an HTTP worker gets from the core, on its command line."""
+
+    index: int  # 1..N, also its row in the counters file
+    listen_fd: int
+    ready_fd: int
+    lifeline_fd: int
+    wake_port: int
+    counters: str
+    workers: int
+
+    def argv(self) -> list[str]:
+        return [
+            f"--index={self.index}",
+            f"--workers={self.workers}",
+            f"--listen-fd={self.listen_fd}",
+            f"--ready-fd={self.ready_fd}",
+            f"--lifeline-fd={self.lifeline_fd}",
+            f"--wake-port={self.wake_port}",
+            f"--counters={self.counters}",
+        ]
+
+
+def map_counters(path: Path, *, row: int, rows: int | None = None) -> Stats:
+    """Stats for process `row` over the counters file at `path`; with `rows`, the file
+    is made anew, all zero (the core does this before starting its workers)."""
+    if rows is not None:
+        with path.open("wb") as file:
+            file.truncate(rows * ROW_BYTES)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        mapped = mmap.mmap(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+    # The memoryview keeps the mapping alive as long as the Stats does.
+    return Stats(memoryview(mapped).cast("q"), row=row)
+
+
+async def listening_socket(host: str, port: int) -> socket.socket:
+    """The HTTP socket the workers share, bound and listening before any is started.
+
+    The port may still be held for a moment by the workers of a core that was killed
+    (they leave when their lifeline closes), so binding is retried for a few seconds.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    deadline = asyncio.get_running_loop().time() + BIND_PATIENCE
+    while True:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+            continue
+        sock.listen(2048)
+        sock.setblocking(False)
+        return sock
+
+
+class _WakeProtocol(asyncio.DatagramProtocol):
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self._wake()
+
+
+async def listen_for_wakeups(wake: Callable[[], None]) -> tuple[asyncio.BaseTransport, int]:
+    """Call `wake` on every datagram to the returned loopback port."""
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: _WakeProtocol(wake), local_addr=("127.0.0.1", 0)
+    )
+    return transport, transport.get_extra_info("sockname")[1]
+
+
+class Nudger:
+    """The worker's end of the wake-up channel: one datagram, never blocking."""
+
+    def __init__(self, port: int) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.setblocking(False)
+        self._sock.connect(("127.0.0.1", port))
+
+    def __call__(self) -> None:
+        # A full buffer means wake-ups are already pending; the poll covers a lost one.
+        with contextlib.suppress(OSError):
+            self._sock.send(b"!")
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+class HttpWorkers:
+    """Starts `count` HTTP worker processes, restarts one that dies, stops them all."""
+
+    def __init__(self, count: int, listen: socket.socket, wake_port: int, counters: Path) -> None:
+        self._count = count
+        self._listen = listen
+        self._wake_port = wake_port
+        self._counters = counters
+        self._procs: dict[int, asyncio.subprocess.Process] = {}
+        self._lifeline_read, self._lifeline_write = os.pipe()
+        self._stopping = False
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self._procs.values()]
+
+    async def start(self) -> None:
+        """Start every worker and wait until each one serves HTTP."""
+        await asyncio.gather(*(self._spawn(index) for index in range(1, self._count + 1)))
+        self._watcher = asyncio.create_task(self._watch(), name="smsgate-http-workers")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        for proc in self._procs.values():
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in self._procs.values():
+            try:
+                await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        os.close(self._lifeline_write)
+        os.close(self._lifeline_read)
+
+    async def _spawn(self, index: int) -> None:
+        ready_read, ready_write = os.pipe()
+        link = WorkerLink(
+            index=index,
+            listen_fd=self._listen.fileno(),
+            ready_fd=ready_write,
+            lifeline_fd=self._lifeline_read,
+            wake_port=self._wake_port,
+            counters=str(self._counters),
+            workers=self._count,
+        )
+        try:
+            self._procs[index] = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "smsgate",
+                "http-worker",
+                *link.argv(),
+                pass_fds=(link.listen_fd, ready_write, self._lifeline_read),
+            )
+        finally:
+            os.close(ready_write)
+        try:
+            answer = await asyncio.wait_for(
+                asyncio.to_thread(os.read, ready_read, 16), START_TIMEOUT
+            )
+        finally:
+            os.close(ready_read)
+        if answer != READY:
+            raise RuntimeError(f"HTTP worker {index} did not start")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(RESPAWN_DELAY)
+            for index, proc in list(self._procs.items()):
+                if proc.returncode is not None and not self._stopping:
+                    log.error(
+                        "HTTP worker %d exited with %s; starting it again", index, proc.returncode
+                    )
+                    try:
+                        await self._spawn(index)
+                    except (OSError, RuntimeError):
+                        log.exception("HTTP worker %d could not be started", index)

@@ -1,0 +1,166 @@
+"""Running a gateway with its HTTP API until SIGINT or SIGTERM.
+
+With `http_workers` = 0 one process does everything. Otherwise this process is the
+core (dispatcher, receipts, webhooks, connectors, SMPP server) and that many HTTP
+worker processes serve the API (`smsgate.processes`); a memory store cannot be
+shared, so it always runs in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import uvicorn
+
+from smsgate.api.http import build_app
+from smsgate.app import Gateway, ensure_demo
+from smsgate.config import Settings
+from smsgate.processes import (
+    READY,
+    HttpWorkers,
+    Nudger,
+    WorkerLink,
+    listen_for_wakeups,
+    listening_socket,
+    map_counters,
+)
+from smsgate.store import MEMORY_URL
+
+COUNTERS_FILE = "counters"
+
+
+async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> None:
+    """Run the gateway, with its HTTP workers if configured, until SIGINT or SIGTERM."""
+    workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
+    counters = Path(settings.data_dir) / COUNTERS_FILE
+    stats = None
+    if workers:
+        counters.parent.mkdir(parents=True, exist_ok=True)
+        stats = map_counters(counters, row=0, rows=workers + 1)
+    gateway = await Gateway.open(settings, stats=stats)
+    try:
+        if settings.demo:
+            await ensure_demo(gateway, say)
+        await gateway.start()
+        stop = _stop_on_signals()
+        if workers:
+            await _serve_with_workers(gateway, workers, counters, stop, say)
+        else:
+            await _serve_in_process(gateway, stop, say)
+    finally:
+        await gateway.close()
+
+
+async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
+    """One HTTP worker: the API on the core's socket, until told to stop or the core is gone."""
+    if settings.account_rate_limit:
+        # The limit is per account over the whole gateway: each worker takes its share.
+        settings = replace(settings, account_rate_limit=settings.account_rate_limit / link.workers)
+    nudge = Nudger(link.wake_port)
+    stats = map_counters(Path(link.counters), row=link.index)
+    gateway = await Gateway.open(settings, stats=stats, nudge=nudge, migrate=False)
+    loop = asyncio.get_running_loop()
+    stop = _stop_on_signals()
+    # Nobody writes to the lifeline: it becomes readable (EOF) when the core is gone.
+    loop.add_reader(link.lifeline_fd, stop.set)
+    try:
+        server = _http_server(gateway)
+        serving = asyncio.create_task(server.serve(sockets=[socket.socket(fileno=link.listen_fd)]))
+        await _until_started(server, serving, settings.http_port)
+        os.write(link.ready_fd, READY)
+        os.close(link.ready_fd)
+        await _until(stop, serving)
+        server.should_exit = True
+        await serving
+    finally:
+        loop.remove_reader(link.lifeline_fd)
+        nudge.close()
+        await gateway.close()
+
+
+async def _serve_in_process(
+    gateway: Gateway, stop: asyncio.Event, say: Callable[[str], None]
+) -> None:
+    server = _http_server(gateway)
+    serving = asyncio.create_task(server.serve())
+    await _until_started(server, serving, gateway.settings.http_port)
+    _announce(gateway, say, gateway.settings.http_port)
+    await _until(stop, serving)
+    server.should_exit = True
+    await serving
+
+
+async def _serve_with_workers(
+    gateway: Gateway,
+    count: int,
+    counters: Path,
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+) -> None:
+    settings = gateway.settings
+    try:
+        listen = await listening_socket(settings.http_host, settings.http_port)
+    except OSError as exc:
+        raise RuntimeError(f"HTTP server could not start on port {settings.http_port}") from exc
+    transport, wake_port = await listen_for_wakeups(gateway.dispatcher.wake)
+    workers = HttpWorkers(count, listen, wake_port, counters)
+    try:
+        await workers.start()
+        port = listen.getsockname()[1]
+        _announce(gateway, say, port, f" ({count} HTTP worker processes)" if count > 1 else "")
+        await stop.wait()
+    finally:
+        await workers.stop()
+        transport.close()
+        listen.close()
+
+
+def _http_server(gateway: Gateway) -> uvicorn.Server:
+    settings = gateway.settings
+    config = uvicorn.Config(
+        build_app(gateway.api_context()),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    return uvicorn.Server(config)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _until_started(server: uvicorn.Server, serving: asyncio.Task[None], port: int) -> None:
+    # uvicorn exposes only a `started` flag, no event to wait on.
+    while not server.started and not serving.done():  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    if serving.done():
+        await serving
+        raise RuntimeError(f"HTTP server could not start on port {port}")
+
+
+async def _until(stop: asyncio.Event, serving: asyncio.Task[None]) -> None:
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({stopping, serving}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await stopping
+
+
+def _announce(gateway: Gateway, say: Callable[[str], None], port: int, detail: str = "") -> None:
+    settings = gateway.settings
+    say(f"smsgate: SMPP on {settings.smpp_host}:{gateway.smpp.port}")
+    say(f"smsgate: HTTP API on http://{settings.http_host}:{port}{detail} (ready)")
