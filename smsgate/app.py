@@ -176,13 +176,15 @@ class Gateway:
             senders=senders,
         )
 
-    async def start(self) -> None:
-        """Recover what a previous process left behind, then start the background roles."""
+    async def start(self, *, smpp: bool = True) -> None:
+        """Recover what a previous process left behind, then start the background roles
+        (with the SMPP server unless an ingress worker runs it)."""
         recovered = await self.housekeeper.recover()
         if recovered:
             log.warning("requeued %d messages left in flight by a previous process", recovered)
         await self.supervisor.start(self.receipts.record)
-        await self.smpp.start()
+        if smpp:
+            await self.smpp.start()
         jobs = (self.dispatcher.run, self.housekeeper.run, self.webhooks.run, self.supervisor.run)
         for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))

@@ -1,9 +1,10 @@
 """One gateway as several processes: the core and its HTTP workers.
 
 The core process runs the background roles (dispatcher, receipts, webhooks,
-connectors, SMPP server); each HTTP worker serves the API on one listening socket
-they share, so parsing requests and accepting messages use the other cores. They
-meet through the store, plus three small channels the core opens:
+connectors); each worker serves the HTTP API on one listening socket they share, and
+worker 1 also runs the SMPP server for customers, so taking messages in uses other
+cores than sending them out. They meet through the store, plus three small channels
+the core opens:
 
 - a wake-up datagram socket on loopback: a worker sends one byte after it accepted
   messages, so the dispatcher does not wait for its next poll;
@@ -29,7 +30,7 @@ from smsgate.services.stats import ROW_BYTES, Stats
 
 log = logging.getLogger(__name__)
 
-READY = b"ready\n"
+READY = b"ready"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 RESPAWN_DELAY = 1.0
@@ -47,6 +48,7 @@ class WorkerLink:
     wake_port: int
     counters: str
     workers: int
+    smpp: bool  # this worker also runs the SMPP server
 
     def argv(self) -> list[str]:
         return [
@@ -57,7 +59,13 @@ class WorkerLink:
             f"--lifeline-fd={self.lifeline_fd}",
             f"--wake-port={self.wake_port}",
             f"--counters={self.counters}",
+            "--smpp" if self.smpp else "--no-smpp",
         ]
+
+
+def ready_line(smpp_port: int | None) -> bytes:
+    """What a worker writes to its ready pipe once it serves."""
+    return READY + (b" %d" % smpp_port if smpp_port is not None else b"") + b"\n"
 
 
 def map_counters(path: Path, *, row: int, rows: int | None = None) -> Stats:
@@ -133,7 +141,7 @@ class Nudger:
 
 
 class HttpWorkers:
-    """Starts `count` HTTP worker processes, restarts one that dies, stops them all."""
+    """Starts `count` worker processes, restarts one that dies, stops them all."""
 
     def __init__(self, count: int, listen: socket.socket, wake_port: int, counters: Path) -> None:
         self._count = count
@@ -144,6 +152,7 @@ class HttpWorkers:
         self._lifeline_read, self._lifeline_write = os.pipe()
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
+        self.smpp_port: int | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -182,6 +191,7 @@ class HttpWorkers:
             wake_port=self._wake_port,
             counters=str(self._counters),
             workers=self._count,
+            smpp=index == 1,
         )
         try:
             self._procs[index] = await asyncio.create_subprocess_exec(
@@ -195,13 +205,14 @@ class HttpWorkers:
         finally:
             os.close(ready_write)
         try:
-            answer = await asyncio.wait_for(
-                asyncio.to_thread(os.read, ready_read, 16), START_TIMEOUT
-            )
+            reading = asyncio.to_thread(os.read, ready_read, 64)
+            answer = (await asyncio.wait_for(reading, START_TIMEOUT)).split()
         finally:
             os.close(ready_read)
-        if answer != READY:
-            raise RuntimeError(f"HTTP worker {index} did not start")
+        if not answer or answer[0] != READY:
+            raise RuntimeError(f"worker {index} did not start")
+        if len(answer) > 1:
+            self.smpp_port = int(answer[1])
 
     async def _watch(self) -> None:
         while True:

@@ -1,9 +1,9 @@
 """Running a gateway with its HTTP API until SIGINT or SIGTERM.
 
 With `http_workers` = 0 one process does everything. Otherwise this process is the
-core (dispatcher, receipts, webhooks, connectors, SMPP server) and that many HTTP
-worker processes serve the API (`smsgate.processes`); a memory store cannot be
-shared, so it always runs in one process.
+core (dispatcher, receipts, webhooks, connectors) and that many worker processes
+serve the HTTP API, the first of them also the SMPP server (`smsgate.processes`); a
+memory store cannot be shared, so it always runs in one process.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from smsgate.api.http import build_app
 from smsgate.app import Gateway, ensure_demo
 from smsgate.config import Settings
 from smsgate.processes import (
-    READY,
     HttpWorkers,
     Nudger,
     WorkerLink,
     listen_for_wakeups,
     listening_socket,
     map_counters,
+    ready_line,
 )
 from smsgate.store import MEMORY_URL
 
@@ -48,7 +48,7 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
     try:
         if settings.demo:
             await ensure_demo(gateway, say)
-        await gateway.start()
+        await gateway.start(smpp=not workers)
         stop = _stop_on_signals()
         if workers:
             await _serve_with_workers(gateway, workers, counters, stop, say)
@@ -74,7 +74,11 @@ async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
         server = _http_server(gateway)
         serving = asyncio.create_task(server.serve(sockets=[socket.socket(fileno=link.listen_fd)]))
         await _until_started(server, serving, settings.http_port)
-        os.write(link.ready_fd, READY)
+        smpp_port = None
+        if link.smpp:
+            await gateway.smpp.start()
+            smpp_port = gateway.smpp.port
+        os.write(link.ready_fd, ready_line(smpp_port))
         os.close(link.ready_fd)
         await _until(stop, serving)
         server.should_exit = True
@@ -91,7 +95,7 @@ async def _serve_in_process(
     server = _http_server(gateway)
     serving = asyncio.create_task(server.serve())
     await _until_started(server, serving, gateway.settings.http_port)
-    _announce(gateway, say, gateway.settings.http_port)
+    _announce(gateway, say, gateway.smpp.port, gateway.settings.http_port)
     await _until(stop, serving)
     server.should_exit = True
     await serving
@@ -114,7 +118,8 @@ async def _serve_with_workers(
     try:
         await workers.start()
         port = listen.getsockname()[1]
-        _announce(gateway, say, port, f" ({count} HTTP worker processes)" if count > 1 else "")
+        detail = f" ({count} worker processes)" if count > 1 else ""
+        _announce(gateway, say, workers.smpp_port or settings.smpp_port, port, detail)
         await stop.wait()
     finally:
         await workers.stop()
@@ -160,7 +165,9 @@ async def _until(stop: asyncio.Event, serving: asyncio.Task[None]) -> None:
         await stopping
 
 
-def _announce(gateway: Gateway, say: Callable[[str], None], port: int, detail: str = "") -> None:
+def _announce(
+    gateway: Gateway, say: Callable[[str], None], smpp_port: int, port: int, detail: str = ""
+) -> None:
     settings = gateway.settings
-    say(f"smsgate: SMPP on {settings.smpp_host}:{gateway.smpp.port}")
+    say(f"smsgate: SMPP on {settings.smpp_host}:{smpp_port}")
     say(f"smsgate: HTTP API on http://{settings.http_host}:{port}{detail} (ready)")

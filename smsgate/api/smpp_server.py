@@ -158,7 +158,7 @@ class SmppFrontend:
         *,
         host: str,
         port: int,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.2,
     ) -> None:
         self.customers = customers
         self.delivery = SmppDelivery(customers, self._receivers, poll_interval=poll_interval)

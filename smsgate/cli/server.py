@@ -43,6 +43,7 @@ def run(settings: Settings, port: int | None, host: str | None) -> None:
 @click.option("--lifeline-fd", type=int, required=True)
 @click.option("--wake-port", type=int, required=True)
 @click.option("--counters", required=True)
+@click.option("--smpp/--no-smpp", default=False)
 @click.pass_obj
 def http_worker(settings: Settings, /, **link: Any) -> None:
     """One HTTP worker process; `smsgate run` starts these itself."""

@@ -137,6 +137,18 @@ class Notification:
     url: str
     attempts: int
     next_at: float
+    message: Message | None = None  # what to announce; None if the message is gone
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationAttempt:
+    """How one POST of a notification went; `next_at` is when to try again (if not delivered)."""
+
+    id: int
+    delivered: bool
+    status_code: int | None
+    error: str | None
+    next_at: float | None
 
 
 class Store(Protocol):
@@ -270,19 +282,15 @@ class Store(Protocol):
         """Messages left `sending` by a crash go back to `queued`."""
         ...
 
-    async def due_notifications(self, now: float, limit: int) -> list[Notification]: ...
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        """Pending notifications due by `now`, oldest first, each with its message."""
+        ...
 
-    async def record_notification(
-        self,
-        notification_id: int,
-        *,
-        delivered: bool,
-        status_code: int | None,
-        error: str | None,
-        next_at: float | None,
-        now: float,
+    async def record_notifications(
+        self, attempts: Sequence[NotificationAttempt], now: float
     ) -> None:
-        """Record one attempt; `next_at` None with delivered False means give up."""
+        """Record attempts in one transaction; not delivered with `next_at` None means give
+        up. Attempts at notifications that no longer exist are ignored."""
         ...
 
     async def queue_depth(self) -> int: ...

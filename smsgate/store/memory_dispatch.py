@@ -19,7 +19,13 @@ from smsgate.core.messages import (
     can_advance,
     status_from_parts,
 )
-from smsgate.services.ports import AppliedReceipts, Notification, ReceiptUpdate, SendOutcome
+from smsgate.services.ports import (
+    AppliedReceipts,
+    Notification,
+    NotificationAttempt,
+    ReceiptUpdate,
+    SendOutcome,
+)
 from smsgate.store.memory_smpp import SmppRows, queue_smpp_receipt
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE, SEND_OUTCOMES
 
@@ -192,25 +198,29 @@ class MemoryDispatch:
             for outbox_id, item in self._outbox.items()
             if item.state == "pending" and item.next_at <= now
         )[:limit]
-        return [Notification(i, o.message_id, o.url, o.attempts, o.next_at) for _, i, o in due]
+        return [
+            Notification(i, o.message_id, o.url, o.attempts, o.next_at, self._message_of(o))
+            for _, i, o in due
+        ]
 
-    async def record_notification(
-        self,
-        notification_id: int,
-        *,
-        delivered: bool,
-        status_code: int | None,
-        error: str | None,
-        next_at: float | None,
-        now: float,
+    def _message_of(self, item: OutboxItem) -> Message | None:
+        row = self._messages.get(item.message_id)
+        return None if row is None else row.message
+
+    async def record_notifications(
+        self, attempts: Sequence[NotificationAttempt], now: float
     ) -> None:
-        item = self._outbox.get(notification_id)
-        if item is None:
-            return
-        item.attempts += 1
-        item.state = "delivered" if delivered else ("pending" if next_at is not None else "failed")
-        if next_at is not None and not delivered:
-            item.next_at = next_at
+        for attempt in attempts:
+            item = self._outbox.get(attempt.id)
+            if item is None:
+                continue
+            item.attempts += 1
+            if attempt.delivered:
+                item.state = "delivered"
+            elif attempt.next_at is None:
+                item.state = "failed"
+            else:
+                item.state, item.next_at = "pending", attempt.next_at
 
     async def queue_depth(self) -> int:
         busy = (Status.QUEUED, Status.SENDING)

@@ -23,6 +23,7 @@ from smsgate.services.ports import (
     Accepted,
     AppliedReceipts,
     Notification,
+    NotificationAttempt,
     ReceiptUpdate,
     SendOutcome,
     Submission,
@@ -257,25 +258,11 @@ class SqlStore(SqlRouting, SqlStopList):
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         return await self.connections.read(sql_outbox.due_notifications, now, limit)
 
-    async def record_notification(
-        self,
-        notification_id: int,
-        *,
-        delivered: bool,
-        status_code: int | None,
-        error: str | None,
-        next_at: float | None,
-        now: float,
+    async def record_notifications(
+        self, attempts: Sequence[NotificationAttempt], now: float
     ) -> None:
-        await self.connections.write(
-            sql_outbox.record_notification,
-            notification_id,
-            delivered=delivered,
-            status_code=status_code,
-            error=error,
-            next_at=next_at,
-            now=now,
-        )
+        if attempts:
+            await self.connections.write(sql_outbox.record_notifications, attempts, now)
 
     # sender ids
 

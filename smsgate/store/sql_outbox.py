@@ -6,14 +6,15 @@ notification is never lost and never announces something that was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Float, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from smsgate.services.ports import Notification
-from smsgate.store.records import notification_from_row
-from smsgate.store.schema import outbox, webhook_attempts
+from smsgate.services.ports import Notification, NotificationAttempt
+from smsgate.store.records import message_from_row, notification_from_row
+from smsgate.store.schema import messages, outbox, webhook_attempts
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -42,6 +43,19 @@ def add_notifications(
         conn.execute(insert(outbox), rows)
 
 
+_RECORD = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("o_id"))
+    .values(
+        state=bindparam("o_state"),
+        attempts=outbox.c.attempts + 1,
+        last_status=bindparam("o_status"),
+        last_error=bindparam("o_error"),
+        next_at=func.coalesce(bindparam("o_next_at", type_=Float), outbox.c.next_at),
+    )
+)
+
+
 def due_notifications(conn: Connection, now: float, limit: int) -> list[Notification]:
     query = (
         select(outbox)
@@ -49,34 +63,50 @@ def due_notifications(conn: Connection, now: float, limit: int) -> list[Notifica
         .order_by(outbox.c.next_at, outbox.c.id)
         .limit(limit)
     )
-    return [notification_from_row(row._mapping) for row in conn.execute(query)]
+    due = [notification_from_row(row._mapping) for row in conn.execute(query)]
+    if not due:
+        return []
+    wanted = sorted({n.message_id for n in due})
+    found = {
+        str(row.id): message_from_row(row._mapping)
+        for row in conn.execute(select(messages).where(messages.c.id.in_(wanted)))
+    }
+    return [replace(n, message=found.get(n.message_id)) for n in due]
 
 
-def record_notification(
-    conn: Connection,
-    notification_id: int,
-    *,
-    delivered: bool,
-    status_code: int | None,
-    error: str | None,
-    next_at: float | None,
-    now: float,
+def record_notifications(
+    conn: Connection, attempts: Sequence[NotificationAttempt], now: float
 ) -> None:
-    exists = conn.execute(select(outbox.c.id).where(outbox.c.id == notification_id))
-    if exists.first() is None:
+    ids = sorted({a.id for a in attempts})
+    existing = {
+        int(row.id) for row in conn.execute(select(outbox.c.id).where(outbox.c.id.in_(ids)))
+    }
+    known = [a for a in attempts if a.id in existing]
+    if not known:
         return
     conn.execute(
-        insert(webhook_attempts).values(
-            outbox_id=notification_id, at=now, status_code=status_code, error=error
-        )
+        insert(webhook_attempts),
+        [
+            {"outbox_id": a.id, "at": now, "status_code": a.status_code, "error": a.error}
+            for a in known
+        ],
     )
-    state = DELIVERED if delivered else (PENDING if next_at is not None else FAILED)
-    values: dict[str, object] = {
-        "state": state,
-        "attempts": outbox.c.attempts + 1,
-        "last_status": status_code,
-        "last_error": error,
-    }
-    if next_at is not None and not delivered:
-        values["next_at"] = next_at
-    conn.execute(update(outbox).where(outbox.c.id == notification_id).values(values))
+    conn.execute(
+        _RECORD,
+        [
+            {
+                "o_id": a.id,
+                "o_state": _state(a),
+                "o_status": a.status_code,
+                "o_error": a.error,
+                "o_next_at": None if a.delivered else a.next_at,
+            }
+            for a in known
+        ],
+    )
+
+
+def _state(attempt: NotificationAttempt) -> str:
+    if attempt.delivered:
+        return DELIVERED
+    return PENDING if attempt.next_at is not None else FAILED

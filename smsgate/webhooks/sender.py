@@ -15,7 +15,7 @@ import msgspec
 
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
-from smsgate.services.ports import Clock, Notification, Store
+from smsgate.services.ports import Clock, Notification, NotificationAttempt, Store
 from smsgate.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -112,11 +112,7 @@ class WebhookSender:
         next_at = None
         if not delivered and attempts < self._max_attempts:
             next_at = self._clock.now() + self._base_delay * 2 ** (attempts - 1)
-        await self._store.record_notification(
-            notification.id,
-            delivered=delivered,
-            status_code=status_code,
-            error=error,
-            next_at=next_at,
-            now=self._clock.now(),
+        await self._store.record_notifications(
+            [NotificationAttempt(notification.id, delivered, status_code, error, next_at)],
+            self._clock.now(),
         )

@@ -10,7 +10,14 @@ import pytest
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
-from smsgate.services.ports import AppliedReceipts, ReceiptUpdate, SendOutcome, SentPart, Store
+from smsgate.services.ports import (
+    AppliedReceipts,
+    NotificationAttempt,
+    ReceiptUpdate,
+    SendOutcome,
+    SentPart,
+    Store,
+)
 from smsgate.store import SqlStore, sql_receipts
 from tests.integration.store.scenario import (
     CONNECTOR,
@@ -300,30 +307,34 @@ async def test_outbox_attempts(store: Store) -> None:
         [SendOutcome(message.id, Status.FAILED, None, (), "no_route", 0, None)], NOW + 2
     )
     (note,) = await store.due_notifications(NOW + 2, 10)
+    assert note.message is not None
+    assert (note.message.id, note.message.status) == (message.id, Status.FAILED)
     assert await store.due_notifications(NOW + 1, 10) == [], "not due yet"
 
-    await store.record_notification(
-        note.id, delivered=False, status_code=500, error="boom", next_at=NOW + 30, now=NOW + 3
+    await store.record_notifications(
+        [NotificationAttempt(note.id, False, 500, "boom", NOW + 30)], NOW + 3
     )
     assert await store.due_notifications(NOW + 29, 10) == []
     (again,) = await store.due_notifications(NOW + 30, 10)
     assert (again.id, again.attempts, again.next_at) == (note.id, 1, NOW + 30)
 
-    await store.record_notification(
-        note.id, delivered=True, status_code=200, error=None, next_at=None, now=NOW + 31
+    await store.record_notifications(
+        [
+            NotificationAttempt(note.id, True, 200, None, None),
+            NotificationAttempt(123_456, True, 200, None, None),  # gone: ignored
+        ],
+        NOW + 31,
     )
     assert await store.due_notifications(NOW + 1_000, 10) == []
-    await store.record_notification(
-        123_456, delivered=True, status_code=200, error=None, next_at=None, now=NOW
-    )
+    await store.record_notifications([], NOW)
 
 
 async def test_outbox_gives_up(store: Store) -> None:
     first = await one_claimed(store)
     await store.record_sends([SendOutcome(first.id, Status.FAILED, None, (), "x", 0, None)], NOW)
     (note,) = await store.due_notifications(NOW, 10)
-    await store.record_notification(
-        note.id, delivered=False, status_code=None, error="timeout", next_at=None, now=NOW + 1
+    await store.record_notifications(
+        [NotificationAttempt(note.id, False, None, "timeout", None)], NOW + 1
     )
     assert await store.due_notifications(NOW + 1_000, 10) == []
 
