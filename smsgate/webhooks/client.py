@@ -56,7 +56,7 @@ class _Target:
     label: str  # scheme://authority, for messages (the path and query may hold secrets)
 
 
-def parse_target(url: str) -> _Target:
+def _parse_target(url: str) -> _Target:
     """Check `url` and pre-encode what every POST to it starts with."""
     try:
         parts = urlsplit(url)
@@ -108,7 +108,7 @@ def _content_length(value: bytes) -> int:
     return int(text)
 
 
-def parse_head(head: bytes) -> tuple[int, bool, int]:
+def _parse_head(head: bytes) -> tuple[int, bool, int]:
     """(status, reusable, body length or _CHUNKED or _UNTIL_CLOSE) of an answer head."""
     line, _, fields = head.partition(b"\r\n")
     if not (
@@ -151,19 +151,6 @@ def parse_head(head: bytes) -> tuple[int, bool, int]:
 class _Connection(asyncio.Protocol):
     """One TCP or TLS connection: buffers what arrives and reads answers from the buffer."""
 
-    __slots__ = (
-        "buffer",
-        "ended",
-        "error",
-        "loop",
-        "lost",
-        "origin",
-        "paused",
-        "pool",
-        "received",
-        "transport",
-        "waiter",
-    )
     transport: asyncio.Transport
 
     def __init__(self, loop: asyncio.AbstractEventLoop, origin: Origin) -> None:
@@ -246,7 +233,8 @@ class _Connection(asyncio.Protocol):
         """Read one final answer (skipping 1xx ones): its status and whether to reuse."""
         status = 100
         while status < 200:
-            status, reusable, length = parse_head(await self.head())
+            head = await self.until(b"\r\n\r\n", HEAD_LIMIT, "answer head")
+            status, reusable, length = _parse_head(head)
             if status == 101:
                 raise _Malformed("unexpected 101 Switching Protocols")
         if status == 204 or status == 304:
@@ -259,33 +247,19 @@ class _Connection(asyncio.Protocol):
             complete = await self.drop_until_close()
         return status, reusable and complete
 
-    async def head(self) -> bytes:
+    async def until(self, separator: bytes, limit: int = LINE_LIMIT, what: str = "line") -> bytes:
+        """Take the (at most `limit`) bytes before `separator`, dropping both."""
         buf = self.buffer
         start = 0
-        while (end := buf.find(b"\r\n\r\n", start)) < 0:
-            if len(buf) > HEAD_LIMIT:
-                raise _Malformed(f"answer head longer than {HEAD_LIMIT} bytes")
-            start = max(0, len(buf) - 3)
+        stop = limit + len(separator)
+        while (end := buf.find(separator, start, stop)) < 0:
+            if len(buf) >= stop:
+                raise _Malformed(f"{what} longer than {limit} bytes")
+            start = max(0, len(buf) - len(separator) + 1)
             await self.need()
-        if end > HEAD_LIMIT:
-            raise _Malformed(f"answer head longer than {HEAD_LIMIT} bytes")
-        head = bytes(buf[:end])
-        del buf[: end + 4]
-        return head
-
-    async def line(self) -> bytes:
-        buf = self.buffer
-        start = 0
-        while (end := buf.find(b"\r\n", start)) < 0:
-            if len(buf) > LINE_LIMIT:
-                raise _Malformed(f"chunked framing line longer than {LINE_LIMIT} bytes")
-            start = max(0, len(buf) - 1)
-            await self.need()
-        if end > LINE_LIMIT:
-            raise _Malformed(f"chunked framing line longer than {LINE_LIMIT} bytes")
-        line = bytes(buf[:end])
-        del buf[: end + 2]
-        return line
+        found = bytes(buf[:end])
+        del buf[: end + len(separator)]
+        return found
 
     async def drop(self, size: int) -> bool:
         """Drop `size` body bytes; False (nothing read) when that is over BODY_LIMIT."""
@@ -302,7 +276,8 @@ class _Connection(asyncio.Protocol):
     async def drop_chunked(self) -> bool:
         total = 0
         while True:
-            size_text = (await self.line()).partition(b";")[0].strip(_BLANK)
+            line = await self.until(b"\r\n", what="chunk size line")
+            size_text = line.partition(b";")[0].strip(_BLANK)
             if not size_text or len(size_text) > 15 or size_text.lstrip(_HEX):
                 raise _Malformed(f"malformed chunk size {size_text[:20]!r}")
             size = int(size_text, 16)
@@ -312,10 +287,10 @@ class _Connection(asyncio.Protocol):
             if total > BODY_LIMIT:
                 return False
             await self.drop(size)
-            if await self.line():
+            if await self.until(b"\r\n"):
                 raise _Malformed("chunk longer than its size")
         trailer = 0
-        while line := await self.line():
+        while line := await self.until(b"\r\n", what="trailer line"):
             trailer += len(line)
             if trailer > HEAD_LIMIT:
                 return False
@@ -356,7 +331,7 @@ class WebhookClient:
         """POST body to url; return the HTTP status code, or raise WebhookError."""
         target = self._targets.get(url)
         if target is None:
-            target = parse_target(url)
+            target = _parse_target(url)
             if len(self._targets) >= _TARGET_CACHE:
                 del self._targets[next(iter(self._targets))]
             self._targets[url] = target

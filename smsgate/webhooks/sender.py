@@ -1,7 +1,9 @@
 """The outbox sender: POSTs a message's final status to its callback_url, with retries.
 
-Each attempt is recorded. A 2xx answer ends it; anything else is retried with
-exponential back-off until `max_attempts`, then the notification is marked failed.
+Due notifications are taken in batches, POSTed concurrently over kept-alive
+connections, and the attempts of a batch are recorded in one transaction. A 2xx answer
+ends a notification; anything else is retried with exponential back-off until
+`max_attempts`, then it is marked failed.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import asyncio
 import logging
 import time
 
-import httpx
 import msgspec
 
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
 from smsgate.services.ports import Clock, Notification, NotificationAttempt, Store
+from smsgate.webhooks.client import WebhookClient, WebhookError
 from smsgate.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,9 @@ class WebhookSender:
         max_attempts: int = 6,
         base_delay: float = 5.0,
         timeout: float = 10.0,
-        concurrency: int = 20,
-        idle_poll: float = 0.5,
+        batch: int = 500,
+        concurrency: int = 100,
+        idle_poll: float = 0.1,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -67,11 +70,13 @@ class WebhookSender:
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._timeout = timeout
+        self._batch = batch
         self._concurrency = concurrency
         self._idle_poll = idle_poll
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
+        client = WebhookClient(timeout=self._timeout)
+        try:
             while True:
                 try:
                     handled = await self.send_due(client)
@@ -80,39 +85,45 @@ class WebhookSender:
                 except Exception:
                     log.exception("webhook round failed")
                     handled = 0
-                if handled == 0:
+                if handled < self._batch:
                     await asyncio.sleep(self._idle_poll)
+        finally:
+            await client.close()
 
-    async def send_due(self, client: httpx.AsyncClient) -> int:
-        due = await self._store.due_notifications(self._clock.now(), self._concurrency)
-        await asyncio.gather(*(self._attempt(client, n) for n in due))
+    async def send_due(self, client: WebhookClient) -> int:
+        """POST one batch of due notifications and record how each went; returns how many."""
+        due = await self._store.due_notifications(self._clock.now(), self._batch)
+        if not due:
+            return 0
+        limit = asyncio.Semaphore(self._concurrency)
+        attempts = await asyncio.gather(*(self._attempt(client, n, limit) for n in due))
+        await self._store.record_notifications(attempts, self._clock.now())
         return len(due)
 
-    async def _attempt(self, client: httpx.AsyncClient, notification: Notification) -> None:
-        message = await self._store.message(notification.message_id)
-        status_code: int | None = None
-        error: str | None = None
-        if message is not None:
-            body = notification_body(message)
-            headers = {
-                "Content-Type": "application/json",
-                HEADER: sign(self._secret, body, int(self._clock.now())),
-            }
+    async def _attempt(
+        self, client: WebhookClient, notification: Notification, limit: asyncio.Semaphore
+    ) -> NotificationAttempt:
+        if notification.message is None:
+            return self._failed(notification, None, "message not found")
+        body = notification_body(notification.message)
+        headers = {
+            "Content-Type": "application/json",
+            HEADER: sign(self._secret, body, int(self._clock.now())),
+        }
+        async with limit:
             try:
-                response = await client.post(notification.url, content=body, headers=headers)
-                status_code = response.status_code
-                if not 200 <= status_code < 300:
-                    error = f"HTTP {status_code}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:200]
-        else:
-            error = "message not found"
+                status = await client.post(notification.url, body, headers)
+            except WebhookError as exc:
+                return self._failed(notification, None, str(exc)[:200])
+        if 200 <= status < 300:
+            return NotificationAttempt(notification.id, True, status, None, None)
+        return self._failed(notification, status, f"HTTP {status}")
+
+    def _failed(
+        self, notification: Notification, status: int | None, error: str
+    ) -> NotificationAttempt:
         attempts = notification.attempts + 1
-        delivered = error is None
         next_at = None
-        if not delivered and attempts < self._max_attempts:
+        if attempts < self._max_attempts:
             next_at = self._clock.now() + self._base_delay * 2 ** (attempts - 1)
-        await self._store.record_notifications(
-            [NotificationAttempt(notification.id, delivered, status_code, error, next_at)],
-            self._clock.now(),
-        )
+        return NotificationAttempt(notification.id, False, status, error, next_at)

@@ -1,0 +1,108 @@
+"""WebhookSender over every store and real loopback HTTP: a batch is POSTed, signed, and
+each outcome recorded (delivered, retried with back-off, given up)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from smsgate.core.messages import Status
+from smsgate.services.ports import SendOutcome, Store
+from smsgate.webhooks.client import WebhookClient
+from smsgate.webhooks.sender import WebhookSender
+from smsgate.webhooks.signing import HEADER, verify
+from tests.e2e.gateway import free_port
+from tests.integration.store.scenario import NOW, funded, submission
+
+SECRET = "s3cret"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = NOW + 10
+
+    def now(self) -> float:
+        return self.at
+
+
+class Receiver:
+    """Answers POST /ok with 204 and anything else with 500; keeps what /ok received."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, str]] = []
+        self.port = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode().split("\r\n")
+                headers = {
+                    k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])
+                }
+                body = await reader.readexactly(int(headers["content-length"]))
+                if lines[0].split()[1] == "/ok":
+                    self.received.append((body, headers[HEADER.lower()]))
+                    writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+                else:
+                    writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    found = Receiver()
+    server = await asyncio.start_server(found.handle, "127.0.0.1", 0)
+    found.port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield found
+
+
+async def final_messages(store: Store, urls: list[str]) -> list[str]:
+    account = await funded(store, "alice", 1_000)
+    ids = []
+    for url in urls:
+        accepted = await store.accept(submission(account, callback_url=url))
+        ids.append(accepted.messages[0].id)
+    claimed = await store.claim(NOW + 1, 10)
+    await store.record_sends(
+        [SendOutcome(m.id, Status.FAILED, None, (), "no_route", 0, None) for m in claimed], NOW + 2
+    )
+    return ids
+
+
+async def test_a_batch_is_posted_signed_and_every_outcome_recorded(
+    store: Store, receiver: Receiver
+) -> None:
+    base = f"http://127.0.0.1:{receiver.port}"
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    ids = await final_messages(store, [f"{base}/ok", f"{base}/fail", dead])
+    clock = Clock()
+    sender = WebhookSender(store, clock, SECRET, max_attempts=2, base_delay=5.0)
+    client = WebhookClient(timeout=5.0)
+    try:
+        assert await sender.send_due(client) == 3
+        ((body, signature),) = receiver.received
+        assert verify(SECRET, body, signature, now=int(clock.at))
+        payload = json.loads(body)
+        assert (payload["id"], payload["status"], payload["error"]) == (
+            ids[0],
+            "failed",
+            "no_route",
+        )
+
+        assert await store.due_notifications(clock.at + 4.9, 10) == []
+        retried = await store.due_notifications(clock.at + 5, 10)
+        assert sorted(n.message_id for n in retried) == sorted(ids[1:])
+        assert all(n.attempts == 1 for n in retried)
+
+        clock.at += 5
+        assert await sender.send_due(client) == 2
+        assert await store.due_notifications(clock.at + 10_000, 10) == [], "gave up after 2"
+        assert len(receiver.received) == 1
+    finally:
+        await client.close()
