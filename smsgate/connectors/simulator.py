@@ -58,6 +58,9 @@ class SimulatedOperator:
                 self._schedule(upstream_id, to)
         self._task = asyncio.create_task(self._report())
 
+    def ready(self) -> bool:
+        return True
+
     async def submit(self, message: Message) -> UpstreamResult:
         if message.to.endswith(REJECTED_SUFFIX):
             return UpstreamResult(False, False, (), "rejected by operator (test number)")

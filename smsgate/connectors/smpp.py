@@ -167,6 +167,9 @@ class SmppUpstream:
 
     # --- submit ----------------------------------------------------------------------------
 
+    def ready(self) -> bool:
+        return any(client.bound for client in self._transmitters)
+
     async def submit(self, message: Message) -> UpstreamResult:
         try:
             pdus = self.submit_pdus(message)

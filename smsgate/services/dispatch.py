@@ -1,7 +1,10 @@
 """The dispatch use case: claim due messages, hand them to an upstream, record the outcome.
 
 Messages are claimed in batches and handed over concurrently; the outcomes of a batch
-are recorded in one transaction. Nothing is sent before its row was committed.
+are recorded in one transaction. Nothing is sent before its row was committed. A
+message whose upstream is not ready (no bind to the operator) goes back to the queue
+without spending an attempt, and a round that could send nothing waits `pause`
+seconds, so a backlog waits for its operator instead of failing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 Router = Callable[[Message], Upstream | None]
 
 MAX_ATTEMPTS = 8
+WAITING = -1
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 
@@ -77,6 +81,7 @@ class Dispatcher:
         *,
         batch_size: int = 500,
         idle_poll: float = 0.2,
+        pause: float = 1.0,
     ) -> None:
         self._store = store
         self._route = route
@@ -84,6 +89,7 @@ class Dispatcher:
         self._stats = stats
         self._batch_size = batch_size
         self._idle_poll = idle_poll
+        self._pause = pause
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -99,23 +105,37 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch round failed")
                 handled = 0
-            if handled < self._batch_size:
+            if handled == WAITING:
+                await asyncio.sleep(self._pause)
+            elif handled < self._batch_size:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_poll)
 
     async def dispatch_once(self) -> int:
-        """Claim one batch, send it, record the outcomes; returns how many were claimed."""
+        """Claim one batch, send it, record the outcomes; returns how many were claimed,
+        or WAITING when every claimed message went back to wait for its upstream."""
         claimed = await self._store.claim(self._clock.now(), self._batch_size)
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._send(m) for m in claimed))
+        sendable: list[tuple[Message, Upstream | None]] = []
+        waiting: list[str] = []
+        for message in claimed:
+            upstream = self._route(message)
+            if upstream is None or upstream.ready():
+                sendable.append((message, upstream))
+            else:
+                waiting.append(message.id)
+        if waiting:
+            await self._store.release(waiting)
+            if not sendable:
+                return WAITING
+        outcomes = await asyncio.gather(*(self._send(m, up) for m, up in sendable))
         await self._store.record_sends(outcomes, self._clock.now())
         self._count(outcomes)
         return len(claimed)
 
-    async def _send(self, message: Message) -> SendOutcome:
-        upstream = self._route(message)
+    async def _send(self, message: Message, upstream: Upstream | None) -> SendOutcome:
         if upstream is None:
             return unroutable(message)
         try:

@@ -282,6 +282,10 @@ class Store(Protocol):
         """Messages left `sending` by a crash go back to `queued`."""
         ...
 
+    async def release(self, message_ids: Sequence[str]) -> None:
+        """Claimed (`sending`) messages go back to `queued` as they were: no attempt spent."""
+        ...
+
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         """Pending notifications due by `now`, oldest first, each with its message."""
         ...
@@ -334,10 +338,14 @@ class Upstream(Protocol):
       it returns an UpstreamResult (temporary or permanent);
     - receipts are handed to the sink given to `start`, matched by the upstream id
       returned for each part;
-    - `close` stops taking messages and finishes or abandons what is in flight.
+    - `close` stops taking messages and finishes or abandons what is in flight;
+    - `ready` is False while it cannot take a message at all (no bind to the operator):
+      the dispatcher then leaves its messages queued instead of spending their attempts.
     """
 
     name: str
+
+    def ready(self) -> bool: ...
 
     async def start(self, sink: ReceiptSink) -> None: ...
 

@@ -192,6 +192,15 @@ class MemoryDispatch:
             row.claimed_at = None
         return len(stuck)
 
+    async def release(self, message_ids: Sequence[str]) -> None:
+        for message_id in message_ids:
+            row = self._messages.get(message_id)
+            if row is None or row.message.status is not Status.SENDING:
+                continue
+            attempts = row.message.attempts - 1
+            row.message = replace(row.message, status=Status.QUEUED, attempts=attempts)
+            row.claimed_at = None
+
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         due = sorted(
             (item.next_at, outbox_id, item)

@@ -255,6 +255,10 @@ class SqlStore(SqlRouting, SqlStopList):
     async def recover_sending(self, older_than: float) -> int:
         return await self.connections.write(sql_dispatch.recover_sending, older_than)
 
+    async def release(self, message_ids: Sequence[str]) -> None:
+        if message_ids:
+            await self.connections.write(sql_dispatch.release, message_ids)
+
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         return await self.connections.read(sql_outbox.due_notifications, now, limit)
 

@@ -192,6 +192,14 @@ def recover_sending(conn: Connection, older_than: float) -> int:
     return int(result.rowcount)
 
 
+def release(conn: Connection, message_ids: Sequence[str]) -> None:
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(sorted(message_ids)), messages.c.status == Status.SENDING.value)
+        .values(status=Status.QUEUED.value, claimed_at=None, attempts=messages.c.attempts - 1)
+    )
+
+
 def queue_depth(conn: Connection) -> int:
     query = select(func.count()).where(
         messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.gateway import GatewayProcess, part_connectors, wait_for_log
+from tests.e2e.gateway import GatewayProcess, free_port, part_connectors, wait_for_log
 
 pytestmark = pytest.mark.e2e
 
@@ -61,3 +63,35 @@ def test_messages_reach_delivered_through_an_smpp_operator_added_while_running(
     assert smsc.stdout is not None
     counters = smsc.stdout.read()
     assert "submits_received=3" in counters and "receipts_acked=3" in counters
+
+
+def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -> None:
+    port = free_port()
+    created: dict[str, Any] = gateway.cli("account", "create", "acme", "--credit", "1.00")
+    gateway.cli("route", "add", "--prefix", "+39", "--connector", "op")
+    gateway.cli(
+        "connector", "add", "op", "--host", "127.0.0.1", "--port", str(port),
+        "--system-id", "gw", "--password", "pw", "--id-format", "dec",
+    )  # fmt: skip
+    wait_for_log(gateway, "connector 'op' started")
+    with gateway.client(created["api_key"]) as client:
+        ids = [send(client, f"+39333123456{i}") for i in range(3)]
+        time.sleep(3)
+        for message_id in ids:
+            assert client.get(f"/api/v1/messages/{message_id}").json()["status"] == "queued"
+
+        smsc = subprocess.Popen(
+            [sys.executable, "-m", "smsgate", "simulator", "--port", str(port),
+             "--delay-ms", "50", "--account", "gw:pw", "--id-format", "dec"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert smsc.stdout is not None and "listening" in smsc.stdout.readline()
+            for message_id in ids:
+                gateway.wait_for(client, message_id, {"delivered"}, timeout=90)
+                assert [c for c, _ in part_connectors(gateway, message_id)] == ["op"]
+        finally:
+            smsc.terminate()
+            smsc.wait(timeout=20)
+            assert smsc.stdout is not None
+            smsc.stdout.close()
