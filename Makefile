@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint fmt typecheck imports bench all clean
+.PHONY: run test test-fast lint fmt typecheck imports bench bench-compare all clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/text_bench.py
+
+bench-compare: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m bench.compare
 
 all: lint typecheck test
 
