@@ -33,7 +33,7 @@ class Settings:
     webhook_secret: str = ""
     webhook_max_attempts: int = 6
     webhook_base_delay: float = 5.0
-    dispatch_batch: int = 500
+    dispatch_batch: int = 200
     account_rate_limit: float = 0.0
     housekeeping_interval: float = 1.0
     max_body_bytes: int = 1_048_576

@@ -124,14 +124,22 @@ async def listen_for_wakeups(wake: Callable[[], None]) -> tuple[asyncio.BaseTran
 
 
 class Nudger:
-    """The worker's end of the wake-up channel: one datagram, never blocking."""
+    """The worker's end of the wake-up channel: never blocking, and one datagram for all
+    the calls of one turn of the event loop (a group commit answers many at once)."""
 
     def __init__(self, port: int) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setblocking(False)
         self._sock.connect(("127.0.0.1", port))
+        self._pending = False
 
     def __call__(self) -> None:
+        if not self._pending:
+            self._pending = True
+            asyncio.get_running_loop().call_soon(self._send)
+
+    def _send(self) -> None:
+        self._pending = False
         # A full buffer means wake-ups are already pending; the poll covers a lost one.
         with contextlib.suppress(OSError):
             self._sock.send(b"!")
