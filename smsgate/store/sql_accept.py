@@ -21,6 +21,7 @@ from smsgate.services.ports import Accepted, Submission
 from smsgate.store.records import message_from_row, message_rows
 from smsgate.store.schema import batches, messages
 from smsgate.store.sql_money import Purse
+from smsgate.store.sql_rows import insert_rows
 
 Key = tuple[int, str]
 
@@ -69,10 +70,8 @@ def accept_group(
             fresh[key] = accepted
         results.append(accepted)
 
-    if batch_rows:
-        conn.execute(batches.insert(), batch_rows)
-    if rows:
-        conn.execute(messages.insert(), rows)
+    insert_rows(conn, batches, batch_rows)
+    insert_rows(conn, messages, rows)
     purse.save(conn)
     return results
 

@@ -17,6 +17,7 @@ from smsgate.core.errors import InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.store.records import ledger_from_row
 from smsgate.store.schema import accounts, ledger
+from smsgate.store.sql_rows import insert_rows
 
 _SET_BALANCE = (
     update(accounts)
@@ -73,8 +74,7 @@ class Purse:
 
     def save(self, conn: Connection) -> None:
         """Write the ledger rows and the new balances."""
-        if self._entries:
-            conn.execute(ledger.insert(), self._entries)
+        insert_rows(conn, ledger, self._entries)
         self._save_balances(conn)
 
     def save_returning(self, conn: Connection) -> list[LedgerEntry]:
