@@ -2,15 +2,23 @@
 
 Both change rarely and are read on every request. Entries live for `ttl` seconds, so
 a change made by another process is seen within that time; money is never read from
-here (the store checks the balance inside the accepting transaction).
+here (the store checks the balance inside the accepting transaction). Callers that
+miss the same entry at once share one read of the store.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import NotFound
 from smsgate.core.pricing import PriceList
 from smsgate.services.ports import Clock, Store
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Catalog:
@@ -20,29 +28,46 @@ class Catalog:
         self._ttl = ttl
         self._chains: dict[int, tuple[float, list[Account]]] = {}
         self._prices: dict[tuple[int | None, ...], tuple[float, list[PriceList]]] = {}
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
 
     async def chain(self, account_id: int) -> list[Account]:
         """The account and its ancestors, nearest first."""
-        now = self._clock.now()
         hit = self._chains.get(account_id)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > self._clock.now():
             return hit[1]
-        chain = await self._store.chain(account_id)
+        chain = await self._once(("chain", account_id), self._load_chain, account_id)
         if not chain:
             raise NotFound(f"account {account_id} does not exist")
-        self._chains[account_id] = (now + self._ttl, chain)
         return chain
 
     async def price_lists(self, chain: list[Account]) -> list[PriceList]:
         """The lists that price messages of chain[0]: its own, its ancestors', the default."""
         owners: tuple[int | None, ...] = (*(a.id for a in chain), None)
-        now = self._clock.now()
         hit = self._prices.get(owners)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > self._clock.now():
             return hit[1]
+        return await self._once(("prices", owners), self._load_prices, owners)
+
+    async def _load_chain(self, account_id: int) -> list[Account]:
+        chain = await self._store.chain(account_id)
+        if chain:
+            self._chains[account_id] = (self._clock.now() + self._ttl, chain)
+        return chain
+
+    async def _load_prices(self, owners: tuple[int | None, ...]) -> list[PriceList]:
         lists = await self._store.price_lists(owners)
-        self._prices[owners] = (now + self._ttl, lists)
+        self._prices[owners] = (self._clock.now() + self._ttl, lists)
         return lists
+
+    async def _once(self, key: Hashable, load: Callable[[K], Awaitable[V]], arg: K) -> V:
+        """`load(arg)`, shared by every caller that asks for `key` while it runs."""
+        running = self._loading.get(key)
+        if running is None:
+            running = asyncio.ensure_future(load(arg))
+            self._loading[key] = running
+            running.add_done_callback(lambda _: self._loading.pop(key, None))
+        result: V = await asyncio.shield(running)
+        return result
 
     def forget(self) -> None:
         self._chains.clear()
