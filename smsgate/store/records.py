@@ -140,4 +140,33 @@ def message_rows(submission: Submission) -> list[dict[str, Any]]:
 
 def new_messages(submission: Submission) -> tuple[Message, ...]:
     """The messages a submission creates, as they are stored before anything happens."""
-    return tuple(message_from_row(row) for row in message_rows(submission))
+    s = submission
+    return tuple(
+        Message(
+            id=m.id,
+            batch_id=s.batch_id,
+            account_id=s.account_id,
+            payer_id=s.payer_id,
+            to=m.to,
+            sender=s.sender,
+            text=s.text,
+            encoding=s.encoding,
+            parts=m.parts,
+            cost=m.cost,
+            currency=s.currency,
+            status=s.status,
+            error=None,
+            reference=s.reference,
+            callback_url=s.callback_url,
+            created_at=s.created_at,
+            scheduled_at=s.scheduled_at,
+            expires_at=s.expires_at,
+            sent_at=None,
+            done_at=None,
+            attempts=0,
+            registered_delivery=s.registered_delivery,
+            tag=s.tag,
+            udh=s.udh,
+        )
+        for m in s.messages
+    )

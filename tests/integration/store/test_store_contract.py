@@ -7,6 +7,7 @@ test_store_concurrency.py; all run on memory, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -301,3 +302,17 @@ async def test_cancel_refuses_what_is_not_scheduled(store: Store) -> None:
         await store.cancel("missing", NOW + 1)
     assert await balance(store, alice) == 95
     assert await store.claim(NOW + 1, 10) == [await store.message(queued.id)]
+
+
+async def test_accepted_messages_read_back_equal_with_every_field(store: Store) -> None:
+    alice = await funded(store, "alice", 100)
+    sub = replace(
+        submission(alice, recipients=2, reference="ref-1", scheduled_at=NOW + 60),
+        udh=b"\x05\x00\x03\x2a\x02\x01",
+        tag="campaign",
+        registered_delivery=True,
+    )
+    accepted = await store.accept(sub)
+    assert accepted.messages[0].udh == sub.udh and accepted.messages[0].tag == "campaign"
+    for message in accepted.messages:
+        assert await store.message(message.id) == message
