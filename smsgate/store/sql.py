@@ -234,7 +234,8 @@ class SqlStore(SqlRouting, SqlStopList):
     # dispatch and delivery
 
     async def claim(self, now: float, limit: int) -> list[Message]:
-        return await self.connections.write(sql_dispatch.claim, now, limit)
+        rows = await self.connections.write(sql_dispatch.claim, now, limit)
+        return sql_dispatch.claimed_messages(rows)
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
         if not outcomes:

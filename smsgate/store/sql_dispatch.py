@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.engine import Connection, Row
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import FINAL, PART_FINAL, Message, PartStatus, Status, can_advance
@@ -22,6 +22,7 @@ from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
+from smsgate.store.sql_rows import execute_rows, insert_rows
 from smsgate.store.sql_smpp import add_smpp_receipts
 
 # The claim, per dialect. Status literals (not parameters) let both planners prove the
@@ -70,9 +71,14 @@ _RECORD = (
 )
 
 
-def claim(conn: Connection, now: float, limit: int) -> list[Message]:
-    result = conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit})
-    claimed = [message_from_row(row._mapping) for row in result]
+def claim(conn: Connection, now: float, limit: int) -> Sequence[Row[Any]]:
+    """The claimed rows as they come; `claimed_messages` makes them messages after the
+    commit, so the write lock is not held for it."""
+    return conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit}).all()
+
+
+def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
+    claimed = [message_from_row(row._mapping) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
 
@@ -133,9 +139,8 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
             finished.append((o.message_id, row.callback_url))
         if final and o.refund > 0:
             purse.move(int(row.payer_id), EntryKind.REFUND, o.refund, o.message_id, now)
-    conn.execute(_RECORD, updates)
-    if part_rows:
-        conn.execute(insert(parts), part_rows)
+    execute_rows(conn, _RECORD, updates)
+    insert_rows(conn, parts, part_rows)
     purse.save(conn)
     add_notifications(conn, finished, now)
     add_smpp_receipts(conn, [message_id for message_id, _ in finished], now)

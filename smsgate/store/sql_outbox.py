@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from smsgate.services.ports import Notification, NotificationAttempt
 from smsgate.store.records import message_from_row, notification_from_row
 from smsgate.store.schema import messages, outbox, webhook_attempts
+from smsgate.store.sql_rows import insert_rows
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -39,8 +40,7 @@ def add_notifications(
         for message_id, url in targets
         if url
     ]
-    if rows:
-        conn.execute(insert(outbox), rows)
+    insert_rows(conn, outbox, rows)
 
 
 _RECORD = (

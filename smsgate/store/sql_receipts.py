@@ -17,6 +17,7 @@ from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_outbox import add_notifications
+from smsgate.store.sql_rows import execute_rows
 from smsgate.store.sql_smpp import add_smpp_receipts
 
 _CHUNK = 500
@@ -74,7 +75,7 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
         .with_for_update(key_share=True)
     )
     current = {str(row.id): row for row in locked}
-    conn.execute(_FINISH_PART, finishing)
+    execute_rows(conn, _FINISH_PART, finishing)
 
     by_message: dict[str, list[tuple[PartStatus, str | None]]] = {}
     result = conn.execute(
@@ -104,7 +105,7 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
         notify.append((message_id, state.callback_url))
     finished: dict[Status, int] = {}
     if done:
-        conn.execute(_FINISH_MESSAGE, done)
+        execute_rows(conn, _FINISH_MESSAGE, done)
         add_notifications(conn, notify, max(latest.values()))
         add_smpp_receipts(conn, [message_id for message_id, _ in notify], max(latest.values()))
         for finishing_row in done:
