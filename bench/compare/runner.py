@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bench.compare.esme import Esme, submit_pdu
 from bench.compare.gateways import Gateway, Sink
@@ -266,17 +266,11 @@ class Comparison:
             on_response=count, time_limit=LOAD_LIMIT,
         )  # fmt: skip
         first = result.started or meter.started
-        run.accepted = accepted[0]
-        run.errors = run.messages - run.accepted
-        run.accepted_per_s = run.accepted / result.elapsed if result.elapsed else 0.0
-        run.p50_ms = result.percentile(0.5) * 1000
-        run.p99_ms = result.percentile(0.99) * 1000
-        if result.timed_out:
-            run.note = f"requests stopped after {LOAD_LIMIT:.0f} s"
+        _record_load(run, accepted[0], result, "requests")
         receipts = (lambda s: int(s["callbacks"])) if workload.receipts else None
         stats = await wait_arrivals(self.peer, tag, run.accepted, receipts, SINK_WAIT)
         self._finish(run, stats, meter, first)
-        if workload.receipts:  # callbacks carry no message id: more than accepted are repeats
+        if workload.receipts:  # callbacks are counted per run tag: beyond accepted are repeats
             run.receipts = min(int(stats["callbacks"]), run.accepted)
             run.receipt_duplicates = int(stats["callbacks"]) - run.receipts
             if run.receipts:
@@ -306,13 +300,7 @@ class Comparison:
             ]
             meter = self._meter(gateway)
             result = await esme.submit_all(pdus, workload.concurrency, LOAD_LIMIT)
-            run.accepted = result.accepted
-            run.errors = run.messages - result.accepted
-            run.accepted_per_s = result.accepted / result.elapsed if result.elapsed else 0.0
-            run.p50_ms = result.percentile(0.5) * 1000
-            run.p99_ms = result.percentile(0.99) * 1000
-            if result.timed_out:
-                run.note = f"submits stopped after {LOAD_LIMIT:.0f} s"
+            _record_load(run, result.accepted, result, "submits")
             receipts = (lambda _s: esme.unique_receipts) if workload.receipts else None
             stats = await wait_arrivals(self.peer, tag, run.accepted, receipts, SINK_WAIT)
             self._finish(run, stats, meter, result.started)
@@ -403,3 +391,21 @@ def progress(run: Run) -> str:
     if run.receipts is not None:
         line += f", receipts {run.receipts}"
     return line + (f" ({run.note})" if run.note else "")
+
+
+class _Load(Protocol):
+    elapsed: float
+    timed_out: bool
+
+    def percentile(self, q: float) -> float: ...
+
+
+def _record_load(run: Run, accepted: int, result: _Load, what: str) -> None:
+    """What the client saw: accepted count and rate, latency percentiles, a time-out."""
+    run.accepted = accepted
+    run.errors = run.messages - accepted
+    run.accepted_per_s = accepted / result.elapsed if result.elapsed else 0.0
+    run.p50_ms = result.percentile(0.5) * 1000
+    run.p99_ms = result.percentile(0.99) * 1000
+    if result.timed_out:
+        run.note = f"{what} stopped after {LOAD_LIMIT:.0f} s"
