@@ -196,7 +196,9 @@ def receipt_pdu(
         dest_addr_npi=destination[1],
         destination_addr=destination[2],
         esm_class=EsmClass.DELIVERY_RECEIPT,
-        short_message=format_receipt_text(receipt).encode("latin-1"),
+        # ASCII reads the same in every default alphabet (data_coding 0 is GSM 03.38
+        # to many ESMEs); the text is only a hint, so what ASCII lacks becomes "?".
+        short_message=format_receipt_text(receipt).encode("ascii", "replace"),
         tlvs=tlvs,
     )
 

@@ -22,6 +22,7 @@ from smsgate.smpp import (
     SmppClient,
     SubmitSm,
     connect,
+    parse_receipt_text,
 )
 from smsgate.smpp import CommandStatus as S
 from tests.integration.smpp_server.conftest import CREDIT, PASSWORD, PRICE, Customer
@@ -168,6 +169,9 @@ async def test_aiosmpplib_customer_submits_and_gets_receipts(alice: Customer) ->
         await writer.wait_closed()
     responses = hook.of(TheirSubmitSmResp)
     assert [r.command_status for r in responses] == [0, 0]
+    # One receipt for each message: the Unicode one's too, not the first one twice.
+    receipted = [parse_receipt_text(d.short_message).message_id for d in hook.of(TheirDeliverSm)]
+    assert sorted(receipted) == sorted(r.message_id for r in responses)
     stored = {m.text for m in await alice.messages()}
     assert stored == {"hello", "Ünïcödé €"}
     assert await alice.balance() == CREDIT - 2 * PRICE

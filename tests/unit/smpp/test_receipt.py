@@ -17,6 +17,7 @@ from smsgate.smpp.receipt import (
     parse_receipt_date,
     parse_receipt_text,
     receipt_from_pdu,
+    receipt_pdu,
     stat_to_state,
     state_to_stat,
 )
@@ -123,6 +124,13 @@ def test_format_fills_missing_parts_and_cuts_text() -> None:
     assert format_receipt_text(receipt) == (
         "id:1A sub:000 dlvrd:000 submit date: done date: stat:UNDELIV err:000 text:" + "x" * 20
     )
+
+
+def test_a_text_beyond_ascii_still_makes_a_receipt() -> None:
+    receipt = Receipt(message_id="42", state=M.DELIVERED, text="Ünïcödé € ok")
+    pdu = receipt_pdu(receipt, source=(1, 1, "393331234567"), destination=(5, 0, "ACME"))
+    assert pdu.short_message.endswith(b"text:?n?c?d? ? ok")
+    assert parse_receipt_text(pdu.short_message).message_id == "42"
 
 
 def test_stat_words_map_both_ways() -> None:
