@@ -65,8 +65,10 @@ class SmppDelivery:
 
     async def run(self) -> None:
         while True:
+            # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 for account_id in await self._customers.waiting_accounts():

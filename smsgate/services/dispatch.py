@@ -2,9 +2,10 @@
 
 Messages are claimed in batches and handed over concurrently; the outcomes of a batch
 are recorded in one transaction. Nothing is sent before its row was committed. A
-message whose upstream is not ready (no bind to the operator) goes back to the queue
-without spending an attempt, and a round that could send nothing waits `pause`
-seconds, so a backlog waits for its operator instead of failing.
+message whose upstream is not ready (no bind to the operator) is left queued by the
+claim itself, so it spends no attempt and is never seen `sending`; a round that could
+send nothing waits `pause` seconds, so a backlog waits for its operator instead of
+failing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.ports import (
@@ -27,7 +29,16 @@ from smsgate.services.stats import Stats
 
 log = logging.getLogger(__name__)
 
-Router = Callable[[Message], Upstream | None]
+
+class Router(Protocol):
+    """Chooses the upstream of a message; None when it has no route."""
+
+    def __call__(self, message: Message) -> Upstream | None: ...
+
+    def all_ready(self) -> bool:
+        """Whether every upstream a message could be routed to can take it now."""
+        ...
+
 
 MAX_ATTEMPTS = 8
 WAITING = -1
@@ -109,31 +120,33 @@ class Dispatcher:
                 await asyncio.sleep(self._pause)
             elif handled < self._batch_size:
                 self._wake.clear()
+                # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._idle_poll)
+                    async with asyncio.timeout(self._idle_poll):
+                        await self._wake.wait()
 
     async def dispatch_once(self) -> int:
-        """Claim one batch, send it, record the outcomes; returns how many were claimed,
-        or WAITING when every claimed message went back to wait for its upstream."""
-        claimed = await self._store.claim(self._clock.now(), self._batch_size)
-        if not claimed:
-            return 0
-        sendable: list[tuple[Message, Upstream | None]] = []
-        waiting: list[str] = []
-        for message in claimed:
+        """Claim one batch, send it, record the outcomes; returns how many due messages
+        the claim went through (sent or held), or WAITING when all of them were held."""
+        held: set[str] = set()
+
+        def sendable(message: Message) -> bool:
             upstream = self._route(message)
             if upstream is None or upstream.ready():
-                sendable.append((message, upstream))
-            else:
-                waiting.append(message.id)
-        if waiting:
-            await self._store.release(waiting)
-            if not sendable:
-                return WAITING
-        outcomes = await asyncio.gather(*(self._send(m, up) for m, up in sendable))
+                return True
+            held.add(message.id)
+            return False
+
+        # Asking every message only while some upstream is down keeps the common
+        # claim free of routing work inside its transaction.
+        keep = None if self._route.all_ready() else sendable
+        claimed = await self._store.claim(self._clock.now(), self._batch_size, keep)
+        if not claimed:
+            return WAITING if held else 0
+        outcomes = await asyncio.gather(*(self._send(m, self._route(m)) for m in claimed))
         await self._store.record_sends(outcomes, self._clock.now())
         self._count(outcomes)
-        return len(claimed)
+        return len(claimed) + len(held)
 
     async def _send(self, message: Message, upstream: Upstream | None) -> SendOutcome:
         if upstream is None:

@@ -254,8 +254,14 @@ class Store(Protocol):
         ...
 
     # dispatch and delivery
-    async def claim(self, now: float, limit: int) -> list[Message]:
-        """Due queued or scheduled messages become `sending`; returned oldest first."""
+    async def claim(
+        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+    ) -> list[Message]:
+        """Due queued or scheduled messages become `sending`; returned by id.
+
+        With `keep`, the messages it turns down stay as they were (attempts too), in
+        the same transaction, so no reader ever sees them claimed.
+        """
         ...
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None: ...
@@ -280,10 +286,6 @@ class Store(Protocol):
 
     async def recover_sending(self, older_than: float) -> int:
         """Messages left `sending` by a crash go back to `queued`."""
-        ...
-
-    async def release(self, message_ids: Sequence[str]) -> None:
-        """Claimed (`sending`) messages go back to `queued` as they were: no attempt spent."""
         ...
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:

@@ -65,6 +65,9 @@ class Router:
     def replace_routes(self, routes: Sequence[Route]) -> None:
         self._routes = tuple(routes)
 
+    def all_ready(self) -> bool:
+        return all(upstream.ready() for upstream in self._upstreams().values())
+
     def __call__(self, message: Message) -> Upstream | None:
         running = self._upstreams()
         name = choose_connector(self._routes, message.to, message.account_id, running.__contains__)

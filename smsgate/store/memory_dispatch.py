@@ -6,7 +6,7 @@ Same semantics as sql_dispatch, sql_receipts and sql_outbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from smsgate.core.ledger import EntryKind, LedgerEntry
@@ -78,7 +78,9 @@ class MemoryDispatch:
         queue_smpp_receipt(self._smpp, row.message)
         return row.message
 
-    async def claim(self, now: float, limit: int) -> list[Message]:
+    async def claim(
+        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+    ) -> list[Message]:
         due = sorted(
             (row.next_at, row.message.id)
             for row in self._messages.values()
@@ -87,6 +89,8 @@ class MemoryDispatch:
         claimed = []
         for _, message_id in due:
             row = self._messages[message_id]
+            if keep is not None and not keep(row.message):
+                continue
             attempts = row.message.attempts + 1
             row.message = replace(row.message, status=Status.SENDING, attempts=attempts)
             row.claimed_at = now
@@ -191,15 +195,6 @@ class MemoryDispatch:
             row.message = replace(row.message, status=Status.QUEUED)
             row.claimed_at = None
         return len(stuck)
-
-    async def release(self, message_ids: Sequence[str]) -> None:
-        for message_id in message_ids:
-            row = self._messages.get(message_id)
-            if row is None or row.message.status is not Status.SENDING:
-                continue
-            attempts = row.message.attempts - 1
-            row.message = replace(row.message, status=Status.QUEUED, attempts=attempts)
-            row.claimed_at = None
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         due = sorted(

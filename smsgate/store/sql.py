@@ -233,7 +233,11 @@ class SqlStore(SqlRouting, SqlStopList):
 
     # dispatch and delivery
 
-    async def claim(self, now: float, limit: int) -> list[Message]:
+    async def claim(
+        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+    ) -> list[Message]:
+        if keep is not None:
+            return await self.connections.write(sql_dispatch.claim_kept, now, limit, keep)
         rows = await self.connections.write(sql_dispatch.claim, now, limit)
         return sql_dispatch.claimed_messages(rows)
 
@@ -255,10 +259,6 @@ class SqlStore(SqlRouting, SqlStopList):
 
     async def recover_sending(self, older_than: float) -> int:
         return await self.connections.write(sql_dispatch.recover_sending, older_than)
-
-    async def release(self, message_ids: Sequence[str]) -> None:
-        if message_ids:
-            await self.connections.write(sql_dispatch.release, message_ids)
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         return await self.connections.read(sql_outbox.due_notifications, now, limit)

@@ -8,7 +8,7 @@ message (parts, outbox) need not wait for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
@@ -81,6 +81,22 @@ def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
     claimed = [message_from_row(row._mapping) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
+
+
+def claim_kept(
+    conn: Connection, now: float, limit: int, keep: Callable[[Message], bool]
+) -> list[Message]:
+    """Claim, then put back what `keep` turns down before the transaction commits."""
+    claimed = claimed_messages(claim(conn, now, limit))
+    verdicts = [keep(message) for message in claimed]
+    held = [m.id for m, kept in zip(claimed, verdicts, strict=True) if not kept]
+    if held:
+        conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(held))
+            .values(status=Status.QUEUED.value, claimed_at=None, attempts=messages.c.attempts - 1)
+        )
+    return [m for m, kept in zip(claimed, verdicts, strict=True) if kept]
 
 
 def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) -> None:
@@ -195,14 +211,6 @@ def recover_sending(conn: Connection, older_than: float) -> int:
         .values(status=Status.QUEUED.value, claimed_at=None)
     )
     return int(result.rowcount)
-
-
-def release(conn: Connection, message_ids: Sequence[str]) -> None:
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(sorted(message_ids)), messages.c.status == Status.SENDING.value)
-        .values(status=Status.QUEUED.value, claimed_at=None, attempts=messages.c.attempts - 1)
-    )
 
 
 def queue_depth(conn: Connection) -> int:

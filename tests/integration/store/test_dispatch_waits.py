@@ -32,6 +32,19 @@ class Operator:
         return None
 
 
+class Routes:
+    """Routes the messages in `down` to one operator and the rest to the other."""
+
+    def __init__(self, up: Operator, down: Operator, to_down: set[str]) -> None:
+        self.up, self.down, self.to_down = up, down, to_down
+
+    def __call__(self, message: Message) -> Operator:
+        return self.down if message.id in self.to_down else self.up
+
+    def all_ready(self) -> bool:
+        return self.up.ready() and self.down.ready()
+
+
 class Clock:
     def now(self) -> float:
         return NOW + 1
@@ -52,7 +65,7 @@ async def state(store: Store, message_id: str) -> tuple[Status, int]:
 async def test_a_backlog_waits_for_its_operator_without_spending_attempts(store: Store) -> None:
     ids = await queued_messages(store, 3)
     operator = Operator("op", bound=False)
-    dispatcher = Dispatcher(store, lambda message: operator, Clock(), Stats())
+    dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats())
 
     for _ in range(3):
         assert await dispatcher.dispatch_once() == WAITING
@@ -68,9 +81,7 @@ async def test_only_the_messages_of_an_unbound_operator_wait(store: Store) -> No
     ids = await queued_messages(store, 4)
     up, down = Operator("up", bound=True), Operator("down", bound=False)
     to_down = set(ids[::2])
-    dispatcher = Dispatcher(
-        store, lambda message: down if message.id in to_down else up, Clock(), Stats()
-    )
+    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats())
 
     assert await dispatcher.dispatch_once() == 4
     assert sorted(up.submitted) == sorted(set(ids) - to_down)
@@ -79,8 +90,19 @@ async def test_only_the_messages_of_an_unbound_operator_wait(store: Store) -> No
         assert await state(store, message_id) == expected
 
 
-async def test_release_touches_only_claimed_messages(store: Store) -> None:
-    ids = await queued_messages(store, 2)
-    claimed = await store.claim(NOW + 1, 1)
-    await store.release([m.id for m in claimed] + [ids[1], "no-such-message"])
-    assert [await state(store, i) for i in ids] == [(Status.QUEUED, 0)] * 2
+async def test_a_claim_leaves_what_it_does_not_keep_untouched(store: Store) -> None:
+    ids = await queued_messages(store, 3)
+    seen: list[Status] = []
+
+    def keep(message: Message) -> bool:
+        seen.append(message.status)
+        return message.id == ids[1]
+
+    (claimed,) = await store.claim(NOW + 1, 10, keep)
+    assert claimed.id == ids[1] and claimed.status is Status.SENDING
+    assert len(seen) == 3
+    assert [await state(store, i) for i in ids] == [
+        (Status.QUEUED, 0),
+        (Status.SENDING, 1),
+        (Status.QUEUED, 0),
+    ]
