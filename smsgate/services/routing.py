@@ -55,7 +55,12 @@ class RouteService:
 
 
 class Router:
-    """Chooses the upstream of a message: the best usable route, else the default one."""
+    """Chooses the upstream of a message: the best route whose connector is bound, else
+    the best one whose connector runs (the message waits for its bind), else the default.
+
+    So a route of lower priority takes over while the operator of a better one has no
+    bind, and gives the traffic back once it binds again.
+    """
 
     def __init__(self, upstreams: Callable[[], Mapping[str, Upstream]], default: str) -> None:
         self._upstreams = upstreams
@@ -70,5 +75,13 @@ class Router:
 
     def __call__(self, message: Message) -> Upstream | None:
         running = self._upstreams()
-        name = choose_connector(self._routes, message.to, message.account_id, running.__contains__)
+
+        def ready(name: str) -> bool:
+            upstream = running.get(name)
+            return upstream is not None and upstream.ready()
+
+        to, account_id = message.to, message.account_id
+        name = choose_connector(self._routes, to, account_id, ready)
+        if name is None:
+            name = choose_connector(self._routes, to, account_id, running.__contains__)
         return running.get(name if name is not None else self._default)

@@ -95,3 +95,47 @@ def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -
             smsc.wait(timeout=20)
             assert smsc.stdout is not None
             smsc.stdout.close()
+
+
+def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is_down(
+    gateway: GatewayProcess, operator: tuple[int, subprocess.Popen[str]]
+) -> None:
+    backup_port, _ = operator
+    best_port = free_port()
+    created: dict[str, Any] = gateway.cli("account", "create", "acme", "--credit", "5.00")
+    gateway.cli("route", "add", "--prefix", "+39", "--connector", "best")
+    gateway.cli("route", "add", "--prefix", "+39", "--connector", "backup", "--priority", "1")
+    for name, port in (("best", best_port), ("backup", backup_port)):
+        gateway.cli(
+            "connector", "add", name, "--host", "127.0.0.1", "--port", str(port),
+            "--system-id", "gw", "--password", "pw", "--id-format", "dec",
+        )  # fmt: skip
+        wait_for_log(gateway, f"connector '{name}' started")
+    with gateway.client(created["api_key"]) as client:
+        # "best" has no operator to bind to: its messages go through "backup".
+        ids = [send(client, f"+39333123456{i}") for i in range(3)]
+        for message_id in ids:
+            gateway.wait_for(client, message_id, {"delivered"}, timeout=30)
+            assert [c for c, _ in part_connectors(gateway, message_id)] == ["backup"]
+
+        # Once "best" binds, the traffic goes back to it.
+        smsc = subprocess.Popen(
+            [sys.executable, "-m", "smsgate", "simulator", "--port", str(best_port),
+             "--delay-ms", "50", "--account", "gw:pw", "--id-format", "dec"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert smsc.stdout is not None and "listening" in smsc.stdout.readline()
+            deadline = time.monotonic() + 60
+            while True:
+                message_id = send(client, "+393331234567")
+                gateway.wait_for(client, message_id, {"delivered"}, timeout=30)
+                if part_connectors(gateway, message_id)[0][0] == "best":
+                    break
+                assert time.monotonic() < deadline, "the traffic never went back to 'best'"
+                time.sleep(1)
+        finally:
+            smsc.terminate()
+            smsc.wait(timeout=20)
+            assert smsc.stdout is not None
+            smsc.stdout.close()

@@ -109,13 +109,20 @@ async def test_mo_is_kept_unrouted(store: Any) -> None:
         ]
 
 
-async def test_router_uses_routes_of_running_upstreams_else_the_default() -> None:
+class Operator(SimulatedOperator):
+    """The simulator, with a bind that can be lost."""
+
+    bound = True
+
+    def ready(self) -> bool:
+        return self.bound
+
+
+async def test_router_prefers_bound_then_running_upstreams_else_the_default() -> None:
     store = MemoryStore()
     _, routes, _ = services(store)
     clock = SystemClock()
-    simulator, italy, backup = (
-        SimulatedOperator(clock, name) for name in ("simulator", "italy", "backup")
-    )
+    simulator, italy, backup = (Operator(clock, name) for name in ("simulator", "italy", "backup"))
     running: dict[str, Upstream] = {"simulator": simulator, "italy": italy, "backup": backup}
     router = Router(lambda: running, default="simulator")
     await routes.add("39", "italy", priority=1)
@@ -123,6 +130,12 @@ async def test_router_uses_routes_of_running_upstreams_else_the_default() -> Non
     await routes.add("44", "uk")
     assert router(outgoing(to="+393331234567")) is simulator  # no snapshot yet
     router.replace_routes(await routes.list())
+    assert router(outgoing(to="+393331234567")) is italy
+    italy.bound = False
+    assert router(outgoing(to="+393331234567")) is backup
+    backup.bound = False
+    assert router(outgoing(to="+393331234567")) is italy  # none bound: wait for the best
+    italy.bound = True
     assert router(outgoing(to="+393331234567")) is italy
     del running["italy"]
     assert router(outgoing(to="+393331234567")) is backup
