@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,27 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+@contextlib.contextmanager
+def simulated_operator(port: int) -> Iterator[subprocess.Popen[str]]:
+    """`smsgate simulator` on `port` (account gw:pw, decimal ids) until the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsgate", "simulator", "--port", str(port), "--delay-ms", "50",
+         "--account", "gw:pw", "--id-format", "dec"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        assert "listening" in proc.stdout.readline()
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        proc.stdout.close()
 
 
 class GatewayProcess:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.gateway import GatewayProcess, free_port, part_connectors, wait_for_log
+from tests.e2e.gateway import (
+    GatewayProcess,
+    free_port,
+    part_connectors,
+    simulated_operator,
+    wait_for_log,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -80,21 +85,10 @@ def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -
         for message_id in ids:
             assert client.get(f"/api/v1/messages/{message_id}").json()["status"] == "queued"
 
-        smsc = subprocess.Popen(
-            [sys.executable, "-m", "smsgate", "simulator", "--port", str(port),
-             "--delay-ms", "50", "--account", "gw:pw", "--id-format", "dec"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        try:
-            assert smsc.stdout is not None and "listening" in smsc.stdout.readline()
+        with simulated_operator(port):
             for message_id in ids:
                 gateway.wait_for(client, message_id, {"delivered"}, timeout=90)
                 assert [c for c, _ in part_connectors(gateway, message_id)] == ["op"]
-        finally:
-            smsc.terminate()
-            smsc.wait(timeout=20)
-            assert smsc.stdout is not None
-            smsc.stdout.close()
 
 
 def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is_down(
@@ -119,13 +113,7 @@ def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is
             assert [c for c, _ in part_connectors(gateway, message_id)] == ["backup"]
 
         # Once "best" binds, the traffic goes back to it.
-        smsc = subprocess.Popen(
-            [sys.executable, "-m", "smsgate", "simulator", "--port", str(best_port),
-             "--delay-ms", "50", "--account", "gw:pw", "--id-format", "dec"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        try:
-            assert smsc.stdout is not None and "listening" in smsc.stdout.readline()
+        with simulated_operator(best_port):
             deadline = time.monotonic() + 60
             while True:
                 message_id = send(client, "+393331234567")
@@ -134,8 +122,3 @@ def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is
                     break
                 assert time.monotonic() < deadline, "the traffic never went back to 'best'"
                 time.sleep(1)
-        finally:
-            smsc.terminate()
-            smsc.wait(timeout=20)
-            assert smsc.stdout is not None
-            smsc.stdout.close()
