@@ -16,23 +16,19 @@ _CANONICAL = re.compile(r"\+[1-9][0-9]{6,14}")
 @functools.lru_cache(maxsize=65536)
 def to_e164(raw: str, default_country: str) -> str:
     """'+39 333 123 4567', '0039333...', or a national '3331234567' -> '+393331234567'."""
-    if _CANONICAL.fullmatch(raw):
-        known = _canonical(raw)
+    text = _international(raw.strip())
+    if _CANONICAL.fullmatch(text):
+        known = _canonical(text)
         if known is not None:
             if not known:
                 raise InvalidRecipient(f"invalid recipient {raw!r}", field="to")
-            return raw
+            return text
     return parse_number(raw, default_country)
 
 
 def parse_number(raw: str, default_country: str) -> str:
     """`to_e164` by the full parse, whatever the form."""
-    text = raw.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    elif text.isdigit() and len(text) > 10 and not text.startswith("0"):
-        # International digits without '+', as SMPP and most provider APIs send them.
-        text = "+" + text
+    text = _international(raw.strip())
     try:
         number = phonenumbers.parse(text, default_country or None)
     except phonenumbers.NumberParseException as exc:
@@ -40,6 +36,16 @@ def parse_number(raw: str, default_country: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise InvalidRecipient(f"invalid recipient {raw!r}", field="to")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _international(text: str) -> str:
+    """'00' and the bare international digits that SMPP and most provider APIs send
+    ('393331234567') written with '+'; anything else as it is."""
+    if text.startswith("00"):
+        return "+" + text[2:]
+    if text.isdigit() and len(text) > 10 and not text.startswith("0"):
+        return "+" + text
+    return text
 
 
 def _canonical(number: str) -> bool | None:

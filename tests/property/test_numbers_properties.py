@@ -22,10 +22,12 @@ def outcome(convert: object, raw: str) -> str:
 
 @st.composite
 def e164_like(draw: st.DrawFn) -> str:
-    """'+', a real or unknown country code, then digits: any length E.164 allows."""
+    """'+', '00' or nothing, a real or unknown country code, then digits: any length
+    E.164 allows (the bare digits are what SMPP and most provider APIs send)."""
+    lead = draw(st.sampled_from(["+", "00", ""]))
     code = draw(st.one_of(st.sampled_from(COUNTRY_CODES), st.integers(1, 999)))
     rest = draw(st.text("0123456789", min_size=0, max_size=14))
-    return f"+{code}{rest}"[:16]
+    return lead + f"{code}{rest}"[:15]
 
 
 @settings(max_examples=3000, deadline=None)
@@ -36,6 +38,9 @@ def e164_like(draw: st.DrawFn) -> str:
 @example("+12025550123")
 @example("+8001234567")
 @example("+39123")
+@example("393331234567")
+@example("00393331234567")
+@example("3331234567")  # national: the full parse with the default country
 def test_the_shortcut_and_the_full_parse_agree(raw: str) -> None:
     to_e164.cache_clear()
     assert outcome(to_e164, raw) == outcome(parse_number, raw)
