@@ -2,10 +2,11 @@
 
 Messages are claimed in batches and handed over concurrently; the outcomes of a batch
 are recorded in one transaction. Nothing is sent before its row was committed. A
-message whose upstream is not ready (no bind to the operator) is left queued by the
-claim itself, so it spends no attempt and is never seen `sending`; a round that could
-send nothing waits `pause` seconds, so a backlog waits for its operator instead of
-failing.
+message whose upstream is not ready (no route to it has a bind) is held by the claim
+itself: it stays queued, spends no attempt, is never seen `sending`, and no longer
+stands in the way of messages behind it. Whenever the routes or the set of bound
+upstreams change, the held messages are released (RELEASE_BATCH a round) and routed
+again, so a backlog waits for its operator instead of failing, in its old order.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
@@ -39,9 +40,13 @@ class Router(Protocol):
         """Whether every upstream a message could be routed to can take it now."""
         ...
 
+    def state(self) -> Hashable:
+        """Changes whenever a message's route could change."""
+        ...
+
 
 MAX_ATTEMPTS = 8
-WAITING = -1
+RELEASE_BATCH = 5000
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 
@@ -92,7 +97,6 @@ class Dispatcher:
         *,
         batch_size: int = 500,
         idle_poll: float = 0.2,
-        pause: float = 1.0,
     ) -> None:
         self._store = store
         self._route = route
@@ -100,8 +104,10 @@ class Dispatcher:
         self._stats = stats
         self._batch_size = batch_size
         self._idle_poll = idle_poll
-        self._pause = pause
         self._wake = asyncio.Event()
+        # None: not looked yet, so held messages from an earlier run are released too.
+        self._routing: Hashable | None = None
+        self._releasing = False
 
     def wake(self) -> None:
         """Called after messages were accepted, so they go out without waiting for a poll."""
@@ -116,9 +122,7 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch round failed")
                 handled = 0
-            if handled == WAITING:
-                await asyncio.sleep(self._pause)
-            elif handled < self._batch_size:
+            if handled < self._batch_size:
                 self._wake.clear()
                 # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
                 with contextlib.suppress(TimeoutError):
@@ -126,27 +130,40 @@ class Dispatcher:
                         await self._wake.wait()
 
     async def dispatch_once(self) -> int:
-        """Claim one batch, send it, record the outcomes; returns how many due messages
-        the claim went through (sent or held), or WAITING when all of them were held."""
+        """Release a share of the held messages if routing changed, then claim one batch,
+        send it and record the outcomes; returns how many messages the round handled."""
+        released = await self._release_held()
         held: set[str] = set()
 
-        def sendable(message: Message) -> bool:
+        def hold(message: Message) -> str | None:
             upstream = self._route(message)
             if upstream is None or upstream.ready():
-                return True
+                return None
             held.add(message.id)
-            return False
+            return upstream.name
 
-        # Asking every message only while some upstream is down keeps the common
+        # Asking every message only while some upstream has no bind keeps the common
         # claim free of routing work inside its transaction.
-        keep = None if self._route.all_ready() else sendable
-        claimed = await self._store.claim(self._clock.now(), self._batch_size, keep)
-        if not claimed:
-            return WAITING if held else 0
-        outcomes = await asyncio.gather(*(self._send(m, self._route(m)) for m in claimed))
-        await self._store.record_sends(outcomes, self._clock.now())
-        self._count(outcomes)
-        return len(claimed) + len(held)
+        waits = not self._route.all_ready()
+        claimed = await self._store.claim(
+            self._clock.now(), self._batch_size, hold if waits else None
+        )
+        if claimed:
+            outcomes = await asyncio.gather(*(self._send(m, self._route(m)) for m in claimed))
+            await self._store.record_sends(outcomes, self._clock.now())
+            self._count(outcomes)
+        return max(released, len(claimed) + len(held))
+
+    async def _release_held(self) -> int:
+        routing = self._route.state()
+        if routing != self._routing:
+            self._routing = routing
+            self._releasing = True
+        if not self._releasing:
+            return 0
+        released = await self._store.release_held(RELEASE_BATCH)
+        self._releasing = released == RELEASE_BATCH
+        return self._batch_size if self._releasing else 0
 
     async def _send(self, message: Message, upstream: Upstream | None) -> SendOutcome:
         if upstream is None:

@@ -255,13 +255,20 @@ class Store(Protocol):
 
     # dispatch and delivery
     async def claim(
-        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
     ) -> list[Message]:
         """Due queued or scheduled messages become `sending`; returned by id.
 
-        With `keep`, the messages it turns down stay as they were (attempts too), in
-        the same transaction, so no reader ever sees them claimed.
+        With `hold`, a message for which it names an upstream stays `queued` as it was
+        (attempts too) and is held for that upstream: no claim sees it again until
+        `release_held`. That happens in the claim's own transaction, so no reader ever
+        sees it claimed, and what is held never stands in the way of other messages.
         """
+        ...
+
+    async def release_held(self, limit: int) -> int:
+        """Up to `limit` held messages become due again, in their old order; returns
+        how many (fewer than `limit`: none is left)."""
         ...
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None: ...

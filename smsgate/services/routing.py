@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import InvalidRequest, NotFound
@@ -66,12 +66,21 @@ class Router:
         self._upstreams = upstreams
         self._default = default
         self._routes: tuple[Route, ...] = ()
+        self._version = 0
 
     def replace_routes(self, routes: Sequence[Route]) -> None:
-        self._routes = tuple(routes)
+        if tuple(routes) != self._routes:
+            self._routes = tuple(routes)
+            self._version += 1
 
     def all_ready(self) -> bool:
         return all(upstream.ready() for upstream in self._upstreams().values())
+
+    def state(self) -> Hashable:
+        """Changes whenever a message's route could: new routes, or another set of bound
+        upstreams."""
+        bound = frozenset(name for name, up in self._upstreams().items() if up.ready())
+        return self._version, bound
 
     def __call__(self, message: Message) -> Upstream | None:
         running = self._upstreams()

@@ -37,6 +37,7 @@ class Queued:
     message: Message
     next_at: float
     claimed_at: float | None = None
+    held_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -79,23 +80,33 @@ class MemoryDispatch:
         return row.message
 
     async def claim(
-        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
     ) -> list[Message]:
         due = sorted(
             (row.next_at, row.message.id)
             for row in self._messages.values()
-            if row.message.status in (Status.QUEUED, Status.SCHEDULED) and row.next_at <= now
+            if row.message.status in (Status.QUEUED, Status.SCHEDULED)
+            and row.held_for is None
+            and row.next_at <= now
         )[:limit]
         claimed = []
         for _, message_id in due:
             row = self._messages[message_id]
-            if keep is not None and not keep(row.message):
+            row.held_for = hold(row.message) if hold is not None else None
+            if row.held_for is not None:
+                row.message = replace(row.message, status=Status.QUEUED)
                 continue
             attempts = row.message.attempts + 1
             row.message = replace(row.message, status=Status.SENDING, attempts=attempts)
             row.claimed_at = now
             claimed.append(row.message)
         return sorted(claimed, key=lambda m: m.id)
+
+    async def release_held(self, limit: int) -> int:
+        held = [row for row in self._messages.values() if row.held_for is not None][:limit]
+        for row in held:
+            row.held_for = None
+        return len(held)
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
         for outcome in outcomes:
@@ -180,6 +191,7 @@ class MemoryDispatch:
             for seq, part in self._parts.get(row.message.id, {}).items():
                 if part.status not in PART_FINAL:
                     self._parts[row.message.id][seq] = replace(part, status=PartStatus.EXPIRED)
+            row.held_for = None
             self._finish(row, Status.EXPIRED, now, row.message.error)
         return len(due)
 

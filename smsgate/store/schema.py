@@ -38,8 +38,10 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 # The system default price list is owner 0: a NULL owner would defeat the unique key.
 DEFAULT_PRICE_OWNER = 0
 
-# The claim reads only these two statuses; the partial index stays small.
-_DUE_WHERE = text("status IN ('queued', 'scheduled')")
+# The claim reads only these two statuses, and not what is held for an upstream; the
+# partial index stays small.
+_DUE_WHERE = text("status IN ('queued', 'scheduled') AND held_for IS NULL")
+_HELD_WHERE = text("held_for IS NOT NULL")
 
 accounts = Table(
     "accounts",
@@ -140,6 +142,9 @@ messages = Table(
     Column("tag", Text, nullable=True),
     # a customer's own concatenation header (hex) for one segment, forwarded as is
     Column("udh", Text, nullable=True),
+    # the upstream a queued message waits for (no route to it has a bind): held out of
+    # the due index until the bound upstreams or the routes change
+    Column("held_for", Text, nullable=True),
     # Ordered by due time, so a claim reads `limit` index entries even with a million
     # due rows behind them; (status, next_at) would make it sort every due row.
     Index(
@@ -152,6 +157,7 @@ messages = Table(
     Index("ix_messages_account_id_id", "account_id", "id"),
     Index("ix_messages_batch_id", "batch_id"),
     Index("ix_messages_status_expires_at", "status", "expires_at"),
+    Index("ix_messages_held", "id", postgresql_where=_HELD_WHERE, sqlite_where=_HELD_WHERE),
 )
 
 parts = Table(

@@ -234,12 +234,15 @@ class SqlStore(SqlRouting, SqlStopList):
     # dispatch and delivery
 
     async def claim(
-        self, now: float, limit: int, keep: Callable[[Message], bool] | None = None
+        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
     ) -> list[Message]:
-        if keep is not None:
-            return await self.connections.write(sql_dispatch.claim_kept, now, limit, keep)
+        if hold is not None:
+            return await self.connections.write(sql_dispatch.claim_holding, now, limit, hold)
         rows = await self.connections.write(sql_dispatch.claim, now, limit)
         return sql_dispatch.claimed_messages(rows)
+
+    async def release_held(self, limit: int) -> int:
+        return await self.connections.write(sql_dispatch.release_held, limit)
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
         if not outcomes:

@@ -37,7 +37,7 @@ _CLAIM = {
         UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
         WHERE id IN (
             SELECT id FROM messages INDEXED BY ix_messages_due
-            WHERE status IN ('queued', 'scheduled') AND next_at <= :now
+            WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
             ORDER BY next_at, id LIMIT :limit)
         RETURNING *
         """
@@ -47,7 +47,7 @@ _CLAIM = {
         UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
         WHERE id = ANY(ARRAY(
             SELECT id FROM messages
-            WHERE status IN ('queued', 'scheduled') AND next_at <= :now
+            WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
             ORDER BY next_at, id LIMIT :limit
             FOR NO KEY UPDATE SKIP LOCKED))
         RETURNING *
@@ -56,6 +56,18 @@ _CLAIM = {
 }
 
 _FINAL_PARTS = [s.value for s in PART_FINAL]
+
+# A held message is queued again as it was before the claim, attempts too.
+_HOLD = (
+    update(messages)
+    .where(messages.c.id == bindparam("h_id"))
+    .values(
+        status=Status.QUEUED.value,
+        claimed_at=None,
+        attempts=messages.c.attempts - 1,
+        held_for=bindparam("h_for"),
+    )
+)
 
 _RECORD = (
     update(messages)
@@ -83,20 +95,27 @@ def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
     return claimed
 
 
-def claim_kept(
-    conn: Connection, now: float, limit: int, keep: Callable[[Message], bool]
+def claim_holding(
+    conn: Connection, now: float, limit: int, hold: Callable[[Message], str | None]
 ) -> list[Message]:
-    """Claim, then put back what `keep` turns down before the transaction commits."""
+    """Claim, then hold what `hold` names an upstream for, before the transaction commits."""
     claimed = claimed_messages(claim(conn, now, limit))
-    verdicts = [keep(message) for message in claimed]
-    held = [m.id for m, kept in zip(claimed, verdicts, strict=True) if not kept]
-    if held:
-        conn.execute(
-            update(messages)
-            .where(messages.c.id.in_(held))
-            .values(status=Status.QUEUED.value, claimed_at=None, attempts=messages.c.attempts - 1)
-        )
-    return [m for m, kept in zip(claimed, verdicts, strict=True) if kept]
+    held = [(m, hold(m)) for m in claimed]
+    execute_rows(
+        conn,
+        _HOLD,
+        [{"h_id": m.id, "h_for": upstream} for m, upstream in held if upstream is not None],
+    )
+    return [m for m, upstream in held if upstream is None]
+
+
+def release_held(conn: Connection, limit: int) -> int:
+    """Up to `limit` held messages become due again, in their old order."""
+    chosen = select(messages.c.id).where(messages.c.held_for.is_not(None)).limit(limit)
+    result = conn.execute(
+        update(messages).where(messages.c.id.in_(chosen.scalar_subquery())).values(held_for=None)
+    )
+    return int(result.rowcount)
 
 
 def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) -> None:
@@ -191,7 +210,7 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     conn.execute(
         update(messages)
         .where(messages.c.id.in_(ids))
-        .values(status=Status.EXPIRED.value, done_at=now, claimed_at=None)
+        .values(status=Status.EXPIRED.value, done_at=now, claimed_at=None, held_for=None)
     )
     conn.execute(
         update(parts)

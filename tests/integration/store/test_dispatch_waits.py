@@ -1,9 +1,12 @@
-"""The dispatcher leaves messages queued while their upstream has no bind, on every store."""
+"""The dispatcher holds messages while their upstream has no bind, on every store: they
+stay queued, spend no attempt, and do not stand in the way of other messages."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from smsgate.core.messages import Message, Status
-from smsgate.services.dispatch import WAITING, Dispatcher
+from smsgate.services.dispatch import Dispatcher
 from smsgate.services.ports import ReceiptSink, Store, UpstreamPart, UpstreamResult
 from smsgate.services.stats import Stats
 from tests.integration.store.scenario import NOW, funded, submission
@@ -33,7 +36,7 @@ class Operator:
 
 
 class Routes:
-    """Routes the messages in `down` to one operator and the rest to the other."""
+    """Routes the messages in `to_down` to one operator and the rest to the other."""
 
     def __init__(self, up: Operator, down: Operator, to_down: set[str]) -> None:
         self.up, self.down, self.to_down = up, down, to_down
@@ -44,6 +47,9 @@ class Routes:
     def all_ready(self) -> bool:
         return self.up.ready() and self.down.ready()
 
+    def state(self) -> Hashable:
+        return self.up.ready(), self.down.ready()
+
 
 class Clock:
     def now(self) -> float:
@@ -53,7 +59,7 @@ class Clock:
 async def queued_messages(store: Store, count: int) -> list[str]:
     account = await funded(store, "alice", 1_000)
     accepted = await store.accept(submission(account, recipients=count))
-    return [m.id for m in accepted.messages]
+    return sorted(m.id for m in accepted.messages)
 
 
 async def state(store: Store, message_id: str) -> tuple[Status, int]:
@@ -68,12 +74,13 @@ async def test_a_backlog_waits_for_its_operator_without_spending_attempts(store:
     dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats())
 
     for _ in range(3):
-        assert await dispatcher.dispatch_once() == WAITING
+        await dispatcher.dispatch_once()
     assert [await state(store, i) for i in ids] == [(Status.QUEUED, 0)] * 3
+    assert await store.claim(NOW + 1, 10) == []  # held: no claim sees them
 
     operator.bound = True
     assert await dispatcher.dispatch_once() == 3
-    assert sorted(operator.submitted) == sorted(ids)
+    assert sorted(operator.submitted) == ids
     assert [await state(store, i) for i in ids] == [(Status.SENT, 1)] * 3
 
 
@@ -90,15 +97,38 @@ async def test_only_the_messages_of_an_unbound_operator_wait(store: Store) -> No
         assert await state(store, message_id) == expected
 
 
-async def test_a_claim_leaves_what_it_does_not_keep_untouched(store: Store) -> None:
+async def test_a_held_backlog_does_not_stand_in_the_way(store: Store) -> None:
+    ids = await queued_messages(store, 7)
+    up, down = Operator("up", bound=True), Operator("down", bound=False)
+    to_down = set(ids[:5])  # the oldest five
+    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats(), batch_size=2)
+
+    for _ in range(4):
+        await dispatcher.dispatch_once()
+    assert sorted(up.submitted) == ids[5:]
+    assert [await state(store, i) for i in ids[:5]] == [(Status.QUEUED, 0)] * 5
+
+
+async def test_a_new_dispatcher_releases_what_an_earlier_one_held(store: Store) -> None:
+    ids = await queued_messages(store, 2)
+    operator = Operator("op", bound=False)
+    routes = Routes(operator, operator, set())
+    await Dispatcher(store, routes, Clock(), Stats()).dispatch_once()
+    operator.bound = True  # and the gateway restarted in the meantime
+
+    assert await Dispatcher(store, routes, Clock(), Stats()).dispatch_once() == 2
+    assert sorted(operator.submitted) == ids
+
+
+async def test_a_claim_holds_what_it_is_told_to_until_released(store: Store) -> None:
     ids = await queued_messages(store, 3)
     seen: list[Status] = []
 
-    def keep(message: Message) -> bool:
+    def hold(message: Message) -> str | None:
         seen.append(message.status)
-        return message.id == ids[1]
+        return None if message.id == ids[1] else "op"
 
-    (claimed,) = await store.claim(NOW + 1, 10, keep)
+    (claimed,) = await store.claim(NOW + 1, 10, hold)
     assert claimed.id == ids[1] and claimed.status is Status.SENDING
     assert len(seen) == 3
     assert [await state(store, i) for i in ids] == [
@@ -106,3 +136,23 @@ async def test_a_claim_leaves_what_it_does_not_keep_untouched(store: Store) -> N
         (Status.SENDING, 1),
         (Status.QUEUED, 0),
     ]
+    assert await store.claim(NOW + 1, 10) == []
+    assert await store.release_held(1) == 1
+    assert await store.release_held(10) == 1
+    assert await store.release_held(10) == 0
+    assert [m.id for m in await store.claim(NOW + 1, 10)] == [ids[0], ids[2]]
+
+
+async def test_a_held_message_past_its_validity_expires_and_is_refunded(store: Store) -> None:
+    (message_id,) = await queued_messages(store, 1)
+    account = await store.account_by_name("alice")
+    assert account is not None
+    before = account.balance
+    assert await store.claim(NOW + 1, 10, lambda message: "op") == []
+    message = await store.message(message_id)
+    assert message is not None
+    assert await store.expire(message.expires_at + 1, 10) == 1
+    assert await state(store, message_id) == (Status.EXPIRED, 0)
+    account = await store.account_by_name("alice")
+    assert account is not None and account.balance == before + message.cost
+    assert await store.release_held(10) == 0  # no longer held

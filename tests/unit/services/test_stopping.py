@@ -8,7 +8,7 @@ loop running and its owner's `stop()` waiting for ever.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
 from typing import Any, cast
 
 import pytest
@@ -28,6 +28,9 @@ class NoRoutes:
 
     def all_ready(self) -> bool:
         return True
+
+    def state(self) -> Hashable:
+        return ()
 
 
 class NoCustomers:
