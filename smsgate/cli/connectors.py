@@ -20,7 +20,7 @@ from smsgate.smpp import simulator as smsc_simulator
 HIDDEN = "********"
 
 
-def connector_json(definition: ConnectorDefinition) -> dict[str, Any]:
+def connector_json(definition: ConnectorDefinition, held: int = 0) -> dict[str, Any]:
     settings = dict(definition.settings)
     if "password" in settings:
         settings["password"] = HIDDEN
@@ -28,15 +28,18 @@ def connector_json(definition: ConnectorDefinition) -> dict[str, Any]:
         "name": definition.name,
         "type": definition.type,
         "enabled": definition.enabled,
+        "held": held,
         "settings": settings,
     }
 
 
-def connector_line(definition: ConnectorDefinition) -> str:
+def connector_line(definition: ConnectorDefinition, held: int = 0) -> str:
+    """Name, type, state, address, and the messages waiting for its bind if any."""
     s = definition.settings
     where = f"{s.get('host')}:{s.get('port')}" if "host" in s else ""
     state = "enabled" if definition.enabled else "disabled"
-    return f"{definition.name:<16} {definition.type:<6} {state:<9} {where}"
+    waiting = f"  {held} held" if held else ""
+    return f"{definition.name:<16} {definition.type:<6} {state:<9} {where}{waiting}"
 
 
 def route_json(route: Route, account: str | None) -> dict[str, Any]:
@@ -113,10 +116,16 @@ def add_connector(
 @json_option
 @click.pass_context
 def list_connectors(ctx: click.Context, as_json: bool) -> None:
-    """Every connector in the table (the built-in simulator is always there too)."""
-    found = with_gateway(ctx, lambda gw: gw.connectors.list())
-    lines = "\n".join(connector_line(d) for d in found) or "(no connectors)"
-    emit(as_json, {"connectors": [connector_json(d) for d in found]}, lines)
+    """Every connector in the table (the built-in simulator is always there too), with
+    the messages held for it while it has no bind."""
+
+    async def work(gw: Gateway) -> tuple[list[ConnectorDefinition], dict[str, int]]:
+        return await gw.connectors.list(), await gw.connectors.held()
+
+    found, held = with_gateway(ctx, work)
+    lines = "\n".join(connector_line(d, held.get(d.name, 0)) for d in found)
+    data = {"connectors": [connector_json(d, held.get(d.name, 0)) for d in found]}
+    emit(as_json, data, lines or "(no connectors)")
 
 
 @connector.command("show")
@@ -124,16 +133,24 @@ def list_connectors(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def show_connector(ctx: click.Context, name: str, as_json: bool) -> None:
-    """One connector and its settings (the password hidden)."""
-    found = with_gateway(ctx, lambda gw: gw.connectors.get(name))
-    data = connector_json(found)
+    """One connector, its settings (the password hidden) and its held messages."""
+
+    async def work(gw: Gateway) -> tuple[ConnectorDefinition, int]:
+        return await gw.connectors.get(name), (await gw.connectors.held()).get(name, 0)
+
+    found, held = with_gateway(ctx, work)
+    data = connector_json(found, held)
     details = "\n".join(f"  {key}: {value}" for key, value in sorted(data["settings"].items()))
-    emit(as_json, data, f"{connector_line(found)}\n{details}")
+    emit(as_json, data, f"{connector_line(found, held)}\n{details}")
 
 
 def _switch(ctx: click.Context, name: str, enabled: bool, as_json: bool) -> None:
-    changed = with_gateway(ctx, lambda gw: gw.connectors.set_enabled(name, enabled))
-    emit(as_json, connector_json(changed), connector_line(changed))
+    async def work(gw: Gateway) -> tuple[ConnectorDefinition, int]:
+        changed = await gw.connectors.set_enabled(name, enabled)
+        return changed, (await gw.connectors.held()).get(name, 0)
+
+    changed, held = with_gateway(ctx, work)
+    emit(as_json, connector_json(changed, held), connector_line(changed, held))
 
 
 @connector.command("enable")

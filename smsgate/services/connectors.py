@@ -46,6 +46,10 @@ class ConnectorStore(Protocol):
 
     async def remove_connector(self, name: str) -> bool: ...
 
+    async def held_messages(self) -> dict[str, int]:
+        """How many messages are held for each connector, waiting for it to bind."""
+        ...
+
 
 class ConnectorService:
     """`parsers` maps each connector type to the function that validates its settings
@@ -85,6 +89,10 @@ class ConnectorService:
 
     async def list(self) -> list[ConnectorDefinition]:
         return await self._store.connectors()
+
+    async def held(self) -> dict[str, int]:
+        """Messages waiting for each connector's bind (those with none are left out)."""
+        return await self._store.held_messages()
 
     async def set_enabled(self, name: str, enabled: bool) -> ConnectorDefinition:
         if not await self._store.set_connector_enabled(name, enabled, self._now()):

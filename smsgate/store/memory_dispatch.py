@@ -102,6 +102,13 @@ class MemoryDispatch:
             claimed.append(row.message)
         return sorted(claimed, key=lambda m: m.id)
 
+    async def held_messages(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._messages.values():
+            if row.held_for is not None:
+                counts[row.held_for] = counts.get(row.held_for, 0) + 1
+        return counts
+
     async def release_held(self, limit: int) -> int:
         held = [row for row in self._messages.values() if row.held_for is not None][:limit]
         for row in held:

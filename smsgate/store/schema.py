@@ -157,7 +157,7 @@ messages = Table(
     Index("ix_messages_account_id_id", "account_id", "id"),
     Index("ix_messages_batch_id", "batch_id"),
     Index("ix_messages_status_expires_at", "status", "expires_at"),
-    Index("ix_messages_held", "id", postgresql_where=_HELD_WHERE, sqlite_where=_HELD_WHERE),
+    Index("ix_messages_held", "held_for", postgresql_where=_HELD_WHERE, sqlite_where=_HELD_WHERE),
 )
 
 parts = Table(

@@ -244,6 +244,9 @@ class SqlStore(SqlRouting, SqlStopList):
     async def release_held(self, limit: int) -> int:
         return await self.connections.write(sql_dispatch.release_held, limit)
 
+    async def held_messages(self) -> dict[str, int]:
+        return await self.connections.read(sql_dispatch.held_messages)
+
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
         if not outcomes:
             return

@@ -232,6 +232,12 @@ def recover_sending(conn: Connection, older_than: float) -> int:
     return int(result.rowcount)
 
 
+def held_messages(conn: Connection) -> dict[str, int]:
+    held = messages.c.held_for
+    query = select(held, func.count()).where(held.is_not(None)).group_by(held)
+    return {str(name): int(count) for name, count in conn.execute(query)}
+
+
 def queue_depth(conn: Connection) -> int:
     query = select(func.count()).where(
         messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value])

@@ -84,11 +84,14 @@ def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -
         time.sleep(3)
         for message_id in ids:
             assert client.get(f"/api/v1/messages/{message_id}").json()["status"] == "queued"
+        assert gateway.cli("connector", "show", "op")["held"] == 3
 
         with simulated_operator(port):
             for message_id in ids:
                 gateway.wait_for(client, message_id, {"delivered"}, timeout=90)
                 assert [c for c, _ in part_connectors(gateway, message_id)] == ["op"]
+        [listed] = gateway.cli("connector", "list")["connectors"]
+        assert (listed["name"], listed["held"]) == ("op", 0)
 
 
 def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is_down(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from smsgate.core.messages import Message, Status
+from smsgate.services.connectors import ConnectorStore
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.ports import ReceiptSink, Store, UpstreamPart, UpstreamResult
 from smsgate.services.stats import Stats
@@ -137,9 +138,12 @@ async def test_a_claim_holds_what_it_is_told_to_until_released(store: Store) -> 
         (Status.QUEUED, 0),
     ]
     assert await store.claim(NOW + 1, 10) == []
+    assert isinstance(store, ConnectorStore)
+    assert await store.held_messages() == {"op": 2}
     assert await store.release_held(1) == 1
     assert await store.release_held(10) == 1
     assert await store.release_held(10) == 0
+    assert await store.held_messages() == {}
     assert [m.id for m in await store.claim(NOW + 1, 10)] == [ids[0], ids[2]]
 
 

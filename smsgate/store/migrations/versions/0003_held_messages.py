@@ -27,7 +27,7 @@ def upgrade() -> None:
         "ix_messages_due", "messages", ["next_at", "id"], postgresql_where=DUE, sqlite_where=DUE
     )
     op.create_index(
-        "ix_messages_held", "messages", ["id"], postgresql_where=HELD, sqlite_where=HELD
+        "ix_messages_held", "messages", ["held_for"], postgresql_where=HELD, sqlite_where=HELD
     )
 
 
