@@ -211,6 +211,7 @@ class Gateway:
             accounts=self.accounts,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
+            held_messages=self.connectors.held,
             health=healthy,
             max_body_bytes=self.settings.max_body_bytes,
             extra_routes=[

@@ -8,7 +8,7 @@ are mounted after them by the composition root and are not in the native documen
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -50,6 +50,7 @@ class ApiContext:
     accounts: AccountService
     stats: Stats
     queue_depth: Callable[[], Awaitable[int]]
+    held_messages: Callable[[], Awaitable[Mapping[str, int]]]
     health: Callable[[], Awaitable[bool]]
     max_body_bytes: int = 1_048_576
     extra_routes: Sequence[BaseRoute] = ()
@@ -70,7 +71,7 @@ def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) ->
 
 
 def build_app(ctx: ApiContext) -> Starlette:
-    metrics = Metrics(ctx.stats, ctx.queue_depth)
+    metrics = Metrics(ctx.stats, ctx.queue_depth, ctx.held_messages)
     docs = DocsEndpoints()
     operations = native_operations(ctx, metrics, docs)
     docs.publish(encode_document(operations))

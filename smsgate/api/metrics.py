@@ -1,4 +1,5 @@
-"""Prometheus metrics: the services' `Stats` counters, queue depth, HTTP request latency.
+"""Prometheus metrics: the services' `Stats` counters, queue depth, messages held for each
+connector, HTTP request latency.
 
 `Stats` stays a plain dataclass; a custom Collector reads it at scrape time, so the
 use cases never touch a metrics library. Each app gets its own registry.
@@ -7,7 +8,7 @@ use cases never touch a metrics library. Each app gets its own registry.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -25,11 +26,13 @@ _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 
 
 class StatsCollector:
-    """Reads `Stats` on every scrape; `queue_depth` is refreshed by the endpoint first."""
+    """Reads `Stats` on every scrape; `queue_depth` and `held` are refreshed by the
+    endpoint first."""
 
     def __init__(self, stats: Stats) -> None:
         self._stats = stats
         self.queue_depth = 0
+        self.held: Mapping[str, int] = {}
 
     def collect(self) -> Iterable[Metric]:
         stats = self._stats
@@ -56,6 +59,14 @@ class StatsCollector:
         yield GaugeMetricFamily(
             "smsgate_queue_depth", "Messages waiting to be sent.", value=self.queue_depth
         )
+        held = GaugeMetricFamily(
+            "smsgate_held_messages",
+            "Queued messages waiting for the connector to bind.",
+            labels=["connector"],
+        )
+        for connector, count in sorted(self.held.items()):
+            held.add_metric([connector], count)
+        yield held
 
     def describe(self) -> Iterable[Metric]:
         return self.collect()
@@ -64,11 +75,17 @@ class StatsCollector:
 class Metrics:
     """The registry of one app, its /metrics endpoint and its latency middleware."""
 
-    def __init__(self, stats: Stats, queue_depth: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        stats: Stats,
+        queue_depth: Callable[[], Awaitable[int]],
+        held: Callable[[], Awaitable[Mapping[str, int]]],
+    ) -> None:
         self.registry = CollectorRegistry()
         self._collector = StatsCollector(stats)
         self.registry.register(self._collector)
         self._queue_depth = queue_depth
+        self._held = held
         self.latency = Histogram(
             "smsgate_http_request_duration_seconds",
             "HTTP request latency by method, route template and status class.",
@@ -79,6 +96,7 @@ class Metrics:
 
     async def get_metrics(self, request: Request) -> Response:
         self._collector.queue_depth = await self._queue_depth()
+        self._collector.held = await self._held()
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     def operations(self) -> list[Operation]:

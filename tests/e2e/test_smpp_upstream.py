@@ -85,6 +85,7 @@ def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -
         for message_id in ids:
             assert client.get(f"/api/v1/messages/{message_id}").json()["status"] == "queued"
         assert gateway.cli("connector", "show", "op")["held"] == 3
+        assert 'smsgate_held_messages{connector="op"} 3.0' in client.get("/metrics").text
 
         with simulated_operator(port):
             for message_id in ids:

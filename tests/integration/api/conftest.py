@@ -94,6 +94,10 @@ async def _healthy() -> bool:
     return True
 
 
+async def _nothing_held() -> dict[str, int]:
+    return {}
+
+
 @pytest.fixture(params=["memory", "sqlite"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'smsgate.db'}"
@@ -118,6 +122,7 @@ async def make_gateway(
         accounts=accounts,
         stats=Stats(),
         queue_depth=store.queue_depth,
+        held_messages=_nothing_held,
         health=_healthy,
         max_body_bytes=max_body_bytes,
     )

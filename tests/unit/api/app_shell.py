@@ -38,6 +38,10 @@ async def _healthy() -> bool:
     return True
 
 
+async def _three_held() -> dict[str, int]:
+    return {"op": 3}
+
+
 def shell_app(
     *,
     stats: Stats | None = None,
@@ -56,6 +60,7 @@ def shell_app(
         accounts=AccountService(store, catalog, auth, clock),
         stats=stats or Stats(),
         queue_depth=queue_depth,
+        held_messages=_three_held,
         health=health,
         extra_routes=extra_routes,
     )

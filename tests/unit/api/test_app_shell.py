@@ -50,6 +50,7 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
     assert "smsgate_messages_sent_total 2.0" in text
     assert 'smsgate_messages_final_total{status="delivered"} 2.0' in text
     assert "smsgate_queue_depth 7.0" in text
+    assert 'smsgate_held_messages{connector="op"} 3.0' in text
     count = "smsgate_http_request_duration_seconds_count"
     assert f'{count}{{method="GET",route="/healthz",status="2xx"}} 1.0' in text
     assert 'route="unmatched",status="4xx"' in text
