@@ -101,41 +101,37 @@ def notification_from_row(row: Row) -> Notification:
     )
 
 
-def message_rows(submission: Submission) -> list[dict[str, Any]]:
-    """The `messages` rows of a new submission, ready for an executemany insert."""
-    s = submission
-    next_at = s.scheduled_at if s.scheduled_at is not None else s.created_at
-    return [
-        {
-            "id": m.id,
-            "batch_id": s.batch_id,
-            "account_id": s.account_id,
-            "payer_id": s.payer_id,
-            "to": m.to,
-            "sender": s.sender,
-            "text": s.text,
-            "encoding": s.encoding,
-            "parts": m.parts,
-            "cost": m.cost,
-            "currency": s.currency,
-            "status": s.status.value,
-            "error": None,
-            "reference": s.reference,
-            "callback_url": s.callback_url,
-            "created_at": s.created_at,
-            "scheduled_at": s.scheduled_at,
-            "next_at": next_at,
-            "expires_at": s.expires_at,
-            "sent_at": None,
-            "done_at": None,
-            "attempts": 0,
-            "claimed_at": None,
-            "registered_delivery": s.registered_delivery,
-            "tag": s.tag,
-            "udh": None if s.udh is None else s.udh.hex(),
-        }
-        for m in s.messages
-    ]
+def message_row(message: Message) -> dict[str, Any]:
+    """The `messages` row of a message that was just created (`message_from_row` read back)."""
+    m = message
+    return {
+        "id": m.id,
+        "batch_id": m.batch_id,
+        "account_id": m.account_id,
+        "payer_id": m.payer_id,
+        "to": m.to,
+        "sender": m.sender,
+        "text": m.text,
+        "encoding": m.encoding,
+        "parts": m.parts,
+        "cost": m.cost,
+        "currency": m.currency,
+        "status": m.status.value,
+        "error": m.error,
+        "reference": m.reference,
+        "callback_url": m.callback_url,
+        "created_at": m.created_at,
+        "scheduled_at": m.scheduled_at,
+        "next_at": m.scheduled_at if m.scheduled_at is not None else m.created_at,
+        "expires_at": m.expires_at,
+        "sent_at": m.sent_at,
+        "done_at": m.done_at,
+        "attempts": m.attempts,
+        "claimed_at": None,
+        "registered_delivery": m.registered_delivery,
+        "tag": m.tag,
+        "udh": None if m.udh is None else m.udh.hex(),
+    }
 
 
 def new_messages(submission: Submission) -> tuple[Message, ...]:

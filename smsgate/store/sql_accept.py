@@ -18,7 +18,7 @@ from smsgate.core.errors import SmsgateError
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.services.ports import Accepted, Submission
-from smsgate.store.records import message_from_row, message_rows, new_messages
+from smsgate.store.records import message_from_row, message_row, new_messages
 from smsgate.store.schema import batches, messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_rows import insert_rows
@@ -63,8 +63,8 @@ def accept_group(
                 "created_at": s.created_at,
             }
         )
-        rows.extend(message_rows(s))
         accepted = Accepted(s.batch_id, new_messages(s), False)
+        rows.extend(message_row(m) for m in accepted.messages)
         if key is not None:
             fresh[key] = accepted
         results.append(accepted)

@@ -179,6 +179,15 @@ def wait_for_log(gateway: GatewayProcess, text: str, timeout: float = 20) -> Non
     raise AssertionError(f"{text!r} not in the gateway log: {gateway.log_tail()}")
 
 
+def add_operator(gateway: GatewayProcess, name: str, port: int) -> None:
+    """Add an SMPP connector to a `simulated_operator` on `port`; return once it runs."""
+    gateway.cli(
+        "connector", "add", name, "--host", "127.0.0.1", "--port", str(port),
+        "--system-id", "gw", "--password", "pw", "--id-format", "dec",
+    )  # fmt: skip
+    wait_for_log(gateway, f"connector '{name}' started")
+
+
 def smpp_exchange(
     port: int, system_id: str, password: str, destinations: list[str], text: bytes
 ) -> tuple[list[Any], list[Any]]:

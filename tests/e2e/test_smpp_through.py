@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from smsgate.smpp import parse_receipt_text
-from tests.e2e.gateway import GatewayProcess, part_connectors, smpp_exchange, wait_for_log
+from tests.e2e.gateway import (
+    GatewayProcess,
+    add_operator,
+    part_connectors,
+    smpp_exchange,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -17,11 +22,7 @@ def test_smpp_in_smpp_out_with_receipts(gateway: GatewayProcess, operator: tuple
     port, _ = operator
     gateway.cli("account", "create", "wholesale", "--credit", "1.00", "--password", "s3cret")
     gateway.cli("route", "add", "--prefix", "+39", "--connector", "op")
-    gateway.cli(
-        "connector", "add", "op", "--host", "127.0.0.1", "--port", str(port),
-        "--system-id", "gw", "--password", "pw", "--id-format", "dec",
-    )  # fmt: skip
-    wait_for_log(gateway, "connector 'op' started")
+    add_operator(gateway, "op", port)
 
     sent, received = smpp_exchange(
         gateway.smpp_port,

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.gateway import (
     GatewayProcess,
+    add_operator,
     free_port,
     part_connectors,
     simulated_operator,
@@ -40,11 +41,7 @@ def test_messages_reach_delivered_through_an_smpp_operator_added_while_running(
         # The route first: a route to a connector that is not running yet is skipped,
         # so the gateway uses it from the same poll that starts the connector.
         gateway.cli("route", "add", "--prefix", "+39", "--connector", "op")
-        gateway.cli(
-            "connector", "add", "op", "--host", "127.0.0.1", "--port", str(port),
-            "--system-id", "gw", "--password", "pw", "--id-format", "dec",
-        )  # fmt: skip
-        wait_for_log(gateway, "connector 'op' started")
+        add_operator(gateway, "op", port)
 
         long_text = "".join(f"word{i:03d} " for i in range(30))  # 2 parts
         ids = [send(client, "+393331234567", long_text), send(client, "+393330000001")]
@@ -74,11 +71,7 @@ def test_a_backlog_waits_for_an_operator_that_is_down(gateway: GatewayProcess) -
     port = free_port()
     created: dict[str, Any] = gateway.cli("account", "create", "acme", "--credit", "1.00")
     gateway.cli("route", "add", "--prefix", "+39", "--connector", "op")
-    gateway.cli(
-        "connector", "add", "op", "--host", "127.0.0.1", "--port", str(port),
-        "--system-id", "gw", "--password", "pw", "--id-format", "dec",
-    )  # fmt: skip
-    wait_for_log(gateway, "connector 'op' started")
+    add_operator(gateway, "op", port)
     with gateway.client(created["api_key"]) as client:
         ids = [send(client, f"+39333123456{i}") for i in range(3)]
         time.sleep(3)
@@ -104,11 +97,7 @@ def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is
     gateway.cli("route", "add", "--prefix", "+39", "--connector", "best")
     gateway.cli("route", "add", "--prefix", "+39", "--connector", "backup", "--priority", "1")
     for name, port in (("best", best_port), ("backup", backup_port)):
-        gateway.cli(
-            "connector", "add", name, "--host", "127.0.0.1", "--port", str(port),
-            "--system-id", "gw", "--password", "pw", "--id-format", "dec",
-        )  # fmt: skip
-        wait_for_log(gateway, f"connector '{name}' started")
+        add_operator(gateway, name, port)
     with gateway.client(created["api_key"]) as client:
         # "best" has no operator to bind to: its messages go through "backup".
         ids = [send(client, f"+39333123456{i}") for i in range(3)]
