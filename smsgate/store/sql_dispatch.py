@@ -20,6 +20,7 @@ from smsgate.services.ports import SendOutcome
 from smsgate.store.records import message_from_row
 from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
 from smsgate.store.sql_rows import execute_rows, insert_rows
@@ -122,14 +123,8 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
     for outcome in outcomes:
         if outcome.status not in SEND_OUTCOMES:
             raise ValueError(f"a send cannot end as {outcome.status}")
-    current = conn.execute(
-        select(messages.c.id, messages.c.status, messages.c.payer_id, messages.c.callback_url)
-        .where(messages.c.id.in_(sorted({o.message_id for o in outcomes})))
-        .order_by(messages.c.id)
-        .with_for_update(key_share=True)
-    )
-    state = {str(row.id): row for row in current}
-    applied: list[tuple[SendOutcome, Any]] = []
+    state = lock_messages(conn, (o.message_id for o in outcomes))
+    applied: list[tuple[SendOutcome, Finishing]] = []
     for outcome in outcomes:
         # A stale outcome (the message moved on) is ignored, and so is a second
         # outcome for the same message in one call.
@@ -143,7 +138,7 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
     )
     updates: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
-    finished: list[tuple[str, str | None]] = []
+    finished: list[tuple[str, Finishing]] = []
     for o, row in applied:
         final = o.status in FINAL
         updates.append(
@@ -171,14 +166,13 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
             for p in o.parts
         )
         if final:
-            finished.append((o.message_id, row.callback_url))
+            finished.append((o.message_id, row))
         if final and o.refund > 0:
             purse.move(int(row.payer_id), EntryKind.REFUND, o.refund, o.message_id, now)
     execute_rows(conn, _RECORD, updates)
     insert_rows(conn, parts, part_rows)
     purse.save(conn)
-    add_notifications(conn, finished, now)
-    add_smpp_receipts(conn, [message_id for message_id, _ in finished], now)
+    announce(conn, finished, now)
 
 
 def expire(conn: Connection, now: float, limit: int) -> int:
@@ -188,8 +182,10 @@ def expire(conn: Connection, now: float, limit: int) -> int:
             messages.c.id,
             messages.c.status,
             messages.c.payer_id,
+            messages.c.account_id,
             messages.c.cost,
             messages.c.callback_url,
+            messages.c.registered_delivery,
         )
         .where(
             messages.c.status.in_([Status.SENT.value, Status.QUEUED.value]),
@@ -219,7 +215,8 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     )
     purse.save(conn)
     add_notifications(conn, ((str(r.id), r.callback_url) for r in rows), now)
-    add_smpp_receipts(conn, ids, now)
+    asked = [(str(r.id), int(r.account_id)) for r in rows if r.registered_delivery]
+    add_smpp_receipts(conn, asked, now)
     return len(rows)
 
 

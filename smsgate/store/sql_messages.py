@@ -68,5 +68,6 @@ def cancel(conn: Connection, message_id: str, now: float) -> Message:
         purse.move(cancelled.payer_id, EntryKind.REFUND, cancelled.cost, cancelled.id, now)
         purse.save(conn)
     add_notifications(conn, [(cancelled.id, cancelled.callback_url)], now)
-    add_smpp_receipts(conn, [cancelled.id], now)
+    if cancelled.registered_delivery:
+        add_smpp_receipts(conn, [(cancelled.id, cancelled.account_id)], now)
     return cancelled

@@ -17,12 +17,22 @@ from smsgate.core.errors import InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.store.records import ledger_from_row
 from smsgate.store.schema import accounts, ledger
-from smsgate.store.sql_rows import insert_rows
+from smsgate.store.sql_rows import ListQuery, execute_rows, insert_rows
 
 _SET_BALANCE = (
     update(accounts)
     .where(accounts.c.id == bindparam("b_id"))
     .values(balance=bindparam("b_balance"))
+)
+_BALANCES = ListQuery(
+    lambda ids: (
+        select(accounts.c.id, accounts.c.balance)
+        .where(accounts.c.id.in_(ids))
+        .order_by(accounts.c.id)
+        # NO KEY UPDATE: other transactions may still insert rows that reference
+        # these accounts (their foreign-key checks take KEY SHARE) meanwhile.
+        .with_for_update(key_share=True)
+    )
 )
 
 
@@ -37,18 +47,8 @@ class Purse:
     @classmethod
     def open(cls, conn: Connection, account_ids: Iterable[int]) -> Purse:
         """Read (and on PostgreSQL lock) the balances of these accounts."""
-        ids = sorted(set(account_ids))
-        if not ids:
-            return cls({})
-        result = conn.execute(
-            select(accounts.c.id, accounts.c.balance)
-            .where(accounts.c.id.in_(ids))
-            .order_by(accounts.c.id)
-            # NO KEY UPDATE: other transactions may still insert rows that reference
-            # these accounts (their foreign-key checks take KEY SHARE) meanwhile.
-            .with_for_update(key_share=True)
-        )
-        return cls({int(row.id): int(row.balance) for row in result})
+        rows = _BALANCES.rows(conn, sorted(set(account_ids)))
+        return cls({int(account_id): int(balance) for account_id, balance in rows})
 
     def move(
         self, account_id: int, kind: EntryKind, amount: int, reference: str, now: float
@@ -90,10 +90,8 @@ class Purse:
         return entries
 
     def _save_balances(self, conn: Connection) -> None:
-        if not self._touched:
-            return
         rows = [{"b_id": i, "b_balance": self.balances[i]} for i in sorted(self._touched)]
-        conn.execute(_SET_BALANCE, rows)
+        execute_rows(conn, _SET_BALANCE, rows)
 
 
 def move_credit(

@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from smsgate.core.messages import PartStatus, Status, can_advance, status_from_parts
 from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE
 from smsgate.store.schema import messages, parts
-from smsgate.store.sql_outbox import add_notifications
-from smsgate.store.sql_rows import execute_rows
-from smsgate.store.sql_smpp import add_smpp_receipts
+from smsgate.store.sql_finish import Finishing, announce, lock_messages
+from smsgate.store.sql_rows import ListQuery, execute_rows
 
 _CHUNK = 500
 
@@ -36,6 +35,26 @@ _FINISH_MESSAGE = (
     update(messages)
     .where(messages.c.id == bindparam("m_id"))
     .values(status=bindparam("m_status"), error=bindparam("m_error"), done_at=bindparam("m_at"))
+)
+
+# Parts a receipt may change, newest message first for each (connector, upstream id).
+_OPEN_PARTS = ListQuery(
+    lambda upstream_ids: (
+        select(parts.c.message_id, parts.c.seq, parts.c.upstream_id)
+        .where(
+            parts.c.connector == bindparam("connector"),
+            parts.c.upstream_id.in_(upstream_ids),
+            parts.c.status.in_([literal(status) for status in RECEIPT_MATCHABLE]),
+        )
+        .order_by(parts.c.message_id.desc(), parts.c.seq.desc())
+    )
+)
+_PART_STATES = ListQuery(
+    lambda ids: (
+        select(parts.c.message_id, parts.c.status, parts.c.error)
+        .where(parts.c.message_id.in_(ids))
+        .order_by(parts.c.message_id, parts.c.seq)
+    )
 )
 
 Key = tuple[str, str]
@@ -68,26 +87,15 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
         return AppliedReceipts({}, unmatched, repeated)
 
     touched = sorted(latest)
-    locked = conn.execute(
-        select(messages.c.id, messages.c.status, messages.c.callback_url)
-        .where(messages.c.id.in_(touched))
-        .order_by(messages.c.id)
-        .with_for_update(key_share=True)
-    )
-    current = {str(row.id): row for row in locked}
+    current = lock_messages(conn, touched)
     execute_rows(conn, _FINISH_PART, finishing)
 
     by_message: dict[str, list[tuple[PartStatus, str | None]]] = {}
-    result = conn.execute(
-        select(parts.c.message_id, parts.c.status, parts.c.error)
-        .where(parts.c.message_id.in_(touched))
-        .order_by(parts.c.message_id, parts.c.seq)
-    )
-    for row in result:
-        by_message.setdefault(str(row.message_id), []).append((PartStatus(row.status), row.error))
+    for message_id, status, error in _PART_STATES.rows(conn, touched):
+        by_message.setdefault(str(message_id), []).append((PartStatus(status), error))
 
     done: list[dict[str, Any]] = []
-    notify: list[tuple[str, str | None]] = []
+    ended: list[tuple[str, Finishing]] = []
     for message_id, part_states in by_message.items():
         final = status_from_parts(status for status, _ in part_states)
         state = current.get(message_id)
@@ -102,12 +110,11 @@ def apply_receipts(conn: Connection, receipts: Sequence[ReceiptUpdate]) -> Appli
                 "m_at": latest[message_id],
             }
         )
-        notify.append((message_id, state.callback_url))
+        ended.append((message_id, state))
     finished: dict[Status, int] = {}
     if done:
         execute_rows(conn, _FINISH_MESSAGE, done)
-        add_notifications(conn, notify, max(latest.values()))
-        add_smpp_receipts(conn, [message_id for message_id, _ in notify], max(latest.values()))
+        announce(conn, ended, max(latest.values()))
         for finishing_row in done:
             status = Status(finishing_row["m_status"])
             finished[status] = finished.get(status, 0) + 1
@@ -148,19 +155,11 @@ def _open_parts(conn: Connection, keys: set[Key]) -> dict[Key, list[tuple[str, i
         by_connector.setdefault(connector, []).append(upstream_id)
     found: dict[Key, list[tuple[str, int]]] = {}
     for connector, upstream_ids in by_connector.items():
-        for start in range(0, len(upstream_ids), _CHUNK):
-            result = conn.execute(
-                select(parts.c.message_id, parts.c.seq, parts.c.upstream_id)
-                .where(
-                    parts.c.connector == connector,
-                    parts.c.upstream_id.in_(upstream_ids[start : start + _CHUNK]),
-                    parts.c.status.in_(RECEIPT_MATCHABLE),
-                )
-                .order_by(parts.c.message_id.desc(), parts.c.seq.desc())
-            )
-            for row in result:
-                key = (connector, str(row.upstream_id))
-                found.setdefault(key, []).append((str(row.message_id), int(row.seq)))
+        for message_id, seq, upstream_id in _OPEN_PARTS.rows(
+            conn, upstream_ids, connector=connector
+        ):
+            key = (connector, str(upstream_id))
+            found.setdefault(key, []).append((str(message_id), int(seq)))
     return found
 
 

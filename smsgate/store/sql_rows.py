@@ -1,9 +1,12 @@
-"""Executemany of plain rows for the hot statements, through SQL compiled once.
+"""The hot statements, compiled once per dialect and handed to the driver as they are.
 
+Building a SELECT and looking its compiled form up in SQLAlchemy's cache costs about
+200 microseconds (15 ids in an IN list; the same SQL as a string: under 30), and
 SQLAlchemy's executemany turns every row dict into driver parameters through its
 compiler, a few microseconds a row and statement; on SQLite that time is spent
-holding the database's write lock. The statements every message pays for (its
-insert, the charge, the send and receipt updates, the parts) instead hand the
+holding the database's write lock, which every process waits for. The statements
+every message pays for (its insert, the charge, the send and receipt updates, the
+parts, and the reads those transactions lock and look up rows with) instead hand the
 driver tuples in the order of their SQL, compiled once per dialect.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import BindParameter, Table, bindparam
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -56,6 +59,42 @@ def _execute(
     else:
         params = [tuple(row[n] for n in order) for row in rows]
     conn.exec_driver_sql(sql, params)
+
+
+class ListQuery:
+    """A statement with one IN list of any length, compiled once per dialect and list size.
+
+    Lists are padded (with their last item) to a power of two, so a handful of sizes
+    cover every call; longer lists are read in chunks of MAX_LIST, in order.
+    """
+
+    MAX_LIST = 512
+
+    def __init__(self, build: Callable[[list[BindParameter[Any]]], ClauseElement]) -> None:
+        """`build` makes the statement around the IN list's parameters it is given."""
+        self._build = build
+        self._compiled: dict[tuple[str, int], Prepared] = {}
+
+    def rows(self, conn: Connection, items: Sequence[Any], **values: Any) -> list[Any]:
+        """The statement's rows (tuples, in column order) for `items` and the named values."""
+        found: list[Any] = []
+        for start in range(0, len(items), self.MAX_LIST):
+            found.extend(self._chunk(conn, items[start : start + self.MAX_LIST], values))
+        return found
+
+    def _chunk(self, conn: Connection, items: Sequence[Any], values: dict[str, Any]) -> list[Any]:
+        size = 1 << (len(items) - 1).bit_length()
+        compiled = self._compiled.get((conn.dialect.name, size))
+        if compiled is None:
+            listed: list[BindParameter[Any]] = [bindparam(f"item_{i}") for i in range(size)]
+            compiled = self._compiled[(conn.dialect.name, size)] = _compile(
+                conn, self._build(listed)
+            )
+        sql, order, fixed = compiled
+        named = {**fixed, **values}
+        named.update((f"item_{i}", item) for i, item in enumerate(items))
+        named.update((f"item_{i}", items[-1]) for i in range(len(items), size))
+        return list(conn.exec_driver_sql(sql, tuple(named[name] for name in order)))
 
 
 def _compile(conn: Connection, statement: ClauseElement) -> Prepared:

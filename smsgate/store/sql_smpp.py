@@ -6,9 +6,9 @@ row exists exactly when the final status was committed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, literal, select, true, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from smsgate.services.smpp_customers import (
@@ -21,34 +21,29 @@ from smsgate.services.smpp_customers import (
 from smsgate.store.records import message_from_row
 from smsgate.store.schema import accounts, inbound, messages, smpp_outbox
 from smsgate.store.sql_routing import insert_inbound
+from smsgate.store.sql_rows import insert_rows
 
 PENDING = "pending"
 DELIVERED = "delivered"
 RECEIPT = "receipt"
 MO = "mo"
-_CHUNK = 500
 
 
-def add_smpp_receipts(conn: Connection, message_ids: Sequence[str], now: float) -> None:
-    """Queue a receipt for each of these (just finished) messages that asked for one."""
-    ids = sorted(set(message_ids))
-    for start in range(0, len(ids), _CHUNK):
-        chosen = select(
-            messages.c.account_id,
-            literal(RECEIPT),
-            messages.c.id,
-            literal(PENDING),
-            literal(0),
-            literal(now),
-        ).where(
-            messages.c.id.in_(ids[start : start + _CHUNK]),
-            messages.c.registered_delivery == true(),
-        )
-        conn.execute(
-            insert(smpp_outbox).from_select(
-                ["account_id", "kind", "message_id", "state", "attempts", "created_at"], chosen
-            )
-        )
+def add_smpp_receipts(conn: Connection, asked: Iterable[tuple[str, int]], now: float) -> None:
+    """Queue a receipt for each (message id, account id) of a just-finished message
+    whose customer asked for one (`registered_delivery`)."""
+    rows = [
+        {
+            "account_id": account_id,
+            "kind": RECEIPT,
+            "message_id": message_id,
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for message_id, account_id in sorted(set(asked))
+    ]
+    insert_rows(conn, smpp_outbox, rows)
 
 
 def smpp_policy(conn: Connection, account_id: int) -> SmppPolicy:

@@ -222,6 +222,26 @@ async def test_a_batch_of_receipts_finishes_many_messages(store: Store) -> None:
     assert await store.open_parts(CONNECTOR) == [(f"up-{claimed[3].id}-2", claimed[3].to)]
 
 
+async def test_a_round_longer_than_one_statement_list(store: Store) -> None:
+    # The SQL stores read at most ListQuery.MAX_LIST ids per statement: a longer round
+    # is locked, recorded and finished in chunks, no message twice and none left out.
+    alice = await funded(store, "alice", 10_000)
+    await store.accept(submission(alice, recipients=1_100, callback_url=CB))
+    claimed = await store.claim(NOW + 1, 2_000)
+    assert len(claimed) == 1_100
+
+    await store.record_sends([sent(m) for m in claimed], NOW + 2)
+    applied = await store.apply_receipts(
+        [receipt(f"up-{m.id}-1", PartStatus.DELIVERED, NOW + 3) for m in claimed]
+    )
+
+    assert applied.finished == {Status.DELIVERED: 1_100} and applied.unmatched == []
+    assert set(await current_statuses(store, *claimed)) == {Status.DELIVERED}
+    assert await store.open_parts(CONNECTOR) == []
+    assert len(await store.due_notifications(NOW + 3, 2_000)) == 1_100
+    await assert_money_consistent(store)
+
+
 async def test_receipt_before_its_send_is_unmatched(store: Store) -> None:
     message = await one_claimed(store)
     early = receipt(f"up-{message.id}-1", PartStatus.DELIVERED, NOW + 2)
