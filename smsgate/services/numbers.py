@@ -55,17 +55,36 @@ def _canonical(number: str) -> bool | None:
     country code, an unknown country code): the full path decides those."""
     digits = number[1:]
     for size in (1, 2, 3):
-        code = int(digits[:size])
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
-        if regions is None:
+        rules = _country_rules(int(digits[:size]))
+        if rules is _NO_SUCH_CODE:
             continue
         national = digits[size:]
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
-        if metadata is None or national.startswith("0"):
+        if rules is None or national.startswith("0"):
             return None
-        prefix = metadata.national_prefix_for_parsing
-        if prefix is not None and re.match(prefix, national):
+        national_prefix, lengths = rules
+        if national_prefix is not None and national_prefix.match(national):
             return None
-        parsed = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-        return bool(phonenumbers.is_possible_number(parsed))
+        return len(national) in lengths
     return None
+
+
+_NO_SUCH_CODE = (None, frozenset[int]())
+
+
+@functools.cache
+def _country_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] | None:
+    """A country code's national prefix (as `phonenumbers.parse` strips it) and the
+    lengths `phonenumbers.is_possible_number` allows a national number to have (local
+    only included); _NO_SUCH_CODE for an unassigned code, None without metadata."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if regions is None:
+        return _NO_SUCH_CODE
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    general = metadata.general_desc
+    lengths = frozenset[int]()
+    if general is not None:
+        lengths = frozenset(general.possible_length) | frozenset(general.possible_length_local_only)
+    return (None if prefix is None else re.compile(prefix)), lengths

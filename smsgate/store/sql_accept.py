@@ -18,10 +18,10 @@ from smsgate.core.errors import SmsgateError
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.services.ports import Accepted, Submission
-from smsgate.store.records import message_from_row, message_row, new_messages
+from smsgate.store.records import MESSAGE_COLUMNS, message_from_row, message_values, new_messages
 from smsgate.store.schema import batches, messages
 from smsgate.store.sql_money import Purse
-from smsgate.store.sql_rows import insert_rows
+from smsgate.store.sql_rows import insert_rows, insert_values
 
 Key = tuple[int, str]
 
@@ -41,7 +41,7 @@ def accept_group(
     results: list[Accepted | SmsgateError] = []
     fresh: dict[Key, Accepted] = {}
     batch_rows: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for s in submissions:
         key = (s.account_id, s.reference) if s.reference is not None else None
         if key is not None and key in known:
@@ -64,13 +64,13 @@ def accept_group(
             }
         )
         accepted = Accepted(s.batch_id, new_messages(s), False)
-        rows.extend(message_row(m) for m in accepted.messages)
+        rows.extend(map(message_values, accepted.messages))
         if key is not None:
             fresh[key] = accepted
         results.append(accepted)
 
     insert_rows(conn, batches, batch_rows)
-    insert_rows(conn, messages, rows)
+    insert_values(conn, messages, MESSAGE_COLUMNS, rows)
     purse.save(conn)
     return results
 

@@ -36,6 +36,24 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     _execute(conn, (table.name, columns), statement, rows)
 
 
+def insert_values(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT rows given as tuples in `columns` order (the table's own column order,
+    some columns left out) in one executemany, handed to the driver as they are."""
+    if not rows:
+        return
+    columns = tuple(columns)
+
+    def statement() -> ClauseElement:
+        return table.insert().values({name: bindparam(name) for name in columns})
+
+    sql, order, _ = _prepared(conn, (table.name, columns), statement)
+    if order != columns:
+        raise RuntimeError(f"{table.name}: columns must be in the table's order: {order}")
+    conn.exec_driver_sql(sql, list(rows))
+
+
 def execute_rows(
     conn: Connection, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -50,10 +68,7 @@ def _execute(
     statement: Callable[[], ClauseElement],
     rows: Sequence[Mapping[str, Any]],
 ) -> None:
-    compiled = _COMPILED.get((conn.dialect.name, key))
-    if compiled is None:
-        compiled = _COMPILED[(conn.dialect.name, key)] = _compile(conn, statement())
-    sql, order, fixed = compiled
+    sql, order, fixed = _prepared(conn, key, statement)
     if fixed:
         params = [tuple(fixed[n] if n in fixed else row[n] for n in order) for row in rows]
     else:
@@ -95,6 +110,13 @@ class ListQuery:
         named.update((f"item_{i}", item) for i, item in enumerate(items))
         named.update((f"item_{i}", items[-1]) for i in range(len(items), size))
         return list(conn.exec_driver_sql(sql, tuple(named[name] for name in order)))
+
+
+def _prepared(conn: Connection, key: Hashable, statement: Callable[[], ClauseElement]) -> Prepared:
+    compiled = _COMPILED.get((conn.dialect.name, key))
+    if compiled is None:
+        compiled = _COMPILED[(conn.dialect.name, key)] = _compile(conn, statement())
+    return compiled
 
 
 def _compile(conn: Connection, statement: ClauseElement) -> Prepared:
