@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.loadgen import build_post, run_load
+from bench.smpp_bench import machine_speed
 
 PG_ADMIN = os.environ.get("SMSGATE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 DELIVERED = re.compile(r'^smsgate_messages_final_total\{status="delivered"\} ([0-9.e+]+)$', re.M)
@@ -159,10 +160,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     args = parser.parse_args()
+    speed = machine_speed()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     rows: list[Row] = []
     for backend in backends:
         rows += asyncio.run(bench_backend(backend, args.count))
+    print(f"machine speed: {speed:.0f}M empty-loop iterations/s (best of 3, before the runs)\n")
     print(
         "| backend | workload | messages | accepted msg/s | p50 ms | p99 ms "
         "| all delivered after s | end-to-end msg/s | errors |"

@@ -62,6 +62,12 @@ def empty_loop_rate(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def machine_speed() -> float:
+    """Millions of empty-loop iterations/s, best of 3. The same box runs at very
+    different speeds from day to day; reports give this so two runs compare."""
+    return max(empty_loop_rate(5_000_000) for _ in range(3)) / 1e6
+
+
 def codec_rows(count: int, repeats: int) -> list[tuple[str, float]]:
     wire = encode(TYPICAL_SUBMIT)
     receipt_wire = encode(RECEIPT)

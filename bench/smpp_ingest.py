@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.smpp_bench import machine_speed
 from smsgate.smpp import SubmitSm, connect
 
 SMPP_LINE = re.compile(r"SMPP on \S+:(\d+)")
@@ -148,7 +149,9 @@ def main() -> None:
     parser.add_argument("--windows", default="1,10,100")
     args = parser.parse_args()
     windows = [int(w) for w in args.windows.split(",")]
+    speed = machine_speed()
     rows = asyncio.run(run(args.count, windows))
+    print(f"machine speed: {speed:.0f}M empty-loop iterations/s (best of 3, before the runs)\n")
     print("| window | submit_sm sent | accepted | committed rows | seconds | accepted/s |")
     print("|---:|---:|---:|---:|---:|---:|")
     for r in rows:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.compare.runner import Run
-from bench.smpp_bench import empty_loop_rate
+from bench.smpp_bench import machine_speed
 
 REFERENCE = "smsgate"
 HARNESS = ("sink", "load")  # the peer process and this one (load generator, ESME)
@@ -183,9 +183,7 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    # The same box can run at very different speeds from day to day; this makes two
-    # reports comparable.
-    speed = max(empty_loop_rate(5_000_000) for _ in range(3)) / 1e6
+    speed = machine_speed()
     return (
         f"{os.cpu_count()} cores ({model or platform.machine()}), {memory:.0f} GiB, "
         f"{speed:.0f}M empty-loop iterations/s"
