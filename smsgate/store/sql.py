@@ -179,28 +179,26 @@ class SqlStore(SqlRouting, SqlStopList):
     async def accept(self, submission: Submission) -> Accepted:
         return await self.group_commit.submit(submission)
 
-    async def _accept_group(
-        self, submissions: Sequence[Submission]
-    ) -> Sequence[Accepted | Exception]:
+    async def _accept_group(self, group: Sequence[Submission]) -> Sequence[Accepted | Exception]:
         try:
-            return await self._accept_in_one(submissions)
+            return await self._accept_in_one(group)
         except IntegrityError:
             pass
         # One bad row, or a reference another process stored first, must not fail the
         # others: try each alone (a reference race then turns into a replay). From
         # here on an error belongs to its caller only; those before it have committed.
         results: list[Accepted | Exception] = []
-        for submission in submissions:
+        for submission in group:
             try:
                 results.extend(await self._accept_in_one([submission]))
             except Exception as exc:
                 results.append(exc)
         return results
 
-    async def _accept_in_one(
-        self, submissions: Sequence[Submission]
-    ) -> list[Accepted | SmsgateError]:
-        return await self.connections.write(sql_accept.accept_group, submissions)
+    async def _accept_in_one(self, group: Sequence[Submission]) -> list[Accepted | SmsgateError]:
+        # The rows are built before the write lock is taken, not inside the transaction.
+        prepared = [sql_accept.prepare(s) for s in group]
+        return await self.connections.write(sql_accept.accept_group, prepared)
 
     async def message(self, message_id: str) -> Message | None:
         return await self.connections.read(sql_messages.message, message_id)

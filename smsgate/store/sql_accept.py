@@ -8,7 +8,7 @@ fails with InsufficientCredit. Rows are written with a few executemany statement
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -26,10 +26,24 @@ from smsgate.store.sql_rows import insert_rows, insert_values
 Key = tuple[int, str]
 
 
-def accept_group(
-    conn: Connection, submissions: Sequence[Submission]
-) -> list[Accepted | SmsgateError]:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A submission with its messages and their rows, built before the write lock is
+    taken: on SQLite every process waits while a transaction holds it."""
+
+    submission: Submission
+    messages: tuple[Message, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def prepare(submission: Submission) -> Prepared:
+    created = new_messages(submission)
+    return Prepared(submission, created, [message_values(m) for m in created])
+
+
+def accept_group(conn: Connection, prepared: Sequence[Prepared]) -> list[Accepted | SmsgateError]:
     """Store and charge each submission, or report why not; the caller commits."""
+    submissions = [p.submission for p in prepared]
     # Lock the payers before looking up references: a concurrent transaction with the
     # same reference holds the same payer, so we see its batch once we get the lock.
     purse = Purse.open(conn, (s.payer_id for s in submissions))
@@ -42,7 +56,8 @@ def accept_group(
     fresh: dict[Key, Accepted] = {}
     batch_rows: list[dict[str, Any]] = []
     rows: list[tuple[Any, ...]] = []
-    for s in submissions:
+    for p in prepared:
+        s = p.submission
         key = (s.account_id, s.reference) if s.reference is not None else None
         if key is not None and key in known:
             results.append(Accepted(known[key], earlier.get(known[key], ()), replayed=True))
@@ -63,8 +78,8 @@ def accept_group(
                 "created_at": s.created_at,
             }
         )
-        accepted = Accepted(s.batch_id, new_messages(s), False)
-        rows.extend(map(message_values, accepted.messages))
+        accepted = Accepted(s.batch_id, p.messages, False)
+        rows.extend(p.rows)
         if key is not None:
             fresh[key] = accepted
         results.append(accepted)
