@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-Prepared = tuple[str, tuple[str, ...], dict[str, Any]]  # SQL, parameter order, fixed values
-_COMPILED: dict[tuple[str, Hashable], Prepared] = {}
+CompiledSql = tuple[str, tuple[str, ...], dict[str, Any]]  # SQL, parameter order, fixed values
+_COMPILED: dict[tuple[str, Hashable], CompiledSql] = {}
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -48,7 +48,7 @@ def insert_values(
     def statement() -> ClauseElement:
         return table.insert().values({name: bindparam(name) for name in columns})
 
-    sql, order, _ = _prepared(conn, (table.name, columns), statement)
+    sql, order, _ = _compiled_once(conn, (table.name, columns), statement)
     if order != columns:
         raise RuntimeError(f"{table.name}: columns must be in the table's order: {order}")
     conn.exec_driver_sql(sql, list(rows))
@@ -68,7 +68,7 @@ def _execute(
     statement: Callable[[], ClauseElement],
     rows: Sequence[Mapping[str, Any]],
 ) -> None:
-    sql, order, fixed = _prepared(conn, key, statement)
+    sql, order, fixed = _compiled_once(conn, key, statement)
     if fixed:
         params = [tuple(fixed[n] if n in fixed else row[n] for n in order) for row in rows]
     else:
@@ -88,7 +88,7 @@ class ListQuery:
     def __init__(self, build: Callable[[list[BindParameter[Any]]], ClauseElement]) -> None:
         """`build` makes the statement around the IN list's parameters it is given."""
         self._build = build
-        self._compiled: dict[tuple[str, int], Prepared] = {}
+        self._compiled: dict[tuple[str, int], CompiledSql] = {}
 
     def rows(self, conn: Connection, items: Sequence[Any], **values: Any) -> list[Any]:
         """The statement's rows (tuples, in column order) for `items` and the named values."""
@@ -112,14 +112,16 @@ class ListQuery:
         return list(conn.exec_driver_sql(sql, tuple(named[name] for name in order)))
 
 
-def _prepared(conn: Connection, key: Hashable, statement: Callable[[], ClauseElement]) -> Prepared:
+def _compiled_once(
+    conn: Connection, key: Hashable, statement: Callable[[], ClauseElement]
+) -> CompiledSql:
     compiled = _COMPILED.get((conn.dialect.name, key))
     if compiled is None:
         compiled = _COMPILED[(conn.dialect.name, key)] = _compile(conn, statement())
     return compiled
 
 
-def _compile(conn: Connection, statement: ClauseElement) -> Prepared:
+def _compile(conn: Connection, statement: ClauseElement) -> CompiledSql:
     done = statement.compile(dialect=conn.dialect)
     if not isinstance(done, SQLCompiler) or done.positiontup is None:
         raise RuntimeError(f"{conn.dialect.name} has no positional parameters")
