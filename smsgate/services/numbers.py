@@ -11,6 +11,7 @@ from phonenumbers import PhoneMetadata
 from smsgate.core.errors import InvalidRecipient
 
 _CANONICAL = re.compile(r"\+[1-9][0-9]{6,14}")
+_NO_SUCH_CODE = (None, frozenset[int]())  # _country_rules of an unassigned country code
 
 
 @functools.lru_cache(maxsize=65536)
@@ -66,9 +67,6 @@ def _canonical(number: str) -> bool | None:
             return None
         return len(national) in lengths
     return None
-
-
-_NO_SUCH_CODE = (None, frozenset[int]())
 
 
 @functools.cache
