@@ -29,11 +29,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     columns = tuple(rows[0])
-
-    def statement() -> ClauseElement:
-        return table.insert().values({name: bindparam(name) for name in columns})
-
-    _execute(conn, (table.name, columns), statement, rows)
+    _execute(conn, (table.name, columns), _insert(table, columns), rows)
 
 
 def insert_values(
@@ -44,14 +40,14 @@ def insert_values(
     if not rows:
         return
     columns = tuple(columns)
-
-    def statement() -> ClauseElement:
-        return table.insert().values({name: bindparam(name) for name in columns})
-
-    sql, order, _ = _compiled_once(conn, (table.name, columns), statement)
+    sql, order, _ = _compiled_once(conn, (table.name, columns), _insert(table, columns))
     if order != columns:
         raise RuntimeError(f"{table.name}: columns must be in the table's order: {order}")
     conn.exec_driver_sql(sql, list(rows))
+
+
+def _insert(table: Table, columns: tuple[str, ...]) -> Callable[[], ClauseElement]:
+    return lambda: table.insert().values({name: bindparam(name) for name in columns})
 
 
 def execute_rows(
@@ -88,7 +84,6 @@ class ListQuery:
     def __init__(self, build: Callable[[list[BindParameter[Any]]], ClauseElement]) -> None:
         """`build` makes the statement around the IN list's parameters it is given."""
         self._build = build
-        self._compiled: dict[tuple[str, int], CompiledSql] = {}
 
     def rows(self, conn: Connection, items: Sequence[Any], **values: Any) -> list[Any]:
         """The statement's rows (tuples, in column order) for `items` and the named values."""
@@ -99,13 +94,13 @@ class ListQuery:
 
     def _chunk(self, conn: Connection, items: Sequence[Any], values: dict[str, Any]) -> list[Any]:
         size = 1 << (len(items) - 1).bit_length()
-        compiled = self._compiled.get((conn.dialect.name, size))
-        if compiled is None:
+
+        def statement() -> ClauseElement:
             listed: list[BindParameter[Any]] = [bindparam(f"item_{i}") for i in range(size)]
-            compiled = self._compiled[(conn.dialect.name, size)] = _compile(
-                conn, self._build(listed)
-            )
-        sql, order, fixed = compiled
+            return self._build(listed)
+
+        # ListQuerys are module-level, so their id is a key for as long as the process.
+        sql, order, fixed = _compiled_once(conn, (id(self), size), statement)
         named = {**fixed, **values}
         named.update((f"item_{i}", item) for i, item in enumerate(items))
         named.update((f"item_{i}", items[-1]) for i in range(len(items), size))
