@@ -1,13 +1,19 @@
 """The HTTP app factory: native API routes, health, metrics, docs, and error mapping.
 
-`build_app` turns the services in an `ApiContext` into a Starlette app. Routes and the
+`build_app` turns the services in an `ApiContext` into an ASGI app. Routes and the
 OpenAPI document come from one list of `Operation`s; `extra_routes` (dialects, portal)
 are mounted after them by the composition root and are not in the native document.
+
+A request for a native operation with a fixed path (`POST /api/v1/messages`, the hot
+one) goes straight to its endpoint; every other request goes through Starlette's
+router and middleware. Both ways answer alike: the endpoints map their own errors
+(`_guarded`) and are timed into the same latency histogram.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +23,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import json_response
@@ -70,17 +77,18 @@ def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) ->
     ]
 
 
-def build_app(ctx: ApiContext) -> Starlette:
+def build_app(ctx: ApiContext) -> FixedPaths:
     metrics = Metrics(ctx.stats, ctx.queue_depth, ctx.held_messages)
     docs = DocsEndpoints()
     operations = native_operations(ctx, metrics, docs)
     docs.publish(encode_document(operations))
+    guarded = [(op, _guarded(op.endpoint)) for op in operations]
     routes: list[BaseRoute] = [
-        Route(op.path, _guarded(op.endpoint), methods=[op.method], name=op.operation_id)
-        for op in operations
+        Route(op.path, endpoint, methods=[op.method], name=op.operation_id)
+        for op, endpoint in guarded
     ]
     routes.extend(ctx.extra_routes)
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(LatencyMiddleware, metrics=metrics)],
         exception_handlers={
@@ -89,6 +97,42 @@ def build_app(ctx: ApiContext) -> Starlette:
             Exception: unexpected_error_response,
         },
     )
+    fixed = {(op.method, op.path): endpoint for op, endpoint in guarded if "{" not in op.path}
+    return FixedPaths(fixed, app, metrics)
+
+
+class FixedPaths:
+    """Sends a request whose method and path name an operation to its endpoint directly.
+
+    Starlette's router and middleware cost ~60-90 µs of CPU per request, as much as
+    decoding, pricing and storing one message; a dictionary lookup skips them.
+    Anything else (path parameters, HEAD, a trailing slash, a root path, the
+    dialects) is passed to `app`.
+    """
+
+    def __init__(
+        self, endpoints: Mapping[tuple[str, str], Endpoint], app: Starlette, metrics: Metrics
+    ) -> None:
+        self._endpoints = dict(endpoints)
+        self._app = app
+        self._metrics = metrics
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, the fixed paths included."""
+        return self._app.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            path, method = scope["path"], scope["method"]
+            endpoint = self._endpoints.get((method, path))
+            if endpoint is not None:
+                started = time.perf_counter()
+                response = await endpoint(Request(scope, receive))
+                await response(scope, receive, send)
+                self._metrics.observe(method, path, response.status_code, started)
+                return
+        await self._app(scope, receive, send)
 
 
 def _guarded(endpoint: Endpoint) -> Endpoint:

@@ -93,6 +93,17 @@ class Metrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self._latency_children: dict[tuple[str, str, int], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, started: float) -> None:
+        """Count one request that began at `started` (a `time.perf_counter()` reading)."""
+        key = (method, route, status // 100)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.latency.labels(
+                method, route, f"{status // 100}xx"
+            )
+        child.observe(time.perf_counter() - started)
 
     async def get_metrics(self, request: Request) -> Response:
         self._collector.queue_depth = await self._queue_depth()
@@ -123,8 +134,7 @@ class LatencyMiddleware:
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
-        self._histogram = metrics.latency
-        self._children: dict[tuple[str, str, str], Any] = {}
+        self._metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -143,8 +153,4 @@ class LatencyMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            key = (scope["method"], route, f"{status // 100}xx")
-            child = self._children.get(key)
-            if child is None:
-                child = self._children[key] = self._histogram.labels(*key)
-            child.observe(time.perf_counter() - started)
+            self._metrics.observe(scope["method"], route, status, started)

@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import httpx
-from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
-from smsgate.api.http import ApiContext, build_app
+from smsgate.api.http import ApiContext, FixedPaths, build_app
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
@@ -48,7 +48,7 @@ def shell_app(
     health: Callable[[], Awaitable[bool]] = _healthy,
     queue_depth: Callable[[], Awaitable[int]] = _seven,
     extra_routes: Sequence[BaseRoute] = (),
-) -> Starlette:
+) -> FixedPaths:
     store = cast(Store, ExplodingStore())
     clock = SystemClock()
     catalog = Catalog(store, clock)
@@ -67,5 +67,5 @@ def shell_app(
     return build_app(ctx)
 
 
-def client(app: Starlette) -> httpx.AsyncClient:
+def client(app: ASGIApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")

@@ -56,6 +56,24 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
     assert 'route="unmatched",status="4xx"' in text
 
 
+async def test_fixed_and_templated_paths_answer_and_are_timed_alike() -> None:
+    # /healthz has a fixed path and skips the router; the others go through it.
+    async with client(shell_app()) as http:
+        direct = await http.get("/healthz")
+        head = await http.head("/healthz")
+        slash = await http.get("/healthz/", follow_redirects=False)
+        routed = await http.get("/docs/static/docs.js")
+        text = (await http.get("/metrics")).text
+    assert (direct.status_code, direct.json()) == (200, {"status": "ok"})
+    assert head.status_code == 200 and head.content == b""
+    assert slash.status_code == 307 and slash.headers["location"].endswith("/healthz")
+    assert routed.status_code == 200
+    count = "smsgate_http_request_duration_seconds_count"
+    assert f'{count}{{method="GET",route="/healthz",status="2xx"}} 1.0' in text
+    assert f'{count}{{method="HEAD",route="/healthz",status="2xx"}} 1.0' in text
+    assert f'{count}{{method="GET",route="/docs/static/{{name}}",status="2xx"}} 1.0' in text
+
+
 async def test_docs_page_and_assets_are_local() -> None:
     async with client(shell_app()) as http:
         page = await http.get("/docs")
