@@ -44,7 +44,7 @@ from smsgate.services.stats import Stats
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 from smsgate.services.throttle import RateLimiter
-from smsgate.store import open_store
+from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
 from smsgate.webhooks.sender import WebhookSender
@@ -89,12 +89,16 @@ class Gateway:
         stats: Stats | None = None,
         nudge: Callable[[], None] | None = None,
         migrate: bool = True,
+        bell: CommitBell | None = None,
     ) -> Gateway:
-        """Build a gateway; `stats` shared with other processes, `nudge` called after
-        messages were accepted when the dispatcher runs in another process."""
+        """Build a gateway; `stats` and `bell` shared with other processes, `nudge`
+        called after messages were accepted when the dispatcher runs in another process."""
         secret = prepare_data_dir(settings)
         store = await open_store(
-            settings.database(), sqlite_synchronous=settings.sqlite_synchronous, migrate=migrate
+            settings.database(),
+            sqlite_synchronous=settings.sqlite_synchronous,
+            migrate=migrate,
+            bell=bell,
         )
         clock, ids = SystemClock(), TimeOrderedIds()
         stats = stats or Stats()

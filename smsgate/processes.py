@@ -9,7 +9,9 @@ the core opens:
 - a wake-up datagram socket on loopback: a worker sends one byte after it accepted
   messages, so the dispatcher does not wait for its next poll;
 - a counters file every process maps (`services.stats.Stats`, one row each);
-- a lifeline pipe: a worker exits when the core is gone and the pipe closes.
+- a lifeline pipe: a worker exits when the core is gone and the pipe closes;
+- the commit bell's pipe (`store.sqlite_bell`): on SQLite, a writer waits for it
+  instead of polling for the lock another process holds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smsgate.services.stats import ROW_BYTES, Stats
+from smsgate.store import CommitBell
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class WorkerLink:
     counters: str
     workers: int
     smpp: bool  # this worker also runs the SMPP server
+    bell_read_fd: int
+    bell_write_fd: int
 
     def argv(self) -> list[str]:
         return [
@@ -60,7 +65,12 @@ class WorkerLink:
             f"--wake-port={self.wake_port}",
             f"--counters={self.counters}",
             "--smpp" if self.smpp else "--no-smpp",
+            f"--bell-read-fd={self.bell_read_fd}",
+            f"--bell-write-fd={self.bell_write_fd}",
         ]
+
+    def bell(self) -> CommitBell:
+        return CommitBell(self.bell_read_fd, self.bell_write_fd)
 
 
 def ready_line(smpp_port: int | None) -> bytes:
@@ -151,11 +161,19 @@ class Nudger:
 class HttpWorkers:
     """Starts `count` worker processes, restarts one that dies, stops them all."""
 
-    def __init__(self, count: int, listen: socket.socket, wake_port: int, counters: Path) -> None:
+    def __init__(
+        self,
+        count: int,
+        listen: socket.socket,
+        wake_port: int,
+        counters: Path,
+        bell: CommitBell,
+    ) -> None:
         self._count = count
         self._listen = listen
         self._wake_port = wake_port
         self._counters = counters
+        self._bell = bell
         self._procs: dict[int, asyncio.subprocess.Process] = {}
         self._lifeline_read, self._lifeline_write = os.pipe()
         self._stopping = False
@@ -200,6 +218,8 @@ class HttpWorkers:
             counters=str(self._counters),
             workers=self._count,
             smpp=index == 1,
+            bell_read_fd=self._bell.fds[0],
+            bell_write_fd=self._bell.fds[1],
         )
         try:
             self._procs[index] = await asyncio.create_subprocess_exec(
@@ -208,7 +228,7 @@ class HttpWorkers:
                 "smsgate",
                 "http-worker",
                 *link.argv(),
-                pass_fds=(link.listen_fd, ready_write, self._lifeline_read),
+                pass_fds=(link.listen_fd, ready_write, self._lifeline_read, *self._bell.fds),
             )
         finally:
             os.close(ready_write)

@@ -32,7 +32,7 @@ from smsgate.processes import (
     map_counters,
     ready_line,
 )
-from smsgate.store import MEMORY_URL
+from smsgate.store import MEMORY_URL, CommitBell
 
 COUNTERS_FILE = "counters"
 
@@ -41,23 +41,36 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
     """Run the gateway, with its HTTP workers if configured, until SIGINT or SIGTERM."""
     workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
     counters = Path(settings.data_dir) / COUNTERS_FILE
-    stats = None
-    if workers:
-        counters.parent.mkdir(parents=True, exist_ok=True)
-        stats = map_counters(counters, row=0, rows=workers + 1)
-    gateway = await Gateway.open(settings, stats=stats)
+    if not workers:
+        await _serve_one_process(settings, say)
+        return
+    counters.parent.mkdir(parents=True, exist_ok=True)
+    stats = map_counters(counters, row=0, rows=workers + 1)
+    with contextlib.closing(CommitBell.pipe()) as bell:
+        gateway = await Gateway.open(settings, stats=stats, bell=bell)
+        try:
+            stop = await _start(gateway, say, smpp=False)
+            await _serve_with_workers(gateway, workers, counters, bell, stop, say)
+        finally:
+            await gateway.close()
+
+
+async def _serve_one_process(settings: Settings, say: Callable[[str], None]) -> None:
+    gateway = await Gateway.open(settings)
     try:
-        if settings.demo:
-            await ensure_demo(gateway, say)
-        await gateway.start(smpp=not workers)
-        settle_heap()
-        stop = _stop_on_signals()
-        if workers:
-            await _serve_with_workers(gateway, workers, counters, stop, say)
-        else:
-            await _serve_in_process(gateway, stop, say)
+        stop = await _start(gateway, say, smpp=True)
+        await _serve_in_process(gateway, stop, say)
     finally:
         await gateway.close()
+
+
+async def _start(gateway: Gateway, say: Callable[[str], None], *, smpp: bool) -> asyncio.Event:
+    """Start the background roles; the event is set on SIGINT or SIGTERM."""
+    if gateway.settings.demo:
+        await ensure_demo(gateway, say)
+    await gateway.start(smpp=smpp)
+    settle_heap()
+    return _stop_on_signals()
 
 
 async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
@@ -67,7 +80,13 @@ async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
         settings = replace(settings, account_rate_limit=settings.account_rate_limit / link.workers)
     nudge = Nudger(link.wake_port)
     stats = map_counters(Path(link.counters), row=link.index)
-    gateway = await Gateway.open(settings, stats=stats, nudge=nudge, migrate=False)
+    bell = link.bell()
+    try:
+        gateway = await Gateway.open(settings, stats=stats, nudge=nudge, migrate=False, bell=bell)
+    except BaseException:
+        nudge.close()
+        bell.close()
+        raise
     loop = asyncio.get_running_loop()
     stop = _stop_on_signals()
     # Nobody writes to the lifeline: it becomes readable (EOF) when the core is gone.
@@ -90,6 +109,7 @@ async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
         loop.remove_reader(link.lifeline_fd)
         nudge.close()
         await gateway.close()
+        bell.close()
 
 
 async def _serve_in_process(
@@ -108,6 +128,7 @@ async def _serve_with_workers(
     gateway: Gateway,
     count: int,
     counters: Path,
+    bell: CommitBell,
     stop: asyncio.Event,
     say: Callable[[str], None],
 ) -> None:
@@ -117,7 +138,7 @@ async def _serve_with_workers(
     except OSError as exc:
         raise RuntimeError(f"HTTP server could not start on port {settings.http_port}") from exc
     transport, wake_port = await listen_for_wakeups(gateway.dispatcher.wake)
-    workers = HttpWorkers(count, listen, wake_port, counters)
+    workers = HttpWorkers(count, listen, wake_port, counters, bell)
     try:
         await workers.start()
         port = listen.getsockname()[1]

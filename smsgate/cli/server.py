@@ -44,6 +44,8 @@ def run(settings: Settings, port: int | None, host: str | None) -> None:
 @click.option("--wake-port", type=int, required=True)
 @click.option("--counters", required=True)
 @click.option("--smpp/--no-smpp", default=False)
+@click.option("--bell-read-fd", type=int, required=True)
+@click.option("--bell-write-fd", type=int, required=True)
 @click.pass_obj
 def http_worker(settings: Settings, /, **link: Any) -> None:
     """One HTTP worker process; `smsgate run` starts these itself."""

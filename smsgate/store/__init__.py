@@ -16,8 +16,17 @@ from smsgate.store.memory import MemoryStore
 from smsgate.store.postgres import PostgresConnections
 from smsgate.store.sql import Connections, SqlStore
 from smsgate.store.sqlite import SqliteConnections
+from smsgate.store.sqlite_bell import CommitBell
 
-__all__ = ["MEMORY_URL", "MemoryStore", "SqlStore", "default_url", "migrate", "open_store"]
+__all__ = [
+    "MEMORY_URL",
+    "CommitBell",
+    "MemoryStore",
+    "SqlStore",
+    "default_url",
+    "migrate",
+    "open_store",
+]
 
 MEMORY_URL = "memory://"
 
@@ -46,10 +55,11 @@ def _connections(
     search_path: str | None,
     pool_size: int,
     sqlite_synchronous: str,
+    bell: CommitBell | None = None,
 ) -> Connections:
     target = driver_url(url)
     if target.get_backend_name() == "sqlite":
-        return SqliteConnections(target, synchronous=sqlite_synchronous)
+        return SqliteConnections(target, synchronous=sqlite_synchronous, bell=bell)
     return PostgresConnections(target, search_path=search_path, pool_size=pool_size)
 
 
@@ -61,6 +71,7 @@ async def open_store(
     pool_size: int = 10,
     sqlite_synchronous: str = "NORMAL",
     max_group: int = 512,
+    bell: CommitBell | None = None,
 ) -> SqlStore | MemoryStore:
     """Open (and by default migrate) the store at `url`; `close()` it when done.
 
@@ -68,12 +79,18 @@ async def open_store(
 
     search_path: PostgreSQL schema(s) to work in; pool_size: PostgreSQL connections;
     sqlite_synchronous: "NORMAL" survives a process crash, "FULL" also a power loss;
-    max_group: how many `accept` callers may share one transaction.
+    max_group: how many `accept` callers may share one transaction;
+    bell: shared with the other processes that write the same SQLite file
+    (`store.sqlite_bell`), ignored by the other backends; the caller closes it.
     """
     if url.startswith(MEMORY_URL):
         return MemoryStore()
     connections = _connections(
-        url, search_path=search_path, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous
+        url,
+        search_path=search_path,
+        pool_size=pool_size,
+        sqlite_synchronous=sqlite_synchronous,
+        bell=bell,
     )
     try:
         await connections.start()

@@ -7,12 +7,15 @@ the thread). Reads run on reader threads, where a long page or report never bloc
 the loop.
 
 Writes begin IMMEDIATE with no busy timeout: while another process (an HTTP worker,
-the core, the CLI) holds the write lock, the writer naps without blocking the loop and
-tries again, for up to BUSY_TIMEOUT_MS. The lock is what the processes share, so the
-nap is short and does not grow: a writer that slept longer than the holder's
-transaction (1-2 ms) left the lock idle while its callers waited (measured: a nap
-doubling up to 2 ms cost a quarter of the HTTP API's messages per second). The BEGIN
-goes to the driver's connection directly, so a refused attempt costs microseconds.
+the core, the CLI) holds the write lock, the writer waits without blocking the loop and
+tries again, for up to BUSY_TIMEOUT_MS. The processes of one gateway share a commit
+bell (`sqlite_bell`): a writer waits until another one has committed, or at most
+BELL_PATIENCE. Without a bell (or against a program that does not ring it) it naps
+LOCKED_NAP. The nap is short and does not grow: a writer that slept longer than the
+holder's transaction (1-2 ms) left the lock idle while its callers waited (measured: a
+nap doubling up to 2 ms cost a quarter of the HTTP API's messages per second). The
+BEGIN goes to the driver's connection directly, so a refused attempt costs
+microseconds.
 WAL + synchronous=NORMAL survives kill -9; synchronous="FULL" also survives power loss.
 """
 
@@ -30,18 +33,28 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import OperationalError
 
+from smsgate.store.sqlite_bell import CommitBell
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 5000
 LOCKED_NAP = 0.0002
+BELL_PATIENCE = 0.002
 
 
 class SqliteConnections:
     dialect = "sqlite"
 
-    def __init__(self, url: URL, *, synchronous: str = "NORMAL", readers: int = 4) -> None:
+    def __init__(
+        self,
+        url: URL,
+        *,
+        synchronous: str = "NORMAL",
+        readers: int = 4,
+        bell: CommitBell | None = None,
+    ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"sqlite synchronous must be one of {', '.join(SYNCHRONOUS)}")
@@ -56,6 +69,7 @@ class SqliteConnections:
         _configure(self._reader_engine, synchronous, writer=False)
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="smsgate-sqlite-reader")
         self._conn: Connection | None = None
+        self._bell = bell
 
     async def start(self) -> None:
         self._conn = self._writer_engine.connect()
@@ -73,7 +87,10 @@ class SqliteConnections:
             except (sqlite3.OperationalError, OperationalError) as exc:
                 if "database is locked" not in str(exc) or loop.time() > deadline:
                     raise
-            await asyncio.sleep(LOCKED_NAP)
+            if self._bell is None:
+                await asyncio.sleep(LOCKED_NAP)
+            else:
+                await self._bell.wait(BELL_PATIENCE)
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -102,8 +119,12 @@ class SqliteConnections:
         # The driver's own BEGIN is deferred and skipped for SELECTs, which breaks both
         # locking and snapshots (isolation_level None turns it off, see _configure).
         self._conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-        with self._conn.begin():
-            return fn(self._conn, *args, **kwargs)
+        try:
+            with self._conn.begin():
+                return fn(self._conn, *args, **kwargs)
+        finally:
+            if self._bell is not None:
+                self._bell.ring()
 
     def _on_reader(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
