@@ -78,15 +78,20 @@ async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
     if settings.account_rate_limit:
         # The limit is per account over the whole gateway: each worker takes its share.
         settings = replace(settings, account_rate_limit=settings.account_rate_limit / link.workers)
-    nudge = Nudger(link.wake_port)
     stats = map_counters(Path(link.counters), row=link.index)
-    bell = link.bell()
-    try:
+    with (
+        contextlib.closing(Nudger(link.wake_port)) as nudge,
+        contextlib.closing(link.bell()) as bell,
+    ):
         gateway = await Gateway.open(settings, stats=stats, nudge=nudge, migrate=False, bell=bell)
-    except BaseException:
-        nudge.close()
-        bell.close()
-        raise
+        try:
+            await _serve_worker(gateway, link)
+        finally:
+            await gateway.close()
+
+
+async def _serve_worker(gateway: Gateway, link: WorkerLink) -> None:
+    settings = gateway.settings
     loop = asyncio.get_running_loop()
     stop = _stop_on_signals()
     # Nobody writes to the lifeline: it becomes readable (EOF) when the core is gone.
@@ -107,9 +112,6 @@ async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
         await serving
     finally:
         loop.remove_reader(link.lifeline_fd)
-        nudge.close()
-        await gateway.close()
-        bell.close()
 
 
 async def _serve_in_process(

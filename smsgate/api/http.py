@@ -104,8 +104,9 @@ def build_app(ctx: ApiContext) -> FixedPaths:
 class FixedPaths:
     """Sends a request whose method and path name an operation to its endpoint directly.
 
-    Starlette's router and middleware cost ~60-90 µs of CPU per request, as much as
-    decoding, pricing and storing one message; a dictionary lookup skips them.
+    Starlette's router and middleware cost 60-100 µs of CPU per request (measured on a
+    2-core machine), about a sixth of what a worker spends on a one-message request; a
+    dictionary lookup skips them.
     Anything else (path parameters, HEAD, a trailing slash, a root path, the
     dialects) is passed to `app`.
     """
