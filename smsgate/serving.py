@@ -40,10 +40,10 @@ COUNTERS_FILE = "counters"
 async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> None:
     """Run the gateway, with its HTTP workers if configured, until SIGINT or SIGTERM."""
     workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
-    counters = Path(settings.data_dir) / COUNTERS_FILE
     if not workers:
         await _serve_one_process(settings, say)
         return
+    counters = Path(settings.data_dir) / COUNTERS_FILE
     counters.parent.mkdir(parents=True, exist_ok=True)
     stats = map_counters(counters, row=0, rows=workers + 1)
     with contextlib.closing(CommitBell.pipe()) as bell:

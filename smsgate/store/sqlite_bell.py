@@ -3,8 +3,8 @@ the write lock is free.
 
 The core and its HTTP workers all write one database, and SQLite's write lock cannot
 be waited for without blocking the event loop. Polling it (BEGIN IMMEDIATE, a short
-nap, again) cost ~35 µs of CPU per refused attempt, and at full load there were ten
-refused attempts or more for every transaction. Instead a writer rings the bell after
+nap, again) cost ~20 µs of CPU per refused attempt plus the nap, and at full load
+there were ten refused attempts or more for every transaction. Instead a writer rings the bell after
 each COMMIT or ROLLBACK, one byte into a pipe the processes share, and a writer that
 found the lock taken waits for the bell. It waits at most `patience` seconds: other
 programs (the CLI, the `sqlite3` shell) never ring, so polling remains the fallback.

@@ -35,7 +35,7 @@ def bells() -> Iterator[tuple[CommitBell, CommitBell]]:
 
 
 @pytest.fixture
-async def store_file(tmp_path: Path) -> Path:
+def store_file(tmp_path: Path) -> Path:
     return tmp_path / "bell.db"
 
 
