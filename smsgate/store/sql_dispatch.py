@@ -23,7 +23,7 @@ from smsgate.store.schema import messages, parts
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
-from smsgate.store.sql_rows import execute_rows, insert_rows
+from smsgate.store.sql_rows import execute_rows, insert_rows, planned_afresh
 from smsgate.store.sql_smpp import add_smpp_receipts
 
 # The claim, per dialect. Status literals (not parameters) let both planners prove the
@@ -87,7 +87,8 @@ _RECORD = (
 def claim(conn: Connection, now: float, limit: int) -> Sequence[Row[Any]]:
     """The claimed rows as they come; `claimed_messages` makes them messages after the
     commit, so the write lock is not held for it."""
-    return conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit}).all()
+    with planned_afresh(conn):
+        return conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit}).all()
 
 
 def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:

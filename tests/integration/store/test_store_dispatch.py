@@ -6,7 +6,10 @@ webhook outbox; on memory, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
+from sqlalchemy.engine import Connection
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
@@ -18,7 +21,9 @@ from smsgate.services.ports import (
     SentPart,
     Store,
 )
-from smsgate.store import SqlStore, sql_receipts
+from smsgate.store import SqlStore, sql_dispatch, sql_receipts
+from tests.conftest import run_sql
+from tests.integration.store.conftest import Database
 from tests.integration.store.scenario import (
     CONNECTOR,
     NOW,
@@ -370,3 +375,30 @@ async def test_an_open_part_never_makes_its_receipt_a_repeat(store: Store) -> No
         assert (waiting, repeated) == ([early], 0)
     assert (await store.apply_receipts([early])).finished == {Status.DELIVERED: 1}
     assert (await store.apply_receipts([early])).repeated == 1
+
+
+@pytest.mark.postgres
+async def test_the_claim_is_never_run_on_a_cached_generic_plan(postgres_url: str) -> None:
+    # A generic plan made while the table is nearly empty scans it whole once it is
+    # full; PostgreSQL makes one after five runs of a prepared statement.
+    db = Database("postgres", postgres_url, f"t_{secrets.token_hex(6)}")
+    await run_sql(postgres_url, f'CREATE SCHEMA "{db.search_path}"')
+    try:
+        store = await db.open()
+        assert isinstance(store, SqlStore)
+
+        def claim_often_then_look(conn: Connection) -> tuple[int, int, str]:
+            for i in range(12):
+                sql_dispatch.claim(conn, NOW + i, 10)
+            generic, custom = conn.exec_driver_sql(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE '%SET status = ''sending''%'"
+            ).one()
+            mode = conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
+            return int(generic), int(custom), str(mode)
+
+        # The statements after it in the transaction keep their cached plans.
+        assert await store.connections.write(claim_often_then_look) == (0, 12, "auto")
+    finally:
+        await db.close()
+        await run_sql(postgres_url, f'DROP SCHEMA "{db.search_path}" CASCADE')
