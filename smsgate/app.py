@@ -114,7 +114,7 @@ class Gateway:
         inbound = InboundService(store, clock)
 
         def build(definition: ConnectorDefinition) -> Upstream:
-            return FACTORIES[definition.type](definition, clock, inbound.receive)
+            return FACTORIES[definition.type](definition, clock, inbound)
 
         async def refresh_routes() -> None:
             router.replace_routes(await routes.list())

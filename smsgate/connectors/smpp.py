@@ -13,12 +13,12 @@ import contextlib
 import itertools
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import Message, PartStatus
 from smsgate.core.receipts import part_status_for_stat
+from smsgate.services.inbound import mo_text
 from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
 from smsgate.smpp import (
     BindError,
@@ -40,10 +40,8 @@ from smsgate.text import (
     Concat,
     ConcatInfo,
     Encoding,
-    Reassembler,
     TextError,
     data_coding_for,
-    decode,
     encode,
     encoding_for_data_coding,
     parse_udh,
@@ -54,10 +52,24 @@ log = logging.getLogger(__name__)
 S = CommandStatus
 
 TEMPORARY_STATUSES = frozenset({S.ESME_RTHROTTLED, S.ESME_RMSGQFUL, S.ESME_RSYSERR})
-MO_PARTS_KEPT_FOR = 600.0  # seconds an incomplete multipart MO waits for its other parts
 
-MoSink = Callable[[str, str, str, str, str, int], Awaitable[object]]
-"""(connector, source, destination, text, encoding, parts): stores one MO, returns after commit."""
+
+class MoSink(Protocol):
+    """Where MO goes (`services.inbound.InboundService`); each call returns after commit."""
+
+    async def receive(
+        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
+    ) -> object: ...
+
+    async def receive_part(
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        concat: ConcatInfo,
+        payload: bytes,
+        encoding: Encoding,
+    ) -> object: ...
 
 
 class TokenBucket:
@@ -103,7 +115,6 @@ class SmppUpstream:
         self._transmitters: list[SmppClient] = []
         self._clients: list[SmppClient] = []
         self._binders: list[asyncio.Task[None]] = []
-        self._parts: Reassembler[tuple[str, str]] = Reassembler()
 
     # --- life ------------------------------------------------------------------------------
 
@@ -347,19 +358,16 @@ class SmppUpstream:
                 tlv.SAR_TOTAL_SEGMENTS.get(pdu.tlvs) or 1,
                 tlv.SAR_SEGMENT_SEQNUM.get(pdu.tlvs) or 1,
             )
-        parts = 1
-        if info is not None and info.total > 1:
-            now = asyncio.get_running_loop().time()
-            self._parts.expire(now - MO_PARTS_KEPT_FOR)
-            joined = self._parts.add((pdu.source_addr, pdu.destination_addr), info, body, now=now)
-            if joined is None:
-                return  # acknowledged; the message is stored when its last part arrives
-            body, parts = joined, info.total
+        if self._mo_sink is None:
+            return
+        source, destination = pdu.source_addr, pdu.destination_addr
         try:
             encoding = encoding_for_data_coding(pdu.data_coding)
-            text = body.hex() if encoding is Encoding.BINARY else decode(body, encoding)
         except TextError:
-            encoding, text = Encoding.BINARY, body.hex()
-        if self._mo_sink is not None:
-            source, destination = pdu.source_addr, pdu.destination_addr
-            await self._mo_sink(self.name, source, destination, text, encoding.value, parts)
+            encoding = Encoding.BINARY
+        if info is not None and info.total > 1:
+            # Kept in the store until its last part arrives: acknowledged means committed.
+            await self._mo_sink.receive_part(self.name, source, destination, info, body, encoding)
+            return
+        text, stored_as = mo_text(body, encoding)
+        await self._mo_sink.receive(self.name, source, destination, text, stored_as, 1)

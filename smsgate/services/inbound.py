@@ -1,14 +1,41 @@
 """The inbound (MO) use case: keep a message an operator delivered to one of our numbers.
 
 Routing MO to accounts by number or keyword comes later; until then rows stay unrouted
-(account_id NULL). A connector acknowledges the deliver_sm only after `receive` returns.
+(account_id NULL). A connector acknowledges a deliver_sm only after `receive` or
+`receive_part` returns, so what it acknowledged is committed: the parts of a
+concatenated MO are kept in the store until the last one arrives, and the message is
+stored and its parts dropped in one transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from smsgate.services.ports import Clock
+from smsgate.text import ConcatInfo, Encoding, TextError, check_concat, decode
+
+# An incomplete concatenated MO waits this long for its other parts, then is dropped.
+PARTS_KEPT_FOR = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class InboundPart:
+    """One part of a concatenated MO, as its connector received it."""
+
+    connector: str
+    source: str
+    destination: str
+    reference: int
+    total: int
+    sequence: int
+    payload: bytes
+    received_at: float
+
+
+# The payloads of every part of one message, in sequence order -> (text, encoding).
+JoinParts = Callable[[list[bytes]], tuple[str, str]]
 
 
 @runtime_checkable
@@ -26,6 +53,26 @@ class InboundStore(Protocol):
         """Store one MO; returns its id once committed."""
         ...
 
+    async def add_inbound_part(
+        self, part: InboundPart, join: JoinParts, stale_before: float
+    ) -> int | None:
+        """Keep one part (a repeat replaces the earlier copy) and drop the parts received
+        before `stale_before`. Once every part of its message is in, store the message
+        `join` makes of their payloads and drop its parts, in the same transaction, and
+        return the message's id; else None. Either way, what was kept is committed."""
+        ...
+
+
+def mo_text(body: bytes, encoding: Encoding) -> tuple[str, str]:
+    """An MO's text and the encoding it is stored under; bytes that do not decode, and
+    binary messages, are kept as hex under `binary`."""
+    if encoding is not Encoding.BINARY:
+        try:
+            return decode(body, encoding), encoding.value
+        except TextError:
+            pass
+    return body.hex(), Encoding.BINARY.value
+
 
 class InboundService:
     def __init__(self, store: InboundStore, clock: Clock) -> None:
@@ -38,3 +85,35 @@ class InboundService:
         return await self._store.add_unrouted_inbound(
             connector, source, destination, text, encoding, parts, self._clock.now()
         )
+
+    async def receive_part(
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        concat: ConcatInfo,
+        payload: bytes,
+        encoding: Encoding,
+    ) -> int | None:
+        """Keep one part of a concatenated MO; returns the message's id once it is whole.
+
+        Raises InvalidConcat (a TextError) for numbering no part can have. The payloads
+        are decoded only when joined: a UCS-2 character or a GSM escape may straddle two
+        parts."""
+        check_concat(concat)
+        now = self._clock.now()
+        part = InboundPart(
+            connector,
+            source,
+            destination,
+            concat.reference,
+            concat.total,
+            concat.sequence,
+            payload,
+            now,
+        )
+
+        def join(payloads: list[bytes]) -> tuple[str, str]:
+            return mo_text(b"".join(payloads), encoding)
+
+        return await self._store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)

@@ -8,6 +8,10 @@ from dataclasses import replace
 from smsgate.core.errors import Conflict
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
+from smsgate.services.inbound import InboundPart, JoinParts
+
+# (connector, source, destination, reference, total): the message a part belongs to
+_MessageKey = tuple[str, str, str, int, int]
 
 
 class MemoryRouting:
@@ -19,6 +23,7 @@ class MemoryRouting:
         self._route_ids = itertools.count(1)
         self._mo_rows: dict[int, tuple[str, str, str, str, str, int, float]] = {}
         self._mo_ids = itertools.count(1)
+        self._mo_parts: dict[_MessageKey, dict[int, InboundPart]] = {}
 
     async def add_connector(self, definition: ConnectorDefinition) -> None:
         if definition.name in self._connectors:
@@ -75,3 +80,29 @@ class MemoryRouting:
             received_at,
         )
         return inbound_id
+
+    async def add_inbound_part(
+        self, part: InboundPart, join: JoinParts, stale_before: float
+    ) -> int | None:
+        for key, kept in list(self._mo_parts.items()):
+            fresh = {seq: p for seq, p in kept.items() if p.received_at >= stale_before}
+            if fresh:
+                self._mo_parts[key] = fresh
+            else:
+                del self._mo_parts[key]
+        key = (part.connector, part.source, part.destination, part.reference, part.total)
+        kept = self._mo_parts.setdefault(key, {})
+        kept[part.sequence] = part
+        if len(kept) < part.total:
+            return None
+        del self._mo_parts[key]
+        text, encoding = join([kept[seq].payload for seq in sorted(kept)])
+        return await self.add_unrouted_inbound(
+            part.connector,
+            part.source,
+            part.destination,
+            text,
+            encoding,
+            part.total,
+            part.received_at,
+        )

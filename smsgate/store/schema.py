@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -238,6 +239,32 @@ inbound = Table(
     # the account it was routed to (a later step), NULL while unrouted
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
     Index("ix_inbound_account_id_id", "account_id", "id"),
+)
+
+# Parts of a concatenated MO waiting for the rest of their message: acknowledged to the
+# operator, so kept until the message is whole (then stored in `inbound`) or stale.
+inbound_parts = Table(
+    "inbound_parts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("connector", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("reference", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("received_at", Double, nullable=False),
+    UniqueConstraint(
+        "connector",
+        "source",
+        "destination",
+        "reference",
+        "total",
+        "sequence",
+        name="uq_inbound_parts_part",
+    ),
+    Index("ix_inbound_parts_received_at", "received_at"),
 )
 
 # Receipts and MO waiting for a customer's SMPP receiver bind; handed over on deliver_sm_resp.

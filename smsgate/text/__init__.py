@@ -40,6 +40,7 @@ from .udh import (
     ParsedUdh,
     Reassembler,
     build_udh,
+    check_concat,
     join_parts,
     parse_udh,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "UnitCount",
     "UnsupportedDataCoding",
     "build_udh",
+    "check_concat",
     "count_units",
     "data_coding_for",
     "decode",

@@ -36,7 +36,7 @@ class ConcatInfo:
     sequence: int
 
 
-def _check_concat(info: ConcatInfo) -> None:
+def check_concat(info: ConcatInfo) -> None:
     """Raise InvalidConcat unless `info` can describe a part of a message."""
     if not 0 <= info.reference <= 0xFFFF:
         raise InvalidConcat(f"reference {info.reference} is outside 0-65535")
@@ -48,7 +48,7 @@ def _check_concat(info: ConcatInfo) -> None:
 
 def build_udh(info: ConcatInfo, concat: Concat = Concat.UDH8) -> bytes:
     """The whole user data header (UDHL included) for one part, UDH8 or UDH16."""
-    _check_concat(info)
+    check_concat(info)
     if concat == Concat.UDH8:
         if info.reference > 0xFF:
             raise InvalidConcat(f"reference {info.reference} does not fit an 8-bit UDH")
@@ -121,7 +121,7 @@ def _concat_element(iei: int, data: bytes) -> ConcatInfo:
             raise InvalidUdh(f"16-bit concatenation element has {len(data)} octets, not 4")
         info = ConcatInfo(data[0] << 8 | data[1], data[2], data[3])
     try:
-        _check_concat(info)
+        check_concat(info)
     except InvalidConcat as exc:
         raise InvalidUdh(str(exc)) from None
     return info
@@ -138,7 +138,7 @@ def join_parts(parts: Iterable[tuple[ConcatInfo, bytes]]) -> bytes:
         raise InvalidConcat("no parts to join")
     first = ordered[0][0]
     for expected, (info, _payload) in enumerate(ordered, start=1):
-        _check_concat(info)
+        check_concat(info)
         if (info.reference, info.total) != (first.reference, first.total):
             raise InvalidConcat(f"part {info.sequence} belongs to another message")
         if info.sequence != expected:
@@ -173,7 +173,7 @@ class Reassembler(Generic[KeyT]):
 
     def add(self, key: KeyT, info: ConcatInfo, payload: bytes, *, now: float = 0.0) -> bytes | None:
         """Store one part; return the joined payload once every part is in, else None."""
-        _check_concat(info)
+        check_concat(info)
         if info.total == 1:
             return payload
         group = (key, info.reference, info.total)

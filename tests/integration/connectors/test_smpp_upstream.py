@@ -12,9 +12,11 @@ from smsgate.connectors.smpp import SmppUpstream
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import PartStatus
 from smsgate.services.clock import SystemClock
+from smsgate.services.inbound import InboundService
 from smsgate.services.ports import ReceiptUpdate
 from smsgate.smpp import CommandStatus, normalize_message_id, tlv
 from smsgate.smpp.simulator import SmscSimulator
+from smsgate.store import MemoryStore
 from smsgate.text import Encoding, encode
 from tests.unit.connectors.messages import outgoing
 
@@ -23,21 +25,43 @@ S = CommandStatus
 LONG = "".join(f"word{i:03d} " for i in range(50))  # 3 parts
 
 
+class MoStore(MemoryStore):
+    """A memory store that also lists the MO it stored, as it stored them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mo: list[tuple[str, str, str, str, str, int]] = []
+
+    async def add_unrouted_inbound(
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        text: str,
+        encoding: str,
+        parts: int,
+        received_at: float,
+    ) -> int:
+        self.mo.append((connector, source, destination, text, encoding, parts))
+        return await super().add_unrouted_inbound(
+            connector, source, destination, text, encoding, parts, received_at
+        )
+
+
 class Collected:
-    """A receipt sink and an MO sink that keep what they are given."""
+    """A receipt sink that keeps what it is given, and the MO service over a MoStore."""
 
     def __init__(self) -> None:
         self.receipts: list[ReceiptUpdate] = []
-        self.mo: list[tuple[str, str, str, str, str, int]] = []
+        self.store = MoStore()
+        self.inbound = InboundService(self.store, SystemClock())
+
+    @property
+    def mo(self) -> list[tuple[str, str, str, str, str, int]]:
+        return self.store.mo
 
     async def sink(self, receipts: Sequence[ReceiptUpdate]) -> None:
         self.receipts.extend(receipts)
-
-    async def store_mo(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
-    ) -> int:
-        self.mo.append((connector, source, destination, text, encoding, parts))
-        return len(self.mo)
 
     async def wait_receipts(self, count: int) -> list[ReceiptUpdate]:
         async with asyncio.timeout(20):
@@ -65,7 +89,7 @@ async def started(smsc: SmscSimulator, collected: Collected, **settings: Any) ->
         "response_timeout": 5.0,
         **settings,
     }
-    upstream = SmppUpstream("op", SmppSettings.from_json(values), SystemClock(), collected.store_mo)
+    upstream = SmppUpstream("op", SmppSettings.from_json(values), SystemClock(), collected.inbound)
     await upstream.start(collected.sink)
     return upstream
 

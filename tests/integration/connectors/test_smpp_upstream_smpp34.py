@@ -67,7 +67,7 @@ async def test_against_smpp34() -> None:
     settings = SmppSettings.from_json(
         {"host": "127.0.0.1", "port": port, "system_id": "gw", "password": "pw", "id_format": "str"}
     )
-    upstream = SmppUpstream("rust", settings, SystemClock(), collected.store_mo)
+    upstream = SmppUpstream("rust", settings, SystemClock(), collected.inbound)
     await upstream.start(collected.sink)
     try:
         result = await upstream.submit(outgoing(LONG))

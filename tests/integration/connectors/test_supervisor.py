@@ -13,15 +13,12 @@ from smsgate.connectors.simulator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.services.clock import SystemClock
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
+from smsgate.services.inbound import InboundService
 from smsgate.services.ports import ReceiptUpdate, Upstream
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import SqlStore, open_store
 
 pytestmark = pytest.mark.timeout(60)
-
-
-async def no_mo(*args: object) -> None:
-    raise AssertionError("no MO expected")
 
 
 async def ignore(receipts: Sequence[ReceiptUpdate]) -> None:
@@ -50,7 +47,7 @@ async def test_definitions_are_picked_up_changed_and_drained(store: SqlStore) ->
     syncs: list[int] = []
 
     def build(definition: ConnectorDefinition) -> Upstream:
-        return FACTORIES[definition.type](definition, clock, no_mo)
+        return FACTORIES[definition.type](definition, clock, InboundService(store, clock))
 
     async def on_sync() -> None:
         syncs.append(1)
@@ -103,7 +100,7 @@ async def test_the_poll_loop_picks_up_a_new_connector(store: SqlStore) -> None:
     connectors = ConnectorService(store, PARSERS, clock.now)
 
     def build(definition: ConnectorDefinition) -> Upstream:
-        return FACTORIES[definition.type](definition, clock, no_mo)
+        return FACTORIES[definition.type](definition, clock, InboundService(store, clock))
 
     supervisor = ConnectorSupervisor(connectors.list, build, builtin={}, interval=0.05)
     await supervisor.start(ignore)
