@@ -142,6 +142,8 @@ def _parse_head(head: bytes) -> tuple[int, bool, int]:
                 close = close or b"close" in tokens
                 keep_alive = keep_alive or b"keep-alive" in tokens
     reusable = not close and (keep_alive or line[7:8] != b"0")
+    if status < 200 or status in (204, 304):  # never a body, whatever the head says
+        return status, reusable, 0
     if codings:  # Transfer-Encoding wins over Content-Length; both at once: never reuse
         reusable = reusable and length < 0
         length = _CHUNKED if codings[-1] == b"chunked" else _UNTIL_CLOSE

@@ -74,8 +74,14 @@ class WebhookSender:
         self._concurrency = concurrency
         self._idle_poll = idle_poll
 
+    def new_client(self) -> WebhookClient:
+        """A client that keeps as many idle connections to a receiver as this sender has
+        requests in flight, so a busy receiver's connections are reused batch after
+        batch instead of reopened."""
+        return WebhookClient(timeout=self._timeout, max_idle_per_origin=self._concurrency)
+
     async def run(self) -> None:
-        client = WebhookClient(timeout=self._timeout)
+        client = self.new_client()
         try:
             while True:
                 try:

@@ -34,8 +34,10 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[bytes, str]] = []
         self.port = 0
+        self.connections = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -63,12 +65,12 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 async def final_messages(store: Store, urls: list[str]) -> list[str]:
-    account = await funded(store, "alice", 1_000)
+    account = await store.account_by_name("alice") or await funded(store, "alice", 1_000)
     ids = []
     for url in urls:
         accepted = await store.accept(submission(account, callback_url=url))
         ids.append(accepted.messages[0].id)
-    claimed = await store.claim(NOW + 1, 10)
+    claimed = await store.claim(NOW + 1, len(urls))
     await store.record_sends(
         [SendOutcome(m.id, Status.FAILED, None, (), "no_route", 0, None) for m in claimed], NOW + 2
     )
@@ -104,5 +106,24 @@ async def test_a_batch_is_posted_signed_and_every_outcome_recorded(
         assert await sender.send_due(client) == 2
         assert await store.due_notifications(clock.at + 10_000, 10) == [], "gave up after 2"
         assert len(receiver.received) == 1
+    finally:
+        await client.close()
+
+
+async def test_connections_to_a_busy_receiver_are_reused_batch_after_batch(
+    store: Store, receiver: Receiver
+) -> None:
+    url = f"http://127.0.0.1:{receiver.port}/ok"
+    sender = WebhookSender(store, Clock(), SECRET, concurrency=40)
+    client = sender.new_client()
+    try:
+        await final_messages(store, [url] * 60)
+        assert await sender.send_due(client) == 60
+        opened = receiver.connections
+        assert 1 <= opened <= 40
+        await final_messages(store, [url] * 60)
+        assert await sender.send_due(client) == 60
+        assert len(receiver.received) == 120
+        assert receiver.connections == opened
     finally:
         await client.close()

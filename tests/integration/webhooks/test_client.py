@@ -234,10 +234,19 @@ async def test_interim_answers_are_skipped(serve: Serve, client: WebhookClient) 
     assert server.connections == 1
 
 
-async def test_204_has_no_body(serve: Serve, client: WebhookClient) -> None:
-    server = await serve(answer(b"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"))
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\n\r\n",  # no length: still no body, still reusable
+        b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+)
+async def test_204_and_304_have_no_body(serve: Serve, client: WebhookClient, head: bytes) -> None:
+    server = await serve(answer(head))
+    status = int(head[9:12])
     for _ in range(3):
-        assert await client.post(url(server), BODY, HEADERS) == 204
+        assert await client.post(url(server), BODY, HEADERS) == status
     assert server.connections == 1
 
 
