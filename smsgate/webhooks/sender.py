@@ -1,9 +1,12 @@
 """The outbox sender: POSTs a message's final status to its callback_url, with retries.
 
 Due notifications are taken in batches, POSTed concurrently over kept-alive
-connections, and the attempts of a batch are recorded in one transaction. A 2xx answer
-ends a notification; anything else is retried with exponential back-off until
-`max_attempts`, then it is marked failed.
+connections, and the attempts that finished are recorded in one transaction per round.
+A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
+flight (and are not started again) while the next rounds go on for everyone else, and
+are recorded in the round they finish in. A 2xx answer ends a notification; anything
+else is retried with exponential back-off until `max_attempts`, then it is marked
+failed. A POST still in flight when the gateway stops is made again after the restart.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class WebhookSender:
         batch: int = 500,
         concurrency: int = 100,
         idle_poll: float = 0.1,
+        round_wait: float = 1.0,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -73,6 +77,9 @@ class WebhookSender:
         self._batch = batch
         self._concurrency = concurrency
         self._idle_poll = idle_poll
+        self._round_wait = round_wait
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: dict[int, asyncio.Task[NotificationAttempt]] = {}
 
     def new_client(self) -> WebhookClient:
         """A client that keeps as many idle connections to a receiver as this sender has
@@ -94,20 +101,38 @@ class WebhookSender:
                 if handled < self._batch:
                     await asyncio.sleep(self._idle_poll)
         finally:
+            for task in self._in_flight.values():
+                task.cancel()
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            self._in_flight.clear()
             await client.close()
 
     async def send_due(self, client: WebhookClient) -> int:
-        """POST one batch of due notifications and record how each went; returns how many."""
-        due = await self._store.due_notifications(self._clock.now(), self._batch)
-        if not due:
-            return 0
-        limit = asyncio.Semaphore(self._concurrency)
-        attempts = await asyncio.gather(*(self._attempt(client, n, limit) for n in due))
-        await self._store.record_notifications(attempts, self._clock.now())
-        return len(due)
+        """Start POSTing the due notifications not in flight yet, wait for them
+        (`round_wait` at most), and record every attempt that has finished, earlier
+        rounds' too; returns how many were started."""
+        in_flight = self._in_flight
+        room = min(self._batch, self._batch + self._concurrency - len(in_flight))
+        started: list[asyncio.Task[NotificationAttempt]] = []
+        if room > 0:
+            due = await self._store.due_notifications(self._clock.now(), room + len(in_flight))
+            for notification in [n for n in due if n.id not in in_flight][:room]:
+                task = asyncio.create_task(self._attempt(client, notification))
+                in_flight[notification.id] = task
+                started.append(task)
+        if started:
+            await asyncio.wait(started, timeout=self._round_wait)
+        attempts: list[NotificationAttempt] = []
+        for key in [key for key, task in in_flight.items() if task.done()]:
+            attempt = _outcome(in_flight.pop(key))
+            if attempt is not None:
+                attempts.append(attempt)
+        if attempts:
+            await self._store.record_notifications(attempts, self._clock.now())
+        return len(started)
 
     async def _attempt(
-        self, client: WebhookClient, notification: Notification, limit: asyncio.Semaphore
+        self, client: WebhookClient, notification: Notification
     ) -> NotificationAttempt:
         if notification.message is None:
             return self._failed(notification, None, "message not found")
@@ -116,7 +141,7 @@ class WebhookSender:
             "Content-Type": "application/json",
             HEADER: sign(self._secret, body, int(self._clock.now())),
         }
-        async with limit:
+        async with self._slots:
             try:
                 status = await client.post(notification.url, body, headers)
             except WebhookError as exc:
@@ -133,3 +158,14 @@ class WebhookSender:
         if attempts < self._max_attempts:
             next_at = self._clock.now() + self._base_delay * 2 ** (attempts - 1)
         return NotificationAttempt(notification.id, False, status, error, next_at)
+
+
+def _outcome(task: asyncio.Task[NotificationAttempt]) -> NotificationAttempt | None:
+    """A finished POST's attempt; None (it stays due) if the attempt itself failed."""
+    if task.cancelled():
+        return None
+    error = task.exception()
+    if error is not None:
+        log.error("webhook attempt failed", exc_info=error)
+        return None
+    return task.result()

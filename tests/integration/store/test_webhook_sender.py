@@ -29,15 +29,22 @@ class Clock:
 
 
 class Receiver:
-    """Answers POST /ok with 204 and anything else with 500; keeps what /ok received."""
+    """Answers POST /ok with 204, /slow with 204 after `slow_for` seconds, anything else
+    with 500; keeps what /ok received and counts what /slow did."""
 
     def __init__(self) -> None:
         self.received: list[tuple[bytes, str]] = []
         self.port = 0
         self.connections = 0
+        self.slow_for = 0.0
+        self.slow_posts = 0
+        self.handlers: set[asyncio.Task[None]] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        handler = asyncio.current_task()
+        assert handler is not None
+        self.handlers.add(handler)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -46,13 +53,21 @@ class Receiver:
                     k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])
                 }
                 body = await reader.readexactly(int(headers["content-length"]))
-                if lines[0].split()[1] == "/ok":
-                    self.received.append((body, headers[HEADER.lower()]))
+                path = lines[0].split()[1]
+                if path == "/slow":
+                    self.slow_posts += 1
+                    await asyncio.sleep(self.slow_for)
+                if path in ("/ok", "/slow"):
+                    if path == "/ok":
+                        self.received.append((body, headers[HEADER.lower()]))
                     writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 else:
                     writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
+        except asyncio.CancelledError:
+            writer.close()
+            raise
 
 
 @pytest.fixture
@@ -62,6 +77,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     found.port = server.sockets[0].getsockname()[1]
     async with server:
         yield found
+        for handler in found.handlers:
+            handler.cancel()
+        await asyncio.gather(*found.handlers, return_exceptions=True)
 
 
 async def final_messages(store: Store, urls: list[str]) -> list[str]:
@@ -127,3 +145,47 @@ async def test_connections_to_a_busy_receiver_are_reused_batch_after_batch(
         assert receiver.connections == opened
     finally:
         await client.close()
+
+
+async def test_a_slow_receiver_holds_up_only_its_own_callbacks(
+    store: Store, receiver: Receiver
+) -> None:
+    receiver.slow_for = 1.0
+    base = f"http://127.0.0.1:{receiver.port}"
+    slow_id, first_id = await final_messages(store, [f"{base}/slow", f"{base}/ok"])
+    clock = Clock()
+    sender = WebhookSender(store, clock, SECRET, round_wait=0.1)
+    client = sender.new_client()
+    try:
+        assert await sender.send_due(client) == 2
+        assert len(receiver.received) == 1  # recorded while /slow is still answering
+        pending = await store.due_notifications(clock.at, 10)
+        assert [n.message_id for n in pending] == [slow_id]
+        (later_id,) = await final_messages(store, [f"{base}/ok"])
+        assert await sender.send_due(client) == 1  # the slow one is not POSTed again
+        assert len(receiver.received) == 2 and receiver.slow_posts == 1
+        assert json.loads(receiver.received[1][0])["id"] == later_id != first_id
+        async with asyncio.timeout(5):
+            while await store.due_notifications(clock.at, 10):
+                assert await sender.send_due(client) == 0
+                await asyncio.sleep(0.05)
+        assert receiver.slow_posts == 1
+    finally:
+        await client.close()
+
+
+async def test_a_post_in_flight_at_stop_is_made_again_later(
+    store: Store, receiver: Receiver
+) -> None:
+    receiver.slow_for = 30.0
+    (slow_id,) = await final_messages(store, [f"http://127.0.0.1:{receiver.port}/slow"])
+    clock = Clock()
+    running = asyncio.create_task(WebhookSender(store, clock, SECRET, round_wait=0.1).run())
+    async with asyncio.timeout(5):
+        while receiver.slow_posts == 0:
+            await asyncio.sleep(0.01)
+    running.cancel()
+    async with asyncio.timeout(2):  # the POST in flight does not hold the stop up
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert [n.message_id for n in await store.due_notifications(clock.at, 10)] == [slow_id]
