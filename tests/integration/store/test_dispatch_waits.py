@@ -3,7 +3,10 @@ stay queued, spend no attempt, and do not stand in the way of other messages."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Hashable
+from typing import Any
 
 from smsgate.core.messages import Message, Status
 from smsgate.services.connectors import ConnectorStore
@@ -160,3 +163,35 @@ async def test_a_held_message_past_its_validity_expires_and_is_refunded(store: S
     account = await store.account_by_name("alice")
     assert account is not None and account.balance == before + message.cost
     assert await store.release_held(10) == 0  # no longer held
+
+
+async def test_messages_accepted_just_after_a_wake_go_out_in_its_round(store: Store) -> None:
+    account = await funded(store, "alice", 1_000)
+    operator = Operator("op", bound=True)
+    rounds: list[list[str]] = []
+    claim = store.claim
+
+    async def counted_claim(*args: Any, **kwargs: Any) -> list[Message]:
+        claimed = await claim(*args, **kwargs)
+        if claimed:
+            rounds.append([m.id for m in claimed])
+        return claimed
+
+    store.claim = counted_claim  # type: ignore[method-assign]
+    dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats(), gather=0.5)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.sleep(0.05)  # an empty round; now parked on its wake event
+        first = await store.accept(submission(account))
+        dispatcher.wake()
+        await asyncio.sleep(0.05)
+        second = await store.accept(submission(account))
+        dispatcher.wake()
+        async with asyncio.timeout(5):
+            while len(operator.submitted) < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert rounds == [sorted([first.messages[0].id, second.messages[0].id])]
