@@ -54,15 +54,15 @@ class Receiver:
                 }
                 body = await reader.readexactly(int(headers["content-length"]))
                 path = lines[0].split()[1]
-                if path == "/slow":
+                if path == "/ok":
+                    self.received.append((body, headers[HEADER.lower()]))
+                elif path == "/slow":
                     self.slow_posts += 1
                     await asyncio.sleep(self.slow_for)
-                if path in ("/ok", "/slow"):
-                    if path == "/ok":
-                        self.received.append((body, headers[HEADER.lower()]))
-                    writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 else:
                     writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
+                    continue
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
         except asyncio.CancelledError:
