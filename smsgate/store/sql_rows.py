@@ -8,16 +8,25 @@ holding the database's write lock, which every process waits for. The statements
 every message pays for (its insert, the charge, the send and receipt updates, the
 parts, and the reads those transactions lock and look up rows with) instead hand the
 driver tuples in the order of their SQL, compiled once per dialect.
+
+On SQLite they go to the driver's own connection (`_sqlite`), under the transaction
+SQLAlchemy began: `exec_driver_sql` still sets up an execution context and a result
+for every statement, 20-90 µs, while the statement itself (one balance read, a few
+rows written) takes SQLite under 10. A driver error is raised as SQLAlchemy's, as
+`exec_driver_sql` would. PostgreSQL's driver is asynchronous behind SQLAlchemy's
+adapter, so it keeps `exec_driver_sql`.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, Table, bindparam
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -44,7 +53,7 @@ def insert_values(
     sql, order, _ = _compiled_once(conn, (table.name, columns), _insert(table, columns))
     if order != columns:
         raise RuntimeError(f"{table.name}: columns must be in the table's order: {order}")
-    conn.exec_driver_sql(sql, list(rows))
+    _execute_many(conn, sql, rows)
 
 
 def _insert(table: Table, columns: tuple[str, ...]) -> Callable[[], ClauseElement]:
@@ -70,7 +79,39 @@ def _execute(
         params = [tuple(fixed[n] if n in fixed else row[n] for n in order) for row in rows]
     else:
         params = [tuple(row[n] for n in order) for row in rows]
-    conn.exec_driver_sql(sql, params)
+    _execute_many(conn, sql, params)
+
+
+def _execute_many(conn: Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> None:
+    driver = _sqlite(conn)
+    if driver is None:
+        conn.exec_driver_sql(sql, list(params))
+        return
+    with _raised_as_sqlalchemy(sql, params):
+        driver.executemany(sql, params)
+
+
+def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    driver = _sqlite(conn)
+    if driver is None:
+        return list(conn.exec_driver_sql(sql, params))
+    with _raised_as_sqlalchemy(sql, params):
+        return driver.execute(sql, params).fetchall()
+
+
+def _sqlite(conn: Connection) -> sqlite3.Connection | None:
+    """The sqlite3 connection under `conn`, or None on another database."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return cast(sqlite3.Connection, conn.connection.driver_connection)
+
+
+@contextmanager
+def _raised_as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
 @contextmanager
@@ -127,7 +168,7 @@ class ListQuery:
         named = {**fixed, **values}
         named.update((f"item_{i}", item) for i, item in enumerate(items))
         named.update((f"item_{i}", items[-1]) for i in range(len(items), size))
-        return list(conn.exec_driver_sql(sql, tuple(named[name] for name in order)))
+        return _fetch(conn, sql, tuple(named[name] for name in order))
 
 
 def _compiled_once(
