@@ -93,8 +93,35 @@ def map_counters(path: Path, *, row: int, rows: int | None = None) -> Stats:
     return Stats(memoryview(mapped).cast("q"), row=row)
 
 
+class PortInUse(Exception):
+    """A port the gateway must listen on is held by another program."""
+
+    def __init__(self, host: str, port: int, setting: str) -> None:
+        super().__init__(f"{host}:{port} is in use; set {setting}")
+
+
+async def ensure_free(host: str, port: int, setting: str) -> None:
+    """Raise PortInUse unless `port` can be bound (waiting as `listening_socket` does)."""
+    if port == 0:
+        return
+    try:
+        (await _bound(host, port)).close()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(host, port, setting) from None
+
+
 async def listening_socket(host: str, port: int) -> socket.socket:
-    """The HTTP socket the workers share, bound and listening before any is started.
+    """The HTTP socket the workers share, bound and listening before any is started."""
+    sock = await _bound(host, port)
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port).
 
     The port may still be held for a moment by the workers of a core that was killed
     (they leave when their lifeline closes), so binding is retried for a few seconds.
@@ -112,8 +139,6 @@ async def listening_socket(host: str, port: int) -> socket.socket:
                 raise
             await asyncio.sleep(0.1)
             continue
-        sock.listen(2048)
-        sock.setblocking(False)
         return sock
 
 

@@ -27,6 +27,7 @@ from smsgate.processes import (
     HttpWorkers,
     Nudger,
     WorkerLink,
+    ensure_free,
     listen_for_wakeups,
     listening_socket,
     map_counters,
@@ -38,7 +39,12 @@ COUNTERS_FILE = "counters"
 
 
 async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> None:
-    """Run the gateway, with its HTTP workers if configured, until SIGINT or SIGTERM."""
+    """Run the gateway, with its HTTP workers if configured, until SIGINT or SIGTERM.
+
+    Raises PortInUse before anything starts when the HTTP or SMPP port is taken.
+    """
+    await ensure_free(settings.http_host, settings.http_port, "SMSGATE_HTTP_PORT or --port")
+    await ensure_free(settings.smpp_host, settings.smpp_port, "SMSGATE_SMPP_PORT")
     workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
     if not workers:
         await _serve_one_process(settings, say)

@@ -5,31 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import msgspec
 
+from smsgate.api.native.messages import message_view
 from smsgate.app import Gateway
 from smsgate.cli.shared import emit, json_option, with_gateway
-from smsgate.core.messages import Message
+from smsgate.core.messages import Message, Part
 from smsgate.core.money import format_amount
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "batch_id": message.batch_id,
-        "to": message.to,
-        "from": message.sender,
-        "text": message.text,
-        "encoding": message.encoding,
-        "parts": message.parts,
-        "cost": format_amount(message.cost),
-        "currency": message.currency,
-        "status": message.status.value,
-        "error": message.error,
-        "reference": message.reference,
-        "created_at": message.created_at,
-        "sent_at": message.sent_at,
-        "done_at": message.done_at,
-    }
+def message_json(message: Message, parts: list[Part] | None = None) -> dict[str, Any]:
+    """The message as `GET /api/v1/messages/{id}` shows it (ISO-8601 times), so the CLI
+    and the API print one format; with `parts`, each part also names its upstream."""
+    data: dict[str, Any] = msgspec.to_builtins(message_view(message, parts))
+    if parts is not None:
+        stored = {p.seq: p for p in parts}
+        for view in data["part_statuses"]:
+            part = stored.get(view["seq"])
+            view["upstream_id"] = part.upstream_id if part else None
+            view["connector"] = part.connector if part else None
+    return data
 
 
 def message_line(m: Message) -> str:
@@ -74,18 +69,14 @@ def list_messages(
 def show_message(ctx: click.Context, message_id: str, as_json: bool) -> None:
     """Show one message with its parts."""
 
-    async def work(gw: Gateway) -> tuple[Message, list[Any]]:
+    async def work(gw: Gateway) -> tuple[Message, list[Part]]:
         message = await gw.store.message(message_id)
         if message is None:
             raise click.ClickException(f"no message {message_id}")
         return message, await gw.store.parts(message_id)
 
     message, parts = with_gateway(ctx, work)
-    data = message_json(message)
-    data["part_statuses"] = [
-        {"seq": p.seq, "status": p.status.value, "upstream_id": p.upstream_id, "error": p.error}
-        for p in parts
-    ]
+    data = message_json(message, parts)
     lines = [message_line(message), message.text]
     lines += [f"  part {p.seq}: {p.status.value} {p.upstream_id or ''}" for p in parts]
     emit(as_json, data, "\n".join(lines))

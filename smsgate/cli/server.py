@@ -12,7 +12,7 @@ import uvloop
 
 from smsgate.config import Settings
 from smsgate.logs import configure_logging
-from smsgate.processes import WorkerLink
+from smsgate.processes import PortInUse, WorkerLink
 from smsgate.serving import serve, serve_http_worker
 from smsgate.store import migrate as migrate_store
 
@@ -32,7 +32,11 @@ def run(settings: Settings, port: int | None, host: str | None) -> None:
         contextlib.suppress(KeyboardInterrupt),
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
     ):
-        runner.run(serve(settings, say=click.echo))
+        try:
+            runner.run(serve(settings, say=click.echo))
+        except PortInUse as exc:
+            click.echo(f"smsgate: {exc}", err=True)
+            raise SystemExit(1) from None
 
 
 @click.command("http-worker", hidden=True)

@@ -18,8 +18,8 @@ def test_default_url_creates_the_data_directory(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "driver", "database"),
     [
-        ("sqlite:///relative/smsgate.db", "sqlite+aiosqlite", "relative/smsgate.db"),
-        ("sqlite:////abs/smsgate.db", "sqlite+aiosqlite", "/abs/smsgate.db"),
+        ("sqlite:///relative/smsgate.db", "sqlite+pysqlite", "relative/smsgate.db"),
+        ("sqlite:////abs/smsgate.db", "sqlite+pysqlite", "/abs/smsgate.db"),
         ("postgresql://sms@db.example:5433/gw", "postgresql+asyncpg", "gw"),
         ("postgres://sms@db.example/gw", "postgresql+asyncpg", "gw"),
         ("postgresql+asyncpg://sms@db.example/gw", "postgresql+asyncpg", "gw"),
