@@ -86,18 +86,21 @@ def _checked_ips(entries: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return None
     if not entries:
         raise InvalidRequest(
-            "an empty allow-list would refuse every address; clear it to allow any",
+            "an empty allowed_ips would refuse every address; clear it to allow any",
             field="allowed_ips",
         )
     if len(entries) > MAX_ALLOWED_IPS:
-        raise InvalidRequest(f"at most {MAX_ALLOWED_IPS} entries", field="allowed_ips")
+        raise InvalidRequest(
+            f"allowed_ips has at most {MAX_ALLOWED_IPS} entries", field="allowed_ips"
+        )
     normalized: list[str] = []
     for entry in entries:
         try:
             network = ipaddress.ip_network(entry.strip(), strict=True)
         except ValueError as exc:
             raise InvalidRequest(
-                f"{entry!r} is not an IP address or CIDR network ({exc})", field="allowed_ips"
+                f"allowed_ips: {entry!r} is not an IP address or CIDR network ({exc})",
+                field="allowed_ips",
             ) from exc
         whole = network.prefixlen == network.max_prefixlen
         text = str(network.network_address) if whole else str(network)
