@@ -7,6 +7,7 @@ account's send rate for the submit use case (one bucket per account, whatever th
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 from dataclasses import dataclass
@@ -149,13 +150,23 @@ class AccountPolicies:
         self._share = share
         self._ttl = ttl
         self._cached: dict[int, tuple[float, AccountPolicy]] = {}
+        self._loading: dict[int, asyncio.Future[AccountPolicy]] = {}
         self._limiter = RateLimiter(clock)
 
     async def policy(self, account_id: int) -> AccountPolicy:
-        """The account's policy as this process saw it at most `ttl` seconds ago."""
+        """The account's policy as this process saw it at most `ttl` seconds ago;
+        callers that miss it at once share one read of the store."""
         hit = self._cached.get(account_id)
         if hit is not None and hit[0] > self._clock.now():
             return hit[1]
+        loading = self._loading.get(account_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(account_id))
+            self._loading[account_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(account_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, account_id: int) -> AccountPolicy:
         policy = await self._store.account_policy(account_id)
         self._cached[account_id] = (self._clock.now() + self._ttl, policy)
         return policy

@@ -4,6 +4,8 @@ change nothing, and another process sees a change once its cache entry expires."
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from smsgate.core.errors import InvalidRequest, RateLimited
@@ -114,3 +116,33 @@ async def test_the_send_rate_is_one_bucket_per_account(store: Store) -> None:
         await policies.take(bob.id, 1)  # no limit of its own, none gateway-wide
     clock.t += 2.0
     await policies.take(alice.id, 1)
+
+
+class CountingStore:
+    """The policy half of a store that counts its reads."""
+
+    def __init__(self, store: AccountPolicyStore) -> None:
+        self.store = store
+        self.reads = 0
+
+    async def account_policy(self, account_id: int) -> AccountPolicy:
+        self.reads += 1
+        return await self.store.account_policy(account_id)
+
+    async def set_account_policy(self, account_id: int, policy: AccountPolicy) -> None:
+        await self.store.set_account_policy(account_id, policy)
+
+
+async def test_callers_that_miss_at_once_share_one_read(store: Store) -> None:
+    alice = await funded(store, "alice")
+    assert isinstance(store, AccountPolicyStore)
+    counting = CountingStore(store)
+    clock = Clock()
+    policies = AccountPolicies(counting, clock)
+    found = await asyncio.gather(*(policies.policy(alice.id) for _ in range(20)))
+    assert found == [AccountPolicy()] * 20 and counting.reads == 1
+    await policies.policy(alice.id)
+    assert counting.reads == 1
+    clock.t += 2.5
+    await policies.policy(alice.id)
+    assert counting.reads == 2
