@@ -95,12 +95,13 @@ def error_response(error: SmsgateError) -> Response:
         logger.error("unmapped error %s: %s", type(error).__name__, error.message)
         return internal_error_response()
     body = ErrorBody(ErrorDetail(error.code, error.message, error.field))
-    return Response(_encode(body), status, error_headers(error), media_type="application/json")
+    headers = error_headers(error, status)
+    return Response(_encode(body), status, headers, media_type="application/json")
 
 
-def error_headers(error: SmsgateError) -> dict[str, str] | None:
+def error_headers(error: SmsgateError, status: int) -> dict[str, str] | None:
     """WWW-Authenticate on a 401; Retry-After (whole seconds) when waiting would help."""
-    if isinstance(error, Unauthenticated):
+    if status == 401:
         return {"WWW-Authenticate": WWW_AUTHENTICATE}
     if isinstance(error, RateLimited) and error.retry_after is not None:
         return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}

@@ -75,6 +75,11 @@ async def test_too_many_binds(alice: Customer) -> None:
     assert statuses == [0, 0, S.ESME_RBINDFAIL]
 
 
+async def test_no_binds_closes_smpp_to_the_account(alice: Customer) -> None:
+    await alice.gateway.policies.set(alice.account.id, AccountPolicy(max_binds=0))
+    assert await asyncio.to_thread(hold_binds, alice.port, 1) == [S.ESME_RBINDFAIL]
+
+
 async def test_ip_allow_list(alice: Customer) -> None:
     policies = alice.gateway.policies
     await policies.set(alice.account.id, AccountPolicy(allowed_ips=("10.0.0.0/8",)))
