@@ -25,6 +25,7 @@ from smsgate.connectors.simulator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
 from smsgate.core.money import MICRO, format_amount
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
@@ -43,7 +44,6 @@ from smsgate.services.statistics import StatisticsService
 from smsgate.services.stats import Stats
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
-from smsgate.services.throttle import RateLimiter
 from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
@@ -66,6 +66,7 @@ class Gateway:
     stats: Stats
     auth: Authenticator
     accounts: AccountService
+    policies: AccountPolicies
     submit: SubmitService
     messages: MessageService
     receipts: ReceiptRecorder
@@ -90,9 +91,11 @@ class Gateway:
         nudge: Callable[[], None] | None = None,
         migrate: bool = True,
         bell: CommitBell | None = None,
+        rate_share: float = 1.0,
     ) -> Gateway:
         """Build a gateway; `stats` and `bell` shared with other processes, `nudge`
-        called after messages were accepted when the dispatcher runs in another process."""
+        called after messages were accepted when the dispatcher runs in another process,
+        `rate_share` the fraction of each account's send rate this process enforces."""
         secret = prepare_data_dir(settings)
         store = await open_store(
             settings.database(),
@@ -131,6 +134,9 @@ class Gateway:
             (nudge or dispatcher.wake)()
 
         stop_list = StopListService(store, clock)
+        policies = AccountPolicies(
+            store, clock, default_rate=settings.account_rate_limit, share=rate_share
+        )
         submit = SubmitService(
             store,
             catalog,
@@ -138,12 +144,12 @@ class Gateway:
             ids,
             default_validity=settings.default_validity,
             on_accepted=accepted,
-            limiter=RateLimiter(clock, settings.account_rate_limit),
+            limiter=policies,
             stop_list=stop_list,
         )
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
-            SmppCustomers(store, auth, catalog, submit, clock),
+            SmppCustomers(store, auth, catalog, submit, clock, policies),
             messages,
             clock,
             host=settings.smpp_host,
@@ -157,6 +163,7 @@ class Gateway:
             stats=stats,
             auth=auth,
             accounts=AccountService(store, catalog, auth, clock),
+            policies=policies,
             submit=submit,
             messages=messages,
             receipts=receipts,
@@ -210,6 +217,7 @@ class Gateway:
 
         return ApiContext(
             auth=self.auth,
+            policies=self.policies,
             submit=self.submit,
             messages=self.messages,
             accounts=self.accounts,
@@ -228,6 +236,7 @@ class Gateway:
     def _smspartner(self) -> SmsPartnerApi:
         return SmsPartnerApi(
             self.auth,
+            self.policies,
             self.submit,
             self.messages,
             self.accounts,
@@ -238,9 +247,6 @@ class Gateway:
         )
 
     def _smsc(self) -> SmscApi:
-        async def allowed_ips(account_id: int) -> tuple[str, ...] | None:
-            return (await self.store.smpp_policy(account_id)).allowed_ips
-
         services = SmscServices(
             self.auth,
             self.submit,
@@ -249,20 +255,17 @@ class Gateway:
             self.statistics,
             self.senders,
             self.clock,
-            allowed_ips=allowed_ips,
+            self.policies,
         )
         return SmscApi(services, max_body_bytes=self.settings.max_body_bytes)
 
     def _agiletelecom(self) -> AgileTelecomApi:
-        async def allowed_ips(account_id: int) -> tuple[str, ...] | None:
-            return (await self.store.smpp_policy(account_id)).allowed_ips
-
         return AgileTelecomApi(
             self.auth,
+            self.policies,
             self.submit,
             self.accounts,
             NumberLookup(),
-            allowed_ips=allowed_ips,
             max_body_bytes=self.settings.max_body_bytes,
         )
 

@@ -15,7 +15,6 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -81,15 +80,20 @@ async def _start(gateway: Gateway, say: Callable[[str], None], *, smpp: bool) ->
 
 async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
     """One HTTP worker: the API on the core's socket, until told to stop or the core is gone."""
-    if settings.account_rate_limit:
-        # The limit is per account over the whole gateway: each worker takes its share.
-        settings = replace(settings, account_rate_limit=settings.account_rate_limit / link.workers)
     stats = map_counters(Path(link.counters), row=link.index)
     with (
         contextlib.closing(Nudger(link.wake_port)) as nudge,
         contextlib.closing(link.bell()) as bell,
     ):
-        gateway = await Gateway.open(settings, stats=stats, nudge=nudge, migrate=False, bell=bell)
+        # Send rates are per account over the whole gateway: each worker takes its share.
+        gateway = await Gateway.open(
+            settings,
+            stats=stats,
+            nudge=nudge,
+            migrate=False,
+            bell=bell,
+            rate_share=1 / link.workers,
+        )
         try:
             await _serve_worker(gateway, link)
         finally:

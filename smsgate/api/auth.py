@@ -1,7 +1,8 @@
 """Who is calling: the Authorization header (Bearer API key or HTTP Basic) to an Account.
 
 Credential checks and their cache live in `services.credentials.Authenticator`; this
-module only reads the header and refuses suspended accounts before any endpoint runs.
+module only reads the header and refuses suspended accounts, and addresses outside the
+account's allow-list (`services.account_policy`), before any endpoint runs.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from starlette.requests import Request
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, Unauthenticated
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.credentials import Authenticator
 
 
 class RequestAuthenticator:
-    def __init__(self, auth: Authenticator) -> None:
+    def __init__(self, auth: Authenticator, policies: AccountPolicies | None = None) -> None:
         self._auth = auth
+        self._policies = policies
 
     async def account(self, request: Request) -> Account:
         """The active account behind the request's credentials, or raise."""
@@ -44,6 +47,9 @@ class RequestAuthenticator:
         # use case also checks the ancestors of the account.
         if not account.is_active:
             raise Forbidden("account is suspended")
+        if self._policies is not None:
+            peer = request.client.host if request.client else None
+            await self._policies.check_address(account.id, peer)
         return account
 
 

@@ -8,6 +8,7 @@ method_not_allowed, internal_error) are listed here and nowhere else.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Final
 
@@ -16,7 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError, Unauthenticated
+from smsgate.core.errors import (
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    SmsgateError,
+    Unauthenticated,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +95,17 @@ def error_response(error: SmsgateError) -> Response:
         logger.error("unmapped error %s: %s", type(error).__name__, error.message)
         return internal_error_response()
     body = ErrorBody(ErrorDetail(error.code, error.message, error.field))
-    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    headers = error_headers(error, status)
     return Response(_encode(body), status, headers, media_type="application/json")
+
+
+def error_headers(error: SmsgateError, status: int) -> dict[str, str] | None:
+    """WWW-Authenticate on a 401; Retry-After (whole seconds) when waiting would help."""
+    if status == 401:
+        return {"WWW-Authenticate": WWW_AUTHENTICATE}
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    return None
 
 
 def internal_error_response() -> Response:

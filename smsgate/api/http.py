@@ -39,7 +39,9 @@ from smsgate.api.native.docs import DocsEndpoints
 from smsgate.api.native.messages import MessageEndpoints
 from smsgate.api.native.openapi import Endpoint, Operation, Reply, encode_document
 from smsgate.api.native.schemas import Health
+from smsgate.api.native.settings import SettingsEndpoints
 from smsgate.core.errors import SmsgateError
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
@@ -52,6 +54,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class ApiContext:
     auth: Authenticator
+    policies: AccountPolicies
     submit: SubmitService
     messages: MessageService
     accounts: AccountService
@@ -65,12 +68,14 @@ class ApiContext:
 
 def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) -> list[Operation]:
     """Every operation of the native API, in the order the document lists them."""
-    who = RequestAuthenticator(ctx.auth)
+    who = RequestAuthenticator(ctx.auth, ctx.policies)
     messages = MessageEndpoints(who, ctx.submit, ctx.messages, ctx.max_body_bytes)
     accounts = AccountEndpoints(who, ctx.accounts, ctx.max_body_bytes)
+    settings = SettingsEndpoints(who, ctx.accounts, ctx.policies, ctx.max_body_bytes)
     return [
         *messages.operations(),
         *accounts.operations(),
+        *settings.operations(),
         _health_operation(ctx.health),
         *metrics.operations(),
         *docs.operations(),

@@ -16,9 +16,10 @@ from smsgate.api.smpp_parse import command_of, format_smpp_time
 from smsgate.api.smpp_status import MESSAGE_STATE, bind_status, submit_status
 from smsgate.core.accounts import Account
 from smsgate.core.errors import SmsgateError
+from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
-from smsgate.services.smpp_customers import SmppCustomers, SmppPolicy
+from smsgate.services.smpp_customers import SmppCustomers
 from smsgate.smpp import (
     BaseServerHandler,
     BindPdu,
@@ -43,7 +44,7 @@ S = CommandStatus
 @dataclass(frozen=True, slots=True)
 class Bound:
     account: Account
-    policy: SmppPolicy
+    policy: AccountPolicy
     receiver: bool
 
 
@@ -108,7 +109,7 @@ class CustomerHandler(BaseServerHandler):
             return S.ESME_RINVBNDSTS, ""
         try:
             command = command_of(pdu, self._clock.now())
-            accepted = await self._customers.submit(bound.account, bound.policy, command)
+            accepted = await self._customers.submit(bound.account, command)
         except SmsgateError as exc:
             return submit_status(exc), ""
         return S.ESME_ROK, accepted.batch_id if batch else accepted.messages[0].id

@@ -1,7 +1,9 @@
-"""`smsgate account ...` and `smsgate key ...`: accounts, sub-accounts, credit, keys."""
+"""`smsgate account ...` and `smsgate key ...`: accounts, sub-accounts, credit, keys, and
+each account's access policy (allowed addresses, send rate, SMPP binds)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -11,6 +13,7 @@ from smsgate.cli.shared import emit, json_option, with_gateway
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import SmsgateError
 from smsgate.core.money import format_amount, parse_amount
+from smsgate.services.account_policy import AccountPolicy
 
 
 def account_json(account: Account) -> dict[str, Any]:
@@ -35,6 +38,28 @@ def account_line(account: Account) -> str:
     )
     parent = f" parent={account.parent_id}" if account.parent_id else ""
     return f"{account.id:>5}  {account.name:<16} {account.status.value:<9} {balance}{parent}"
+
+
+def policy_json(policy: AccountPolicy) -> dict[str, Any]:
+    return {
+        "allowed_ips": None if policy.allowed_ips is None else list(policy.allowed_ips),
+        "send_rate": policy.send_rate,
+        "max_binds": policy.max_binds,
+    }
+
+
+def policy_line(policy: AccountPolicy) -> str:
+    addresses = "any" if policy.allowed_ips is None else " ".join(policy.allowed_ips)
+    rate = "no own limit" if policy.send_rate is None else f"{policy.send_rate:g} msg/s"
+    return f"       allowed IPs: {addresses}; send rate: {rate}; SMPP binds: {policy.max_binds}"
+
+
+def _emit_with_policy(as_json: bool, account: Account, policy: AccountPolicy) -> None:
+    emit(
+        as_json,
+        {**account_json(account), **policy_json(policy)},
+        f"{account_line(account)}\n{policy_line(policy)}",
+    )
 
 
 def _amount(value: str) -> int:
@@ -115,9 +140,65 @@ def list_accounts(ctx: click.Context, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def show_account(ctx: click.Context, name: str, as_json: bool) -> None:
-    """Show one account."""
-    found = with_gateway(ctx, lambda gw: gw.accounts.get(name))
-    emit(as_json, account_json(found), account_line(found))
+    """Show one account and its access policy."""
+
+    async def work(gw: Gateway) -> tuple[Account, AccountPolicy]:
+        found = await gw.accounts.get(name)
+        return found, await gw.policies.read(found.id)
+
+    _emit_with_policy(as_json, *with_gateway(ctx, work))
+
+
+def _set_policy(ctx: click.Context, name: str, as_json: bool, **changes: Any) -> None:
+    """Change some settings of the account's policy, keep the others, print all."""
+
+    async def work(gw: Gateway) -> tuple[Account, AccountPolicy]:
+        found = await gw.accounts.get(name)
+        current = await gw.policies.read(found.id)
+        return found, await gw.policies.set(found.id, replace(current, **changes))
+
+    _emit_with_policy(as_json, *with_gateway(ctx, work))
+
+
+@account.command("allow-ip")
+@click.argument("name")
+@click.argument("addresses", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove the list: any address may connect.")
+@json_option
+@click.pass_context
+def allow_ip(
+    ctx: click.Context, name: str, addresses: tuple[str, ...], clear: bool, as_json: bool
+) -> None:
+    """Let the account connect only from ADDRESSES (IPv4 or IPv6 addresses, CIDR
+    networks) on every API and SMPP; the list replaces the previous one."""
+    if clear == bool(addresses):
+        raise click.UsageError("give one or more ADDRESSES, or --clear")
+    _set_policy(ctx, name, as_json, allowed_ips=None if clear else addresses)
+
+
+@account.command("rate")
+@click.argument("name")
+@click.argument("rate", type=float, required=False)
+@click.option("--none", "no_limit", is_flag=True, help="Remove the account's own limit.")
+@json_option
+@click.pass_context
+def send_rate(
+    ctx: click.Context, name: str, rate: float | None, no_limit: bool, as_json: bool
+) -> None:
+    """Most messages a second the account may send, over every API and SMPP together."""
+    if no_limit == (rate is not None):
+        raise click.UsageError("give RATE, or --none")
+    _set_policy(ctx, name, as_json, send_rate=rate)
+
+
+@account.command("binds")
+@click.argument("name")
+@click.argument("binds", type=int)
+@json_option
+@click.pass_context
+def max_binds(ctx: click.Context, name: str, binds: int, as_json: bool) -> None:
+    """Most concurrent SMPP binds of the account (0: no SMPP)."""
+    _set_policy(ctx, name, as_json, max_binds=binds)
 
 
 @account.command("topup")

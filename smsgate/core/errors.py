@@ -84,7 +84,15 @@ class Conflict(SmsgateError):
 
 
 class RateLimited(SmsgateError):
+    """`retry_after`: seconds until the same request would be accepted, when it can be."""
+
     code = "rate_limited"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
 
 
 class NoRoute(SmsgateError):

@@ -1,13 +1,12 @@
-"""SMPP customers: who may bind, how fast they may submit, and what waits for their binds.
+"""SMPP customers: who may bind, and what waits for their binds.
 
-The policy of an account's binds (how many, from which addresses, how many messages
-per second) and the durable queue of receipts and MO handed out as deliver_sm live here;
-the SMPP server parses and renders, and charges nothing itself.
+A bind is checked against the account's access policy (services.account_policy: the
+addresses, the number of binds); the durable queue of receipts and MO handed out as
+deliver_sm lives here. The SMPP server parses and renders, and charges nothing itself.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -15,22 +14,11 @@ from typing import Protocol, runtime_checkable
 from smsgate.core.accounts import Account, check_active
 from smsgate.core.errors import Forbidden
 from smsgate.core.messages import Message
+from smsgate.services.account_policy import AccountPolicies, AccountPolicy
 from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import Authenticator
 from smsgate.services.ports import Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
-from smsgate.services.throttle import RateLimiter
-
-DEFAULT_MAX_BINDS = 10
-
-
-@dataclass(frozen=True, slots=True)
-class SmppPolicy:
-    """accounts.smpp_max_binds, allowed_ips (None: any address) and throughput (None: no cap)."""
-
-    max_binds: int = DEFAULT_MAX_BINDS
-    allowed_ips: tuple[str, ...] | None = None
-    throughput: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +45,6 @@ class SmppOutboxItem:
 
 @runtime_checkable
 class SmppStore(Protocol):
-    async def smpp_policy(self, account_id: int) -> SmppPolicy: ...
-
-    async def set_smpp_policy(self, account_id: int, policy: SmppPolicy) -> None: ...
-
     async def smpp_waiting_accounts(self) -> list[int]:
         """Accounts with at least one pending smpp_outbox row."""
         ...
@@ -91,33 +75,8 @@ class SmppStore(Protocol):
         ...
 
 
-def ip_allowed(peer_ip: str | None, allowed: tuple[str, ...] | None) -> bool:
-    """True when no list is set, or the peer is in it (addresses or CIDR networks)."""
-    if allowed is None:
-        return True
-    if peer_ip is None:
-        return False
-    try:
-        address = ipaddress.ip_address(peer_ip)
-    except ValueError:
-        return False
-    for entry in allowed:
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def parse_allowed_ips(value: str | None) -> tuple[str, ...] | None:
-    if value is None or not value.strip():
-        return None
-    return tuple(item.strip() for item in value.split(",") if item.strip())
-
-
 class SmppCustomers:
-    """Bind checks, per-account throughput, and the deliver_sm queue of SMPP customers."""
+    """Bind checks and the deliver_sm queue of SMPP customers."""
 
     def __init__(
         self,
@@ -126,13 +85,14 @@ class SmppCustomers:
         catalog: Catalog,
         submit: SubmitService,
         clock: Clock,
+        policies: AccountPolicies,
     ) -> None:
         self._store = store
         self._auth = auth
         self._catalog = catalog
         self._submit = submit
         self._clock = clock
-        self._limiters: dict[int, tuple[float, RateLimiter]] = {}
+        self._policies = policies
 
     async def bind(
         self,
@@ -140,37 +100,22 @@ class SmppCustomers:
         password: str,
         peer_ip: str | None,
         open_binds: Callable[[int], int],
-    ) -> tuple[Account, SmppPolicy]:
+    ) -> tuple[Account, AccountPolicy]:
         """The account behind a bind request, or Unauthenticated / Forbidden.
 
         `open_binds(account_id)` is how many binds the account holds already.
         """
         account = await self._auth.by_password(system_id, password)
         check_active(await self._catalog.chain(account.id))
-        policy = await self._store.smpp_policy(account.id)
-        if not ip_allowed(peer_ip, policy.allowed_ips):
-            raise Forbidden(f"binds from {peer_ip} are not allowed for this account")
+        await self._policies.check_address(account.id, peer_ip)
+        policy = await self._policies.policy(account.id)
         if open_binds(account.id) >= policy.max_binds:
             raise Forbidden(f"at most {policy.max_binds} concurrent binds")
         return account, policy
 
-    async def submit(
-        self, account: Account, policy: SmppPolicy, command: SubmitCommand
-    ) -> Accepted:
-        """Submit within the account's throughput; RateLimited spends and stores nothing."""
-        if policy.throughput:
-            self._limiter(account.id, policy.throughput).take(account.id, len(command.to))
+    async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
+        """Submit within the account's send rate (the submit use case spends it)."""
         return await self._submit.submit(account, command)
-
-    def _limiter(self, account_id: int, rate: float) -> RateLimiter:
-        known = self._limiters.get(account_id)
-        if known is None or known[0] != rate:
-            known = (rate, RateLimiter(self._clock, rate))
-            self._limiters[account_id] = known
-        return known[1]
-
-    async def set_policy(self, account: Account, policy: SmppPolicy) -> None:
-        await self._store.set_smpp_policy(account.id, policy)
 
     async def waiting_accounts(self) -> list[int]:
         return await self._store.smpp_waiting_accounts()

@@ -15,11 +15,11 @@ from smsgate.core.errors import EmptyText, InvalidRequest, StopListed, TextTooLo
 from smsgate.core.messages import Status
 from smsgate.core.pricing import price_per_part
 from smsgate.core.senders import check_sender
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.catalog import Catalog
 from smsgate.services.numbers import to_e164
 from smsgate.services.ports import Accepted, Clock, IdSource, NewMessage, Store, Submission
 from smsgate.services.stoplist import StopListService
-from smsgate.services.throttle import RateLimiter
 from smsgate.text import MULTIPART_UNITS, Concat, Encoding, MessagePlan, TextError, plan
 from smsgate.text import EmptyText as EmptyTextError
 from smsgate.text import TextTooLong as TextTooLongError
@@ -83,7 +83,7 @@ class SubmitService:
         *,
         default_validity: int = DEFAULT_VALIDITY,
         on_accepted: Callable[[int], None] | None = None,
-        limiter: RateLimiter | None = None,
+        limiter: AccountPolicies | None = None,
         stop_list: StopListService | None = None,
     ) -> None:
         self._store = store
@@ -112,7 +112,7 @@ class SubmitService:
         now = self._clock.now()
         scheduled_at = _due_time(command.scheduled_at, now)
         if self._limiter is not None:
-            self._limiter.take(account.id, len(quote.lines))
+            await self._limiter.take(account.id, len(quote.lines))
         validity = command.validity or self._default_validity
         submission = Submission(
             batch_id=self._ids.new_id(),

@@ -16,6 +16,7 @@ from smsgate.core.errors import Conflict, InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.messages import Message, Part, Status
 from smsgate.core.pricing import PriceList
+from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.ports import Accepted, Submission
 from smsgate.store.memory_dispatch import MemoryDispatch, OutboxItem, Queued
 from smsgate.store.memory_routing import MemoryRouting
@@ -43,6 +44,7 @@ class MemoryStore(
         self._ids = itertools.count(1)
         self._accounts: dict[int, Account] = {}
         self._passwords: dict[int, str | None] = {}
+        self._policies: dict[int, AccountPolicy] = {}
         self._keys: dict[int, _Key] = {}
         self._ledger: list[LedgerEntry] = []
         self._prices: dict[int | None, dict[str, int]] = {}
@@ -116,6 +118,13 @@ class MemoryStore(
 
     async def password_hash(self, account_id: int) -> str | None:
         return self._passwords.get(account_id)
+
+    async def account_policy(self, account_id: int) -> AccountPolicy:
+        return self._policies.get(account_id, AccountPolicy())
+
+    async def set_account_policy(self, account_id: int, policy: AccountPolicy) -> None:
+        if account_id in self._accounts:
+            self._policies[account_id] = policy
 
     async def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: float) -> int:
         if any(k.key_hash == key_hash for k in self._keys.values()):

@@ -1,4 +1,4 @@
-"""The SMPP customer half of MemoryStore: bind policies, the smpp_outbox queue, inbound MO.
+"""The SMPP customer half of MemoryStore: the smpp_outbox queue and inbound MO.
 
 Same semantics as store/sql_smpp.py; `queue_smpp_receipt` is called wherever a message
 becomes final, like add_smpp_receipts in SQL.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from smsgate.core.messages import Message
-from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem, SmppPolicy
+from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
 
 if TYPE_CHECKING:  # memory_dispatch imports this module
     from smsgate.store.memory_dispatch import Queued
@@ -34,7 +34,6 @@ class SmppRows:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     outbox: dict[int, _Row] = field(default_factory=dict)
     inbound: dict[int, InboundSms] = field(default_factory=dict)
-    policies: dict[int, SmppPolicy] = field(default_factory=dict)
 
 
 def queue_smpp_receipt(rows: SmppRows, message: Message) -> None:
@@ -45,12 +44,6 @@ def queue_smpp_receipt(rows: SmppRows, message: Message) -> None:
 class MemorySmpp:
     _smpp: SmppRows
     _messages: dict[str, Queued]
-
-    async def smpp_policy(self, account_id: int) -> SmppPolicy:
-        return self._smpp.policies.get(account_id, SmppPolicy())
-
-    async def set_smpp_policy(self, account_id: int, policy: SmppPolicy) -> None:
-        self._smpp.policies[account_id] = policy
 
     async def smpp_waiting_accounts(self) -> list[int]:
         return sorted({r.account_id for r in self._smpp.outbox.values() if r.state == "pending"})

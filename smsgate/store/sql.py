@@ -19,6 +19,7 @@ from smsgate.core.errors import Conflict, SmsgateError
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.messages import Message, Part, Status
 from smsgate.core.pricing import PriceList
+from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.ports import (
     Accepted,
     AppliedReceipts,
@@ -29,7 +30,7 @@ from smsgate.services.ports import (
     Submission,
 )
 from smsgate.services.senders import SenderId
-from smsgate.services.smpp_customers import SmppOutboxItem, SmppPolicy
+from smsgate.services.smpp_customers import SmppOutboxItem
 from smsgate.services.statistics import StatsRow
 from smsgate.store import (
     sql_accept,
@@ -134,6 +135,12 @@ class SqlStore(SqlRouting, SqlStopList):
 
     async def password_hash(self, account_id: int) -> str | None:
         return await self.connections.read(sql_accounts.password_hash, account_id)
+
+    async def account_policy(self, account_id: int) -> AccountPolicy:
+        return await self.connections.read(sql_accounts.account_policy, account_id)
+
+    async def set_account_policy(self, account_id: int, policy: AccountPolicy) -> None:
+        await self.connections.write(sql_accounts.set_account_policy, account_id, policy)
 
     async def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: float) -> int:
         return await self.connections.write(
@@ -307,12 +314,6 @@ class SqlStore(SqlRouting, SqlStopList):
         return await self.connections.read(sql_dispatch.queue_depth)
 
     # SMPP customers
-
-    async def smpp_policy(self, account_id: int) -> SmppPolicy:
-        return await self.connections.read(sql_smpp.smpp_policy, account_id)
-
-    async def set_smpp_policy(self, account_id: int, policy: SmppPolicy) -> None:
-        await self.connections.write(sql_smpp.set_smpp_policy, account_id, policy)
 
     async def smpp_waiting_accounts(self) -> list[int]:
         return await self.connections.read(sql_smpp.waiting_accounts)

@@ -1,4 +1,5 @@
-"""Accounts, API keys and price lists in SQL: the rarely written, often read tables.
+"""Accounts, their access policy, API keys and price lists in SQL: the rarely written,
+often read tables.
 
 Each function runs on the connection it is given; `SqlStore` decides which one
 (a read connection, or the write transaction).
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import Conflict
 from smsgate.core.pricing import PriceList
+from smsgate.services.account_policy import AccountPolicy, parse_allowed_ips
 from smsgate.store.records import account_from_row, opt_float, opt_str
 from smsgate.store.rules import prefix_matches
 from smsgate.store.schema import DEFAULT_PRICE_OWNER, accounts, api_keys, prices
@@ -85,6 +87,32 @@ def chain(conn: Connection, account_id: int) -> list[Account]:
 
 def set_account(conn: Connection, /, account_id: int, **values: object) -> None:
     conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+
+
+def account_policy(conn: Connection, account_id: int) -> AccountPolicy:
+    row = conn.execute(
+        select(accounts.c.smpp_max_binds, accounts.c.allowed_ips, accounts.c.throughput).where(
+            accounts.c.id == account_id
+        )
+    ).first()
+    if row is None:
+        return AccountPolicy()
+    return AccountPolicy(
+        allowed_ips=parse_allowed_ips(row.allowed_ips),
+        send_rate=None if row.throughput is None else float(row.throughput),
+        max_binds=int(row.smpp_max_binds),
+    )
+
+
+def set_account_policy(conn: Connection, account_id: int, policy: AccountPolicy) -> None:
+    allowed = None if policy.allowed_ips is None else ",".join(policy.allowed_ips)
+    set_account(
+        conn,
+        account_id,
+        smpp_max_binds=policy.max_binds,
+        allowed_ips=allowed,
+        throughput=policy.send_rate,
+    )
 
 
 def password_hash(conn: Connection, account_id: int) -> str | None:

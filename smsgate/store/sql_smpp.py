@@ -1,4 +1,4 @@
-"""The SMPP customer tables in SQL: bind policy columns, the smpp_outbox queue, inbound MO.
+"""The SMPP customer tables in SQL: the smpp_outbox queue and inbound MO.
 
 `add_smpp_receipts` runs inside the transaction that makes messages final, so a receipt
 row exists exactly when the final status was committed.
@@ -11,15 +11,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from smsgate.services.smpp_customers import (
-    DEFAULT_MAX_BINDS,
-    InboundSms,
-    SmppOutboxItem,
-    SmppPolicy,
-    parse_allowed_ips,
-)
+from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
 from smsgate.store.records import message_from_row
-from smsgate.store.schema import accounts, inbound, messages, smpp_outbox
+from smsgate.store.schema import inbound, messages, smpp_outbox
 from smsgate.store.sql_routing import insert_inbound
 from smsgate.store.sql_rows import insert_rows
 
@@ -44,33 +38,6 @@ def add_smpp_receipts(conn: Connection, asked: Iterable[tuple[str, int]], now: f
         for message_id, account_id in sorted(set(asked))
     ]
     insert_rows(conn, smpp_outbox, rows)
-
-
-def smpp_policy(conn: Connection, account_id: int) -> SmppPolicy:
-    row = conn.execute(
-        select(accounts.c.smpp_max_binds, accounts.c.allowed_ips, accounts.c.throughput).where(
-            accounts.c.id == account_id
-        )
-    ).first()
-    if row is None:
-        return SmppPolicy()
-    return SmppPolicy(
-        max_binds=DEFAULT_MAX_BINDS if row.smpp_max_binds is None else int(row.smpp_max_binds),
-        allowed_ips=parse_allowed_ips(row.allowed_ips),
-        throughput=None if row.throughput is None else float(row.throughput),
-    )
-
-
-def set_smpp_policy(conn: Connection, account_id: int, policy: SmppPolicy) -> None:
-    conn.execute(
-        update(accounts)
-        .where(accounts.c.id == account_id)
-        .values(
-            smpp_max_binds=policy.max_binds,
-            allowed_ips=None if policy.allowed_ips is None else ",".join(policy.allowed_ips),
-            throughput=policy.throughput,
-        )
-    )
 
 
 def waiting_accounts(conn: Connection) -> list[int]:

@@ -104,3 +104,36 @@ def test_migrate_and_messages(smsgate: Any) -> None:
 def test_bad_config_is_a_usage_error(smsgate: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMSGATE_HTTP_PORT", "x")
     assert "http_port must be of type int" in smsgate("account", "list", ok=False)
+
+
+def test_account_settings(smsgate: Any) -> None:
+    smsgate("account", "create", "acme", "--json")
+    shown = smsgate("account", "show", "acme", "--json")
+    assert (shown["allowed_ips"], shown["send_rate"], shown["max_binds"]) == (None, None, 10)
+
+    allowed = smsgate("account", "allow-ip", "acme", "203.0.113.7", "2001:DB8::/32", "--json")
+    assert allowed["allowed_ips"] == ["203.0.113.7", "2001:db8::/32"]
+    assert smsgate("account", "rate", "acme", "2.5", "--json")["send_rate"] == 2.5
+    assert smsgate("account", "binds", "acme", "3", "--json")["max_binds"] == 3
+    shown = smsgate("account", "show", "acme", "--json")
+    assert (shown["allowed_ips"], shown["send_rate"], shown["max_binds"]) == (
+        ["203.0.113.7", "2001:db8::/32"],
+        2.5,
+        3,
+    )
+    text = smsgate("account", "show", "acme")
+    assert "allowed IPs: 203.0.113.7 2001:db8::/32; send rate: 2.5 msg/s; SMPP binds: 3" in text
+
+    # Bad values are refused, naming the setting, and change nothing.
+    assert "allowed_ips" in smsgate("account", "allow-ip", "acme", "10.0.0.1/8", ok=False)
+    assert "allowed_ips" in smsgate("account", "allow-ip", "acme", "not-an-ip", ok=False)
+    assert "send_rate" in smsgate("account", "rate", "acme", "0", ok=False)
+    assert "send_rate" in smsgate("account", "rate", "acme", "--", "-1", ok=False)
+    assert "max_binds" in smsgate("account", "binds", "acme", "--", "-1", ok=False)
+    assert "--clear" in smsgate("account", "allow-ip", "acme", ok=False)
+    assert "--none" in smsgate("account", "rate", "acme", ok=False)
+    assert smsgate("account", "show", "acme", "--json") == shown
+
+    assert smsgate("account", "allow-ip", "acme", "--clear", "--json")["allowed_ips"] is None
+    assert smsgate("account", "rate", "acme", "--none", "--json")["send_rate"] is None
+    assert "not_found" in smsgate("account", "binds", "nobody", "1", ok=False)

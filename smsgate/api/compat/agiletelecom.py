@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 import logging
 from base64 import b64decode
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -40,18 +40,15 @@ from smsgate.core.errors import (
     SmsgateError,
     Unauthenticated,
 )
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.ports import Accepted
-from smsgate.services.smpp_customers import ip_allowed
 from smsgate.services.submit import SubmitCommand, SubmitService, plan_text
 from smsgate.text import Encoding
 
 logger = logging.getLogger(__name__)
-
-AllowedIps = Callable[[int], Awaitable[tuple[str, ...] | None]]
-"""The account's source-address allow-list (accounts.allowed_ips); None allows any."""
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
@@ -73,18 +70,18 @@ class AgileTelecomApi:
     def __init__(
         self,
         auth: Authenticator,
+        policies: AccountPolicies,
         submit: SubmitService,
         accounts: AccountService,
         lookup: NumberLookup,
         *,
-        allowed_ips: AllowedIps | None = None,
         max_body_bytes: int = 1_048_576,
     ) -> None:
         self._auth = auth
+        self._policies = policies
         self._submit = submit
         self._accounts = accounts
         self._lookup = lookup
-        self._allowed_ips = allowed_ips
         self._max_body_bytes = max_body_bytes
 
     def routes(self) -> list[BaseRoute]:
@@ -202,10 +199,8 @@ class AgileTelecomApi:
             raise Unauthenticated("credentials required: HTTP Basic or X-Api-Key")
         if not account.is_active:
             raise Forbidden("account is suspended")
-        if self._allowed_ips is not None:
-            peer = request.client.host if request.client else None
-            if not ip_allowed(peer, await self._allowed_ips(account.id)):
-                raise Forbidden(f"source IP {peer} is not allowed", field="source_ip")
+        peer = request.client.host if request.client else None
+        await self._policies.check_address(account.id, peer)
         return account
 
 

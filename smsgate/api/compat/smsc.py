@@ -37,17 +37,24 @@ from smsgate.api.compat.smsc_tables import (
     error_number,
 )
 from smsgate.core.accounts import Account
-from smsgate.core.errors import Conflict, InvalidRequest, NotFound, SmsgateError, Unauthenticated
+from smsgate.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    SmsgateError,
+    Unauthenticated,
+)
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
 from smsgate.core.senders import check_sender
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
 from smsgate.services.senders import SendersService
-from smsgate.services.smpp_customers import ip_allowed
 from smsgate.services.statistics import Dimension, StatisticsService
 from smsgate.services.submit import SubmitCommand, SubmitService
 
@@ -69,8 +76,7 @@ class SmscServices:
     statistics: StatisticsService
     senders: SendersService
     clock: Clock
-    # the account's allowed client addresses (None: any)
-    allowed_ips: Callable[[int], Awaitable[tuple[str, ...] | None]] | None = None
+    policies: AccountPolicies
 
 
 class SmscApi:
@@ -147,9 +153,11 @@ class SmscApi:
             raise Unauthenticated("invalid login or password") from None
         if not account.is_active:
             raise Unauthenticated("account is suspended")
-        allowed = self.s.allowed_ips
-        if allowed is not None and not ip_allowed(ip, await allowed(account.id)):
-            raise Unauthenticated("this address may not use the account")
+        try:
+            await self.s.policies.check_address(account.id, ip)
+        except Forbidden as exc:
+            # SMSC answers an address off the allow-list as a failed login (error 2).
+            raise Unauthenticated(exc.message) from None
         return account
 
     # --- send.php ---------------------------------------------------------------------

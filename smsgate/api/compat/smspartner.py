@@ -35,6 +35,7 @@ from smsgate.api.compat.smspartner_tables import (
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound, SmsgateError
 from smsgate.core.messages import Message, Status
+from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.lookup import NumberLookup
@@ -58,6 +59,7 @@ class SmsPartnerApi:
     def __init__(
         self,
         auth: Authenticator,
+        policies: AccountPolicies,
         submit: SubmitService,
         messages: MessageService,
         accounts: AccountService,
@@ -68,6 +70,7 @@ class SmsPartnerApi:
         statistics: StatisticsService | None = None,
     ) -> None:
         self._auth = auth
+        self._policies = policies
         self._messages = messages
         self._accounts = accounts
         self._stop_list = stop_list
@@ -123,6 +126,8 @@ class SmsPartnerApi:
                 params = await read_params(request, self._max_body)
                 fmt = params.fmt
                 account = await self._account(params)
+                peer = request.client.host if request.client else None
+                await self._policies.check_address(account.id, peer)
                 return render(await handler(params, account), fmt)
             except SmsgateError as exc:
                 return render_error(exc, family, fmt)

@@ -67,6 +67,7 @@ _COMMON: Final[Mapping[Rule, int]] = {
     ("missing_parameter", "apiKey"): 1,
     ("unauthenticated", None): 10,
     ("forbidden", "apiKey"): 20,
+    ("forbidden", "source_ip"): 96,
     ("malformed_body", None): 90,
     ("payload_too_large", None): 90,
     ("rate_limited", None): 429,

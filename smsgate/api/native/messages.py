@@ -42,7 +42,7 @@ _QUOTE_ERRORS = (
     "text_too_long",
     "no_price",
 )
-_SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit")
+_SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit", "rate_limited")
 _TRUE = frozenset({"1", "true", "yes"})
 
 

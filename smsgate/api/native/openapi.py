@@ -156,6 +156,13 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
             responses["401"]["headers"] = {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "the schemes"}
             }
+        if status == 429:
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "schema": {"type": "integer"},
+                    "description": "seconds until the same request would be accepted",
+                }
+            }
     doc["responses"] = responses
     if not op.auth:
         doc["security"] = []

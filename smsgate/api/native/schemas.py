@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from smsgate import text
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
+from smsgate.services.account_policy import MAX_ALLOWED_IPS
 from smsgate.services.submit import MAX_RECIPIENTS, SubmitCommand
 
 Recipient = Annotated[str, Meta(min_length=1, max_length=64, examples=["+393331234567"])]
@@ -196,6 +197,40 @@ class CreditResponse(Struct):
 
 class Health(Struct):
     status: Literal["ok", "unavailable"]
+
+
+# --- account settings (the access policy) ---------------------------------------------
+
+AllowedIps = Annotated[
+    list[Annotated[str, Meta(max_length=64)]],
+    Meta(
+        max_length=MAX_ALLOWED_IPS,
+        description="IPv4/IPv6 addresses and CIDR networks the account may connect from",
+        examples=[["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]],
+    ),
+]
+SendRate = Annotated[float, Meta(description="most messages a second, over every API and SMPP")]
+MaxBinds = Annotated[int, Meta(description="most concurrent SMPP binds (0: no SMPP)")]
+
+
+class SettingsView(Struct):
+    """An account's access policy; null `allowed_ips` allows any address, null
+    `send_rate` leaves only the gateway-wide limit."""
+
+    allowed_ips: AllowedIps | None
+    send_rate: SendRate | None
+    max_binds: MaxBinds
+
+
+class SettingsRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """The settings to change; an absent field keeps its value, null clears it."""
+
+    allowed_ips: AllowedIps | UnsetType | None = UNSET
+    send_rate: SendRate | UnsetType | None = UNSET
+    max_binds: MaxBinds | UnsetType = UNSET
+
+
+settings_decoder = msgspec.json.Decoder(SettingsRequest)
 
 
 # --- codecs --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from smsgate.api.http import ApiContext, build_app
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
 from smsgate.core.money import parse_amount
+from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
@@ -115,9 +116,12 @@ async def make_gateway(
     catalog = Catalog(store, clock)
     auth = Authenticator(store)
     accounts = AccountService(store, catalog, auth, clock)
+    assert isinstance(store, AccountPolicyStore)
+    policies = AccountPolicies(store, clock)
     ctx = ApiContext(
         auth=auth,
-        submit=SubmitService(store, catalog, clock, ids),
+        policies=policies,
+        submit=SubmitService(store, catalog, clock, ids, limiter=policies),
         messages=MessageService(store, clock),
         accounts=accounts,
         stats=Stats(),

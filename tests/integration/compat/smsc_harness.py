@@ -122,6 +122,7 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
             gateway.statistics,
             gateway.senders,
             gateway.clock,
+            gateway.policies,
         )
         api = SmscApi(services, guard=guard, max_body_bytes=settings.max_body_bytes)
         context = dataclasses.replace(gateway.api_context(), extra_routes=api.routes())

@@ -23,7 +23,7 @@ from smsgate.app import Gateway
 from smsgate.config import Settings
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.messages import Message, Status
-from smsgate.services.smpp_customers import SmppPolicy, SmppStore
+from smsgate.services.account_policy import AccountPolicy
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "agiletelecom"
 PRICE = 50_000
@@ -213,9 +213,8 @@ async def test_code_2_when_the_whole_request_costs_more_than_the_credit(agile: A
 
 
 async def test_code_100_from_an_address_outside_the_allow_list(agile: Agile) -> None:
-    store = agile.gateway.store
-    assert isinstance(store, SmppStore)
-    await store.set_smpp_policy(agile.alice.id, SmppPolicy(allowed_ips=("10.0.0.0/8",)))
+    policies = agile.gateway.policies
+    await policies.set(agile.alice.id, AccountPolicy(allowed_ips=("10.0.0.0/8",)))
     before = await agile.snapshot()
     body = {"messages": [{"destinations": ["+393331234567"], "sender": "Shop", "body": "hi"}]}
     refused = await agile.send(body)
@@ -228,7 +227,7 @@ async def test_code_100_from_an_address_outside_the_allow_list(agile: Agile) -> 
     credit = await agile.http.get("/services/sms/credit", headers=agile.headers())
     assert credit.json()["code"] == 100
     assert await agile.snapshot() == before
-    await store.set_smpp_policy(agile.alice.id, SmppPolicy(allowed_ips=("10.0.0.1", "127.0.0.1")))
+    await policies.set(agile.alice.id, AccountPolicy(allowed_ips=("10.0.0.1", "127.0.0.1")))
     assert (await agile.send(body)).status_code == 200
 
 

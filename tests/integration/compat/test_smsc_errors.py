@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgate.api.compat.smsc import SmscApi
 from smsgate.api.http import build_app
+from smsgate.services.account_policy import AccountPolicy
 from tests.integration.compat.smsc_harness import Smsc, smsc_gateway
 
 PHONE = "79991234567"
@@ -84,11 +84,8 @@ async def test_2_bad_credentials(smsc: Smsc) -> None:
 
 
 async def test_2_address_not_allowed(smsc: Smsc) -> None:
-    async def only_elsewhere(account_id: int) -> tuple[str, ...] | None:
-        return ("10.1.2.0/24",)
-
-    api = SmscApi(replace(smsc.api.s, allowed_ips=only_elsewhere), max_body_bytes=10_000)
-    context = replace(smsc.gateway.api_context(), extra_routes=api.routes())
+    await smsc.gateway.policies.set(smsc.alice.id, AccountPolicy(allowed_ips=("10.1.2.0/24",)))
+    context = replace(smsc.gateway.api_context(), extra_routes=smsc.api.routes())
     transport = httpx.ASGITransport(build_app(context), client=("192.0.2.1", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         smsc.http = http

@@ -12,7 +12,7 @@ import smpplib.gsm
 
 from smsgate.api.smpp_status import ESME_RINSUFFICIENT_CREDIT
 from smsgate.core.accounts import AccountStatus
-from smsgate.services.smpp_customers import SmppPolicy
+from smsgate.services.account_policy import AccountPolicy
 from smsgate.smpp import CommandStatus as S
 from tests.integration.smpp_server.conftest import PASSWORD, PRICE, Customer, Esme
 
@@ -70,16 +70,21 @@ def hold_binds(port: int, count: int) -> list[int]:
 
 
 async def test_too_many_binds(alice: Customer) -> None:
-    await alice.gateway.smpp.customers.set_policy(alice.account, SmppPolicy(max_binds=2))
+    await alice.gateway.policies.set(alice.account.id, AccountPolicy(max_binds=2))
     statuses = await asyncio.to_thread(hold_binds, alice.port, 3)
     assert statuses == [0, 0, S.ESME_RBINDFAIL]
 
 
+async def test_no_binds_closes_smpp_to_the_account(alice: Customer) -> None:
+    await alice.gateway.policies.set(alice.account.id, AccountPolicy(max_binds=0))
+    assert await asyncio.to_thread(hold_binds, alice.port, 1) == [S.ESME_RBINDFAIL]
+
+
 async def test_ip_allow_list(alice: Customer) -> None:
-    customers = alice.gateway.smpp.customers
-    await customers.set_policy(alice.account, SmppPolicy(allowed_ips=("10.0.0.0/8",)))
+    policies = alice.gateway.policies
+    await policies.set(alice.account.id, AccountPolicy(allowed_ips=("10.0.0.0/8",)))
     assert await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD) == S.ESME_RBINDFAIL
-    await customers.set_policy(alice.account, SmppPolicy(allowed_ips=("10.0.0.0/8", "127.0.0.1")))
+    await policies.set(alice.account.id, AccountPolicy(allowed_ips=("10.0.0.0/8", "127.0.0.1")))
     assert await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD) == 0
 
 
@@ -202,7 +207,7 @@ async def test_insufficient_credit_has_its_documented_status(alice: Customer) ->
 
 
 async def test_throughput_limit_throttles(alice: Customer) -> None:
-    await alice.gateway.smpp.customers.set_policy(alice.account, SmppPolicy(throughput=2.0))
+    await alice.gateway.policies.set(alice.account.id, AccountPolicy(send_rate=2.0))
     before = await alice.snapshot()
     fields = {"source_addr": "ACME", "destination_addr": "393331234567", "short_message": b"x"}
     sent = await asyncio.to_thread(submit, alice.port, [fields] * 6)

@@ -1,7 +1,7 @@
 """The SMPP half of each store (memory, SQLite, PostgreSQL): receipt rows on every finish.
 
 A receipt row is written with the final status, only for messages that asked for one;
-rows are handed over once; the bind policy columns round-trip.
+rows are handed over once; inbound MO is queued for the account's binds.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from smsgate.core.messages import PartStatus, Status
 from smsgate.services.ports import ReceiptUpdate, SendOutcome, Store
-from smsgate.services.smpp_customers import SmppPolicy, SmppStore
+from smsgate.services.smpp_customers import SmppStore
 from tests.integration.store.conftest import BACKENDS, fresh_database
 from tests.integration.store.scenario import CONNECTOR, NOW, VALIDITY, funded, sent, submission
 
@@ -84,12 +84,8 @@ async def test_rows_are_handed_over_once(store: Store) -> None:
     assert (left.id, left.attempts) == (items[1].id, 1)
 
 
-async def test_inbound_rows_and_policy(store: Store) -> None:
+async def test_inbound_rows(store: Store) -> None:
     alice = await funded(store, "alice")
-    assert await smpp(store).smpp_policy(alice.id) == SmppPolicy()
-    policy = SmppPolicy(max_binds=3, allowed_ips=("10.0.0.1", "192.168.0.0/16"), throughput=5.0)
-    await smpp(store).set_smpp_policy(alice.id, policy)
-    assert await smpp(store).smpp_policy(alice.id) == policy
     inbound_id = await smpp(store).add_smpp_inbound(
         account_id=alice.id,
         connector="sim",

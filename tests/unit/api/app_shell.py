@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
 from smsgate.api.http import ApiContext, FixedPaths, build_app
+from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
@@ -55,6 +56,7 @@ def shell_app(
     auth = Authenticator(store)
     ctx = ApiContext(
         auth=auth,
+        policies=AccountPolicies(cast(AccountPolicyStore, store), clock),
         submit=SubmitService(store, catalog, clock, TimeOrderedIds()),
         messages=MessageService(store, clock),
         accounts=AccountService(store, catalog, auth, clock),
