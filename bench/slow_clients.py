@@ -6,6 +6,7 @@ opens 1,100 connections from 127.0.0.2 that send half a request (HTTP) or never 
 Prints a Markdown table: the sends served within 10 s, and their latency.
 
     .venv/bin/python -m bench.slow_clients [--connections 1100] [--sends 10] [--wait 45]
+        [--hard-limit 1024]   # also a hard limit of 1,024: the gateway cannot raise it
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ class Gateway:
 
     @classmethod
     @contextlib.contextmanager
-    def running(cls, data_dir: Path) -> Iterator[Gateway]:
+    def running(cls, data_dir: Path, hard_limit: int | None = None) -> Iterator[Gateway]:
         http_port, smpp_port = free_port(), free_port()
         env = {
             "SMSGATE_DATA_DIR": str(data_dir),
@@ -198,7 +199,7 @@ class Gateway:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            preexec_fn=open_files_limit(1024),
+            preexec_fn=open_files_limit(1024, hard_limit),
         )
         try:
             assert proc.stdout is not None
@@ -233,12 +234,12 @@ class Row:
     latencies: list[float | None]
 
 
-def run(connections: int, sends: int, wait: float) -> list[Row]:
+def run(connections: int, sends: int, wait: float, hard_limit: int | None) -> list[Row]:
     raise_own_open_files(connections + 256)
     rows: list[Row] = []
     attacks = [("none", None), ("half-open HTTP", "http"), ("never-binding SMPP", "smpp")]
     for name, target in attacks:
-        with tempfile.TemporaryDirectory() as tmp, Gateway.running(Path(tmp)) as gw:
+        with tempfile.TemporaryDirectory() as tmp, Gateway.running(Path(tmp), hard_limit) as gw:
             port = gw.smpp_port if target == "smpp" else gw.http_port
             payload = HALF_REQUEST if target == "http" else b""
             with flood(port, connections if target else 0, payload) as opened:
@@ -252,9 +253,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=1100)
     parser.add_argument("--sends", type=int, default=10)
     parser.add_argument("--wait", type=float, default=45.0, help="seconds a send may take")
+    parser.add_argument("--hard-limit", type=int, help="the gateway's hard open-files limit")
     args = parser.parse_args()
-    rows = run(args.connections, args.sends, args.wait)
-    print(f"soft open-files limit 1,024 at start; {args.connections} connections from {ATTACKER}\n")
+    rows = run(args.connections, args.sends, args.wait, args.hard_limit)
+    hard = f", hard limit {args.hard_limit:,}" if args.hard_limit else ""
+    print(f"soft open-files limit 1,024{hard}; {args.connections} connections from {ATTACKER}\n")
     print(f"| attack | connected | surface | served within {WITHIN:.0f} s | median s | slowest s |")
     print("|---|---:|---|---:|---:|---:|")
     for r in rows:
