@@ -7,7 +7,8 @@ fast a Python worker could go at best on this machine:
 1. `raw`: a server answering every request with a fixed 202 from an asyncio Protocol
    and httptools, no framework (the floor of the event loop, the sockets and the parser);
 2. `uvicorn`: the same answer from a bare ASGI app under uvicorn (the server smsgate's
-   workers run), the body read and parsed as JSON;
+   workers run), the body read and parsed as JSON; `limits`: the same under the protocol
+   class with the connection limits the workers use (`api/http_limits.py`, defaults);
 3. `in-process`: smsgate's `POST /api/v1/messages` on a SQLite store, called as an ASGI
    app without sockets (authentication, parsing, the submit service, pricing, and the
    group commit), at concurrency 1, 10 and 50. Nothing is dispatched.
@@ -108,9 +109,13 @@ async def serve(layer: str, port: int) -> None:
     else:
         import uvicorn
 
+        from smsgate.api.http_limits import ConnectionLimits, guarded_protocol
+
+        http = guarded_protocol(ConnectionLimits(10, 30, 256)) if layer == "limits" else "auto"
         config = uvicorn.Config(
-            asgi_answer, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
+            asgi_answer, host="127.0.0.1", port=port, http=http, log_level="warning",
+            lifespan="off",
+        )  # fmt: skip
         await uvicorn.Server(config).serve()
 
 
@@ -256,7 +261,7 @@ def table(rows: list[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=40_000)
-    parser.add_argument("--serve", choices=("raw", "uvicorn"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("raw", "uvicorn", "limits"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     uvloop.install()
@@ -264,7 +269,9 @@ def main() -> None:
         asyncio.run(serve(args.serve, args.port))
         return
     print(f"machine: {machine_speed():.0f}M empty-loop iterations/s", flush=True)
-    rows = measure_server("raw", args.count) + measure_server("uvicorn", args.count)
+    rows = [
+        row for layer in ("raw", "uvicorn", "limits") for row in measure_server(layer, args.count)
+    ]
     rows += asyncio.run(measure_in_process(args.count))
     print(table(rows))
 

@@ -154,6 +154,8 @@ class Gateway:
             clock,
             host=settings.smpp_host,
             port=settings.smpp_port,
+            bind_timeout=settings.smpp_bind_timeout,
+            per_address=settings.connections_per_address,
         )
         statistics, senders = StatisticsService(store), SendersService(store, clock)
         return cls(

@@ -28,6 +28,11 @@ class Settings:
     http_workers: int = 1
     smpp_host: str = "127.0.0.1"
     smpp_port: int = 2775
+    http_header_timeout: int = 10
+    http_body_timeout: int = 30
+    http_keepalive_timeout: int = 30
+    smpp_bind_timeout: int = 10
+    connections_per_address: int = 256
     simulator_delay_ms: int = 500
     default_validity: int = 48 * 3600
     webhook_secret: str = ""
@@ -59,6 +64,11 @@ _RANGES: dict[str, tuple[int, int]] = {
     "webhook_max_attempts": (1, 100),
     "dispatch_batch": (1, 10_000),
     "max_body_bytes": (1024, 100 * 1_048_576),
+    "http_header_timeout": (1, 3600),
+    "http_body_timeout": (1, 3600),
+    "http_keepalive_timeout": (1, 3600),
+    "smpp_bind_timeout": (1, 3600),
+    "connections_per_address": (0, 1_000_000),
 }
 
 

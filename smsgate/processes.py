@@ -22,6 +22,7 @@ import errno
 import logging
 import mmap
 import os
+import resource
 import socket
 import sys
 from collections.abc import Callable
@@ -140,6 +141,21 @@ async def _bound(host: str, port: int) -> socket.socket:
             await asyncio.sleep(0.1)
             continue
         return sock
+
+
+def raise_open_files_limit() -> None:
+    """Raise this process's soft limit of open files to its hard limit.
+
+    The usual soft limit (1,024) is what a few hundred idle clients exhaust; the hard limit
+    is what the operator allows. Where the kernel refuses the hard limit (an "unlimited"
+    one), the soft limit stays as it is.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("open files limit stays %d (hard limit %d): %s", soft, hard, exc)
 
 
 class _WakeProtocol(asyncio.DatagramProtocol):

@@ -20,6 +20,7 @@ from pathlib import Path
 import uvicorn
 
 from smsgate.api.http import build_app
+from smsgate.api.http_limits import ConnectionLimits, guarded_protocol
 from smsgate.app import Gateway, ensure_demo
 from smsgate.config import Settings
 from smsgate.processes import (
@@ -30,6 +31,7 @@ from smsgate.processes import (
     listen_for_wakeups,
     listening_socket,
     map_counters,
+    raise_open_files_limit,
     ready_line,
 )
 from smsgate.store import MEMORY_URL, CommitBell
@@ -42,6 +44,7 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
 
     Raises PortInUse before anything starts when the HTTP or SMPP port is taken.
     """
+    raise_open_files_limit()
     await ensure_free(settings.http_host, settings.http_port, "SMSGATE_HTTP_PORT or --port")
     await ensure_free(settings.smpp_host, settings.smpp_port, "SMSGATE_SMPP_PORT")
     workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
@@ -80,6 +83,7 @@ async def _start(gateway: Gateway, say: Callable[[str], None], *, smpp: bool) ->
 
 async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
     """One HTTP worker: the API on the core's socket, until told to stop or the core is gone."""
+    raise_open_files_limit()
     stats = map_counters(Path(link.counters), row=link.index)
     with (
         contextlib.closing(Nudger(link.wake_port)) as nudge,
@@ -107,7 +111,7 @@ async def _serve_worker(gateway: Gateway, link: WorkerLink) -> None:
     # Nobody writes to the lifeline: it becomes readable (EOF) when the core is gone.
     loop.add_reader(link.lifeline_fd, stop.set)
     try:
-        server = _http_server(gateway)
+        server = http_server(gateway)
         serving = asyncio.create_task(server.serve(sockets=[socket.socket(fileno=link.listen_fd)]))
         await _until_started(server, serving, settings.http_port)
         smpp_port = None
@@ -127,7 +131,7 @@ async def _serve_worker(gateway: Gateway, link: WorkerLink) -> None:
 async def _serve_in_process(
     gateway: Gateway, stop: asyncio.Event, say: Callable[[str], None]
 ) -> None:
-    server = _http_server(gateway)
+    server = http_server(gateway)
     serving = asyncio.create_task(server.serve())
     await _until_started(server, serving, gateway.settings.http_port)
     _announce(gateway, say, gateway.smpp.port, gateway.settings.http_port)
@@ -174,12 +178,21 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def _http_server(gateway: Gateway) -> uvicorn.Server:
+def http_server(gateway: Gateway) -> uvicorn.Server:
+    """uvicorn serving the API under the connection limits of docs/security.md."""
     settings = gateway.settings
+    limits = ConnectionLimits(
+        header_timeout=settings.http_header_timeout,
+        body_timeout=settings.http_body_timeout,
+        per_address=settings.connections_per_address,
+    )
     config = uvicorn.Config(
         build_app(gateway.api_context()),
         host=settings.http_host,
         port=settings.http_port,
+        http=guarded_protocol(limits),
+        ws="none",
+        timeout_keep_alive=settings.http_keepalive_timeout,
         log_level="warning",
         access_log=False,
         lifespan="off",

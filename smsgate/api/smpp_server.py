@@ -159,12 +159,16 @@ class SmppFrontend:
         *,
         host: str,
         port: int,
+        bind_timeout: float,
+        per_address: int,
         poll_interval: float = 0.2,
     ) -> None:
         self.customers = customers
         self.delivery = SmppDelivery(customers, self._receivers, poll_interval=poll_interval)
         self.handler = CustomerHandler(customers, messages, clock, self.delivery.wake)
-        self.server = SmppServer(self.handler, host, port)
+        self.server = SmppServer(
+            self.handler, host, port, session_init_timeout=bind_timeout, per_address=per_address
+        )
 
     def _receivers(self, account_id: int) -> list[ServerSession]:
         return self.handler.receivers(account_id)

@@ -3,6 +3,8 @@
 `SmppServer` accepts TCP (optionally TLS) connections and runs each as a Session; requests
 go to an `SmppServerHandler` concurrently (up to the window), so one slow submit does not
 hold back the next. A malformed PDU gets an error response and never affects other sessions.
+A connection that has not bound within `session_init_timeout` is closed, and one address
+holds at most `per_address` connections (one more is closed at once).
 """
 
 import asyncio
@@ -141,7 +143,10 @@ class BaseServerHandler:
 
 
 class SmppServer:
-    """Listen on host:port; `port=0` picks a free port (read `port` after start)."""
+    """Listen on host:port; `port=0` picks a free port (read `port` after start).
+
+    `per_address` caps the connections open from one address (0: no cap).
+    """
 
     def __init__(
         self,
@@ -157,6 +162,7 @@ class SmppServer:
         session_init_timeout: float | None = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         handler_grace: float = 10.0,
+        per_address: int = 0,
     ) -> None:
         self.handler = handler
         self.handler_grace = handler_grace
@@ -172,13 +178,23 @@ class SmppServer:
             session_init_timeout=session_init_timeout,
         )
         self._ssl = ssl_context
+        self._per_address = per_address
+        self._open_by_address: dict[str, int] = {}
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.sessions: set[ServerSession] = set()
 
     async def start(self) -> None:
+        # A TLS handshake that never ends is a connection that never binds.
+        handshake = self._config.session_init_timeout if self._ssl is not None else None
         self._server = await asyncio.start_server(
-            self._serve, self.host, self.port, ssl=self._ssl, limit=1 << 20
+            self._serve,
+            self.host,
+            self.port,
+            ssl=self._ssl,
+            ssl_handshake_timeout=handshake,
+            limit=1 << 20,
+            backlog=1024,
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -203,6 +219,24 @@ class SmppServer:
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = peer[0] if isinstance(peer, tuple) and self._per_address else None
+        if address is not None:
+            held = self._open_by_address.get(address, 0)
+            if held >= self._per_address:
+                log.debug("SMPP connection from %s refused: %d open", address, held)
+                writer.close()
+                return
+            self._open_by_address[address] = held + 1
+        try:
+            await self._run(reader, writer)
+        finally:
+            if address is not None:
+                left = self._open_by_address.pop(address) - 1
+                if left:
+                    self._open_by_address[address] = left
+
+    async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)

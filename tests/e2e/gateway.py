@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ class GatewayProcess:
         self.demo_key: str | None = None
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> None:
         log = open(self.data_dir / "gateway.log", "a")  # noqa: SIM115 - closed by the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smsgate", "run"],
@@ -80,6 +80,7 @@ class GatewayProcess:
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            preexec_fn=preexec_fn,
         )
         log.close()
         assert self.proc.stdout is not None

@@ -25,7 +25,7 @@ def test_every_layer_is_measured_on_accepted_requests() -> None:
     rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| ")]
     measured = [(cells[0].strip(), int(cells[1])) for cells in rows[1:]]
     assert measured == [
-        ("raw", 10), ("raw", 50), ("uvicorn", 10), ("uvicorn", 50),
+        ("raw", 10), ("raw", 50), ("uvicorn", 10), ("uvicorn", 50), ("limits", 10), ("limits", 50),
         ("in-process", 1), ("in-process", 10), ("in-process", 50),
     ]  # fmt: skip
     for cells in rows[1:]:

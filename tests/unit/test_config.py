@@ -19,6 +19,25 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert settings.data_dir == "/srv/sms"
 
 
+def test_connection_limits_come_from_the_environment() -> None:
+    settings = load(
+        environ={
+            "SMSGATE_HTTP_HEADER_TIMEOUT": "5",
+            "SMSGATE_HTTP_BODY_TIMEOUT": "20",
+            "SMSGATE_HTTP_KEEPALIVE_TIMEOUT": "15",
+            "SMSGATE_SMPP_BIND_TIMEOUT": "7",
+            "SMSGATE_CONNECTIONS_PER_ADDRESS": "0",
+        }
+    )
+    assert (
+        settings.http_header_timeout,
+        settings.http_body_timeout,
+        settings.http_keepalive_timeout,
+        settings.smpp_bind_timeout,
+        settings.connections_per_address,
+    ) == (5, 20, 15, 7, 0)
+
+
 def test_file_may_use_a_table(tmp_path: Path) -> None:
     path = tmp_path / "smsgate.toml"
     path.write_text("[smsgate]\ndemo = false\n")
@@ -33,6 +52,11 @@ def test_file_may_use_a_table(tmp_path: Path) -> None:
         ({"SMSGATE_DEMO": "maybe"}, "demo must be of type bool"),
         ({"SMSGATE_DATABASE_URL": "mysql://x"}, "database_url must start"),
         ({"SMSGATE_DEFAULT_VALIDITY": "10"}, "default_validity must be between"),
+        ({"SMSGATE_HTTP_HEADER_TIMEOUT": "0"}, "http_header_timeout must be between"),
+        ({"SMSGATE_HTTP_BODY_TIMEOUT": "0"}, "http_body_timeout must be between"),
+        ({"SMSGATE_HTTP_KEEPALIVE_TIMEOUT": "0"}, "http_keepalive_timeout must be between"),
+        ({"SMSGATE_SMPP_BIND_TIMEOUT": "0"}, "smpp_bind_timeout must be between"),
+        ({"SMSGATE_CONNECTIONS_PER_ADDRESS": "-1"}, "connections_per_address must be between"),
     ],
 )
 def test_bad_values_are_clear_errors(environ: dict[str, str], message: str) -> None:
