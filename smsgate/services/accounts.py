@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smsgate.core.accounts import Account, AccountStatus, check_account_name, funding_account
+from smsgate.core.accounts import (
+    ID_MAX,
+    Account,
+    AccountStatus,
+    check_account_name,
+    funding_account,
+)
 from smsgate.core.errors import Conflict, Forbidden, InsufficientCredit, InvalidRequest, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry, check_topup
 from smsgate.core.pricing import check_prefix
@@ -100,7 +106,7 @@ class AccountService:
         return account
 
     async def get_by_id(self, account_id: int) -> Account:
-        account = await self._store.account(account_id)
+        account = await self._store.account(account_id) if 0 < account_id <= ID_MAX else None
         if account is None:
             raise NotFound(f"no account {account_id}")
         return account
@@ -110,7 +116,7 @@ class AccountService:
 
     async def subaccount(self, parent: Account, account_id: int) -> Account:
         """A direct child of `parent`; Forbidden for anybody else's account."""
-        child = await self._store.account(account_id)
+        child = await self._store.account(account_id) if 0 < account_id <= ID_MAX else None
         if child is None:
             raise NotFound(f"no sub-account {account_id}")
         if child.parent_id != parent.id:
