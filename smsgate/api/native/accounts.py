@@ -28,7 +28,7 @@ from smsgate.api.native.schemas import (
     credit_decoder,
     subaccount_decoder,
 )
-from smsgate.core.accounts import Account
+from smsgate.core.accounts import ID_MAX, Account
 from smsgate.core.errors import InsufficientCredit, InvalidRequest
 from smsgate.core.money import format_amount, parse_amount
 from smsgate.services.accounts import AccountService
@@ -181,6 +181,13 @@ class AccountEndpoints:
                 {200: Reply("both balances after the move", CreditResponse)},
                 tag,
                 body=CreditRequest,
+                path_params=(
+                    Param(
+                        "id",
+                        "the sub-account's id",
+                        {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+                    ),
+                ),
                 errors=("insufficient_credit", "not_found"),
             ),
         ]

@@ -62,6 +62,8 @@ class Operation:
     tag: str
     body: type | None = None
     query: tuple[Param, ...] = ()
+    # path parameters narrower than their convertor (`{id:int}`), by name
+    path_params: tuple[Param, ...] = ()
     errors: tuple[str, ...] = ()
     auth: bool = True
     description: str = ""
@@ -119,12 +121,15 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
     }
     if op.description:
         doc["description"] = op.description
+    narrowed = {p.name: p for p in op.path_params}
     params = [
         {
             "name": name,
             "in": "path",
             "required": True,
-            "schema": _PATH_SCHEMAS.get(t, {"type": "string"}),
+            "schema": dict(narrowed[name].schema)
+            if name in narrowed
+            else _PATH_SCHEMAS.get(t, {"type": "string"}),
         }
         for name, t in _PATH_PARAM.findall(op.path)
     ]
