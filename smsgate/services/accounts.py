@@ -76,6 +76,14 @@ class AccountService:
             payer = funding_account(await self._catalog.chain(parent.id))
             if payer.balance < credit:
                 raise InsufficientCredit(f"{payer.name} has less than the initial credit")
+        currency = (currency or (parent.currency if parent else DEFAULT_CURRENCY)).upper()
+        country = (default_country or (parent.default_country if parent else "")).upper()
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise InvalidRequest("currency must be 3 letters (ISO 4217)", field="currency")
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise InvalidRequest(
+                "default_country must be 2 letters (ISO 3166)", field="default_country"
+            )
         parts = max_parts or (parent.max_parts if parent else DEFAULT_MAX_PARTS)
         if not 1 <= parts <= MAX_PARTS_LIMIT:
             raise InvalidRequest(f"max_parts must be 1-{MAX_PARTS_LIMIT}", field="max_parts")
@@ -83,8 +91,8 @@ class AccountService:
             name=name,
             parent_id=parent.id if parent else None,
             own_balance=own_balance,
-            currency=(currency or (parent.currency if parent else DEFAULT_CURRENCY)).upper(),
-            default_country=(default_country or (parent.default_country if parent else "")).upper(),
+            currency=currency,
+            default_country=country,
             max_parts=parts,
             password_hash=hash_password(password) if password else None,
             now=self._clock.now(),
