@@ -207,7 +207,7 @@ def test_a_subaccount_id_out_of_range_is_404(http: httpx.Client, key: str, accou
 
 @pytest.mark.parametrize("value", ["²", "١", "9" * 5000, "99999999999999999999"])
 def test_numbers_out_of_range_in_dialect_parameters(
-    http: httpx.Client, key: str, value: str
+    gateway_on: GatewayProcess, http: httpx.Client, key: str, value: str
 ) -> None:
     listed = http.get("/v1/subaccount/list", params={"apiKey": key, "page": value})
     assert listed.json()["success"] is True, listed.text
@@ -218,6 +218,13 @@ def test_numbers_out_of_range_in_dialect_parameters(
     deleted = http.get("/sys/senders.php", params={"apikey": key, "del": "1", "id": value})
     assert deleted.text.startswith("ERROR = "), deleted.text
     assert "ERROR = 5" not in deleted.text
+    for name, raw in (("time", "+" + value), ("time", "0" + value), ("valid", value)):
+        timed = http.get("/sys/send.php", params={**sms, name: raw})
+        # send.php's own numbers: 1 parameters, 5 wrong date format; 200 a quote
+        assert timed.status_code == 200, timed.text
+        assert timed.text.startswith(("ERROR = 1 ", "ERROR = 5 ", "cost = ")), timed.text
+    # SMSC answers an unexpected error with a number too: the log tells it apart.
+    assert "unexpected error" not in (gateway_on.data_dir / "gateway.log").read_text()
 
 
 LONG_URL = "https://example.com/" + "a" * 2030

@@ -89,9 +89,9 @@ def parse_time(raw: str, now: float, tz_hours: int) -> float | None:
     """`time`: DDMMYYhhmm or DD.MM.YY hh:mm (Moscow time + tz), 0<timestamp>, +<minutes>."""
     if not raw:
         return None
-    if raw.startswith("+") and raw[1:].isdigit():
+    if raw.startswith("+") and is_decimal(raw[1:]):
         return now + int(raw[1:]) * 60
-    if raw.startswith("0") and raw.isdigit() and len(raw) > 8:
+    if raw.startswith("0") and is_decimal(raw) and len(raw) > 8:
         return float(int(raw))
     found = _DDMMYY.match(raw)
     if found is None:
@@ -109,7 +109,7 @@ def parse_validity(raw: str) -> int | None:
     if not raw:
         return None
     hours, colon, minutes = raw.partition(":")
-    if not hours.isdigit() or (colon and not minutes.isdigit()):
+    if not is_decimal(hours) or (colon and not is_decimal(minutes)):
         raise InvalidRequest("valid must be hh:mm", field="valid")
     return int(hours) * 3600 + (int(minutes) * 60 if colon else 0)
 
