@@ -31,6 +31,8 @@ _NAMED = re.compile(r"field `([^`]+)`")
 
 # The most fields a multipart form may have; no dialect has more than a few dozen.
 MAX_FORM_FIELDS = 100
+# msgspec raises RecursionError (not DecodeError) on JSON nested deeper than ~1,000 levels.
+NESTED_TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
@@ -105,6 +107,8 @@ def decode(decoder: msgspec.json.Decoder[T], data: bytes) -> T:
         raise InvalidRequest(_AT.sub("", message), field=field_of(message)) from exc
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidRequest(NESTED_TOO_DEEP) from exc
 
 
 def field_of(message: str) -> str | None:

@@ -158,6 +158,17 @@ def test_a_malformed_multipart_body_gets_the_dialects_own_error(
     assert expected(response), response.text
 
 
+def test_json_nested_too_deeply_is_malformed(http: httpx.Client, key: str) -> None:
+    deep = b'{"apiKey": "' + key.encode() + b'", "x": ' + b"[" * 3000 + b"}"
+    auth = {"Authorization": f"Bearer {key}", "X-Api-Key": key, "Content-Type": JSON}
+    partner = http.post("/v1/send", content=deep, headers=auth)
+    assert (partner.json()["success"], partner.json()["code"]) == (False, 90), partner.text
+    agile = http.post("/services/sms/send", content=deep, headers=auth)
+    assert (agile.status_code, agile.json()["code"]) == (400, 14), agile.text
+    native = http.post("/api/v1/messages", content=b'{"to": ' + b"[" * 3000, headers=auth)
+    assert native.status_code == 400, native.text
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

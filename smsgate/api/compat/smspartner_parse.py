@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from starlette.requests import Request
 
-from smsgate.api.body import is_multipart, read_body, read_multipart
+from smsgate.api.body import NESTED_TOO_DEEP, is_multipart, read_body, read_multipart
 from smsgate.api.compat.smspartner_render import FORMATS, JSON
 from smsgate.api.compat.smspartner_tables import MalformedBody, MissingParameter
 from smsgate.core.errors import InvalidRequest
@@ -127,6 +127,8 @@ def _body_values(body: bytes) -> dict[str, Any]:
             decoded = _decode_json(stripped)
         except msgspec.DecodeError as exc:
             raise MalformedBody(f"malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise MalformedBody(NESTED_TOO_DEEP) from exc
         if not isinstance(decoded, dict):
             raise MalformedBody("the JSON body must be an object")
         return decoded
