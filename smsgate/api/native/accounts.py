@@ -152,7 +152,14 @@ class AccountEndpoints:
                 "The account's money movements, newest first",
                 {200: Reply("a page of ledger entries", LedgerPage)},
                 tag,
-                query=(page, Param("cursor", "`next_cursor` of the previous page")),
+                query=(
+                    page,
+                    Param(
+                        "cursor",
+                        "`next_cursor` of the previous page",
+                        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    ),
+                ),
                 errors=("invalid_request",),
             ),
             Operation(

@@ -18,7 +18,14 @@ from smsgate.core.accounts import NAME_MAX
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
 from smsgate.core.senders import ALNUM_MAX, NUMERIC_MAX
-from smsgate.services.submit import CALLBACK_URL_MAX, MAX_RECIPIENTS, REFERENCE_MAX, SubmitCommand
+from smsgate.services.submit import (
+    CALLBACK_URL_MAX,
+    MAX_RECIPIENTS,
+    MAX_VALIDITY,
+    MIN_VALIDITY,
+    REFERENCE_MAX,
+    SubmitCommand,
+)
 
 Recipient = Annotated[str, Meta(min_length=1, max_length=64, examples=["+393331234567"])]
 Money = Annotated[str, Meta(description='decimal amount, e.g. "0.05"', examples=["0.05"])]
@@ -57,7 +64,18 @@ ScheduleTime = (
     Annotated[datetime, Meta(tz=True, description="ISO-8601 with an offset")]
     | Annotated[float, Meta(description="seconds since the epoch")]
 )
-Validity = Annotated[int, Meta(description="seconds before an unsent message expires")]
+Validity = Annotated[
+    int,
+    Meta(ge=MIN_VALIDITY, le=MAX_VALIDITY, description="seconds before an unsent message expires"),
+]
+# Checked by the submit service, whose `empty_text` and `text_too_long` say what is wrong.
+Text = Annotated[
+    str,
+    Meta(
+        description="never truncated; at most the account's number of parts",
+        extra_json_schema={"minLength": 1},
+    ),
+]
 
 
 # --- requests ------------------------------------------------------------------------
@@ -66,9 +84,9 @@ Validity = Annotated[int, Meta(description="seconds before an unsent message exp
 class SendRequest(Struct, frozen=True, forbid_unknown_fields=True, rename={"sender": "from"}):
     """One text to one or more recipients (also the body of a quote)."""
 
-    to: Recipient | Annotated[list[Recipient], Meta(max_length=MAX_RECIPIENTS)]
+    to: Recipient | Annotated[list[Recipient], Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     sender: Sender
-    text: str
+    text: Text
     reference: Reference | None = None
     callback_url: CallbackUrl | None = None
     scheduled_at: ScheduleTime | None = None
