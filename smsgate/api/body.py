@@ -1,20 +1,23 @@
-"""JSON bodies: requests read with a size limit and decoded with msgspec, responses encoded.
+"""Request bodies of every surface: read with a size limit, then decoded; JSON responses.
 
 The limit is checked against Content-Length before reading and again while the body
-streams in, so a chunked upload cannot grow past it either. Decoding failures become
-`invalid_request` errors naming the offending field.
+streams in, so a chunked upload cannot grow past it either; multipart forms are parsed
+only from a body read that way. Decoding failures become `invalid_request` errors
+naming the offending field; a native body that is not JSON is `unsupported_media_type`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncGenerator
 from typing import TypeVar
 
 import msgspec
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from smsgate.api.errors import PayloadTooLarge
+from smsgate.api.errors import PayloadTooLarge, UnsupportedMediaType
 from smsgate.core.errors import InvalidRequest
 
 T = TypeVar("T")
@@ -25,6 +28,11 @@ _encode = msgspec.json.Encoder().encode
 # unknown keys as "field `x`"; both become our `field` ("to[2]", "x").
 _AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _NAMED = re.compile(r"field `([^`]+)`")
+
+# The most fields a multipart form may have; no dialect has more than a few dozen.
+MAX_FORM_FIELDS = 100
+# msgspec raises RecursionError (not DecodeError) on JSON nested deeper than ~1,000 levels.
+NESTED_TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
@@ -50,8 +58,44 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+async def read_multipart(
+    request: Request, max_bytes: int, *, max_fields: int = MAX_FORM_FIELDS
+) -> list[tuple[str, str]]:
+    """The fields of a multipart/form-data body, in order; the body is read whole with
+    `read_body`'s limit before the parser sees it. File parts are refused."""
+    body = await read_body(request, max_bytes)
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(
+        request.headers,
+        chunks(),
+        max_files=0,
+        max_fields=max_fields,
+        max_part_size=max_bytes,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise InvalidRequest(f"malformed multipart body: {exc.message}") from exc
+    return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
 async def decode_body(request: Request, decoder: msgspec.json.Decoder[T], max_bytes: int) -> T:
-    """The request body decoded into the decoder's type; 400/413 errors otherwise."""
+    """The request body decoded into the decoder's type; 400/413/415 errors otherwise.
+
+    A body without a Content-Type is read as JSON; any other type is refused unread.
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"the body must be JSON (Content-Type: application/json), not {media_type[:64]}"
+        )
     return decode(decoder, await read_body(request, max_bytes))
 
 
@@ -63,6 +107,8 @@ def decode(decoder: msgspec.json.Decoder[T], data: bytes) -> T:
         raise InvalidRequest(_AT.sub("", message), field=field_of(message)) from exc
     except msgspec.DecodeError as exc:
         raise InvalidRequest(f"malformed JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise InvalidRequest(NESTED_TOO_DEEP) from exc
 
 
 def field_of(message: str) -> str | None:

@@ -2,7 +2,7 @@
 
 Every HTTP error smsgate answers is `{"error": {"code", "message", "field"?}}`.
 Codes come from `core.errors`; the few below that only HTTP has (payload_too_large,
-method_not_allowed, internal_error) are listed here and nowhere else.
+unsupported_media_type, method_not_allowed, internal_error) are listed here and nowhere else.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ class MethodNotAllowed(SmsgateError):
     code = "method_not_allowed"
 
 
+class UnsupportedMediaType(SmsgateError):
+    """The request body is not of a type the operation reads (HTTP only)."""
+
+    code = "unsupported_media_type"
+
+
 HTTP_STATUS: Final[Mapping[str, int]] = {
     "invalid_request": 400,
     "invalid_recipient": 400,
@@ -56,6 +62,7 @@ HTTP_STATUS: Final[Mapping[str, int]] = {
     "method_not_allowed": 405,
     "conflict": 409,
     "payload_too_large": 413,
+    "unsupported_media_type": 415,
     "rate_limited": 429,
     "internal_error": 500,
 }

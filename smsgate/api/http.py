@@ -88,9 +88,13 @@ def build_app(ctx: ApiContext) -> FixedPaths:
     operations = native_operations(ctx, metrics, docs)
     docs.publish(encode_document(operations))
     guarded = [(op, _guarded(op.endpoint)) for op in operations]
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for op, endpoint in guarded:
+        by_path.setdefault(op.path, {})[op.method] = endpoint
+    # One route per path, so that a 405 names every method of the path in `Allow`.
     routes: list[BaseRoute] = [
-        Route(op.path, endpoint, methods=[op.method], name=op.operation_id)
-        for op, endpoint in guarded
+        Route(path, _by_method(endpoints), methods=list(endpoints))
+        for path, endpoints in by_path.items()
     ]
     routes.extend(ctx.extra_routes)
     app = Starlette(
@@ -159,6 +163,19 @@ def _guarded(endpoint: Endpoint) -> Endpoint:
 
     guarded.__name__ = endpoint.__name__
     return guarded
+
+
+def _by_method(endpoints: Mapping[str, Endpoint]) -> Endpoint:
+    """The endpoint of a path: the one there is, or the one for the request's method."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def by_method(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    by_method.__name__ = "_or_".join(e.__name__ for e in endpoints.values())
+    return by_method
 
 
 def _smsgate_error_handler(request: Request, exc: Exception) -> Response:

@@ -36,18 +36,20 @@ class Account:
         return self.status is AccountStatus.ACTIVE
 
 
-NAME_MAX = 64
+NAME_MAX = 16
+# Account ids are 32-bit columns (INTEGER on PostgreSQL): a larger id names no account.
+ID_MAX = 2**31 - 1
 
 
 def check_account_name(name: str) -> str:
     """Account names double as usernames (HTTP Basic, SMPP system_id: 16 octets)."""
     if (
         not name
-        or len(name) > 16
+        or len(name) > NAME_MAX
         or not all((c.isascii() and c.isalnum()) or c in "-_." for c in name)
     ):
         raise InvalidRequest(
-            "account name must be 1-16 letters, digits, '-', '_' or '.'", field="name"
+            f"account name must be 1-{NAME_MAX} letters, digits, '-', '_' or '.'", field="name"
         )
     return name
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smsgate.core.accounts import Account, AccountStatus, check_account_name, funding_account
+from smsgate.core.accounts import (
+    ID_MAX,
+    Account,
+    AccountStatus,
+    check_account_name,
+    funding_account,
+)
 from smsgate.core.errors import Conflict, Forbidden, InsufficientCredit, InvalidRequest, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry, check_topup
 from smsgate.core.pricing import check_prefix
@@ -70,6 +76,14 @@ class AccountService:
             payer = funding_account(await self._catalog.chain(parent.id))
             if payer.balance < credit:
                 raise InsufficientCredit(f"{payer.name} has less than the initial credit")
+        currency = (currency or (parent.currency if parent else DEFAULT_CURRENCY)).upper()
+        country = (default_country or (parent.default_country if parent else "")).upper()
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise InvalidRequest("currency must be 3 letters (ISO 4217)", field="currency")
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise InvalidRequest(
+                "default_country must be 2 letters (ISO 3166)", field="default_country"
+            )
         parts = max_parts or (parent.max_parts if parent else DEFAULT_MAX_PARTS)
         if not 1 <= parts <= MAX_PARTS_LIMIT:
             raise InvalidRequest(f"max_parts must be 1-{MAX_PARTS_LIMIT}", field="max_parts")
@@ -77,8 +91,8 @@ class AccountService:
             name=name,
             parent_id=parent.id if parent else None,
             own_balance=own_balance,
-            currency=(currency or (parent.currency if parent else DEFAULT_CURRENCY)).upper(),
-            default_country=(default_country or (parent.default_country if parent else "")).upper(),
+            currency=currency,
+            default_country=country,
             max_parts=parts,
             password_hash=hash_password(password) if password else None,
             now=self._clock.now(),
@@ -100,7 +114,7 @@ class AccountService:
         return account
 
     async def get_by_id(self, account_id: int) -> Account:
-        account = await self._store.account(account_id)
+        account = await self._store.account(account_id) if 0 < account_id <= ID_MAX else None
         if account is None:
             raise NotFound(f"no account {account_id}")
         return account
@@ -110,7 +124,7 @@ class AccountService:
 
     async def subaccount(self, parent: Account, account_id: int) -> Account:
         """A direct child of `parent`; Forbidden for anybody else's account."""
-        child = await self._store.account(account_id)
+        child = await self._store.account(account_id) if 0 < account_id <= ID_MAX else None
         if child is None:
             raise NotFound(f"no sub-account {account_id}")
         if child.parent_id != parent.id:

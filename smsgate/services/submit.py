@@ -29,7 +29,11 @@ MAX_VALIDITY = 7 * 24 * 3600
 DEFAULT_VALIDITY = 48 * 3600
 MAX_RECIPIENTS = 1000
 MAX_SCHEDULE_AHEAD = 366 * 24 * 3600
+# The longest value of each stored string field a customer gives (characters); the
+# native schemas, the dialects and docs/security.md use these same numbers.
 REFERENCE_MAX = 64
+CALLBACK_URL_MAX = 2048
+TAG_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +209,13 @@ def _check_options(command: SubmitCommand) -> None:
         )
     if command.reference is not None and not 0 < len(command.reference) <= REFERENCE_MAX:
         raise InvalidRequest(f"reference must be 1-{REFERENCE_MAX} characters", field="reference")
+    if command.tag is not None and len(command.tag) > TAG_MAX:
+        raise InvalidRequest(f"tag must be at most {TAG_MAX} characters", field="tag")
     if command.callback_url is not None:
+        if len(command.callback_url) > CALLBACK_URL_MAX:
+            raise InvalidRequest(
+                f"callback_url must be at most {CALLBACK_URL_MAX} characters", field="callback_url"
+            )
         url = urlsplit(command.callback_url)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise InvalidRequest("callback_url must be an http(s) URL", field="callback_url")

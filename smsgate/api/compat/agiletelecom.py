@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.body import read_body
+from smsgate.api.body import NESTED_TOO_DEEP, read_body
 from smsgate.api.compat._agiletelecom_tables import (
     Entry,
     Outcome,
@@ -98,6 +98,8 @@ class AgileTelecomApi:
                 data = _decode(await read_body(request, self._max_body_bytes))
             except msgspec.DecodeError as exc:
                 raise InvalidRequest(f"malformed JSON: {exc}") from exc
+            except RecursionError as exc:
+                raise InvalidRequest(NESTED_TOO_DEEP) from exc
             parsed = parse_send(data)
             plan = [
                 _plan(parsed, entry, ids, ordinal)

@@ -21,6 +21,7 @@ from smsgate.api.compat.smsc_formats import Answer, Fmt, StatItem, StatLine
 from smsgate.api.compat.smsc_params import (
     Params,
     amount,
+    is_decimal,
     parse_time,
     parse_validity,
     period,
@@ -116,7 +117,7 @@ class SmscApi:
             except SmsgateError:
                 return out.respond(out.error(PARAMETERS, send=send), Fmt.TEXT, "utf-8")
             raw_id = params.get("id") if send else ""
-            echo = int(raw_id) if raw_id.isdigit() else (raw_id or None)
+            echo = int(raw_id) if is_decimal(raw_id) else (raw_id or None)
             try:
                 answer = await self._run(request, params, handler)
             except SmsgateError as exc:
@@ -362,7 +363,7 @@ class SmscApi:
             added = await self.s.senders.add(account, p.get("sender"))
             return out.created(added.id)
         if p.flag("del"):
-            sender_id = p.number("id", 1, 2**31, 0) or None
+            sender_id = p.number("id", 1, 2**31 - 1, 0) or None
             if not sender_id and not p.get("sender"):
                 raise InvalidRequest("sender or id is required", field="sender")
             await self.s.senders.delete(

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from smsgate.api.body import read_body
+from smsgate.api.body import is_multipart, read_body, read_multipart
 from smsgate.api.compat.smsc_formats import MOSCOW, Fmt
 from smsgate.api.compat.smsc_tables import WrongDate
 from smsgate.core.errors import InvalidRequest
@@ -38,7 +38,7 @@ class Params:
         raw = self.get(name)
         if not raw:
             return default
-        value = int(raw) if raw.lstrip("-").isdigit() else low - 1
+        value = int(raw) if is_decimal(raw.removeprefix("-")) else low - 1
         if not low <= value <= high:
             raise InvalidRequest(f"{name} must be {low}-{high}", field=name)
         return value
@@ -49,16 +49,19 @@ class Params:
         return Fmt(int(raw)) if raw in ("0", "1", "2", "3") else Fmt.TEXT
 
 
+def is_decimal(raw: str) -> bool:
+    """ASCII digits that fit a 64-bit integer ("²" and "١" are digits to str.isdigit)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
 async def read_params(request: Request, max_bytes: int) -> Params:
     """Query string and body parameters (the body wins), decoded in `charset`."""
     query = request.scope.get("query_string", b"")
-    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-    if request.method == "POST" and multipart:
-        # Starlette decodes multipart fields itself, as UTF-8; files are ignored.
-        form = await request.form(max_files=0, max_fields=100)
+    if request.method == "POST" and is_multipart(request):
+        # Multipart fields are decoded as UTF-8 (or the charset of their part).
+        fields = await read_multipart(request, max_bytes)
         values = dict(parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True))
-        values.update((k, v) for k, v in form.multi_items() if isinstance(v, str))
-        await form.close()
+        values.update(fields)
         return Params(values, "utf-8")
     body = await read_body(request, max_bytes) if request.method == "POST" else b""
     blobs = [query, body]
@@ -86,9 +89,9 @@ def parse_time(raw: str, now: float, tz_hours: int) -> float | None:
     """`time`: DDMMYYhhmm or DD.MM.YY hh:mm (Moscow time + tz), 0<timestamp>, +<minutes>."""
     if not raw:
         return None
-    if raw.startswith("+") and raw[1:].isdigit():
+    if raw.startswith("+") and is_decimal(raw[1:]):
         return now + int(raw[1:]) * 60
-    if raw.startswith("0") and raw.isdigit() and len(raw) > 8:
+    if raw.startswith("0") and is_decimal(raw) and len(raw) > 8:
         return float(int(raw))
     found = _DDMMYY.match(raw)
     if found is None:
@@ -106,7 +109,7 @@ def parse_validity(raw: str) -> int | None:
     if not raw:
         return None
     hours, colon, minutes = raw.partition(":")
-    if not hours.isdigit() or (colon and not minutes.isdigit()):
+    if not is_decimal(hours) or (colon and not is_decimal(minutes)):
         raise InvalidRequest("valid must be hh:mm", field="valid")
     return int(hours) * 3600 + (int(minutes) * 60 if colon else 0)
 

@@ -16,7 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.compat.smspartner_parse import Params, read_params, split_numbers, status_items
+from smsgate.api.compat.smspartner_parse import (
+    Params,
+    page_number,
+    read_params,
+    split_numbers,
+    status_items,
+)
 from smsgate.api.compat.smspartner_render import JSON, Body, Value, amount, render, render_error
 from smsgate.api.compat.smspartner_render import success as ok
 from smsgate.api.compat.smspartner_sends import SendEndpoint
@@ -267,7 +273,7 @@ class SmsPartnerApi:
 
     async def bulk_status_by_tag(self, params: Params, account: Account) -> Body:
         tag = params.required("tag")
-        page = _page_number(params)
+        page = page_number(params)
         tagged: list[Message] = []
         cursor: str | None = None
         # No index on tags: the account's messages are read page by page.
@@ -354,8 +360,3 @@ class SmsPartnerApi:
 
 def _status_time(message: Message) -> float:
     return message.done_at or message.sent_at or message.created_at
-
-
-def _page_number(params: Params) -> int:
-    raw = params.text("page") or "1"
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1

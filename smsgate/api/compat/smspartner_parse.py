@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from starlette.requests import Request
 
-from smsgate.api.body import read_body
+from smsgate.api.body import NESTED_TOO_DEEP, is_multipart, read_body, read_multipart
 from smsgate.api.compat.smspartner_render import FORMATS, JSON
 from smsgate.api.compat.smspartner_tables import MalformedBody, MissingParameter
 from smsgate.core.errors import InvalidRequest
@@ -106,10 +106,11 @@ class Params:
 async def read_params(request: Request, max_bytes: int) -> Params:
     """Query and body parameters together; the body's win when a name is in both."""
     values: dict[str, Any] = dict(request.query_params)
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("multipart/form-data"):
-        async with request.form() as form:
-            values.update((k, v) for k, v in form.items() if isinstance(v, str))
+    if is_multipart(request):
+        try:
+            values.update(await read_multipart(request, max_bytes))
+        except InvalidRequest as exc:
+            raise MalformedBody(exc.message) from exc
     else:
         values.update(_body_values(await read_body(request, max_bytes)))
     fmt = str(values.get("_format") or JSON).strip().lower()
@@ -126,6 +127,8 @@ def _body_values(body: bytes) -> dict[str, Any]:
             decoded = _decode_json(stripped)
         except msgspec.DecodeError as exc:
             raise MalformedBody(f"malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise MalformedBody(NESTED_TOO_DEEP) from exc
         if not isinstance(decoded, dict):
             raise MalformedBody("the JSON body must be an object")
         return decoded
@@ -133,6 +136,14 @@ def _body_values(body: bytes) -> dict[str, Any]:
         return dict(parse_qsl(stripped.decode(), keep_blank_values=True, strict_parsing=True))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedBody("the body is neither JSON nor a form") from exc
+
+
+def page_number(params: Params) -> int:
+    """`page`: a positive number; anything else is the first page."""
+    raw = params.text("page") or "1"
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return max(int(raw), 1)
+    return 1
 
 
 def split_numbers(raw: str) -> list[str]:

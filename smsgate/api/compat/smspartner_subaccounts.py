@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from smsgate.api.compat.smspartner_parse import Params
+from smsgate.api.compat.smspartner_parse import Params, page_number
 from smsgate.api.compat.smspartner_render import Body, Value, amount
 from smsgate.api.compat.smspartner_render import success as ok
 from smsgate.api.compat.smspartner_tables import EmptyBalance, MissingParameter
@@ -63,8 +63,7 @@ class SubaccountEndpoints:
         )
 
     async def list(self, params: Params, account: Account) -> Body:
-        raw = params.text("page") or "1"
-        page = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+        page = page_number(params)
         children = sorted(await self._accounts.list_accounts(account), key=lambda a: a.id)
         chosen = children[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         data: list[Value] = [

@@ -28,7 +28,7 @@ from smsgate.api.native.schemas import (
     credit_decoder,
     subaccount_decoder,
 )
-from smsgate.core.accounts import Account
+from smsgate.core.accounts import ID_MAX, Account
 from smsgate.core.errors import InsufficientCredit, InvalidRequest
 from smsgate.core.money import format_amount, parse_amount
 from smsgate.services.accounts import AccountService
@@ -152,7 +152,14 @@ class AccountEndpoints:
                 "The account's money movements, newest first",
                 {200: Reply("a page of ledger entries", LedgerPage)},
                 tag,
-                query=(page, Param("cursor", "`next_cursor` of the previous page")),
+                query=(
+                    page,
+                    Param(
+                        "cursor",
+                        "`next_cursor` of the previous page",
+                        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    ),
+                ),
                 errors=("invalid_request",),
             ),
             Operation(
@@ -181,6 +188,13 @@ class AccountEndpoints:
                 {200: Reply("both balances after the move", CreditResponse)},
                 tag,
                 body=CreditRequest,
+                path_params=(
+                    Param(
+                        "id",
+                        "the sub-account's id",
+                        {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+                    ),
+                ),
                 errors=("insufficient_credit", "not_found"),
             ),
         ]

@@ -28,7 +28,7 @@ from smsgate.api.native.schemas import (
     utc,
 )
 from smsgate.core.errors import InvalidRequest
-from smsgate.core.messages import Message, Part, PartStatus
+from smsgate.core.messages import Message, Part, PartStatus, Status
 from smsgate.core.money import format_amount
 from smsgate.services.messages import MAX_PAGE, MessageService
 from smsgate.services.ports import Accepted
@@ -146,7 +146,11 @@ class MessageEndpoints:
                 {200: Reply("a page of messages", MessagePage)},
                 tag,
                 query=(
-                    Param("status", "only messages in this status"),
+                    Param(
+                        "status",
+                        "only messages in this status",
+                        {"type": "string", "enum": [s.value for s in Status]},
+                    ),
                     Param("batch_id", "only messages of this batch"),
                     Param("since", "created at or after: ISO-8601 with offset, or epoch seconds"),
                     Param(

@@ -23,11 +23,15 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 _REF = "#/components/schemas/{name}"
 _PATH_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
-_PARAM_TYPES = {"int": "integer", "float": "number"}
+# Starlette's `int` convertor matches ASCII digits only: never a sign.
+_PATH_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
+    "int": {"type": "integer", "minimum": 0},
+    "float": {"type": "number", "minimum": 0},
+}
 
 # Codes any authenticated operation, and any operation with a body, may answer.
 _AUTH_ERRORS = ("unauthenticated", "forbidden")
-_BODY_ERRORS = ("invalid_request", "payload_too_large")
+_BODY_ERRORS = ("invalid_request", "payload_too_large", "unsupported_media_type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,8 @@ class Operation:
     tag: str
     body: type | None = None
     query: tuple[Param, ...] = ()
+    # path parameters narrower than their convertor (`{id:int}`), by name
+    path_params: tuple[Param, ...] = ()
     errors: tuple[str, ...] = ()
     auth: bool = True
     description: str = ""
@@ -115,12 +121,15 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
     }
     if op.description:
         doc["description"] = op.description
+    narrowed = {p.name: p for p in op.path_params}
     params = [
         {
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": _PARAM_TYPES.get(t, "string")},
+            "schema": dict(narrowed[name].schema)
+            if name in narrowed
+            else _PATH_SCHEMAS.get(t, {"type": "string"}),
         }
         for name, t in _PATH_PARAM.findall(op.path)
     ]
@@ -176,6 +185,7 @@ Authenticate with `Authorization: Bearer <API key>` or HTTP Basic (account name 
 password). Money is a decimal string in the account's currency; times are ISO-8601
 UTC strings or null. Every error has the body `{"error": {"code", "message", "field"?}}`
 with a stable `code`; `field` names the offending input (`to[2]`, `from`, ...).
-A request body larger than the server's limit gets 413 `payload_too_large`. A request
-that fails stores nothing and moves no money.
+A request body larger than the server's limit gets 413 `payload_too_large`, one that
+is not JSON 415 `unsupported_media_type`. A request that fails stores nothing and moves
+no money.
 """

@@ -14,10 +14,19 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from smsgate import text
+from smsgate.core.accounts import NAME_MAX
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
+from smsgate.core.senders import ALNUM_MAX, NUMERIC_MAX
 from smsgate.services.account_policy import MAX_ALLOWED_IPS
-from smsgate.services.submit import MAX_RECIPIENTS, SubmitCommand
+from smsgate.services.submit import (
+    CALLBACK_URL_MAX,
+    MAX_RECIPIENTS,
+    MAX_VALIDITY,
+    MIN_VALIDITY,
+    REFERENCE_MAX,
+    SubmitCommand,
+)
 
 Recipient = Annotated[str, Meta(min_length=1, max_length=64, examples=["+393331234567"])]
 Money = Annotated[str, Meta(description='decimal amount, e.g. "0.05"', examples=["0.05"])]
@@ -27,14 +36,47 @@ AmountIn = Annotated[
 ]
 Timestamp = Annotated[datetime, Meta(tz=True, description="ISO-8601, UTC")]
 ApiEncoding = Literal["auto", "gsm7", "ucs2", "latin1"]
-Sender = Annotated[str, Meta(description="alphanumeric (<= 11) or numeric (<= 16) sender")]
-Reference = Annotated[str, Meta(description="your id; sending it again returns the original")]
-CallbackUrl = Annotated[str, Meta(description="http(s) URL told of final statuses")]
+# Checked by the submit service, whose `invalid_sender` names the rule broken.
+Sender = Annotated[
+    str,
+    Meta(
+        description=f"alphanumeric (<= {ALNUM_MAX}) or numeric (<= {NUMERIC_MAX}, a '+' first)",
+        extra_json_schema={"minLength": 1, "maxLength": NUMERIC_MAX + 1},
+    ),
+]
+Reference = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=REFERENCE_MAX,
+        description="your id; sending it again returns the original",
+    ),
+]
+CallbackUrl = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=CALLBACK_URL_MAX,
+        pattern="^[Hh][Tt][Tt][Pp][Ss]?://",
+        description="http(s) URL told of final statuses",
+    ),
+]
 ScheduleTime = (
     Annotated[datetime, Meta(tz=True, description="ISO-8601 with an offset")]
     | Annotated[float, Meta(description="seconds since the epoch")]
 )
-Validity = Annotated[int, Meta(description="seconds before an unsent message expires")]
+Validity = Annotated[
+    int,
+    Meta(ge=MIN_VALIDITY, le=MAX_VALIDITY, description="seconds before an unsent message expires"),
+]
+# Checked by the submit service, whose `empty_text` and `text_too_long` say what is wrong.
+Text = Annotated[
+    str,
+    Meta(
+        description="never truncated; at most the account's number of parts",
+        extra_json_schema={"minLength": 1},
+    ),
+]
 
 
 # --- requests ------------------------------------------------------------------------
@@ -43,9 +85,9 @@ Validity = Annotated[int, Meta(description="seconds before an unsent message exp
 class SendRequest(Struct, frozen=True, forbid_unknown_fields=True, rename={"sender": "from"}):
     """One text to one or more recipients (also the body of a quote)."""
 
-    to: Recipient | Annotated[list[Recipient], Meta(max_length=MAX_RECIPIENTS)]
+    to: Recipient | Annotated[list[Recipient], Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     sender: Sender
-    text: str
+    text: Text
     reference: Reference | None = None
     callback_url: CallbackUrl | None = None
     scheduled_at: ScheduleTime | None = None
@@ -70,7 +112,15 @@ class SendRequest(Struct, frozen=True, forbid_unknown_fields=True, rename={"send
 
 
 class SubaccountRequest(Struct, frozen=True, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(description="1-16 letters, digits, '-', '_' or '.'")]
+    name: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=NAME_MAX,
+            pattern="^[A-Za-z0-9._-]+$",
+            description=f"1-{NAME_MAX} letters, digits, '-', '_' or '.'",
+        ),
+    ]
     password: Annotated[str, Meta(min_length=6, max_length=64)] | None = None
     credit: AmountIn | None = None
     shared_balance: Annotated[bool, Meta(description="spend the parent's credit")] = False

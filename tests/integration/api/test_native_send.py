@@ -148,6 +148,13 @@ REFUSED: list[tuple[str, bytes | dict[str, Any], int, str, str | None]] = [
     ("too many", body(to=[TO] * 1001), 400, "invalid_request", "to"),
     ("bad callback", body(callback_url="ftp://x"), 400, "invalid_request", "callback_url"),
     ("long reference", body(reference="r" * 65), 400, "invalid_request", "reference"),
+    (
+        "long callback",
+        body(callback_url="https://example.com/" + "a" * 2029),
+        400,
+        "invalid_request",
+        "callback_url",
+    ),
     ("bad recipient", body(to=[TO, "12"]), 400, "invalid_recipient", "to"),
     ("bad sender", body(**{"from": "A very long sender"}), 400, "invalid_sender", "from"),
     ("empty text", body(text=""), 400, "empty_text", "text"),
