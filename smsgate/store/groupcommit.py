@@ -4,7 +4,8 @@ A commit, not a row, is what costs (research/dependencies.md section 5): one wri
 task takes the waiting callers (bounded in count and rows), runs one `flush` for them
 all, then answers each with its own result or error. A flush is all or nothing: one that
 raises an error `isolate` accepts is run again on each half of its group, down to the
-caller that raises, which alone fails; any other error fails the whole group.
+caller that raises, which alone fails (a caller alone is tried twice: a row another
+writer committed meanwhile is then seen); any other error fails the whole group.
 """
 
 from __future__ import annotations
@@ -77,21 +78,27 @@ class GroupCommit(Generic[Item, Result]):
                 else:
                     future.set_result(outcome)
 
-    async def _outcomes(self, items: Sequence[Item]) -> Sequence[Result | Exception]:
+    async def _outcomes(
+        self, items: Sequence[Item], *, tried: bool = False
+    ) -> Sequence[Result | Exception]:
         """Flush `items`; after an error that may be one item's, flush each half again.
 
         Costs nothing until a flush raises; then about 2*log2(n) more flushes find one
-        bad item among n, and everything else commits.
+        bad item among n, and everything else commits. `tried`: the items were in a
+        flush that raised already.
         """
         try:
             return await self._flush(items)
         except Exception as exc:
             if not self._isolate(exc):
                 raise
-            if len(items) == 1:
+            if len(items) == 1 and tried:
                 return [exc]
+        if len(items) == 1:
+            return await self._outcomes(items, tried=True)
         middle = len(items) // 2
-        return [*await self._outcomes(items[:middle]), *await self._outcomes(items[middle:])]
+        first = await self._outcomes(items[:middle], tried=True)
+        return [*first, *await self._outcomes(items[middle:], tried=True)]
 
     def _take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
         """The next group, oldest first: at least one caller, then as many as the bounds allow."""

@@ -126,3 +126,19 @@ async def test_an_error_isolate_refuses_fails_the_whole_group_at_once() -> None:
     results = await asyncio.gather(*(commit.submit(n) for n in (2, 4, 6)), return_exceptions=True)
     assert [str(r) for r in results] == ["bad 2"] * 3
     assert recorder.groups == [[2, 4, 6]]
+
+
+async def test_a_caller_alone_whose_flush_raised_is_tried_once_more() -> None:
+    # A row another writer committed between the two tries (a reference race) is seen
+    # by the second: it answers the caller, where the first try raised.
+    raised: list[int] = []
+
+    async def flush(items: Sequence[int]) -> list[int | Exception]:
+        if not raised:
+            raised.append(items[0])
+            raise LookupError("duplicate key")
+        return [n * 10 for n in items]
+
+    commit: GroupCommit[int, int] = GroupCommit(flush, isolate=lambda _: True)
+    assert await commit.submit(3) == 30
+    assert raised == [3]
