@@ -133,6 +133,7 @@ def test_sms_partner(gateway: GatewayProcess) -> None:
     assert send.json()["code"] == 9
     assert send.json()["errors"][0]["elementId"] == "children[message].data"
     assert form.json()["code"] == 9
+    assert form.json()["errors"][0]["elementId"] == "children[tag].data"
     assert status.json()["code"] == 4
     assert _unchanged(gateway) == before
     _clean_send_works(gateway)
