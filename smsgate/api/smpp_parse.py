@@ -2,7 +2,8 @@
 
 Text is decoded by data_coding; a segment the customer split itself (UDHI + UDH, or
 sar_* TLVs) keeps its concatenation header as `udh`; message_payload is planned by us.
-Anything malformed raises InvalidRequest, whose `field` selects the command_status.
+Anything malformed raises InvalidRequest, whose `field` selects the command_status; text
+no store can hold (U+0000, a lone surrogate) names the SMPP field that carried it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import time
 
 from smsgate.core.errors import InvalidRequest
+from smsgate.core.storable import check_storable
 from smsgate.services.submit import SubmitCommand
 from smsgate.smpp import DataSm, EsmClass, RegisteredDelivery, SubmitMulti, SubmitSm, Ton, tlv
 from smsgate.smpp.destinations import SmeAddress
@@ -19,6 +21,7 @@ from smsgate.text import (
     ConcatInfo,
     Encoding,
     TextError,
+    UnpairedSurrogate,
     build_udh,
     decode,
     encoding_for_data_coding,
@@ -116,10 +119,14 @@ def _content(
             udh = _sar_udh(tlvs)
     except TextError as exc:
         raise InvalidRequest(str(exc), field="esm_class") from exc
+    source = "short_message" if payload is None else "message_payload"
     try:
         text = decode(data, encoding)
+    except UnpairedSurrogate as exc:
+        raise InvalidRequest(str(exc), field=source) from exc
     except TextError as exc:
         raise InvalidRequest(str(exc), field="text") from exc
+    check_storable(text, source)
     return text, Encoding.AUTO if encoding is Encoding.LATIN1 else encoding, udh
 
 

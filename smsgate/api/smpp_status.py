@@ -44,6 +44,10 @@ FIELD_STATUS: Final[Mapping[str, int]] = {
     "sar": S.ESME_RINVOPTPARAMVAL,
     "to": S.ESME_RINVDSTADR,
     "text": S.ESME_RINVMSGLEN,
+    # text that is no text (a lone UTF-16 surrogate) or that no store holds (U+0000):
+    # SMPP 3.4 has no status for a bad character, so the submit fails as a whole.
+    "short_message": S.ESME_RSUBMITFAIL,
+    "message_payload": S.ESME_RSUBMITFAIL,
 }
 
 BIND_STATUS: Final[Mapping[tuple[str, str | None], int]] = {

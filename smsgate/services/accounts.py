@@ -19,6 +19,7 @@ from smsgate.core.accounts import (
 from smsgate.core.errors import Conflict, Forbidden, InsufficientCredit, InvalidRequest, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry, check_topup
 from smsgate.core.pricing import check_prefix
+from smsgate.core.storable import storable
 from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import (
     DISPLAY_PREFIX_LEN,
@@ -108,7 +109,7 @@ class AccountService:
         return NewAccount(refreshed, key)
 
     async def get(self, name: str) -> Account:
-        account = await self._store.account_by_name(name)
+        account = await self._store.account_by_name(name) if storable(name) else None
         if account is None:
             raise NotFound(f"no account named {name!r}")
         return account

@@ -13,6 +13,7 @@ import time
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Unauthenticated
+from smsgate.core.storable import storable
 from smsgate.services.ports import Store
 
 KEY_PREFIX = "sg_"
@@ -73,7 +74,7 @@ class Authenticator:
         cached = self._passwords.get(cache_key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        account = await self._store.account_by_name(username)
+        account = await self._store.account_by_name(username) if storable(username) else None
         if account is None:
             raise Unauthenticated("invalid username or password", field="username")
         stored = await self._store.password_hash(account.id)

@@ -3,7 +3,8 @@
 Receipts from all upstreams meet in `ReceiptRecorder.record`: callers arriving together
 share one store transaction, and each is answered after it committed (an SMPP
 connector acknowledges a deliver_sm only then). A receipt that overtakes the recording
-of its own submit is tried again for a while before it is dropped.
+of its own submit is tried again for a while before it is dropped; one whose upstream
+id no store holds (U+0000) matches no part and is dropped before it can fail the others.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from smsgate.core.storable import storable
 from smsgate.services.ports import AppliedReceipts, Clock, ReceiptUpdate, Store
 from smsgate.services.stats import Stats
 
@@ -39,6 +41,7 @@ class ReceiptRecorder:
 
     async def record(self, receipts: Sequence[ReceiptUpdate]) -> None:
         """Store `receipts`; returns once they are committed (or parked as unmatched)."""
+        receipts = [r for r in map(_storable, receipts) if r is not None]
         if not receipts:
             return
         waiting = _Waiting(receipts, asyncio.get_running_loop().create_future())
@@ -95,6 +98,19 @@ class ReceiptRecorder:
     @property
     def unmatched(self) -> int:
         return len(self._unmatched)
+
+
+def _storable(receipt: ReceiptUpdate) -> ReceiptUpdate | None:
+    """The receipt as the store can hold it: an upstream id with U+0000 or a lone surrogate
+    can be no part's (ours come from C-octet strings), and an error text is escaped."""
+    if not storable(receipt.upstream_id):
+        log.warning(
+            "receipt from %s with an impossible id %r", receipt.connector, receipt.upstream_id
+        )
+        return None
+    if receipt.error is not None and not storable(receipt.error):
+        return replace(receipt, error=ascii(receipt.error)[1:-1])
+    return receipt
 
 
 class Housekeeper:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from smsgate.core.storable import storable
 from smsgate.services.ports import Clock
 from smsgate.text import ConcatInfo, Encoding, TextError, check_concat, decode
 
@@ -64,13 +65,16 @@ class InboundStore(Protocol):
 
 
 def mo_text(body: bytes, encoding: Encoding) -> tuple[str, str]:
-    """An MO's text and the encoding it is stored under; bytes that do not decode, and
-    binary messages, are kept as hex under `binary`."""
+    """An MO's text and the encoding it is stored under; bytes that do not decode, text
+    no store holds (U+0000), and binary messages are kept as hex under `binary`."""
     if encoding is not Encoding.BINARY:
         try:
-            return decode(body, encoding), encoding.value
+            text = decode(body, encoding)
         except TextError:
             pass
+        else:
+            if storable(text):
+                return text, encoding.value
     return body.hex(), Encoding.BINARY.value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Part, Status
+from smsgate.core.storable import check_storable, storable
 from smsgate.services.ports import Clock, Store
 
 MAX_PAGE = 1000
@@ -17,7 +18,7 @@ class MessageService:
 
     async def get(self, account: Account, message_id: str) -> Message:
         """The account's message; NotFound when it does not exist, Forbidden when not its own."""
-        message = await self._store.message(message_id)
+        message = await self._store.message(message_id) if storable(message_id) else None
         if message is None:
             raise NotFound(f"no message {message_id}")
         if message.account_id != account.id:
@@ -45,6 +46,9 @@ class MessageService:
             wanted = Status(status) if status else None
         except ValueError as exc:
             raise InvalidRequest(f"unknown status {status!r}", field="status") from exc
+        check_storable(cursor, "cursor")
+        if batch_id is not None and not storable(batch_id):
+            return [], None  # no batch has such an id
         page = await self._store.messages(
             account.id,
             status=wanted,

@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from smsgate.core.accounts import Account, is_ancestor
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Status
+from smsgate.core.storable import storable
 
 MAX_UTC_OFFSET = 14 * 3600
 DAY = 86_400
@@ -173,6 +174,8 @@ class StatisticsService:
     async def sent_with_reference(self, account: Account, reference: str) -> list[Message]:
         """The account's messages of the request it tagged with `reference` (a dialect's
         client message id); empty when there is none."""
+        if not storable(reference):
+            return []
         return await self._store.messages_with_reference(account.id, reference)
 
     async def visible(self, actor: Account, account: Account) -> Account:

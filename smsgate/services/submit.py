@@ -15,6 +15,7 @@ from smsgate.core.errors import EmptyText, InvalidRequest, StopListed, TextTooLo
 from smsgate.core.messages import Status
 from smsgate.core.pricing import price_per_part
 from smsgate.core.senders import check_sender
+from smsgate.core.storable import check_storable
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.catalog import Catalog
 from smsgate.services.numbers import to_e164
@@ -203,6 +204,11 @@ def _due_time(scheduled_at: float | None, now: float) -> float | None:
 
 
 def _check_options(command: SubmitCommand) -> None:
+    # The sender and the recipients have alphabets of their own (check_sender, to_e164).
+    check_storable(command.text, "text")
+    check_storable(command.reference, "reference")
+    check_storable(command.callback_url, "callback_url")
+    check_storable(command.tag, "tag")
     if command.validity is not None and not MIN_VALIDITY <= command.validity <= MAX_VALIDITY:
         raise InvalidRequest(
             f"validity must be {MIN_VALIDITY}-{MAX_VALIDITY} seconds", field="validity"

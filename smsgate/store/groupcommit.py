@@ -2,7 +2,10 @@
 
 A commit, not a row, is what costs (research/dependencies.md section 5): one writer
 task takes the waiting callers (bounded in count and rows), runs one `flush` for them
-all, then answers each with its own result or error; a flush that raises fails its group.
+all, then answers each with its own result or error. A flush is all or nothing: one that
+raises an error `isolate` accepts is run again on each half of its group, down to the
+caller that raises, which alone fails (a caller alone is tried twice: a row another
+writer committed meanwhile is then seen); any other error fails the whole group.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ class GroupCommit(Generic[Item, Result]):
         max_group: int = 512,
         max_weight: int = 10_000,
         weight: Callable[[Item], int] = lambda _: 1,
+        isolate: Callable[[Exception], bool] = lambda _: False,
     ) -> None:
         self._flush = flush
+        self._isolate = isolate
         self._max_group = max_group
         self._max_weight = max_weight
         self._weight = weight
@@ -56,7 +61,7 @@ class GroupCommit(Generic[Item, Result]):
             self.groups += 1
             self.items += len(group)
             try:
-                outcomes = await self._flush([item for item, _ in group])
+                outcomes = await self._outcomes([item for item, _ in group])
             except Exception as exc:
                 _fail(group, exc)
                 continue
@@ -72,6 +77,28 @@ class GroupCommit(Generic[Item, Result]):
                     future.set_exception(outcome)
                 else:
                     future.set_result(outcome)
+
+    async def _outcomes(
+        self, items: Sequence[Item], *, tried: bool = False
+    ) -> Sequence[Result | Exception]:
+        """Flush `items`; after an error that may be one item's, flush each half again.
+
+        Costs nothing until a flush raises; then about 2*log2(n) more flushes find one
+        bad item among n, and everything else commits. `tried`: the items were in a
+        flush that raised already.
+        """
+        try:
+            return await self._flush(items)
+        except Exception as exc:
+            if not self._isolate(exc):
+                raise
+            if len(items) == 1 and tried:
+                return [exc]
+        if len(items) == 1:
+            return await self._outcomes(items, tried=True)
+        middle = len(items) // 2
+        first = await self._outcomes(items[:middle], tried=True)
+        return [*first, *await self._outcomes(items[middle:], tried=True)]
 
     def _take(self) -> list[tuple[Item, asyncio.Future[Result]]]:
         """The next group, oldest first: at least one caller, then as many as the bounds allow."""

@@ -8,11 +8,12 @@ through the group commit.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Conflict, SmsgateError
@@ -85,6 +86,7 @@ class SqlStore(SqlRouting, SqlStopList):
             max_group=max_group,
             max_weight=max_rows,
             weight=lambda submission: len(submission.messages),
+            isolate=_may_be_one_submissions,
         )
 
     # accounts, credentials, prices
@@ -186,23 +188,7 @@ class SqlStore(SqlRouting, SqlStopList):
     async def accept(self, submission: Submission) -> Accepted:
         return await self.group_commit.submit(submission)
 
-    async def _accept_group(self, group: Sequence[Submission]) -> Sequence[Accepted | Exception]:
-        try:
-            return await self._accept_in_one(group)
-        except IntegrityError:
-            pass
-        # One bad row, or a reference another process stored first, must not fail the
-        # others: try each alone (a reference race then turns into a replay). From
-        # here on an error belongs to its caller only; those before it have committed.
-        results: list[Accepted | Exception] = []
-        for submission in group:
-            try:
-                results.extend(await self._accept_in_one([submission]))
-            except Exception as exc:
-                results.append(exc)
-        return results
-
-    async def _accept_in_one(self, group: Sequence[Submission]) -> list[Accepted | SmsgateError]:
+    async def _accept_group(self, group: Sequence[Submission]) -> list[Accepted | SmsgateError]:
         # The rows are built before the write lock is taken, not inside the transaction.
         prepared = [sql_accept.prepare(s) for s in group]
         return await self.connections.write(sql_accept.accept_group, prepared)
@@ -353,3 +339,15 @@ class SqlStore(SqlRouting, SqlStopList):
     async def close(self) -> None:
         await self.group_commit.close()
         await self.connections.close()
+
+
+def _may_be_one_submissions(exc: Exception) -> bool:
+    """Whether an accept that raised `exc` may have failed for one submission's rows (a
+    constraint, a value the driver or the database refuses, a reference another process
+    stored first), so its group is split to find it. A database that is locked, full,
+    unreachable or whose connection broke fails the whole group: each half would too."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return False
+    return not isinstance(
+        exc, OperationalError | InterfaceError | sqlite3.OperationalError | OSError
+    )

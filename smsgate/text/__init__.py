@@ -19,6 +19,7 @@ from .errors import (
     TextError,
     TextTooLong,
     UnencodableText,
+    UnpairedSurrogate,
     UnsupportedDataCoding,
 )
 from .gsm7 import GSM7_CHARS, gsm7_pack, gsm7_unpack, is_gsm7
@@ -66,6 +67,7 @@ __all__ = [
     "TextTooLong",
     "UnencodableText",
     "UnitCount",
+    "UnpairedSurrogate",
     "UnsupportedDataCoding",
     "build_udh",
     "check_concat",

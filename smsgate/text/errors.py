@@ -13,6 +13,7 @@ class TextError(ValueError):
      ├─ TextTooLong                text_too_long
      ├─ UnencodableText            unencodable_text
      ├─ InvalidPayload             invalid_payload
+     │   └─ UnpairedSurrogate      unpaired_surrogate
      ├─ UnsupportedDataCoding      unsupported_data_coding
      └─ InvalidConcat              invalid_concat
          └─ InvalidUdh             invalid_udh
@@ -54,6 +55,12 @@ class InvalidPayload(TextError):
     """Bytes that are not valid in the encoding they claim (e.g. odd-length UCS-2)."""
 
     code: ClassVar[str] = "invalid_payload"
+
+
+class UnpairedSurrogate(InvalidPayload):
+    """UCS-2 (UTF-16) code units with half of a surrogate pair: no character at all."""
+
+    code: ClassVar[str] = "unpaired_surrogate"
 
 
 class UnsupportedDataCoding(TextError):

@@ -6,7 +6,7 @@ A character outside the Basic Multilingual Plane (most emoji) is a surrogate pai
 
 from __future__ import annotations
 
-from .errors import InvalidPayload, UnencodableText
+from .errors import InvalidPayload, UnencodableText, UnpairedSurrogate
 
 
 def encode_ucs2(text: str) -> bytes:
@@ -24,4 +24,4 @@ def decode_ucs2(data: bytes) -> str:
     try:
         return data.decode("utf-16-be")
     except UnicodeDecodeError as exc:
-        raise InvalidPayload(f"unpaired UTF-16 surrogate at offset {exc.start}") from None
+        raise UnpairedSurrogate(f"unpaired UTF-16 surrogate at offset {exc.start}") from None

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import replace
 
 from smsgate.core.errors import InsufficientCredit
+from smsgate.core.ledger import EntryKind
 from smsgate.services.ports import Accepted, Store
 from smsgate.store import SqlStore
 from tests.integration.store.conftest import Database
@@ -72,6 +73,44 @@ async def test_one_broken_submission_fails_alone(sql_database: Database) -> None
 
     assert [isinstance(r, Accepted) for r in results] == [True, True, False, True, True, True]
     assert await balance(store, alice) == 5
+    await assert_money_consistent(store)
+
+
+async def test_a_submission_the_database_refuses_fails_alone_in_a_busy_group(
+    sql_database: Database,
+) -> None:
+    store = await sql_database.open()
+    assert isinstance(store, SqlStore)
+    accounts = [await funded(store, f"acct{n}", 100) for n in range(30)]
+    # Past the edge's check: text and a reference that no driver encodes (a lone
+    # surrogate); on PostgreSQL also a text with U+0000, which its text columns refuse.
+    poisoned = {
+        7: replace(submission(accounts[7], cost=3), text="bad \ud800"),
+        19: submission(accounts[19], cost=3, reference="ref-\udfff"),
+    }
+    if sql_database.backend == "postgres":
+        poisoned[25] = replace(submission(accounts[25], cost=3), text="nul \x00 here")
+    subs = [poisoned.get(n) or submission(a, cost=3, recipients=2) for n, a in enumerate(accounts)]
+
+    results = await asyncio.gather(*(store.accept(s) for s in subs), return_exceptions=True)
+
+    assert store.group_commit.groups == 1, "all 30 shared one group"
+    for n, (account, result) in enumerate(zip(accounts, results, strict=True)):
+        charges = await store.ledger(account.id, limit=10, before_id=None)
+        stored = await store.messages(
+            account.id, status=None, batch_id=None, since=None, limit=10, before_id=None
+        )
+        if n in poisoned:
+            assert isinstance(result, Exception) and not isinstance(result, Accepted)
+            assert await balance(store, account) == 100
+            assert [e.kind for e in charges] == [EntryKind.TOPUP]
+            assert stored == []
+        else:
+            assert isinstance(result, Accepted), result
+            assert await balance(store, account) == 100 - 6
+            assert [e.amount for e in charges] == [-6, 100]
+            assert sorted(m.id for m in stored) == sorted(m.id for m in result.messages)
+    assert await store.queue_depth() == 2 * (30 - len(poisoned))
     await assert_money_consistent(store)
 
 

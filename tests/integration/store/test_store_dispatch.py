@@ -6,6 +6,7 @@ webhook outbox; on memory, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Connection
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.clock import SystemClock
+from smsgate.services.delivery import ReceiptRecorder
 from smsgate.services.ports import (
     AppliedReceipts,
     NotificationAttempt,
@@ -21,6 +24,7 @@ from smsgate.services.ports import (
     SentPart,
     Store,
 )
+from smsgate.services.stats import Stats
 from smsgate.store import SqlStore, sql_dispatch, sql_receipts
 from tests.conftest import run_sql
 from tests.integration.store.conftest import Database
@@ -168,6 +172,24 @@ async def payer_balance(store: Store, message: Message) -> int:
     payer = await store.account(message.payer_id)
     assert payer is not None
     return payer.balance
+
+
+async def test_a_receipt_with_an_impossible_id_fails_no_other(sql_database: Database) -> None:
+    store = await sql_database.open()
+    message = await one_claimed(store)
+    await store.record_sends([sent(message)], NOW + 2)
+    recorder = ReceiptRecorder(store, SystemClock(), Stats())
+    # Receipt text is parsed from bytes an upstream sends: "id:\S+" can hold U+0000.
+    impossible = receipt("up-\x00-1", PartStatus.DELIVERED, NOW + 3)
+    good = receipt(f"up-{message.id}-1", PartStatus.UNDELIVERED, NOW + 3, "e\x00rr")
+
+    # Both callers share one transaction.
+    await asyncio.gather(recorder.record([impossible]), recorder.record([good]))
+
+    stored = await store.message(message.id)
+    assert stored is not None and stored.status is Status.UNDELIVERED
+    assert [p.error for p in await store.parts(message.id)] == ["e\\x00rr"]
+    assert recorder.unmatched == 0
 
 
 async def test_receipts_finish_messages(store: Store) -> None:

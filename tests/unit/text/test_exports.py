@@ -51,7 +51,7 @@ def test_error_codes_are_distinct() -> None:
         and issubclass(getattr(smsgate.text, name), smsgate.text.TextError)
     ]
     codes = [error.code for error in errors]
-    assert len(codes) == len(set(codes)) == 8
+    assert len(codes) == len(set(codes)) == 9
 
 
 def test_enum_values() -> None:
