@@ -32,9 +32,6 @@ def test_no_generated_request_gets_a_5xx(gateway_on: GatewayProcess, tmp_path: P
             "--workers", "1",
             "--warnings", "off",
             "--request-timeout", "20",
-            # NUL, lone surrogates: refused by the text checks ('One submission fails alone')
-            "--generation-allow-x00", "false",
-            "--generation-codec", "utf-8",
         ],
         cwd=tmp_path,
         capture_output=True,
