@@ -206,3 +206,14 @@ async def test_messages_accepted_just_after_a_wake_go_out_in_its_round(store: St
         with contextlib.suppress(asyncio.CancelledError):
             await running
     assert rounds == [sorted([first.messages[0].id, second.messages[0].id])]
+
+
+async def test_releasing_for_one_upstream_leaves_the_others_held(store: Store) -> None:
+    ids = await queued_messages(store, 5)
+    assert isinstance(store, ConnectorStore)
+    assert await store.claim(NOW + 1, 10, lambda m: "a" if m.id in ids[:3] else "b") == []
+    assert await store.release_held(2, "a") == 2
+    assert await store.held_messages() == {"a": 1, "b": 2}
+    assert await store.release_held(10, "a") == 1
+    assert await store.held_messages() == {"b": 2}
+    assert sorted(m.id for m in await store.claim(NOW + 1, 10)) == ids[:3]
