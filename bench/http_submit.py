@@ -45,7 +45,10 @@ class Row:
 
 
 class Gateway:
-    def __init__(self, data_dir: Path, database_url: str) -> None:
+    """`smsgate run` on `data_dir`; from the checkout at `code` when given (to compare)."""
+
+    def __init__(self, data_dir: Path, database_url: str, code: str | None = None) -> None:
+        self.data_dir = data_dir
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port: int = sock.getsockname()[1]
@@ -60,6 +63,10 @@ class Gateway:
         }
         if database_url:
             self.env["SMSGATE_DATABASE_URL"] = database_url
+        # `python -m` puts the working directory first on the path: run from the checkout.
+        self.cwd = code
+        if code:
+            self.env["PYTHONPATH"] = code
         self.cli("migrate")
         self.cli("price", "set", "*", "0.01")
         created = json.loads(
@@ -69,6 +76,7 @@ class Gateway:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smsgate", "run"],
             env=self.env,
+            cwd=self.cwd,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -83,6 +91,7 @@ class Gateway:
         return subprocess.run(
             [sys.executable, "-m", "smsgate", *args],
             env=self.env,
+            cwd=self.cwd,
             check=True,
             capture_output=True,
             text=True,

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 UNDELIVERED_SUFFIX = "0001"
 REJECTED_SUFFIX = "0002"
 SILENT_SUFFIX = "0003"
+# It answers at once, so its window never binds; as large as the largest dispatch batch.
+WINDOW = 10_000
 
 
 class SimulatedOperator:
@@ -38,6 +40,7 @@ class SimulatedOperator:
         pending: Callable[[], Awaitable[list[tuple[str, str]]]] | None = None,
     ) -> None:
         self.name = name
+        self.window = WINDOW
         self._clock = clock
         self._delay = delay_ms / 1000
         self._pending = pending

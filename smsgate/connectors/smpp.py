@@ -106,6 +106,8 @@ class SmppUpstream:
     ) -> None:
         self.name = name
         self.settings = settings
+        # Parts of a message go out one after the other: a message fills one slot at a time.
+        self.window = settings.window * settings.binds
         self._clock = clock
         self._mo_sink = mo_sink
         self._sink: ReceiptSink | None = None

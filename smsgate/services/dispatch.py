@@ -1,12 +1,13 @@
 """The dispatch use case: claim due messages, hand them to an upstream, record the outcome.
 
-Messages are claimed in batches and handed over concurrently; the outcomes of a batch
-are recorded in one transaction. Nothing is sent before its row was committed. A
-message whose upstream is not ready (no route to it has a bind) is held by the claim
-itself: it stays queued, spends no attempt, is never seen `sending`, and no longer
-stands in the way of messages behind it. Whenever the routes or the set of bound
-upstreams change, the held messages are released (RELEASE_BATCH a round) and routed
-again, so a backlog waits for its operator instead of failing, in its old order.
+Each upstream has a lane: at most its `window` messages in flight, and outcomes recorded
+as they finish (those that finish while the lane's last record runs share the next
+transaction), so a slow or hung operator holds up only its own messages. Nothing is sent
+before its row was committed. A message whose upstream is not ready (no bind), or whose
+lane is full, is held by the claim itself: it stays queued, spends no attempt, is never
+seen `sending`, and no longer stands in the way of messages behind it. Held messages are
+released when the routes or the set of bound upstreams change (RELEASE_BATCH a round), or
+as their lane gets room, and are routed again in their old order.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Hashable, Sequence
-from typing import Protocol
+from collections.abc import Collection, Coroutine, Hashable, Sequence
+from typing import Any, Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.ports import (
@@ -40,6 +41,10 @@ class Router(Protocol):
         """Whether every upstream a message could be routed to can take it now."""
         ...
 
+    def upstreams(self) -> Collection[Upstream]:
+        """Every upstream a message could be routed to now."""
+        ...
+
     def state(self) -> Hashable:
         """Changes whenever a message's route could change."""
         ...
@@ -49,6 +54,7 @@ MAX_ATTEMPTS = 8
 RELEASE_BATCH = 5000
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
+STOP_GRACE = 5.0  # seconds a stopping dispatcher lets the outcomes in hand be recorded
 
 
 def retry_delay(attempts: int) -> float:
@@ -85,6 +91,28 @@ def unroutable(message: Message) -> SendOutcome:
     return SendOutcome(message.id, Status.FAILED, None, parts, "no_route", message.cost, None)
 
 
+def track(tasks: set[asyncio.Task[None]], job: Coroutine[Any, Any, None]) -> None:
+    """Run `job` as a task kept in `tasks` until it ends."""
+    task = asyncio.create_task(job)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+class Lane:
+    """One upstream's sends: how many are in flight, and the outcomes not yet recorded."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+        self.in_flight = 0
+        self.held = False  # messages wait in the store, held for room on this lane
+        self.outcomes: list[SendOutcome] = []
+        self.recording = False
+
+    @property
+    def room(self) -> int:
+        return self.upstream.window - self.in_flight
+
+
 class Dispatcher:
     """Moves due messages from the store to upstreams until stopped."""
 
@@ -110,54 +138,87 @@ class Dispatcher:
         # None: not looked yet, so held messages from an earlier run are released too.
         self._routing: Hashable | None = None
         self._releasing = False
+        self._lanes: dict[str, Lane] = {}
+        self._sends: set[asyncio.Task[None]] = set()
+        self._records: set[asyncio.Task[None]] = set()
+        self._short_of_room = False  # the last claim took fewer than a batch for want of room
 
     def wake(self) -> None:
         """Called after messages were accepted, so they go out without waiting for a poll."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                handled = await self.dispatch_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatch round failed")
-                handled = 0
-            if handled < self._batch_size:
+        try:
+            while True:
+                # Cleared before the round: a wake during it starts the next one at once.
                 self._wake.clear()
-                # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._idle_poll):
-                        await self._wake.wait()
-                # The messages accepted just after the one that woke us join its round:
-                # fewer, larger rounds, each a claim and a record transaction.
-                await asyncio.sleep(self._gather)
+                try:
+                    handled = await self.dispatch_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("dispatch round failed")
+                    handled = 0
+                if handled < self._batch_size:
+                    # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._idle_poll):
+                            await self._wake.wait()
+                    # The messages accepted just after the one that woke us join its round:
+                    # fewer, larger rounds, each a claim and a record transaction.
+                    await asyncio.sleep(self._gather)
+        finally:
+            await self._stop_sends()
 
     async def dispatch_once(self) -> int:
-        """Release a share of the held messages if routing changed, then claim one batch,
-        send it and record the outcomes; returns how many messages the round handled."""
-        released = await self._release_held()
+        """Release held messages (routing changed, or their lane has room), then claim
+        what the lanes have room for and start sending it; returns how many messages
+        the round handled. The sends go on after it returns (`drain` waits for them)."""
+        released = await self._release_held() + await self._release_for_room()
+        lanes = [self._lane(upstream) for upstream in self._route.upstreams()]
+        room = sum(max(0, lane.room) for lane in lanes) if lanes else self._batch_size
+        limit = min(self._batch_size, room)
+        self._short_of_room = limit < self._batch_size
+        if limit <= 0:
+            return released
         held: set[str] = set()
+        taken: dict[str, int] = {}
+        routed: dict[str, Upstream | None] = {}
 
         def hold(message: Message) -> str | None:
-            upstream = self._route(message)
-            if upstream is None or upstream.ready():
+            upstream = routed[message.id] = self._route(message)
+            if upstream is None:
                 return None
+            name = upstream.name
+            if upstream.ready():
+                lane = self._lane(upstream)
+                if taken.get(name, 0) < lane.room:
+                    taken[name] = taken.get(name, 0) + 1
+                    return None
+                lane.held = True
             held.add(message.id)
-            return upstream.name
+            return name
 
-        # Asking every message only while some upstream has no bind keeps the common
-        # claim free of routing work inside its transaction.
-        waits = not self._route.all_ready()
-        claimed = await self._store.claim(
-            self._clock.now(), self._batch_size, hold if waits else None
-        )
-        if claimed:
-            outcomes = await asyncio.gather(*(self._send(m, self._route(m)) for m in claimed))
-            await self._store.record_sends(outcomes, self._clock.now())
-            self._count(outcomes)
+        # Asking every message only while an upstream has no bind or a lane could fill
+        # keeps the common claim free of routing work inside its transaction.
+        check = not self._route.all_ready() or any(lane.room < limit for lane in lanes)
+        claimed = await self._store.claim(self._clock.now(), limit, hold if check else None)
+        no_route = []
+        for message in claimed:
+            upstream = routed[message.id] if check else self._route(message)
+            if upstream is None:
+                no_route.append(unroutable(message))
+            else:
+                self._start(self._lane(upstream), message)
+        if no_route:
+            await self._store.record_sends(no_route, self._clock.now())
+            self._count(no_route)
         return max(released, len(claimed) + len(held))
+
+    async def drain(self) -> None:
+        """Wait until every send started so far has ended and its outcome is recorded."""
+        while self._sends or self._records:
+            await asyncio.gather(*self._sends, *self._records, return_exceptions=True)
 
     async def _release_held(self) -> int:
         routing = self._route.state()
@@ -168,17 +229,76 @@ class Dispatcher:
             return 0
         released = await self._store.release_held(RELEASE_BATCH)
         self._releasing = released == RELEASE_BATCH
+        if not self._releasing:
+            for lane in self._lanes.values():
+                lane.held = False
         return self._batch_size if self._releasing else 0
 
-    async def _send(self, message: Message, upstream: Upstream | None) -> SendOutcome:
-        if upstream is None:
-            return unroutable(message)
+    async def _release_for_room(self) -> int:
+        """As many messages held for a full lane as it now has room for become due."""
+        released = 0
+        for name, lane in self._lanes.items():
+            if lane.held and lane.room > 0:
+                wanted = min(lane.room, RELEASE_BATCH)
+                count = await self._store.release_held(wanted, name)
+                lane.held = count == wanted
+                released += count
+        return released
+
+    def _lane(self, upstream: Upstream) -> Lane:
+        lane = self._lanes.get(upstream.name)
+        if lane is None or lane.upstream is not upstream:  # new, or restarted
+            held = lane is not None and lane.held
+            lane = self._lanes[upstream.name] = Lane(upstream)
+            lane.held = held
+        return lane
+
+    def _start(self, lane: Lane, message: Message) -> None:
+        lane.in_flight += 1
+        track(self._sends, self._send(lane, message))
+
+    async def _send(self, lane: Lane, message: Message) -> None:
+        upstream = lane.upstream
         try:
             result = await upstream.submit(message)
+        except asyncio.CancelledError:
+            raise  # stopping: the message stays `sending` and is queued again on start
         except Exception as exc:  # an upstream bug must not lose the message
             log.exception("upstream %s failed on %s", upstream.name, message.id)
             result = UpstreamResult(False, True, (), f"upstream_error: {exc}")
-        return outcome_for(message, upstream.name, result, self._clock.now())
+        finally:
+            lane.in_flight -= 1
+            if self._short_of_room or lane.held:
+                self._wake.set()  # the dispatcher waits for this room
+        lane.outcomes.append(outcome_for(message, upstream.name, result, self._clock.now()))
+        if not lane.recording:
+            lane.recording = True
+            track(self._records, self._record(lane))
+
+    async def _record(self, lane: Lane) -> None:
+        """Record the lane's outcomes; those that end meanwhile go in the next transaction."""
+        try:
+            while lane.outcomes:
+                outcomes, lane.outcomes = lane.outcomes, []
+                try:
+                    await self._store.record_sends(outcomes, self._clock.now())
+                except Exception:  # left `sending`: the housekeeper queues them again
+                    log.exception(
+                        "recording %d sends on %s failed", len(outcomes), lane.upstream.name
+                    )
+                    continue
+                self._count(outcomes)
+        finally:
+            lane.recording = False
+
+    async def _stop_sends(self) -> None:
+        """Cancel the sends in flight (their messages are queued again on the next start)
+        and let the outcomes already in hand be recorded."""
+        for task in self._sends:
+            task.cancel()
+        await asyncio.gather(*self._sends, return_exceptions=True)
+        if self._records:
+            await asyncio.wait(self._records, timeout=STOP_GRACE)
 
     def _count(self, outcomes: Sequence[SendOutcome]) -> None:
         for outcome in outcomes:

@@ -266,9 +266,9 @@ class Store(Protocol):
         """
         ...
 
-    async def release_held(self, limit: int) -> int:
-        """Up to `limit` held messages become due again, in their old order; returns
-        how many (fewer than `limit`: none is left)."""
+    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+        """Up to `limit` held messages (only those held for `upstream`, when given) become
+        due again, in their old order; returns how many (fewer than `limit`: none is left)."""
         ...
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None: ...
@@ -349,10 +349,13 @@ class Upstream(Protocol):
       returned for each part;
     - `close` stops taking messages and finishes or abandons what is in flight;
     - `ready` is False while it cannot take a message at all (no bind to the operator):
-      the dispatcher then leaves its messages queued instead of spending their attempts.
+      the dispatcher then leaves its messages queued instead of spending their attempts;
+    - `window` is how many messages it takes at once (submits not yet returned): the
+      dispatcher never hands it more, and holds the rest in the queue meanwhile.
     """
 
     name: str
+    window: int
 
     def ready(self) -> bool: ...
 

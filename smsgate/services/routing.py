@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import InvalidRequest, NotFound
@@ -75,6 +75,9 @@ class Router:
 
     def all_ready(self) -> bool:
         return all(upstream.ready() for upstream in self._upstreams().values())
+
+    def upstreams(self) -> Collection[Upstream]:
+        return self._upstreams().values()
 
     def state(self) -> Hashable:
         """Changes whenever a message's route could: new routes, or another set of bound

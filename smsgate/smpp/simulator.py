@@ -2,8 +2,8 @@
 
 It acknowledges submits with ids (hex or decimal), sends receipts (text and TLVs) after a
 delay with a configurable outcome mix, follows destination rules (…0001 undelivered, …0002
-refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles, fails or drops on command,
-injects MO messages, and has a "sink" mode that only acknowledges.
+refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles, answers late or never, fails
+or drops on command, injects MO messages, and has a "sink" mode that only acknowledges.
 Run it with `python -m smsgate.smpp.simulator --port 2776`.
 """
 
@@ -54,6 +54,7 @@ _KEEP_MESSAGES = 100_000
 class SimulatorCounters:
     binds: int = 0
     submits_received: int = 0
+    submits_delayed: int = 0  # submits answered late or never (counted as they arrive)
     acked: int = 0
     rejected: int = 0
     receipts_sent: int = 0
@@ -91,7 +92,10 @@ class SmscSimulator(BaseServerHandler):
         sink: bool = False,
         seed: int | None = None,
         window: int = 100,
+        submit_delay: float | None = 0.0,
     ) -> None:
+        """`submit_delay`: seconds before each submit_sm is answered; None never answers
+        one (a hung operator: it binds and answers enquire_link, submits stay open)."""
         self.credentials = dict(credentials) if credentials is not None else None
         self.id_format = id_format
         self.receipt_id_format = receipt_id_format or id_format
@@ -101,6 +105,8 @@ class SmscSimulator(BaseServerHandler):
         self.throttle_per_second = throttle_per_second
         self.sink = sink
         self.forced_status: int | None = None
+        self.submit_delay = submit_delay
+        self._unanswered: set[asyncio.Future[None]] = set()
         self.counters = SimulatorCounters()
         self.messages: dict[str, _Submitted] = {}
         self._random = random.Random(seed)
@@ -118,6 +124,8 @@ class SmscSimulator(BaseServerHandler):
         await self.server.start()
 
     async def stop(self) -> None:
+        for unanswered in self._unanswered:
+            unanswered.cancel()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -178,10 +186,12 @@ class SmscSimulator(BaseServerHandler):
         return S.ESME_ROK
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
+        await self._answer_delay()
         destination = (pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
         return self._accept(session, pdu, destination)
 
     async def on_data_sm(self, session: ServerSession, pdu: DataSm) -> tuple[int, str]:
+        await self._answer_delay()
         destination = (pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr)
         return self._accept(session, pdu, destination)
 
@@ -218,6 +228,17 @@ class SmscSimulator(BaseServerHandler):
         return S.ESME_ROK
 
     # --- submissions and receipts --------------------------------------------------------
+
+    async def _answer_delay(self) -> None:
+        if self.submit_delay != 0:
+            self.counters.submits_delayed += 1
+        if self.submit_delay is None:  # never answered: the handler ends only with stop()
+            unanswered = asyncio.get_running_loop().create_future()
+            self._unanswered.add(unanswered)
+            unanswered.add_done_callback(self._unanswered.discard)
+            await unanswered
+        elif self.submit_delay > 0:
+            await asyncio.sleep(self.submit_delay)
 
     def _accept(
         self,
@@ -354,6 +375,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=2776)
     parser.add_argument("--delay-ms", type=int, default=100, help="receipt delay")
     parser.add_argument("--sink", action="store_true", help="only acknowledge, no receipts")
+    parser.add_argument("--submit-delay-ms", type=int, default=0, help="answer submits late")
+    parser.add_argument("--hang", action="store_true", help="never answer submit_sm")
     parser.add_argument("--id-format", choices=["hex", "dec"], default="hex")
     parser.add_argument("--receipt-id-format", choices=["hex", "dec"], default=None)
     parser.add_argument("--outcomes", default="DELIVRD=1", help="e.g. DELIVRD=0.9,UNDELIV=0.1")
@@ -381,6 +404,7 @@ async def _serve(args: argparse.Namespace) -> None:
         throttle_per_second=args.throttle,
         sink=args.sink,
         seed=args.seed,
+        submit_delay=None if args.hang else args.submit_delay_ms / 1000,
     )
     await simulator.start()
     print(f"SMSC simulator listening on {args.host}:{simulator.port}", flush=True)

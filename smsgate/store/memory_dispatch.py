@@ -109,8 +109,12 @@ class MemoryDispatch:
                 counts[row.held_for] = counts.get(row.held_for, 0) + 1
         return counts
 
-    async def release_held(self, limit: int) -> int:
-        held = [row for row in self._messages.values() if row.held_for is not None][:limit]
+    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+        held = [
+            row
+            for row in self._messages.values()
+            if row.held_for is not None and upstream in (None, row.held_for)
+        ][:limit]
         for row in held:
             row.held_for = None
         return len(held)

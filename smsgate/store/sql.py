@@ -232,8 +232,8 @@ class SqlStore(SqlRouting, SqlStopList):
         rows = await self.connections.write(sql_dispatch.claim, now, limit)
         return sql_dispatch.claimed_messages(rows)
 
-    async def release_held(self, limit: int) -> int:
-        return await self.connections.write(sql_dispatch.release_held, limit)
+    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+        return await self.connections.write(sql_dispatch.release_held, limit, upstream)
 
     async def held_messages(self) -> dict[str, int]:
         return await self.connections.read(sql_dispatch.held_messages)

@@ -111,9 +111,12 @@ def claim_holding(
     return [m for m, upstream in held if upstream is None]
 
 
-def release_held(conn: Connection, limit: int) -> int:
-    """Up to `limit` held messages become due again, in their old order."""
-    chosen = select(messages.c.id).where(messages.c.held_for.is_not(None)).limit(limit)
+def release_held(conn: Connection, limit: int, upstream: str | None = None) -> int:
+    """Up to `limit` held messages (for `upstream` only, when given) become due again,
+    in their old order."""
+    held = messages.c.held_for
+    which = held.is_not(None) if upstream is None else held == upstream
+    chosen = select(messages.c.id).where(which).limit(limit)
     result = conn.execute(
         update(messages).where(messages.c.id.in_(chosen.scalar_subquery())).values(held_for=None)
     )

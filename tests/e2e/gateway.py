@@ -30,11 +30,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def simulated_operator(port: int) -> Iterator[subprocess.Popen[str]]:
-    """`smsgate simulator` on `port` (account gw:pw, decimal ids) until the block ends."""
+def simulated_operator(port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
+    """`smsgate simulator` on `port` (account gw:pw, decimal ids, then `options`) until
+    the block ends."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "smsgate", "simulator", "--port", str(port), "--delay-ms", "50",
-         "--account", "gw:pw", "--id-format", "dec"],
+         "--account", "gw:pw", "--id-format", "dec", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -115,3 +115,28 @@ def test_a_lower_priority_route_carries_the_traffic_while_the_better_operator_is
                     break
                 assert time.monotonic() < deadline, "the traffic never went back to 'best'"
                 time.sleep(1)
+
+
+def test_a_hung_operator_does_not_hold_up_the_messages_to_another(
+    gateway: GatewayProcess, operator: tuple[int, subprocess.Popen[str]]
+) -> None:
+    healthy_port, _ = operator
+    hung_port = free_port()
+    created: dict[str, Any] = gateway.cli("account", "create", "acme", "--credit", "5.00")
+    gateway.cli("route", "add", "--prefix", "+391", "--connector", "hung")
+    gateway.cli("route", "add", "--prefix", "+392", "--connector", "healthy")
+    with simulated_operator(hung_port, "--hang"), gateway.client(created["api_key"]) as client:
+        add_operator(gateway, "hung", hung_port)
+        add_operator(gateway, "healthy", healthy_port)
+        time.sleep(2.5)  # the routes are read with the connectors, every 2 s
+        stuck = [send(client, f"+39133312345{i}") for i in range(3)]
+        time.sleep(1)  # its window holds them now: the gateway waits on the hung operator
+        ids = [send(client, f"+39233312345{i}") for i in range(10)]
+        for message_id in ids:
+            gateway.wait_for(client, message_id, {"sent", "delivered"}, timeout=20)
+            assert [c for c, _ in part_connectors(gateway, message_id)] == ["healthy"]
+        # All this within the hung operator's response timeout (30 s): its messages are
+        # still waiting for their first answer.
+        for message_id in stuck:
+            body = client.get(f"/api/v1/messages/{message_id}").json()
+            assert (body["status"], body.get("error")) == ("sending", None), body

@@ -11,7 +11,7 @@ from typing import Any
 from smsgate.core.messages import Message, Status
 from smsgate.services.connectors import ConnectorStore
 from smsgate.services.dispatch import Dispatcher
-from smsgate.services.ports import ReceiptSink, Store, UpstreamPart, UpstreamResult
+from smsgate.services.ports import ReceiptSink, Store, Upstream, UpstreamPart, UpstreamResult
 from smsgate.services.stats import Stats
 from tests.integration.store.scenario import NOW, funded, submission
 
@@ -21,6 +21,7 @@ class Operator:
 
     def __init__(self, name: str, *, bound: bool) -> None:
         self.name = name
+        self.window = 100
         self.bound = bound
         self.submitted: list[str] = []
 
@@ -51,6 +52,9 @@ class Routes:
     def all_ready(self) -> bool:
         return self.up.ready() and self.down.ready()
 
+    def upstreams(self) -> list[Upstream]:
+        return [self.up, self.down]
+
     def state(self) -> Hashable:
         return self.up.ready(), self.down.ready()
 
@@ -58,6 +62,13 @@ class Routes:
 class Clock:
     def now(self) -> float:
         return NOW + 1
+
+
+async def one_round(dispatcher: Dispatcher) -> int:
+    """A dispatch round, and the sends it started, to their recorded end."""
+    handled = await dispatcher.dispatch_once()
+    await dispatcher.drain()
+    return handled
 
 
 async def queued_messages(store: Store, count: int) -> list[str]:
@@ -78,12 +89,12 @@ async def test_a_backlog_waits_for_its_operator_without_spending_attempts(store:
     dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats())
 
     for _ in range(3):
-        await dispatcher.dispatch_once()
+        await one_round(dispatcher)
     assert [await state(store, i) for i in ids] == [(Status.QUEUED, 0)] * 3
     assert await store.claim(NOW + 1, 10) == []  # held: no claim sees them
 
     operator.bound = True
-    assert await dispatcher.dispatch_once() == 3
+    assert await one_round(dispatcher) == 3
     assert sorted(operator.submitted) == ids
     assert [await state(store, i) for i in ids] == [(Status.SENT, 1)] * 3
 
@@ -94,7 +105,7 @@ async def test_only_the_messages_of_an_unbound_operator_wait(store: Store) -> No
     to_down = set(ids[::2])
     dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats())
 
-    assert await dispatcher.dispatch_once() == 4
+    assert await one_round(dispatcher) == 4
     assert sorted(up.submitted) == sorted(set(ids) - to_down)
     for message_id in ids:
         expected = (Status.QUEUED, 0) if message_id in to_down else (Status.SENT, 1)
@@ -108,7 +119,7 @@ async def test_a_held_backlog_does_not_stand_in_the_way(store: Store) -> None:
     dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats(), batch_size=2)
 
     for _ in range(4):
-        await dispatcher.dispatch_once()
+        await one_round(dispatcher)
     assert sorted(up.submitted) == ids[5:]
     assert [await state(store, i) for i in ids[:5]] == [(Status.QUEUED, 0)] * 5
 
@@ -117,10 +128,10 @@ async def test_a_new_dispatcher_releases_what_an_earlier_one_held(store: Store) 
     ids = await queued_messages(store, 2)
     operator = Operator("op", bound=False)
     routes = Routes(operator, operator, set())
-    await Dispatcher(store, routes, Clock(), Stats()).dispatch_once()
+    await one_round(Dispatcher(store, routes, Clock(), Stats()))
     operator.bound = True  # and the gateway restarted in the meantime
 
-    assert await Dispatcher(store, routes, Clock(), Stats()).dispatch_once() == 2
+    assert await one_round(Dispatcher(store, routes, Clock(), Stats())) == 2
     assert sorted(operator.submitted) == ids
 
 
@@ -195,3 +206,14 @@ async def test_messages_accepted_just_after_a_wake_go_out_in_its_round(store: St
         with contextlib.suppress(asyncio.CancelledError):
             await running
     assert rounds == [sorted([first.messages[0].id, second.messages[0].id])]
+
+
+async def test_releasing_for_one_upstream_leaves_the_others_held(store: Store) -> None:
+    ids = await queued_messages(store, 5)
+    assert isinstance(store, ConnectorStore)
+    assert await store.claim(NOW + 1, 10, lambda m: "a" if m.id in ids[:3] else "b") == []
+    assert await store.release_held(2, "a") == 2
+    assert await store.held_messages() == {"a": 1, "b": 2}
+    assert await store.release_held(10, "a") == 1
+    assert await store.held_messages() == {"b": 2}
+    assert sorted(m.id for m in await store.claim(NOW + 1, 10)) == ids[:3]

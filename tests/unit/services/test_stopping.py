@@ -29,6 +29,9 @@ class NoRoutes:
     def all_ready(self) -> bool:
         return True
 
+    def upstreams(self) -> list[Upstream]:
+        return []
+
     def state(self) -> Hashable:
         return ()
 
