@@ -15,11 +15,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Hashable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.plans import RoutePlans, replan
 from smsgate.services.ports import (
     Clock,
+    Replanned,
     SendOutcome,
     SentPart,
     Store,
@@ -98,6 +101,7 @@ class Dispatcher:
         batch_size: int = 500,
         idle_poll: float = 0.2,
         gather: float = 0.003,
+        plans: RoutePlans | None = None,
     ) -> None:
         self._store = store
         self._route = route
@@ -106,6 +110,7 @@ class Dispatcher:
         self._batch_size = batch_size
         self._idle_poll = idle_poll
         self._gather = gather
+        self._plans = plans
         self._wake = asyncio.Event()
         # None: not looked yet, so held messages from an earlier run are released too.
         self._routing: Hashable | None = None
@@ -154,6 +159,8 @@ class Dispatcher:
             self._clock.now(), self._batch_size, hold if waits else None
         )
         if claimed:
+            if self._plans is not None:
+                await self._plans.fresh()
             outcomes = await asyncio.gather(*(self._send(m, self._route(m)) for m in claimed))
             await self._store.record_sends(outcomes, self._clock.now())
             self._count(outcomes)
@@ -173,12 +180,19 @@ class Dispatcher:
     async def _send(self, message: Message, upstream: Upstream | None) -> SendOutcome:
         if upstream is None:
             return unroutable(message)
+        stored = message
+        if self._plans is not None:
+            message = replan(message, self._plans.of_connector(upstream.name))
         try:
             result = await upstream.submit(message)
         except Exception as exc:  # an upstream bug must not lose the message
             log.exception("upstream %s failed on %s", upstream.name, message.id)
             result = UpstreamResult(False, True, (), f"upstream_error: {exc}")
-        return outcome_for(message, upstream.name, result, self._clock.now())
+        outcome = outcome_for(message, upstream.name, result, self._clock.now())
+        if message is stored:
+            return outcome
+        m = message
+        return replace(outcome, replanned=Replanned(m.encoding, m.concat, m.parts, m.cost))
 
     def _count(self, outcomes: Sequence[SendOutcome]) -> None:
         for outcome in outcomes:
