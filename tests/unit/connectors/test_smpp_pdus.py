@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -27,6 +28,14 @@ def upstream(**settings: Any) -> SmppUpstream:
 def planned_pdus(up: SmppUpstream, message: Message) -> list[SubmitSm]:
     """The PDUs of a message as the dispatcher hands it over: planned for this connector."""
     return up.submit_pdus(replan(message, part_scheme(up.settings.to_json())))
+
+
+def test_the_stored_plan_is_sent_as_it_is_or_not_at_all() -> None:
+    message = outgoing(LONG)  # planned with UDH8: 3 parts
+    pdus = upstream(concat="udh16").submit_pdus(message)
+    assert [p.short_message[0] for p in pdus] == [5, 5, 5]  # no second split with UDH16
+    with pytest.raises(ValueError, match="3 parts, not the 2 planned"):
+        upstream().submit_pdus(replace(message, parts=2))
 
 
 def test_one_part_gsm7_with_an_alphanumeric_sender() -> None:
