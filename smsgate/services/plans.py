@@ -69,6 +69,11 @@ def replan(message: Message, scheme: PartScheme) -> Message:
     connector that prefers Latin-1, never back; a customer's own segment (udh) stays as it is."""
     if message.udh is not None or message.parts < 1 or message.encoding not in _TEXT_ENCODINGS:
         return message
+    # Same text, encoding and concatenation: the same parts, so nothing to plan.
+    if message.concat == scheme.concat.value and not (
+        scheme.latin1 and message.encoding == Encoding.GSM7.value
+    ):
+        return message
     planned = plan_for(message.text, scheme, encoding=Encoding(message.encoding), max_parts=255)
     encoding, concat = planned.encoding.value, scheme.concat.value
     if (encoding, concat, planned.sms_count) == (message.encoding, message.concat, message.parts):
