@@ -18,7 +18,7 @@ from smsgate.core.messages import Message
 from smsgate.core.routing import Route, candidate_routes
 from smsgate.services.connectors import BUILTIN_CONNECTORS, ConnectorDefinition
 from smsgate.services.ports import Clock
-from smsgate.text import Concat, Encoding, MessagePlan, UnencodableText, plan
+from smsgate.text import Concat, Encoding, MessagePlan, TextError, UnencodableText, plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,8 @@ def replan(message: Message, scheme: PartScheme) -> Message:
     """`message` as a connector with `scheme` sends it: the same when the scheme gives the
     stored plan, else with the new encoding, concatenation, parts and cost (same price
     per part). The encoding only moves from GSM 7-bit to Latin-1 (or UCS-2) for a
-    connector that prefers Latin-1, never back; a customer's own segment (udh) stays as it is."""
+    connector that prefers Latin-1, never back; a customer's own segment (udh), and a text
+    the scheme cannot carry in 255 parts, stay as they are."""
     if message.udh is not None or message.parts < 1 or message.encoding not in _TEXT_ENCODINGS:
         return message
     # Same text, encoding and concatenation: the same parts, so nothing to plan.
@@ -74,7 +75,10 @@ def replan(message: Message, scheme: PartScheme) -> Message:
         scheme.latin1 and message.encoding == Encoding.GSM7.value
     ):
         return message
-    planned = plan_for(message.text, scheme, encoding=Encoding(message.encoding), max_parts=255)
+    try:
+        planned = plan_for(message.text, scheme, encoding=Encoding(message.encoding), max_parts=255)
+    except (TextError, ValueError):  # not plannable there: it goes out as stored
+        return message
     encoding, concat = planned.encoding.value, scheme.concat.value
     if (encoding, concat, planned.sms_count) == (message.encoding, message.concat, message.parts):
         return message

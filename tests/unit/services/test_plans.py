@@ -116,3 +116,9 @@ async def test_route_plans_follow_the_first_enabled_route_and_read_once_per_ttl(
     clock.at = 2.5
     await plans.fresh()
     assert snapshot.reads == 2
+
+
+def test_a_text_the_scheme_cannot_carry_is_sent_as_stored() -> None:
+    message = priced("a" * 153 * 255, DEFAULT_SCHEME)  # 255 parts of UDH8, 256 of UDH16
+    assert message.parts == 255
+    assert replan(message, UDH16) is message
