@@ -20,7 +20,7 @@ from smsgate.api.compat.smspartner import SmsPartnerApi
 from smsgate.api.http import ApiContext
 from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
-from smsgate.connectors.registry import FACTORIES, PARSERS
+from smsgate.connectors.registry import FACTORIES, PARSERS, SCHEMES
 from smsgate.connectors.simulator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
@@ -36,6 +36,7 @@ from smsgate.services.dispatch import Dispatcher
 from smsgate.services.inbound import InboundService
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
+from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
 from smsgate.services.routing import Router, RouteService
 from smsgate.services.senders import SendersService
@@ -126,7 +127,10 @@ class Gateway:
             connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
         )
         router = Router(lambda: supervisor.upstreams, default=simulator.name)
-        dispatcher = Dispatcher(store, router, clock, stats, batch_size=settings.dispatch_batch)
+        plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
+        dispatcher = Dispatcher(
+            store, router, clock, stats, batch_size=settings.dispatch_batch, plans=plans
+        )
         receipts = ReceiptRecorder(store, clock, stats)
 
         def accepted(count: int) -> None:
@@ -146,6 +150,7 @@ class Gateway:
             on_accepted=accepted,
             limiter=policies,
             stop_list=stop_list,
+            plans=plans,
         )
         messages = MessageService(store, clock)
         smpp = SmppFrontend(

@@ -1,7 +1,8 @@
 """The SMPP upstream: an operator's SMSC reached through one or several ESME binds.
 
 `SmppUpstream` implements `services.ports.Upstream` on `smsgate.smpp.SmppClient`: it turns a
-message into submit_sm parts (its own concat method and alphabet), sends them in order
+message into the submit_sm parts of its stored plan (encoding, concatenation, parts; the
+dispatcher re-plans a message planned for another connector first), sends them in order
 under a throughput limit, retries temporary refusals itself, and turns deliver_sm into
 receipts (to the sink) or MO (to the inbound use case), acknowledging after they commit.
 """
@@ -259,8 +260,8 @@ class SmppUpstream:
             "destination_addr": message.to.removeprefix("+"),
             "registered_delivery": 1,
         }
-        encoding = self._encoding(message)
         if message.udh:
+            encoding = self._segment_encoding(message)
             payload = encode(message.text, encoding)
             return [
                 SubmitSm(
@@ -270,14 +271,16 @@ class SmppUpstream:
                     short_message=message.udh + payload,
                 )
             ]
-        concat = Concat(s.concat)
+        concat = Concat(message.concat)
         planned = plan(
             message.text,
-            encoding=encoding,
+            encoding=Encoding(message.encoding),
             concat=concat,
             max_parts=255,
             reference=next(self._references),
         )
+        if planned.sms_count != message.parts:
+            raise ValueError(f"{planned.sms_count} parts, not the {message.parts} planned")
         data_coding = data_coding_for(planned.encoding)
         pdus = []
         for segment in planned.parts:
@@ -302,8 +305,9 @@ class SmppUpstream:
             )
         return pdus
 
-    def _encoding(self, message: Message) -> Encoding:
-        """GSM 7-bit text goes out in the connector's default alphabet when it fits."""
+    def _segment_encoding(self, message: Message) -> Encoding:
+        """A customer's own segment in GSM 7-bit goes out in the connector's default
+        alphabet when it fits (it stays one part whatever the encoding)."""
         try:
             encoding = Encoding(message.encoding)
         except ValueError:

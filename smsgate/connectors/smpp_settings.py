@@ -11,6 +11,8 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Literal, get_args
 
 from smsgate.core.errors import InvalidRequest
+from smsgate.services.plans import PartScheme
+from smsgate.text import Concat
 
 BindMode = Literal["trx", "tx+rx"]
 Alphabet = Literal["gsm7", "latin1"]
@@ -99,6 +101,12 @@ def _checked(name: str, type_name: str, value: object) -> object:
     if not ok:
         raise InvalidRequest(f"{name} must be a {base}, not {value!r}", field=name)
     return float(value) if base == "float" else value  # type: ignore[arg-type]
+
+
+def part_scheme(data: Mapping[str, Any]) -> PartScheme:
+    """What of a connector's stored settings decides the parts of a message it sends."""
+    settings = SmppSettings.from_json(data)
+    return PartScheme(Concat(settings.concat), settings.default_alphabet == "latin1")
 
 
 def parse_settings(data: Mapping[str, Any]) -> Mapping[str, Any]:

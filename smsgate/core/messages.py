@@ -119,6 +119,7 @@ class Message:
     registered_delivery: bool = False
     tag: str | None = None
     udh: bytes | None = None
+    concat: str = "udh8"
 
     @property
     def is_final(self) -> bool:

@@ -16,11 +16,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Collection, Coroutine, Hashable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.plans import RoutePlans, replan
 from smsgate.services.ports import (
     Clock,
+    Replanned,
     SendOutcome,
     SentPart,
     Store,
@@ -126,6 +129,7 @@ class Dispatcher:
         batch_size: int = 500,
         idle_poll: float = 0.2,
         gather: float = 0.003,
+        plans: RoutePlans | None = None,
     ) -> None:
         self._store = store
         self._route = route
@@ -134,6 +138,7 @@ class Dispatcher:
         self._batch_size = batch_size
         self._idle_poll = idle_poll
         self._gather = gather
+        self._plans = plans
         self._wake = asyncio.Event()
         # None: not looked yet, so held messages from an earlier run are released too.
         self._routing: Hashable | None = None
@@ -203,6 +208,8 @@ class Dispatcher:
         # keeps the common claim free of routing work inside its transaction.
         check = not self._route.all_ready() or any(lane.room < limit for lane in lanes)
         claimed = await self._store.claim(self._clock.now(), limit, hold if check else None)
+        if claimed and self._plans is not None:
+            await self._plans.fresh()
         no_route = []
         for message in claimed:
             upstream = routed[message.id] if check else self._route(message)
@@ -259,6 +266,9 @@ class Dispatcher:
 
     async def _send(self, lane: Lane, message: Message) -> None:
         upstream = lane.upstream
+        stored = message
+        if self._plans is not None:
+            message = replan(message, self._plans.of_connector(upstream.name))
         try:
             result = await upstream.submit(message)
         except asyncio.CancelledError:
@@ -270,7 +280,11 @@ class Dispatcher:
             lane.in_flight -= 1
             if self._short_of_room or lane.held:
                 self._wake.set()  # the dispatcher waits for this room
-        lane.outcomes.append(outcome_for(message, upstream.name, result, self._clock.now()))
+        outcome = outcome_for(message, upstream.name, result, self._clock.now())
+        if message is not stored:
+            m = message
+            outcome = replace(outcome, replanned=Replanned(m.encoding, m.concat, m.parts, m.cost))
+        lane.outcomes.append(outcome)
         if not lane.recording:
             lane.recording = True
             track(self._records, self._record(lane))

@@ -34,10 +34,15 @@ class IdSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
+    """One recipient's message, with the plan it is priced on and sent as: its encoding
+    ("" for the submission's), concatenation method and number of parts."""
+
     id: str
     to: str
     parts: int
     cost: int
+    encoding: str = ""
+    concat: str = "udh8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +93,24 @@ class SentPart:
 
 
 @dataclass(frozen=True, slots=True)
+class Replanned:
+    """The plan a message was sent as when its connector's settings gave another one than
+    the stored plan; the store keeps it and moves the difference in cost with a ledger
+    entry (kind adjustment), which may take the payer's balance below zero."""
+
+    encoding: str
+    concat: str
+    parts: int
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
 class SendOutcome:
     """The result of handing one message to an upstream.
 
     `status` is SENT, REJECTED (permanent; `refund` is returned to the payer), QUEUED
-    (temporary; retried at `retry_at`) or FAILED.
+    (temporary; retried at `retry_at`) or FAILED. `refund` is computed on the plan sent:
+    `replanned` when set, else the stored one.
     """
 
     message_id: str
@@ -102,6 +120,7 @@ class SendOutcome:
     error: str | None
     refund: int
     retry_at: float | None
+    replanned: Replanned | None = None
 
 
 @dataclass(frozen=True, slots=True)

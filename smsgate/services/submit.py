@@ -19,9 +19,10 @@ from smsgate.core.storable import check_storable
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.catalog import Catalog
 from smsgate.services.numbers import to_e164
+from smsgate.services.plans import DEFAULT_SCHEME, PartScheme, RoutePlans, plan_for
 from smsgate.services.ports import Accepted, Clock, IdSource, NewMessage, Store, Submission
 from smsgate.services.stoplist import StopListService
-from smsgate.text import MULTIPART_UNITS, Concat, Encoding, MessagePlan, TextError, plan
+from smsgate.text import MULTIPART_UNITS, Concat, Encoding, MessagePlan, TextError
 from smsgate.text import EmptyText as EmptyTextError
 from smsgate.text import TextTooLong as TextTooLongError
 
@@ -58,14 +59,20 @@ class SubmitCommand:
 
 @dataclass(frozen=True, slots=True)
 class QuoteLine:
+    """One recipient: the plan of its first route's connector (encoding, concatenation,
+    parts) and what those parts cost."""
+
     to: str
     parts: int
     cost: int
+    encoding: str = Encoding.GSM7.value
+    concat: str = Concat.UDH8.value
 
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """What a command would cost; `text` is what would be sent (after transliteration)."""
+    """What a command would cost; `text` is what would be sent (after transliteration).
+    `encoding` and `parts` are those of the first line; each line has its own."""
 
     encoding: str
     parts: int
@@ -90,6 +97,7 @@ class SubmitService:
         on_accepted: Callable[[int], None] | None = None,
         limiter: AccountPolicies | None = None,
         stop_list: StopListService | None = None,
+        plans: RoutePlans | None = None,
     ) -> None:
         self._store = store
         self._catalog = catalog
@@ -99,6 +107,7 @@ class SubmitService:
         self._on_accepted = on_accepted
         self._limiter = limiter
         self._stop_list = stop_list
+        self._plans = plans
 
     async def quote(self, account: Account, command: SubmitCommand) -> Quote:
         """Parts, encoding and cost of a command; stores and charges nothing."""
@@ -134,7 +143,9 @@ class SubmitService:
             scheduled_at=scheduled_at,
             expires_at=(scheduled_at or now) + validity,
             messages=tuple(
-                NewMessage(self._ids.new_id(), line.to, line.parts, line.cost)
+                NewMessage(
+                    self._ids.new_id(), line.to, line.parts, line.cost, line.encoding, line.concat
+                )
                 for line in quote.lines
             ),
             registered_delivery=command.registered_delivery,
@@ -153,8 +164,11 @@ class SubmitService:
         if len(command.to) > MAX_RECIPIENTS:
             raise InvalidRequest(f"at most {MAX_RECIPIENTS} recipients", field="to")
         check_sender(command.sender)
-        plan = plan_text(command, account.max_parts)
-        parts = plan.sms_count
+        default = plan_text(command, account.max_parts)
+        routed = self._plans if command.udh is None else None
+        if routed is not None:
+            await routed.fresh()
+        planned = {DEFAULT_SCHEME: default}
         lists = await self._catalog.price_lists(chain)
         lines = []
         seen: set[str] = set()
@@ -163,19 +177,32 @@ class SubmitService:
             if number in seen:
                 continue
             seen.add(number)
-            lines.append(QuoteLine(number, parts, parts * price_per_part(number, lists)))
+            scheme = DEFAULT_SCHEME if routed is None else routed.of_recipient(number, account.id)
+            line_plan = planned.get(scheme)
+            if line_plan is None:
+                line_plan = planned[scheme] = plan_text(command, account.max_parts, scheme)
+            parts = line_plan.sms_count
+            cost = parts * price_per_part(number, lists)
+            lines.append(
+                QuoteLine(number, parts, cost, line_plan.encoding.value, scheme.concat.value)
+            )
         if self._stop_list is not None:
             blocked = await self._stop_list.blocked(account.id, seen)
             if blocked:
                 raise StopListed(f"on the STOP list: {', '.join(sorted(blocked))}", field="to")
-        return Quote(plan.encoding.value, parts, account.currency, plan.text, tuple(lines))
+        first = lines[0]
+        return Quote(first.encoding, first.parts, account.currency, default.text, tuple(lines))
 
 
-def plan_text(command: SubmitCommand, max_parts: int) -> MessagePlan:
-    """Plan the command's text, translating text-layer errors into the error tree."""
+def plan_text(
+    command: SubmitCommand, max_parts: int, scheme: PartScheme = DEFAULT_SCHEME
+) -> MessagePlan:
+    """Plan the command's text as a connector with `scheme` sends it, translating
+    text-layer errors into the error tree."""
     try:
-        planned = plan(
+        planned = plan_for(
             command.text,
+            scheme,
             encoding=command.encoding,
             max_parts=1 if command.udh is not None else max_parts,
             transliterate=command.transliterate,

@@ -170,15 +170,20 @@ class MemoryStore(
     # money
 
     def _move(
-        self, moves: Sequence[tuple[int, EntryKind, int, str]], now: float
+        self,
+        moves: Sequence[tuple[int, EntryKind, int, str]],
+        now: float,
+        *,
+        overdraw: bool = False,
     ) -> list[LedgerEntry]:
-        """Check every move first, then apply them all with their ledger entries."""
+        """Check every move first, then apply them all with their ledger entries; no
+        balance goes below zero unless `overdraw`."""
         balances: dict[int, int] = {}
         for account_id, _, amount, _ in moves:
             if account_id not in self._accounts:
                 raise NotFound(f"no account {account_id}")
             balance = balances.get(account_id, self._accounts[account_id].balance) + amount
-            if balance < 0:
+            if balance < 0 and not overdraw:
                 raise InsufficientCredit("insufficient credit for this request")
             balances[account_id] = balance
         entries = []

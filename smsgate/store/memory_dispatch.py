@@ -24,6 +24,7 @@ from smsgate.services.ports import (
     Notification,
     NotificationAttempt,
     ReceiptUpdate,
+    Replanned,
     SendOutcome,
 )
 from smsgate.store.memory_smpp import SmppRows, queue_smpp_receipt
@@ -58,7 +59,11 @@ class MemoryDispatch:
     _smpp: SmppRows
 
     def _move(
-        self, moves: Sequence[tuple[int, EntryKind, int, str]], now: float
+        self,
+        moves: Sequence[tuple[int, EntryKind, int, str]],
+        now: float,
+        *,
+        overdraw: bool = False,
     ) -> list[LedgerEntry]:
         raise NotImplementedError
 
@@ -68,6 +73,16 @@ class MemoryDispatch:
     def _refund(self, message: Message, amount: int, now: float) -> None:
         if amount > 0:
             self._move([(message.payer_id, EntryKind.REFUND, amount, message.id)], now)
+
+    def _replan(self, row: Queued, plan: Replanned, now: float) -> None:
+        m = row.message
+        difference = m.cost - plan.cost
+        if difference:
+            move = (m.payer_id, EntryKind.ADJUSTMENT, difference, m.id)
+            self._move([move], now, overdraw=True)
+        row.message = replace(
+            m, encoding=plan.encoding, concat=plan.concat, parts=plan.parts, cost=plan.cost
+        )
 
     def _finish(self, row: Queued, status: Status, now: float, error: str | None) -> Message:
         row.message = replace(row.message, status=status, done_at=now, error=error)
@@ -129,6 +144,8 @@ class MemoryDispatch:
             if row is None or o.message_id in seen or not can_advance(row.message.status, o.status):
                 continue
             seen.add(o.message_id)
+            if o.replanned is not None:
+                self._replan(row, o.replanned, now)
             if o.status is Status.QUEUED:
                 row.message = replace(row.message, status=Status.QUEUED, error=o.error)
                 row.next_at = o.retry_at or now

@@ -77,6 +77,7 @@ def message_from_row(row: Row) -> Message:
         registered_delivery=bool(row["registered_delivery"]),
         tag=opt_str(row["tag"]),
         udh=None if row["udh"] is None else bytes.fromhex(row["udh"]),
+        concat=str(row["concat"]),
     )
 
 
@@ -128,6 +129,7 @@ MESSAGE_COLUMNS = (
     "registered_delivery",
     "tag",
     "udh",
+    "concat",
 )
 
 
@@ -162,6 +164,7 @@ def message_values(message: Message) -> tuple[Any, ...]:
         m.registered_delivery,
         m.tag,
         None if m.udh is None else m.udh.hex(),
+        m.concat,
     )
 
 
@@ -177,7 +180,7 @@ def new_messages(submission: Submission) -> tuple[Message, ...]:
             to=m.to,
             sender=s.sender,
             text=s.text,
-            encoding=s.encoding,
+            encoding=m.encoding or s.encoding,
             parts=m.parts,
             cost=m.cost,
             currency=s.currency,
@@ -194,6 +197,7 @@ def new_messages(submission: Submission) -> tuple[Message, ...]:
             registered_delivery=s.registered_delivery,
             tag=s.tag,
             udh=s.udh,
+            concat=m.concat,
         )
         for m in s.messages
     )

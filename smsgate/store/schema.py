@@ -143,6 +143,8 @@ messages = Table(
     Column("tag", Text, nullable=True),
     # a customer's own concatenation header (hex) for one segment, forwarded as is
     Column("udh", Text, nullable=True),
+    # how a message longer than one SMS is split (text.Concat), as priced and sent
+    Column("concat", Text, nullable=False, server_default=text("'udh8'")),
     # the upstream a queued message waits for (no route to it has a bind): held out of
     # the due index until the bound upstreams or the routes change
     Column("held_for", Text, nullable=True),

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Row
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import FINAL, PART_FINAL, Message, PartStatus, Status, can_advance
-from smsgate.services.ports import SendOutcome
+from smsgate.services.ports import Replanned, SendOutcome
 from smsgate.store.records import message_from_row
 from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
@@ -84,6 +84,29 @@ _RECORD = (
 )
 
 
+# The plan a message went out as, when its connector's settings gave another one.
+_REPLAN = (
+    update(messages)
+    .where(messages.c.id == bindparam("p_id"))
+    .values(
+        encoding=bindparam("p_encoding"),
+        concat=bindparam("p_concat"),
+        parts=bindparam("p_parts"),
+        cost=bindparam("p_cost"),
+    )
+)
+
+
+def _replan_row(message_id: str, plan: Replanned) -> dict[str, Any]:
+    return {
+        "p_id": message_id,
+        "p_encoding": plan.encoding,
+        "p_concat": plan.concat,
+        "p_parts": plan.parts,
+        "p_cost": plan.cost,
+    }
+
+
 def claim(conn: Connection, now: float, limit: int) -> Sequence[Row[Any]]:
     """The claimed rows as they come; `claimed_messages` makes them messages after the
     commit, so the write lock is not held for it."""
@@ -138,13 +161,25 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
     if not applied:
         return
     purse = Purse.open(
-        conn, (int(row.payer_id) for o, row in applied if o.refund > 0 and o.status in FINAL)
+        conn,
+        (
+            int(row.payer_id)
+            for o, row in applied
+            if (o.refund > 0 and o.status in FINAL) or o.replanned is not None
+        ),
     )
     updates: list[dict[str, Any]] = []
+    replans: list[dict[str, Any]] = []
     part_rows: list[dict[str, Any]] = []
     finished: list[tuple[str, Finishing]] = []
     for o, row in applied:
         final = o.status in FINAL
+        if o.replanned is not None:
+            replans.append(_replan_row(o.message_id, o.replanned))
+            difference = int(row.cost) - o.replanned.cost
+            if difference:
+                kind = EntryKind.ADJUSTMENT
+                purse.move(int(row.payer_id), kind, difference, o.message_id, now, overdraw=True)
         updates.append(
             {
                 "m_id": o.message_id,
@@ -174,6 +209,7 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
         if final and o.refund > 0:
             purse.move(int(row.payer_id), EntryKind.REFUND, o.refund, o.message_id, now)
     execute_rows(conn, _RECORD, updates)
+    execute_rows(conn, _REPLAN, replans)
     insert_rows(conn, parts, part_rows)
     purse.save(conn)
     announce(conn, finished, now)

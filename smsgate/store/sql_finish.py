@@ -27,6 +27,7 @@ class Finishing(NamedTuple):
     account_id: int
     callback_url: str | None
     registered_delivery: bool
+    cost: int
 
 
 _LOCK = ListQuery(
@@ -38,6 +39,7 @@ _LOCK = ListQuery(
             messages.c.account_id,
             messages.c.callback_url,
             messages.c.registered_delivery,
+            messages.c.cost,
         )
         .where(messages.c.id.in_(ids))
         .order_by(messages.c.id)

@@ -51,13 +51,21 @@ class Purse:
         return cls({int(account_id): int(balance) for account_id, balance in rows})
 
     def move(
-        self, account_id: int, kind: EntryKind, amount: int, reference: str, now: float
+        self,
+        account_id: int,
+        kind: EntryKind,
+        amount: int,
+        reference: str,
+        now: float,
+        *,
+        overdraw: bool = False,
     ) -> None:
-        """Add `amount` (negative: take it) with a ledger entry; never below zero."""
+        """Add `amount` (negative: take it) with a ledger entry; never below zero unless
+        `overdraw` (what a message already sent costs beyond its charge)."""
         if account_id not in self.balances:
             raise NotFound(f"no account {account_id}")
         balance = self.balances[account_id] + amount
-        if balance < 0:
+        if balance < 0 and not overdraw:
             raise InsufficientCredit("insufficient credit for this request")
         self.balances[account_id] = balance
         self._touched.add(account_id)

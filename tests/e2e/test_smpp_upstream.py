@@ -140,3 +140,40 @@ def test_a_hung_operator_does_not_hold_up_the_messages_to_another(
         for message_id in stuck:
             body = client.get(f"/api/v1/messages/{message_id}").json()
             assert (body["status"], body.get("error")) == ("sending", None), body
+
+
+def test_a_message_is_charged_for_the_parts_its_connector_sends(
+    gateway: GatewayProcess, operator: tuple[int, subprocess.Popen[str]]
+) -> None:
+    port, smsc = operator
+    created: dict[str, Any] = gateway.cli("account", "create", "acme", "--credit", "1.00")
+    gateway.cli("route", "add", "--prefix", "+39", "--connector", "lat")
+    gateway.cli("route", "add", "--prefix", "+3934", "--connector", "u16")
+    other_port = free_port()
+    cases = [("+393331234567", "a" * 160, "latin1", 2), ("+393401234567", "a" * 306, "gsm7", 3)]
+    with simulated_operator(other_port) as other:
+        connectors = (
+            ("lat", port, "--default-alphabet", "latin1"),
+            ("u16", other_port, "--concat", "udh16"),
+        )
+        for name, operator_port, option, value in connectors:
+            gateway.cli(
+                "connector", "add", name, "--host", "127.0.0.1", "--port", str(operator_port),
+                "--system-id", "gw", "--password", "pw", "--id-format", "dec", option, value,
+            )  # fmt: skip
+            wait_for_log(gateway, f"connector '{name}' started")
+        with gateway.client(created["api_key"]) as client:
+            for to, text, encoding, parts in cases:
+                body = {"to": to, "from": "smsgate", "text": text}
+                quote = client.post("/api/v1/quote", json=body).json()
+                assert (quote["encoding"], quote["parts"]) == (encoding, parts)
+                message_id = send(client, to, text)
+                delivered = gateway.wait_for(client, message_id, {"delivered"})
+                assert (delivered["encoding"], delivered["parts"]) == (encoding, parts)
+                assert len(part_connectors(gateway, message_id)) == parts
+            # 0.05 per part: 2 + 3 parts
+            assert client.get("/api/v1/balance").json()["balance"] == "0.75"
+        for proc, submits in ((smsc, 2), (other, 3)):
+            proc.terminate()
+            assert proc.stdout is not None
+            assert f"submits_received={submits}" in proc.stdout.read()
