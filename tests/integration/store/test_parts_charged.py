@@ -86,6 +86,7 @@ class Gateway:
                 while not upstream.ready():
                     await asyncio.sleep(0.01)
         assert await self.dispatcher.dispatch_once() == 1
+        await self.dispatcher.drain()
         found = await self.store.message(message.id)
         assert found is not None
         return found
