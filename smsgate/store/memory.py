@@ -265,5 +265,5 @@ class MemoryStore(
             raise NotFound(f"no message {message_id}")
         if row.message.status is not Status.SCHEDULED:
             raise Conflict(f"a {row.message.status} message cannot be cancelled")
-        self._refund(row.message, row.message.cost, now)
+        self._refund(row, row.message.cost, now)
         return self._finish(row, Status.CANCELLED, now, row.message.error)

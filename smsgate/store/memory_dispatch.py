@@ -70,9 +70,12 @@ class MemoryDispatch:
     async def parts(self, message_id: str) -> list[Part]:
         return sorted(self._parts.get(message_id, {}).values(), key=lambda p: p.seq)
 
-    def _refund(self, message: Message, amount: int, now: float) -> None:
+    def _refund(self, row: Queued, amount: int, now: float) -> None:
+        """Give `amount` back; the message's cost is what it keeps charged."""
         if amount > 0:
+            message = row.message
             self._move([(message.payer_id, EntryKind.REFUND, amount, message.id)], now)
+            row.message = replace(message, cost=message.cost - amount)
 
     def _replan(self, row: Queued, plan: Replanned, now: float) -> None:
         m = row.message
@@ -161,7 +164,7 @@ class MemoryDispatch:
                 row.message = replace(row.message, status=Status.SENT, sent_at=now, error=o.error)
                 row.claimed_at = None
             else:
-                self._refund(row.message, o.refund, now)
+                self._refund(row, o.refund, now)
                 self._finish(row, o.status, now, o.error)
 
     async def apply_receipts(self, receipts: Sequence[ReceiptUpdate]) -> AppliedReceipts:
@@ -215,7 +218,7 @@ class MemoryDispatch:
         ][:limit]
         for row in due:
             if row.message.status is Status.QUEUED:
-                self._refund(row.message, row.message.cost, now)
+                self._refund(row, row.message.cost, now)
             for seq, part in self._parts.get(row.message.id, {}).items():
                 if part.status not in PART_FINAL:
                     self._parts[row.message.id][seq] = replace(part, status=PartStatus.EXPIRED)

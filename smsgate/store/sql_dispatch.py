@@ -79,12 +79,14 @@ _RECORD = (
         sent_at=func.coalesce(bindparam("m_sent_at"), messages.c.sent_at),
         done_at=bindparam("m_done_at"),
         next_at=func.coalesce(bindparam("m_next_at"), messages.c.next_at),
+        cost=bindparam("m_cost"),
         claimed_at=None,
     )
 )
 
 
-# The plan a message went out as, when its connector's settings gave another one.
+# The plan a message went out as, when its connector's settings gave another one (its
+# cost is set by _RECORD).
 _REPLAN = (
     update(messages)
     .where(messages.c.id == bindparam("p_id"))
@@ -92,7 +94,6 @@ _REPLAN = (
         encoding=bindparam("p_encoding"),
         concat=bindparam("p_concat"),
         parts=bindparam("p_parts"),
-        cost=bindparam("p_cost"),
     )
 )
 
@@ -103,7 +104,6 @@ def _replan_row(message_id: str, plan: Replanned) -> dict[str, Any]:
         "p_encoding": plan.encoding,
         "p_concat": plan.concat,
         "p_parts": plan.parts,
-        "p_cost": plan.cost,
     }
 
 
@@ -174,6 +174,10 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
     finished: list[tuple[str, Finishing]] = []
     for o, row in applied:
         final = o.status in FINAL
+        # A message's cost is what it keeps charged: its plan's, less what was refunded.
+        cost = int(row.cost) if o.replanned is None else o.replanned.cost
+        if final:
+            cost -= o.refund
         if o.replanned is not None:
             replans.append(_replan_row(o.message_id, o.replanned))
             difference = int(row.cost) - o.replanned.cost
@@ -188,6 +192,7 @@ def record_sends(conn: Connection, outcomes: Sequence[SendOutcome], now: float) 
                 "m_sent_at": now if o.status is Status.SENT else None,
                 "m_done_at": now if final else None,
                 "m_next_at": (o.retry_at or now) if o.status is Status.QUEUED else None,
+                "m_cost": cost,
             }
         )
         if o.status is Status.QUEUED:
@@ -248,6 +253,9 @@ def expire(conn: Connection, now: float, limit: int) -> int:
         .where(messages.c.id.in_(ids))
         .values(status=Status.EXPIRED.value, done_at=now, claimed_at=None, held_for=None)
     )
+    if unsent:
+        refunded = [str(row.id) for row in unsent]
+        conn.execute(update(messages).where(messages.c.id.in_(refunded)).values(cost=0))
     conn.execute(
         update(parts)
         .where(parts.c.message_id.in_(ids), parts.c.status.not_in(_FINAL_PARTS))

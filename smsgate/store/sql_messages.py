@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
@@ -67,6 +69,8 @@ def cancel(conn: Connection, message_id: str, now: float) -> Message:
         purse = Purse.open(conn, [cancelled.payer_id])
         purse.move(cancelled.payer_id, EntryKind.REFUND, cancelled.cost, cancelled.id, now)
         purse.save(conn)
+        conn.execute(update(messages).where(messages.c.id == message_id).values(cost=0))
+        cancelled = replace(cancelled, cost=0)
     add_notifications(conn, [(cancelled.id, cancelled.callback_url)], now)
     if cancelled.registered_delivery:
         add_smpp_receipts(conn, [(cancelled.id, cancelled.account_id)], now)

@@ -47,7 +47,10 @@ def test_simulator_outcomes(gateway: GatewayProcess) -> None:
         assert gateway.wait_for(client, ids["+393330000001"], {"undelivered"})["error"]
         rejected = gateway.wait_for(client, ids["+393330000002"], {"rejected"})
         assert rejected["error"]
+        assert rejected["cost"] == "0.00", "a refunded message shows what it keeps charged"
         gateway.wait_for(client, ids["+393331110000"], {"delivered"})
+        undelivered = client.get(f"/api/v1/messages/{ids['+393330000001']}").json()
+        assert undelivered["cost"] == "0.05"
         # The rejected message was refunded; the undelivered one stays charged.
         assert client.get("/api/v1/balance").json()["balance"] == "0.90"
         kinds = [e["kind"] for e in client.get("/api/v1/ledger").json()["entries"]]

@@ -281,7 +281,7 @@ async def test_cancel_a_scheduled_message_refunds_it(store: Store) -> None:
 
     cancelled = await store.cancel(message.id, NOW + 1)
 
-    assert (cancelled.status, cancelled.done_at) == (Status.CANCELLED, NOW + 1)
+    assert (cancelled.status, cancelled.done_at, cancelled.cost) == (Status.CANCELLED, NOW + 1, 0)
     assert await store.message(message.id) == cancelled
     assert await balance(store, alice) == 100
     refund = (await store.ledger(alice.id, limit=1, before_id=None))[0]

@@ -133,6 +133,7 @@ async def test_rejection_refunds_and_notifies(store: Store) -> None:
     stored = await store.message(message.id)
     assert stored is not None
     assert (stored.status, stored.error, stored.done_at) == (Status.REJECTED, "bad", NOW + 2)
+    assert stored.cost == 30 - 20, "a message's cost is what it keeps charged"
     assert [p.status for p in await store.parts(message.id)] == [
         PartStatus.SENT,
         PartStatus.REJECTED,
@@ -312,6 +313,7 @@ async def test_expire_sent_and_stuck_messages(store: Store) -> None:
     assert expired_sent.done_at == NOW + VALIDITY
     assert [p.status for p in await store.parts(was_sent.id)] == [PartStatus.EXPIRED]
     assert await balance(store, alice) == 100 - 30 + 10, "only the never-sent one is refunded"
+    assert (expired_sent.cost, expired_stuck.cost) == (10, 0)
     notified = {n.message_id for n in await store.due_notifications(NOW + VALIDITY, 10)}
     assert notified == {was_sent.id, stuck.id}
     fresh_now = await store.message(fresh.id)
