@@ -8,6 +8,7 @@ method_not_allowed, internal_error) are listed here and nowhere else.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Final
 
@@ -16,7 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError, Unauthenticated
+from smsgate.core.errors import (
+    InvalidRequest,
+    LoginBlocked,
+    NotFound,
+    SmsgateError,
+    Unauthenticated,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +57,7 @@ HTTP_STATUS: Final[Mapping[str, int]] = {
     "conflict": 409,
     "payload_too_large": 413,
     "rate_limited": 429,
+    "login_blocked": 429,
     "internal_error": 500,
 }
 
@@ -88,8 +96,15 @@ def error_response(error: SmsgateError) -> Response:
         logger.error("unmapped error %s: %s", type(error).__name__, error.message)
         return internal_error_response()
     body = ErrorBody(ErrorDetail(error.code, error.message, error.field))
-    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else None
+    headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if status == 401 else retry_after(error)
     return Response(_encode(body), status, headers, media_type="application/json")
+
+
+def retry_after(error: SmsgateError) -> dict[str, str] | None:
+    """The Retry-After header of a blocked login (whole seconds, rounded up), else None."""
+    if isinstance(error, LoginBlocked):
+        return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    return None
 
 
 def internal_error_response() -> Response:

@@ -145,7 +145,7 @@ class SmppCustomers:
 
         `open_binds(account_id)` is how many binds the account holds already.
         """
-        account = await self._auth.by_password(system_id, password)
+        account = await self._auth.by_password(system_id, password, peer_ip)
         check_active(await self._catalog.chain(account.id))
         policy = await self._store.smpp_policy(account.id)
         if not ip_allowed(peer_ip, policy.allowed_ips):

@@ -18,6 +18,7 @@ from smsgate.core.messages import Message, Part, Status
 from smsgate.core.pricing import PriceList
 from smsgate.services.ports import Accepted, Submission
 from smsgate.store.memory_dispatch import MemoryDispatch, OutboxItem, Queued
+from smsgate.store.memory_lockout import MemoryLockout
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
 from smsgate.store.memory_smpp import MemorySmpp, SmppRows
@@ -37,7 +38,13 @@ class _Key:
 
 
 class MemoryStore(
-    MemoryDispatch, MemoryStatistics, MemorySmpp, MemoryRouting, MemoryStopList, MemorySenders
+    MemoryDispatch,
+    MemoryStatistics,
+    MemorySmpp,
+    MemoryRouting,
+    MemoryStopList,
+    MemorySenders,
+    MemoryLockout,
 ):
     def __init__(self) -> None:
         self._ids = itertools.count(1)
