@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Unauthenticated
-from smsgate.services.lockout import Lockout, address_subject, name_subject
+from smsgate.services.lockout import Lockout
 from smsgate.services.ports import Store
 
 KEY_PREFIX = "sg_"
@@ -87,9 +87,8 @@ class Authenticator:
         self._checking: dict[bytes, asyncio.Future[Account]] = {}
 
     async def by_api_key(self, key: str, address: str | None = None) -> Account:
-        source = address_subject(address)
         if self._lockout is not None:
-            await self._lockout.check(source)
+            await self._lockout.check(address)
         key_hash = hash_api_key(key)
         cached = self._keys.get(key_hash)
         if cached is not None and cached[0] > time.monotonic():
@@ -97,7 +96,7 @@ class Authenticator:
         account = await self._store.account_by_key_hash(key_hash)
         if account is None:
             if self._lockout is not None:
-                await self._lockout.failed(source, None)
+                await self._lockout.failed(address, None)
             raise Unauthenticated("invalid API key")
         self._keys[key_hash] = (time.monotonic() + _CACHE_SECONDS, account)
         return account
@@ -107,40 +106,38 @@ class Authenticator:
     ) -> Account:
         """Check a username/password; Unauthenticated for an unknown name or a wrong one
         alike, LoginBlocked while the address or the name is blocked."""
-        source, name = address_subject(address), name_subject(username)
         if self._lockout is not None:
-            await self._lockout.check(source, name)
+            await self._lockout.check(address, username)
         cache_key = hmac.digest(
             self._secret, username.encode() + b"\0" + password.encode(), "sha256"
         )
         cached = self._passwords.get(cache_key)
         if cached is not None and cached[0] > time.monotonic():
             if self._lockout is not None:
-                await self._lockout.succeeded(name)  # no store round trip unless counting
+                await self._lockout.succeeded(username)  # no store round trip unless counting
             return cached[1]
         # Callers with the same name and password share one check, which runs to its end
         # (and counts its failure) even when they leave.
         checking = self._checking.get(cache_key)
         if checking is None:
-            checking = asyncio.ensure_future(self._check(username, password, source, cache_key))
+            checking = asyncio.ensure_future(self._check(username, password, address, cache_key))
             self._checking[cache_key] = checking
             checking.add_done_callback(lambda done: self._checked(cache_key, done))
         return await asyncio.shield(checking)
 
     async def _check(
-        self, username: str, password: str, source: str | None, cache_key: bytes
+        self, username: str, password: str, address: str | None, cache_key: bytes
     ) -> Account:
-        name = name_subject(username)
         account = await self._store.account_by_name(username)
         stored = None if account is None else await self._store.password_hash(account.id)
         matches = await self._run(partial(self._verify, password, stored or DUMMY_HASH))
         if account is None or stored is None or not matches:
             if self._lockout is not None:
-                await self._lockout.failed(source, name)
+                await self._lockout.failed(address, username)
             raise Unauthenticated("invalid username or password")
         self._passwords[cache_key] = (time.monotonic() + _CACHE_SECONDS, account)
         if self._lockout is not None:
-            await self._lockout.succeeded(name)
+            await self._lockout.succeeded(username)
         return account
 
     def _checked(self, cache_key: bytes, done: asyncio.Future[Account]) -> None:

@@ -85,6 +85,9 @@ def name_subject(name: str) -> str | None:
 
 
 class Lockout:
+    """Takes the raw address and login name; works out their subjects only when it has
+    to (something is blocked, a login failed), so a login costs a dictionary check."""
+
     def __init__(self, store: LoginFailureStore, clock: Clock, policy: LockoutPolicy) -> None:
         self._store = store
         self._clock = clock
@@ -95,17 +98,22 @@ class Lockout:
         self._refreshing = False
         self._pruned_at = 0.0
 
-    async def check(self, *subjects: str | None) -> None:
-        """LoginBlocked when any of the subjects is blocked."""
-        await self._refresh()
+    async def check(self, address: str | None, username: str | None = None) -> None:
+        """LoginBlocked when the address or the login name is blocked."""
         now = self._clock.now()
-        until = max((self._blocked.get(s, 0.0) for s in subjects if s), default=0.0)
+        if now >= self._fresh_until:
+            await self._refresh(now)
+        if not self._blocked:
+            return
+        subjects = (address_subject(address), name_subject(username) if username else None)
+        until = max(self._blocked.get(s, 0.0) if s else 0.0 for s in subjects)
         if until > now:
             raise LoginBlocked("too many failed logins: try again later", retry_after=until - now)
 
-    async def failed(self, address: str | None, name: str | None) -> None:
-        """Count a failed login of the address and (when given) the name."""
-        limits = {address: self.policy.per_address, name: self.policy.per_name}
+    async def failed(self, address: str | None, username: str | None) -> None:
+        """Count a failed login from the address and (when given) of the login name."""
+        name = name_subject(username) if username else None
+        limits = {address_subject(address): self.policy.per_address, name: self.policy.per_name}
         counted = [s for s, limit in limits.items() if s and limit > 0]
         if not counted:
             return
@@ -119,15 +127,17 @@ class Lockout:
             await self._store.block_logins(reached, until)
             self._blocked.update(dict.fromkeys(reached, until))
 
-    async def succeeded(self, name: str | None) -> None:
+    async def succeeded(self, username: str) -> None:
         """A password login succeeded: its name's count starts again (the address's stays)."""
+        if not self._counting:
+            return
+        name = name_subject(username)
         if name in self._counting:
             self._counting.discard(name)
             await self._store.clear_login_failures(name, self._clock.now())
 
-    async def _refresh(self) -> None:
-        now = self._clock.now()
-        if now < self._fresh_until or self._refreshing:
+    async def _refresh(self, now: float) -> None:
+        if self._refreshing:
             return
         self._refreshing = True
         try:
