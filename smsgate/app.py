@@ -298,7 +298,7 @@ async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
     if await gateway.store.accounts():
         return
     await gateway.accounts.set_price(None, "*", DEMO_PRICE)
-    password = secrets.token_urlsafe(12)
+    password = secrets.token_urlsafe(6)  # 8 characters (48 bits): SMPP carries no more
     created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password=password)
     say(demo_banner(gateway.settings, created.account, created.api_key, password))
 
