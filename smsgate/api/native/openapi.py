@@ -26,7 +26,7 @@ _PATH_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 _PARAM_TYPES = {"int": "integer", "float": "number"}
 
 # Codes any authenticated operation, and any operation with a body, may answer.
-_AUTH_ERRORS = ("unauthenticated", "forbidden")
+_AUTH_ERRORS = ("unauthenticated", "forbidden", "login_blocked")
 _BODY_ERRORS = ("invalid_request", "payload_too_large")
 
 
@@ -155,6 +155,10 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
         if status == 401:
             responses["401"]["headers"] = {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "the schemes"}
+            }
+        if "login_blocked" in listed:
+            responses[str(status)]["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
             }
     doc["responses"] = responses
     if not op.auth:
