@@ -34,6 +34,7 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.inbound import InboundService
+from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
 from smsgate.services.plans import RoutePlans
@@ -107,7 +108,15 @@ class Gateway:
         clock, ids = SystemClock(), TimeOrderedIds()
         stats = stats or Stats()
         catalog = Catalog(store, clock)
-        auth = Authenticator(store)
+        policy = LockoutPolicy(
+            per_address=settings.login_failures_per_address,
+            per_name=settings.login_failures_per_name,
+            window=settings.login_failure_window,
+            block=settings.login_block_seconds,
+        )
+        auth = Authenticator(
+            store, lockout=Lockout(store, clock, policy), threads=settings.password_threads
+        )
         simulator = SimulatedOperator(
             clock,
             delay_ms=settings.simulator_delay_ms,
@@ -216,6 +225,7 @@ class Gateway:
                 await task
         await self.supervisor.close()
         await self.store.close()
+        self.auth.close()
 
     def api_context(self) -> ApiContext:
         async def healthy() -> bool:
@@ -293,21 +303,23 @@ def prepare_data_dir(settings: Settings) -> str:
 
 
 async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
-    """On an empty database: a demo account with credit, a default price, and how to use it."""
+    """On a database without accounts: a demo account with credit, a random password, a
+    default price, and how to use it (the key and password are shown this once)."""
     if await gateway.store.accounts():
         return
     await gateway.accounts.set_price(None, "*", DEMO_PRICE)
-    created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password="demo123")
-    say(demo_banner(gateway.settings, created.account, created.api_key))
+    password = secrets.token_urlsafe(6)  # 8 characters (48 bits): SMPP carries no more
+    created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password=password)
+    say(demo_banner(gateway.settings, created.account, created.api_key, password))
 
 
-def demo_banner(settings: Settings, account: Account, api_key: str) -> str:
+def demo_banner(settings: Settings, account: Account, api_key: str, password: str) -> str:
     base = f"http://{settings.http_host}:{settings.http_port}"
     return f"""
 smsgate: created the demo account {account.name!r} with {format_amount(account.balance)} \
 {account.currency} credit; every part costs {format_amount(DEMO_PRICE)} by default.
-  API key (shown once): {api_key}
-  username/password:    {account.name} / demo123
+  API key (shown once):  {api_key}
+  password (shown once): {password}   (HTTP Basic, SMPP and the dialects, as {account.name!r})
 
 Send a message:
   curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {api_key}' \\

@@ -42,6 +42,11 @@ class Settings:
     account_rate_limit: float = 0.0
     housekeeping_interval: float = 1.0
     max_body_bytes: int = 1_048_576
+    login_failures_per_address: int = 10
+    login_failures_per_name: int = 5
+    login_failure_window: float = 300.0
+    login_block_seconds: float = 300.0
+    password_threads: int = 1
     sqlite_synchronous: str = "NORMAL"
     demo: bool = True
     log_level: str = "INFO"
@@ -69,6 +74,11 @@ _RANGES: dict[str, tuple[int, int]] = {
     "http_keepalive_timeout": (1, 3600),
     "smpp_bind_timeout": (1, 3600),
     "connections_per_address": (0, 1_000_000),
+    "login_failures_per_address": (0, 1_000_000),
+    "login_failures_per_name": (0, 1_000_000),
+    "login_failure_window": (1, 86_400),
+    "login_block_seconds": (1, 86_400),
+    "password_threads": (1, 16),
 }
 
 

@@ -31,16 +31,13 @@ class RequestAuthenticator:
         scheme, _, value = header.partition(" ")
         value = value.strip()
         scheme = scheme.lower()
+        peer = request.client.host if request.client else None
         if scheme == "bearer" and value:
-            account = await self._auth.by_api_key(value)
+            account = await self._auth.by_api_key(value, peer)
         elif scheme == "basic" and value:
             username, password = _basic_credentials(value)
-            try:
-                account = await self._auth.by_password(username, password)
-            except Unauthenticated as exc:
-                # One answer for an unknown name and a wrong password: the field the
-                # service names would tell a caller which account names exist.
-                raise Unauthenticated("invalid username or password") from exc
+            # One answer for an unknown name and a wrong password, after the same work.
+            account = await self._auth.by_password(username, password, peer)
         else:
             raise Unauthenticated("unsupported Authorization scheme")
         # The whole API is closed to a suspended account, reads included; the submit

@@ -64,6 +64,7 @@ HTTP_STATUS: Final[Mapping[str, int]] = {
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "rate_limited": 429,
+    "login_blocked": 429,
     "internal_error": 500,
 }
 
@@ -107,9 +108,15 @@ def error_response(error: SmsgateError) -> Response:
 
 
 def error_headers(error: SmsgateError, status: int) -> dict[str, str] | None:
-    """WWW-Authenticate on a 401; Retry-After (whole seconds) when waiting would help."""
+    """WWW-Authenticate on a 401; Retry-After when waiting would help."""
     if status == 401:
         return {"WWW-Authenticate": WWW_AUTHENTICATE}
+    return retry_after(error)
+
+
+def retry_after(error: SmsgateError) -> dict[str, str] | None:
+    """The Retry-After header (whole seconds, rounded up) of a rate limit or a blocked
+    login that says when the same request would be accepted, else None."""
     if isinstance(error, RateLimited) and error.retry_after is not None:
         return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
     return None

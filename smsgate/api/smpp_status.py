@@ -50,9 +50,9 @@ FIELD_STATUS: Final[Mapping[str, int]] = {
     "message_payload": S.ESME_RSUBMITFAIL,
 }
 
+# An unknown system_id gets the answer of a wrong password: nothing tells which exist.
 BIND_STATUS: Final[Mapping[tuple[str, str | None], int]] = {
-    ("unauthenticated", "username"): S.ESME_RINVSYSID,
-    ("unauthenticated", "password"): S.ESME_RINVPASWD,
+    ("unauthenticated", None): S.ESME_RINVPASWD,
 }
 
 MESSAGE_STATE: Final[Mapping[Status, MessageState]] = {
@@ -77,5 +77,6 @@ def submit_status(error: SmsgateError) -> int:
 
 
 def bind_status(error: SmsgateError) -> int:
-    """command_status of a refused bind: wrong credentials are named, the rest is RBINDFAIL."""
+    """command_status of a refused bind: wrong credentials are named, the rest (a blocked
+    address or name included) is RBINDFAIL."""
     return BIND_STATUS.get((error.code, error.field), S.ESME_RBINDFAIL)

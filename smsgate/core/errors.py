@@ -14,6 +14,7 @@ SmsgateError
  ├── NotFound              not_found
  ├── Conflict              conflict              the object is not in a state that allows it
  ├── RateLimited           rate_limited
+ │    └── LoginBlocked     login_blocked         too many failed logins from the address or name
  └── NoRoute               no_route              no upstream can carry the message
 
 Each protocol maps these codes to its wire codes in exactly one table.
@@ -95,6 +96,15 @@ class RateLimited(SmsgateError):
         self.retry_after = retry_after
 
 
+class LoginBlocked(RateLimited):
+    """Too many failed logins from this address or for this name: refused unchecked."""
+
+    code = "login_blocked"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
 class NoRoute(SmsgateError):
     code = "no_route"
 
@@ -114,5 +124,6 @@ ALL_ERRORS: tuple[type[SmsgateError], ...] = (
     NotFound,
     Conflict,
     RateLimited,
+    LoginBlocked,
     NoRoute,
 )

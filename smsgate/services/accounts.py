@@ -24,7 +24,6 @@ from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import (
     DISPLAY_PREFIX_LEN,
     Authenticator,
-    hash_password,
     new_api_key,
 )
 from smsgate.services.ports import Clock, Store
@@ -88,6 +87,7 @@ class AccountService:
         parts = max_parts or (parent.max_parts if parent else DEFAULT_MAX_PARTS)
         if not 1 <= parts <= MAX_PARTS_LIMIT:
             raise InvalidRequest(f"max_parts must be 1-{MAX_PARTS_LIMIT}", field="max_parts")
+        password_hash = await self._auth.hash_password(password) if password else None
         account = await self._store.create_account(
             name=name,
             parent_id=parent.id if parent else None,
@@ -95,7 +95,7 @@ class AccountService:
             currency=currency,
             default_country=country,
             max_parts=parts,
-            password_hash=hash_password(password) if password else None,
+            password_hash=password_hash,
             now=self._clock.now(),
         )
         key = await self.create_key(account)
@@ -151,7 +151,7 @@ class AccountService:
 
     async def set_password(self, account: Account, password: str) -> None:
         check_password(password)
-        await self._store.set_password_hash(account.id, hash_password(password))
+        await self._store.set_password_hash(account.id, await self._auth.hash_password(password))
         self._auth.forget()
 
     async def set_status(self, account: Account, status: AccountStatus) -> Account:

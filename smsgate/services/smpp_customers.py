@@ -105,7 +105,7 @@ class SmppCustomers:
 
         `open_binds(account_id)` is how many binds the account holds already.
         """
-        account = await self._auth.by_password(system_id, password)
+        account = await self._auth.by_password(system_id, password, peer_ip)
         check_active(await self._catalog.chain(account.id))
         await self._policies.check_address(account.id, peer_ip)
         policy = await self._policies.policy(account.id)

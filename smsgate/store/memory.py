@@ -19,6 +19,7 @@ from smsgate.core.pricing import PriceList
 from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.ports import Accepted, Submission
 from smsgate.store.memory_dispatch import MemoryDispatch, OutboxItem, Queued
+from smsgate.store.memory_lockout import MemoryLockout
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
 from smsgate.store.memory_smpp import MemorySmpp, SmppRows
@@ -38,7 +39,13 @@ class _Key:
 
 
 class MemoryStore(
-    MemoryDispatch, MemoryStatistics, MemorySmpp, MemoryRouting, MemoryStopList, MemorySenders
+    MemoryDispatch,
+    MemoryStatistics,
+    MemorySmpp,
+    MemoryRouting,
+    MemoryStopList,
+    MemorySenders,
+    MemoryLockout,
 ):
     def __init__(self) -> None:
         self._ids = itertools.count(1)

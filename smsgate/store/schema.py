@@ -305,3 +305,16 @@ senders = Table(
     Column("created_at", Double, nullable=False),
     UniqueConstraint("account_id", "sender"),
 )
+
+# Failed logins, one row per subject ('a:<address>' or 'n:<account name>'), shared by
+# every process: the count within the current window and the end of a block.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("subject", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", Double, nullable=False),
+    Column("blocked_until", Double, nullable=False),
+    PrimaryKeyConstraint("subject"),
+    Index("ix_login_failures_blocked_until", "blocked_until"),
+)

@@ -46,6 +46,7 @@ from smsgate.store import (
     sql_statistics,
 )
 from smsgate.store.groupcommit import GroupCommit
+from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_routing import SqlRouting
 from smsgate.store.sql_stoplist import SqlStopList
 
@@ -75,7 +76,7 @@ class Connections(Protocol):
     async def close(self) -> None: ...
 
 
-class SqlStore(SqlRouting, SqlStopList):
+class SqlStore(SqlRouting, SqlStopList, SqlLockout):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000
     ) -> None:

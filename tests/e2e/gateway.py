@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import smpplib.client
 
-KEY_LINE = re.compile(r"API key \(shown once\): (\S+)")
+KEY_LINE = re.compile(r"API key \(shown once\):\s+(\S+)")
+PASSWORD_LINE = re.compile(r"password \(shown once\):\s+(\S+)")
 
 
 def free_port() -> int:
@@ -71,6 +72,7 @@ class GatewayProcess:
         }
         self.proc: subprocess.Popen[str] | None = None
         self.demo_key: str | None = None
+        self.demo_password: str | None = None
         self.base = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> None:
@@ -93,6 +95,9 @@ class GatewayProcess:
             found = KEY_LINE.search(line)
             if found:
                 self.demo_key = found.group(1)
+            password = PASSWORD_LINE.search(line)
+            if password:
+                self.demo_password = password.group(1)
             if "(ready)" in line:
                 return
         raise RuntimeError(f"gateway did not start: {self.log_tail()}")

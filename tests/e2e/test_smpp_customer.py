@@ -12,8 +12,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 def test_smpp_customer_gets_receipts_and_pays(gateway: GatewayProcess) -> None:
     assert gateway.demo_key is not None
+    assert gateway.demo_password is not None
     sent, received = smpp_exchange(
-        gateway.smpp_port, "demo", "demo123", ["393331234567", "393330000001"], b"hello over SMPP"
+        gateway.smpp_port,
+        "demo",
+        gateway.demo_password,
+        ["393331234567", "393330000001"],
+        b"hello over SMPP",
     )
     assert [pdu.status for pdu in sent] == [0, 0]
     ids = {pdu.message_id.decode() for pdu in sent}

@@ -45,7 +45,8 @@ class SmscClient:
 
 
 def test_smsc_library_calls(gateway: GatewayProcess) -> None:
-    client = SmscClient(gateway.base, "demo", "demo123")
+    assert gateway.demo_password is not None
+    client = SmscClient(gateway.base, "demo", gateway.demo_password)
     try:
         assert client.get_balance() == "10.00"
         assert client.get_sms_cost("393331234567", "Hello") == ["0.05", "1"]

@@ -49,6 +49,9 @@ ERROR_TABLE: Final[tuple[tuple[str, str | None, int, int], ...]] = (
     ("invalid_request", "hexBody", 24, 400),
     ("invalid_request", None, 14, 400),
     ("payload_too_large", None, 14, 413),
+    # No Agile code says "try later": a blocked login is a server-side refusal (8) with
+    # the HTTP status and Retry-After of a rate limit.
+    ("login_blocked", None, 8, 429),
     ("rate_limited", None, 8, 429),
     ("no_route", None, 8, 400),
 )

@@ -32,6 +32,7 @@ from smsgate.api.compat._agiletelecom_tables import (
     render_send,
     wire_error,
 )
+from smsgate.api.errors import retry_after
 from smsgate.core.accounts import Account
 from smsgate.core.errors import (
     Forbidden,
@@ -172,7 +173,9 @@ class AgileTelecomApi:
             account = await self._account(request)
         except SmsgateError as exc:
             status, body = render_error(exc)
-            return json_body(render_lookup_error(status, body["message"]), status)
+            response = json_body(render_lookup_error(status, body["message"]), status)
+            response.headers.update(retry_after(exc) or {})
+            return response
         msisdn = request.query_params.get("msisdn", "").strip()
         if not msisdn:
             return json_body(render_lookup_error(400, "Specify a msisdn number"), 400)
@@ -189,26 +192,28 @@ class AgileTelecomApi:
         key = request.headers.get("x-api-key")
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
+        peer = request.client.host if request.client else None
         if key:
-            account = await self._auth.by_api_key(key.strip())
+            account = await self._auth.by_api_key(key.strip(), peer)
         elif scheme.lower() == "basic" and value.strip():
             username, password = _basic(value.strip())
             try:
-                account = await self._auth.by_password(username, password)
+                account = await self._auth.by_password(username, password, peer)
             except Unauthenticated as exc:
                 raise Unauthenticated("wrong credentials") from exc
         else:
             raise Unauthenticated("credentials required: HTTP Basic or X-Api-Key")
         if not account.is_active:
             raise Forbidden("account is suspended")
-        peer = request.client.host if request.client else None
         await self._policies.check_address(account.id, peer)
         return account
 
 
 def _error(exc: SmsgateError) -> Response:
     status, body = render_error(exc)
-    return json_body(body, status)
+    response = json_body(body, status)
+    response.headers.update(retry_after(exc) or {})
+    return response
 
 
 def _internal_error() -> Response:

@@ -29,7 +29,6 @@ from smsgate.api.compat.smsc_params import (
     recipients,
 )
 from smsgate.api.compat.smsc_tables import (
-    IP_BLOCKED,
     OPERATION,
     PARAMETERS,
     LoginGuard,
@@ -131,8 +130,6 @@ class SmscApi:
 
     async def _run(self, request: Request, params: Params, handler: Handler) -> Answer:
         ip = request.client.host if request.client else ""
-        if self.guard.blocked(ip):
-            return out.error(IP_BLOCKED)
         account = await self._login(ip, params)
         self.guard.enter(account.name)
         try:
@@ -144,13 +141,12 @@ class SmscApi:
         key, login, password = params.get("apikey"), params.get("login"), params.get("psw")
         try:
             if key:
-                account = await self.s.auth.by_api_key(key)
+                account = await self.s.auth.by_api_key(key, ip)
             elif login and password:
-                account = await self.s.auth.by_password(login, password)
+                account = await self.s.auth.by_password(login, password, ip)
             else:
                 raise Unauthenticated("login and psw, or apikey, are required")
         except Unauthenticated:
-            self.guard.failed(ip)
             raise Unauthenticated("invalid login or password") from None
         if not account.is_active:
             raise Unauthenticated("account is suspended")

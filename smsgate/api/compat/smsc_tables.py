@@ -2,7 +2,8 @@
 
 Status codes are SMSC's documented -3..25; error numbers follow the seed page for
 every endpoint, with the send.php numbers widespread SMSC client code relies on.
-`LoginGuard` enforces the limits behind errors 4 and 9, per process and in memory.
+`LoginGuard` enforces the limits behind error 9, per process and in memory; error 4 is the
+lockout of failed logins (services.lockout), shared by every surface and process.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ ERROR_NUMBER: Final[Mapping[str, int]] = {
     "not_found": NO_RECORDS,
     "conflict": OPERATION,
     "rate_limited": TOO_MANY,
+    "login_blocked": IP_BLOCKED,
     "insufficient_credit": NO_FUNDS,
     "shared_balance": SHARED_BALANCE,
     "no_subclient": NO_SUBCLIENT,
@@ -148,50 +150,23 @@ class NoSubclient(NotFound):
     code = "no_subclient"
 
 
-_MAX_TRACKED = 10_000
-
-
 class LoginGuard:
-    """Blocks an IP for `block` seconds after `failures` failed logins within `window`;
-    refuses a login's request while `concurrent - 1` of its requests are in flight;
+    """Refuses a login's request while `concurrent - 1` of its requests are in flight;
     allows `changes` changes of one sub-client per `window`."""
 
     def __init__(
         self,
         *,
-        failures: int = 10,
         window: float = 60.0,
-        block: float = 600.0,
         concurrent: int = 15,
         changes: int = 3,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.failures, self.window, self.block = failures, window, block
+        self.window = window
         self.concurrent, self.changes = concurrent, changes
         self._now = now
-        self._failed: dict[str, deque[float]] = defaultdict(deque)
-        self._blocked: dict[str, float] = {}
         self.active: dict[str, int] = defaultdict(int)
         self._changed: dict[tuple[int, str], deque[float]] = defaultdict(deque)
-
-    def blocked(self, ip: str) -> bool:
-        until = self._blocked.get(ip)
-        if until is not None and until <= self._now():
-            del self._blocked[ip]
-            return False
-        return until is not None
-
-    def failed(self, ip: str) -> None:
-        now = self._now()
-        times = self._recent(self._failed[ip], now)
-        times.append(now)
-        if len(times) >= self.failures:
-            self._blocked[ip] = now + self.block
-            del self._failed[ip]
-        if len(self._failed) > _MAX_TRACKED:
-            # Many addresses failing once each must not grow this without bound.
-            for stale in [k for k, t in self._failed.items() if not self._recent(t, now)]:
-                del self._failed[stale]
 
     def enter(self, login: str) -> None:
         if self.active[login] >= self.concurrent - 1:

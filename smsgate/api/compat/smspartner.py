@@ -131,8 +131,8 @@ class SmsPartnerApi:
             try:
                 params = await read_params(request, self._max_body)
                 fmt = params.fmt
-                account = await self._account(params)
                 peer = request.client.host if request.client else None
+                account = await self._account(params, peer)
                 await self._policies.check_address(account.id, peer)
                 return render(await handler(params, account), fmt)
             except SmsgateError as exc:
@@ -144,11 +144,11 @@ class SmsPartnerApi:
         endpoint.__name__ = handler.__name__
         return endpoint
 
-    async def _account(self, params: Params) -> Account:
+    async def _account(self, params: Params, peer: str | None) -> Account:
         key = params.text("apiKey")
         if key is None:
             raise MissingParameter("apiKey is required", field="apiKey")
-        account = await self._auth.by_api_key(key)
+        account = await self._auth.by_api_key(key, peer)
         if not account.is_active:
             raise Forbidden("account is suspended", field="apiKey")
         return account

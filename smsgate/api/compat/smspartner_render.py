@@ -23,6 +23,7 @@ from smsgate.api.compat.smspartner_tables import (
     message_for,
     sp_code,
 )
+from smsgate.api.errors import retry_after
 from smsgate.core.errors import SmsgateError
 from smsgate.core.money import format_amount
 
@@ -103,4 +104,6 @@ def error_body(error: SmsgateError, family: Family) -> tuple[Body, int]:
 
 def render_error(error: SmsgateError, family: Family, fmt: str) -> Response:
     body, status = error_body(error, family)
-    return render(body, fmt, status)
+    response = render(body, fmt, status)
+    response.headers.update(retry_after(error) or {})
+    return response

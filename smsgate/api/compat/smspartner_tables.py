@@ -70,6 +70,7 @@ _COMMON: Final[Mapping[Rule, int]] = {
     ("forbidden", "source_ip"): 96,
     ("malformed_body", None): 90,
     ("payload_too_large", None): 90,
+    ("login_blocked", None): 429,
     ("rate_limited", None): 429,
     ("internal_error", None): INTERNAL,
     ("invalid_request", None): VALIDATION,

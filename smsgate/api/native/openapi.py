@@ -30,7 +30,7 @@ _PATH_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
 }
 
 # Codes any authenticated operation, and any operation with a body, may answer.
-_AUTH_ERRORS = ("unauthenticated", "forbidden")
+_AUTH_ERRORS = ("unauthenticated", "forbidden", "login_blocked")
 _BODY_ERRORS = ("invalid_request", "payload_too_large", "unsupported_media_type")
 
 

@@ -21,6 +21,8 @@ from smsgate.app import Gateway
 from smsgate.config import Settings
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
+from smsgate.services.credentials import Authenticator
+from smsgate.services.lockout import Lockout, LockoutPolicy
 
 PRICE = 50_000
 ALICE_CREDIT = 10_000_000
@@ -36,12 +38,15 @@ class Snapshot:
 
 
 class Clock:
-    """The guard's clock, moved by the test."""
+    """The clock of the guard and the lockout, moved by the test."""
 
     def __init__(self) -> None:
         self.at = 1000.0
 
     def __call__(self) -> float:
+        return self.at
+
+    def now(self) -> float:
         return self.at
 
 
@@ -52,6 +57,7 @@ class Smsc:
     alice: Account
     key: str
     guard: LoginGuard
+    lockout: Lockout
     clock: Clock
     api: SmscApi
     auth: dict[str, str] = field(default_factory=lambda: {"login": "alice", "psw": PASSWORD})
@@ -114,8 +120,9 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
         )
         clock = Clock()
         guard = LoginGuard(now=clock)
+        lockout = Lockout(gateway.store, clock, LockoutPolicy())
         services = SmscServices(
-            gateway.auth,
+            Authenticator(gateway.store, lockout=lockout),
             gateway.submit,
             gateway.messages,
             gateway.accounts,
@@ -129,6 +136,6 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
         transport = httpx.ASGITransport(build_app(context))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             refreshed = await accounts.get("alice")
-            yield Smsc(gateway, http, refreshed, alice.api_key, guard, clock, api)
+            yield Smsc(gateway, http, refreshed, alice.api_key, guard, lockout, clock, api)
     finally:
         await gateway.close()

@@ -66,9 +66,11 @@ def test_documented_calls_work_with_only_base_url_and_credentials_changed(
     server: GatewayProcess,
 ) -> None:
     assert server.demo_key is not None
+    assert server.demo_password is not None
+    demo = ("demo", server.demo_password)
     base = f"{server.base}/services"
     with httpx.Client(timeout=10) as client:
-        credit = client.get(f"{base}/sms/credit", auth=("demo", "demo123"))
+        credit = client.get(f"{base}/sms/credit", auth=demo)
         assert credit.json() == {"credit": 10}
 
         sent = client.post(
@@ -82,7 +84,7 @@ def test_documented_calls_work_with_only_base_url_and_credentials_changed(
         ]
         assert body["cost"] == Decimal("0.1")
 
-        guided = client.post(f"{base}/sms/send", json=GUIDE_EXAMPLE, auth=("demo", "demo123"))
+        guided = client.post(f"{base}/sms/send", json=GUIDE_EXAMPLE, auth=demo)
         assert guided.status_code == 200, guided.text
         assert guided.json()["sms"] == 1
 

@@ -105,21 +105,34 @@ async def test_3_no_money_and_no_records(smsc: Smsc) -> None:
 
 async def test_4_ip_blocked_after_failed_logins(smsc: Smsc) -> None:
     good = smsc.auth
-    smsc.auth = {"login": "nobody", "psw": "x"}
-    for _ in range(smsc.guard.failures):
+    policy = smsc.lockout.policy
+    for n in range(policy.per_address):
+        smsc.auth = {"login": f"nobody{n}", "psw": "x"}
         assert await smsc.text("balance") == "ERROR = 2 (authorise error)"
     smsc.auth = good
     await unchanged(smsc, "send", "ERROR = 4 (IP is blocked)", **SEND)
-    smsc.clock.at += smsc.guard.block
+    smsc.clock.at += policy.block
+    assert await smsc.text("balance") == "9.00"
+
+
+async def test_4_name_blocked_after_failed_logins(smsc: Smsc) -> None:
+    good = smsc.auth
+    smsc.auth = {"login": "alice", "psw": "wrong-password"}
+    for _ in range(smsc.lockout.policy.per_name):
+        assert await smsc.text("balance") == "ERROR = 2 (authorise error)"
+    smsc.auth = good
+    await unchanged(smsc, "send", "ERROR = 4 (IP is blocked)", **SEND)
+    smsc.auth = {"apikey": smsc.key}
     assert await smsc.text("balance") == "9.00"
 
 
 async def test_failed_logins_outside_the_window_do_not_block(smsc: Smsc) -> None:
     good = smsc.auth
-    smsc.auth = {"login": "nobody", "psw": "x"}
-    for _ in range(smsc.guard.failures - 1):
+    policy = smsc.lockout.policy
+    for n in range(policy.per_address - 1):
+        smsc.auth = {"login": f"nobody{n}", "psw": "x"}
         await smsc.text("balance")
-    smsc.clock.at += smsc.guard.window
+    smsc.clock.at += policy.window
     await smsc.text("balance")
     smsc.auth = good
     assert await smsc.text("balance") == "9.00"

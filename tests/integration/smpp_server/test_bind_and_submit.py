@@ -37,7 +37,7 @@ async def test_bind_with_account_credentials(alice: Customer) -> None:
 
 async def test_wrong_password_and_unknown_system_id(alice: Customer) -> None:
     assert await asyncio.to_thread(bind_status, alice.port, "alice", "nope") == S.ESME_RINVPASWD
-    assert await asyncio.to_thread(bind_status, alice.port, "nobody", "x") == S.ESME_RINVSYSID
+    assert await asyncio.to_thread(bind_status, alice.port, "nobody", "x") == S.ESME_RINVPASWD
 
 
 async def test_suspended_account_and_suspended_parent(alice: Customer) -> None:

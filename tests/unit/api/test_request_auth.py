@@ -32,13 +32,15 @@ class FakeAuthenticator(Authenticator):
         self.account = account
         self.calls: list[tuple[str, ...]] = []
 
-    async def by_api_key(self, key: str) -> Account:
+    async def by_api_key(self, key: str, address: str | None = None) -> Account:
         self.calls.append(("key", key))
         if key != "sg_good":
             raise Unauthenticated("invalid API key")
         return self.account
 
-    async def by_password(self, username: str, password: str) -> Account:
+    async def by_password(
+        self, username: str, password: str, address: str | None = None
+    ) -> Account:
         self.calls.append(("password", username, password))
         if (username, password) != ("alice", "p:ss word"):
             raise Unauthenticated("invalid username or password")
