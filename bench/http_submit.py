@@ -45,9 +45,16 @@ class Row:
 
 
 class Gateway:
-    """`smsgate run` on `data_dir`; from the checkout at `code` when given (to compare)."""
+    """`smsgate run` on `data_dir`; from the checkout at `code` when given (to compare),
+    with `settings` (SMSGATE_* variables) on top of the benchmark's own."""
 
-    def __init__(self, data_dir: Path, database_url: str, code: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str,
+        code: str | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -60,6 +67,7 @@ class Gateway:
             "SMSGATE_SIMULATOR_DELAY_MS": "50",
             "SMSGATE_DEMO": "false",
             "SMSGATE_LOG_LEVEL": "WARNING",
+            **(settings or {}),
         }
         if database_url:
             self.env["SMSGATE_DATABASE_URL"] = database_url

@@ -16,16 +16,14 @@ import argparse
 import base64
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.http_submit import Gateway
 
 GUESSERS = 8
 VICTIM, VICTIM_PASSWORD = "victim", "the-real-password"
@@ -40,60 +38,11 @@ class Row:
     p99_ms: float
 
 
-class Gateway:
-    def __init__(self, source: Path, data_dir: Path, extra: dict[str, str]) -> None:
-        self.port = free_port()
-        self.source = source
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(source),
-            "SMSGATE_DATA_DIR": str(data_dir),
-            "SMSGATE_HTTP_PORT": str(self.port),
-            "SMSGATE_SMPP_PORT": str(free_port()),
-            "SMSGATE_SIMULATOR_DELAY_MS": "50",
-            "SMSGATE_DEMO": "false",
-            "SMSGATE_LOG_LEVEL": "WARNING",
-            **extra,
-        }
-        self.cli("migrate")
-        self.cli("price", "set", "*", "0.01")
-        self.cli("account", "create", VICTIM, "--password", VICTIM_PASSWORD, "--credit", "1")
-        other = json.loads(self.cli("account", "create", "other", "--credit", "100000", "--json"))
-        self.key = str(other["api_key"])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smsgate", "run"],
-            env=self.env,
-            cwd=source,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if "(ready)" in line:
-                break
-        else:
-            raise RuntimeError(f"the gateway did not start (exit code {self.proc.wait()})")
-
-    def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "smsgate", *args],
-            env=self.env,
-            cwd=self.source,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def start_gateway(source: Path, data_dir: Path, settings: dict[str, str]) -> Gateway:
+    """A gateway from `source` with an account whose password the guessers try."""
+    gateway = Gateway(data_dir, "", code=str(source), settings=settings)
+    gateway.cli("account", "create", VICTIM, "--password", VICTIM_PASSWORD, "--credit", "1")
+    return gateway
 
 
 def basic(name: str, password: str) -> dict[str, str]:
@@ -173,7 +122,7 @@ def row(case: str, times: list[float]) -> Row:
 def run(source: Path, count: int) -> tuple[list[Row], dict[int, int]]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
-        gw = Gateway(source, Path(tmp) / "off", LOCKOUT_OFF)
+        gw = start_gateway(source, Path(tmp) / "off", LOCKOUT_OFF)
         try:
             sends(gw.port, gw.key, 20)  # warm up
             rows.append(row("other customer's send, alone", sends(gw.port, gw.key, count)))
@@ -184,7 +133,7 @@ def run(source: Path, count: int) -> tuple[list[Row], dict[int, int]]:
             rows.append(row("wrong password, unknown name", answers(gw.port, "nobody", 30)))
         finally:
             gw.stop()
-        gw = Gateway(source, Path(tmp) / "on", {})
+        gw = start_gateway(source, Path(tmp) / "on", {})
         try:
             sends(gw.port, gw.key, 20)
             with Guessers(gw.port) as guessers:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import sqlite3
@@ -17,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import smpplib.client
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 KEY_LINE = re.compile(r"API key \(shown once\):\s+(\S+)")
 PASSWORD_LINE = re.compile(r"password \(shown once\):\s+(\S+)")
@@ -225,3 +231,46 @@ def smpp_exchange(
     finally:
         client.disconnect()
     return sent, received
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+async def _autocommit(url: str, statement: str) -> None:
+    """Run a statement that cannot run in a transaction (CREATE DATABASE) at `url`."""
+    driver = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_async_engine(driver, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own on the server of `admin_url`, dropped afterwards."""
+    name = f"smsgate_e2e_{secrets.token_hex(4)}"
+    asyncio.run(_autocommit(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(_autocommit(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def running_gateway(
+    data_dir: Path, postgres_admin_url: str | None = None, **settings: str
+) -> Iterator[GatewayProcess]:
+    """A started gateway on SQLite in `data_dir`, or on a PostgreSQL database of its own
+    when `postgres_admin_url` is given; stopped (and the database dropped) afterwards."""
+    with contextlib.ExitStack() as stack:
+        if postgres_admin_url is not None:
+            settings = {
+                **settings,
+                "database_url": stack.enter_context(postgres_database(postgres_admin_url)),
+            }
+        process = GatewayProcess(data_dir, **settings)
+        stack.callback(process.stop)
+        process.start()
+        yield process

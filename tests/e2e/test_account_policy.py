@@ -9,7 +9,6 @@ SMPP uses up what HTTP may send.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -54,16 +53,6 @@ def bind_status(gateway: GatewayProcess, source: str, name: str, password: str) 
         return int(exc.args[1])
     finally:
         client.disconnect()
-
-
-@pytest.fixture
-def gateway(tmp_path: Any) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def create(gateway: GatewayProcess, name: str, password: str) -> str:

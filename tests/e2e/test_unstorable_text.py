@@ -7,8 +7,6 @@ charged; the same gateway then accepts a clean message, so nothing broke on the 
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import smpplib.client
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from tests.e2e.gateway import GatewayProcess
+from tests.e2e.gateway import BACKENDS, GatewayProcess, running_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -29,34 +24,11 @@ TO = "+393331234567"
 ESME_RSUBMITFAIL = 0x45
 
 
-async def _admin(url: str, statement: str) -> None:
-    # CREATE/DROP DATABASE cannot run inside a transaction.
-    driver = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engine = create_async_engine(driver, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GatewayProcess]:
-    settings: dict[str, str] = {}
-    database = ""
-    if request.param == "postgres":
-        url = str(request.getfixturevalue("postgres_url"))
-        database = f"t_{secrets.token_hex(6)}"
-        asyncio.run(_admin(url, f'CREATE DATABASE "{database}"'))
-        settings["database_url"] = url.rsplit("/", 1)[0] + f"/{database}"
-    process = GatewayProcess(tmp_path, **settings)
-    try:
-        process.start()
+    admin = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    with running_gateway(tmp_path, admin) as process:
         yield process
-    finally:
-        process.stop()
-        if database:
-            asyncio.run(_admin(url, f'DROP DATABASE "{database}" WITH (FORCE)'))
 
 
 def _unchanged(gateway: GatewayProcess) -> tuple[str, int]:
