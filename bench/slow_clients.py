@@ -35,7 +35,9 @@ ATTACKER = "127.0.0.2"
 HALF_REQUEST = b"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty"
 WITHIN = 10.0
 PACE = 50  # connections opened at once
-KEY_LINE = re.compile(r"API key \(shown once\): (\S+)")
+KEY_LINE = re.compile(r"API key \(shown once\): +(\S+)")
+# The demo password as the banner shows it now, or as earlier versions did.
+PASSWORD_LINE = re.compile(r"(?:password \(shown once\): +|username/password: +\S+ / )(\S+)")
 
 
 def raise_own_open_files(needed: int) -> None:
@@ -114,14 +116,14 @@ def http_sends(base: str, key: str, count: int, wait: float) -> list[float | Non
 
 
 def legit_sends(
-    base: str, key: str, smpp_port: int, count: int, wait: float
+    base: str, key: str, smpp_port: int, password: str, count: int, wait: float
 ) -> dict[str, list[float | None]]:
     """`count` messages over HTTP (API key `key`) and `count` over SMPP (the demo
-    account's bind) at the same time; the latencies of each surface."""
+    account's bind, with `password`) at the same time; the latencies of each surface."""
     found: dict[str, list[float | None]] = {"smpp": [None] * count}
 
     def over_smpp() -> None:
-        found["smpp"] = smpp_sends(smpp_port, "demo", "demo123", count, wait)
+        found["smpp"] = smpp_sends(smpp_port, "demo", password, count, wait)
 
     thread = threading.Thread(target=over_smpp)
     thread.start()
@@ -177,6 +179,7 @@ class Gateway:
     http_port: int
     smpp_port: int
     key: str
+    password: str
 
     @property
     def base(self) -> str:
@@ -203,15 +206,17 @@ class Gateway:
         )
         try:
             assert proc.stdout is not None
-            key = ""
+            key = password = ""
             for line in proc.stdout:
                 found = KEY_LINE.search(line)
                 key = found.group(1) if found else key
+                found = PASSWORD_LINE.search(line)
+                password = found.group(1) if found else password
                 if "(ready)" in line:
                     break
             else:
                 raise RuntimeError(f"the gateway did not start (exit code {proc.wait()})")
-            yield cls(proc, http_port, smpp_port, key)
+            yield cls(proc, http_port, smpp_port, key, password)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -243,7 +248,7 @@ def run(connections: int, sends: int, wait: float, hard_limit: int | None) -> li
             port = gw.smpp_port if target == "smpp" else gw.http_port
             payload = HALF_REQUEST if target == "http" else b""
             with flood(port, connections if target else 0, payload) as opened:
-                found = legit_sends(gw.base, gw.key, gw.smpp_port, sends, wait)
+                found = legit_sends(gw.base, gw.key, gw.smpp_port, gw.password, sends, wait)
             rows += [Row(name, opened, surface, found[surface]) for surface in ("http", "smpp")]
     return rows
 

@@ -61,14 +61,21 @@ def test_other_clients_are_served_under_a_flood_from_one_address(
     gateway = GatewayProcess(tmp_path)
     gateway.start(preexec_fn=open_files_limit(1024, hard_limit))
     try:
-        assert gateway.demo_key is not None
+        assert gateway.demo_key is not None and gateway.demo_password is not None
         if attack == "half-open-http":
             port, payload = gateway.port, HALF_REQUEST
         else:
             port, payload = gateway.smpp_port, b""
         with flood(port, ATTACKERS, payload) as connected:
             assert connected >= 1000
-            found = legit_sends(gateway.base, gateway.demo_key, gateway.smpp_port, SENDS, WITHIN)
+            found = legit_sends(
+                gateway.base,
+                gateway.demo_key,
+                gateway.smpp_port,
+                gateway.demo_password,
+                SENDS,
+                WITHIN,
+            )
         assert served(found["http"], WITHIN) >= 9, found
         assert served(found["smpp"], WITHIN) >= 9, found
     finally:

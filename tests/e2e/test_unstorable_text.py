@@ -133,7 +133,7 @@ def test_agile_telecom(gateway: GatewayProcess) -> None:
 
 def test_smsc(gateway: GatewayProcess) -> None:
     before = _unchanged(gateway)
-    auth: dict[str, Any] = {"login": "demo", "psw": "demo123", "fmt": 3}
+    auth: dict[str, Any] = {"login": "demo", "psw": gateway.demo_password, "fmt": 3}
     with httpx.Client(base_url=gateway.base, timeout=10) as http:
         send = http.get("/sys/send.php", params={**auth, "phones": TO, "mes": "a\x00b"})
         posted = http.post("/sys/send.php", data={**auth, "phones": TO, "mes": "a\x00b"})
@@ -162,7 +162,7 @@ def test_smpp(gateway: GatewayProcess) -> None:
         {"data_coding": 8, "short_message": b"", "message_payload": b"\x00A\x00\x00"},
     ]
     try:
-        client.bind_transceiver(system_id="demo", password="demo123")
+        client.bind_transceiver(system_id="demo", password=gateway.demo_password)
         for case in cases:
             client.send_message(
                 source_addr="smsgate",
