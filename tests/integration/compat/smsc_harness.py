@@ -16,13 +16,12 @@ import httpx
 
 from smsgate.api.compat.smsc import SmscApi, SmscServices
 from smsgate.api.compat.smsc_tables import LoginGuard
-from smsgate.api.http import build_app
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
 from smsgate.services.credentials import Authenticator
 from smsgate.services.lockout import Lockout, LockoutPolicy
+from tests.integration.gateway import http_client, open_gateway
 
 PRICE = 50_000
 ALICE_CREDIT = 10_000_000
@@ -110,9 +109,7 @@ class Smsc:
 
 @asynccontextmanager
 async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
-    settings = Settings(data_dir=str(data_dir), http_port=0, smpp_port=0, demo=False)
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(data_dir) as gateway:
         accounts = gateway.accounts
         await accounts.set_price(None, "*", PRICE)
         alice = await accounts.create(
@@ -131,11 +128,8 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
             gateway.clock,
             gateway.policies,
         )
-        api = SmscApi(services, guard=guard, max_body_bytes=settings.max_body_bytes)
+        api = SmscApi(services, guard=guard, max_body_bytes=gateway.settings.max_body_bytes)
         context = dataclasses.replace(gateway.api_context(), extra_routes=api.routes())
-        transport = httpx.ASGITransport(build_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(context) as http:
             refreshed = await accounts.get("alice")
             yield Smsc(gateway, http, refreshed, alice.api_key, guard, lockout, clock, api)
-    finally:
-        await gateway.close()

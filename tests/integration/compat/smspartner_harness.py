@@ -16,11 +16,10 @@ from typing import Any
 
 import httpx
 
-from smsgate.api.http import build_app
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
+from tests.integration.gateway import http_client, open_gateway
 
 PRICE = 50_000
 ALICE_CREDIT = 10_000_000
@@ -83,9 +82,7 @@ class Partner:
 @asynccontextmanager
 async def partner_gateway(data_dir: Path) -> AsyncIterator[tuple[Gateway, Partner | None]]:
     """The gateway with the accounts above; yields (gateway, None) before the client exists."""
-    settings = Settings(data_dir=str(data_dir), http_port=0, smpp_port=0, demo=False)
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(data_dir) as gateway:
         accounts = gateway.accounts
         await accounts.set_price(None, "33", PRICE)
         await accounts.set_price(None, "39", PRICE)
@@ -94,12 +91,9 @@ async def partner_gateway(data_dir: Path) -> AsyncIterator[tuple[Gateway, Partne
         await accounts.create("zed", parent=alice.account)
         eve = await accounts.create("eve", credit=ALICE_CREDIT, default_country="FR")
         await accounts.create("eves", parent=eve.account, credit=BOB_CREDIT)
-        transport = httpx.ASGITransport(build_app(gateway.api_context()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(gateway.api_context()) as http:
             refreshed = await accounts.get("alice")
             yield gateway, Partner(gateway, http, refreshed, alice.api_key, eve.api_key)
-    finally:
-        await gateway.close()
 
 
 def normalised(body: Any) -> Any:
