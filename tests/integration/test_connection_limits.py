@@ -17,8 +17,8 @@ import pytest
 import smpplib.client
 
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.serving import http_server
+from tests.integration.gateway import open_gateway
 
 OTHER = "127.0.0.2"
 HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -28,28 +28,18 @@ PATIENCE = 15.0  # far above every timeout set here: a bound, not a measure
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[Gateway, int]]:
     """The gateway's HTTP and SMPP servers on free ports; yields it and the HTTP port."""
-    gateway = await Gateway.open(
-        Settings(
-            data_dir=str(tmp_path),
-            database_url="memory://",
-            http_port=0,
-            smpp_port=0,
-            demo=False,
-            **settings,
-        )
-    )
-    server = http_server(gateway)
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not serving.done(), "uvicorn stopped before it started"
-            await asyncio.sleep(0.01)
-        await gateway.smpp.start()
-        yield gateway, server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await serving
-        await gateway.close()
+    async with open_gateway(tmp_path, database_url="memory://", **settings) as gateway:
+        server = http_server(gateway)
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                assert not serving.done(), "uvicorn stopped before it started"
+                await asyncio.sleep(0.01)
+            await gateway.smpp.start()
+            yield gateway, server.servers[0].sockets[0].getsockname()[1]
+        finally:
+            server.should_exit = True
+            await serving
 
 
 async def connect(port: int, source: str = "127.0.0.1") -> tuple[asyncio.StreamReader, Any]:

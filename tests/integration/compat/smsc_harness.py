@@ -16,25 +16,15 @@ import httpx
 
 from smsgate.api.compat.smsc import SmscApi, SmscServices
 from smsgate.api.compat.smsc_tables import LoginGuard
-from smsgate.api.http import build_app
-from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account
-from smsgate.core.messages import Message
 from smsgate.services.credentials import Authenticator
 from smsgate.services.lockout import Lockout, LockoutPolicy
+from tests.integration.compat.dialect_harness import DialectGateway
+from tests.integration.gateway import http_client, open_gateway
 
 PRICE = 50_000
 ALICE_CREDIT = 10_000_000
 PASSWORD = "alice-secret-1"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    messages: tuple[tuple[str, str], ...]
-    ledger: tuple[int, ...]
-    accounts: tuple[tuple[str, int, str], ...]
-    senders: tuple[tuple[int, str], ...]
 
 
 class Clock:
@@ -51,11 +41,7 @@ class Clock:
 
 
 @dataclass
-class Smsc:
-    gateway: Gateway
-    http: httpx.AsyncClient
-    alice: Account
-    key: str
+class Smsc(DialectGateway):
     guard: LoginGuard
     lockout: Lockout
     clock: Clock
@@ -77,42 +63,13 @@ class Smsc:
         assert response.status_code == 200
         return response.text
 
-    async def messages(self, account: Account | None = None) -> list[Message]:
-        return await self.gateway.store.messages(
-            (account or self.alice).id,
-            status=None,
-            batch_id=None,
-            since=None,
-            limit=10_000,
-            before_id=None,
-        )
-
-    async def balance(self, name: str = "alice") -> int:
-        return (await self.gateway.accounts.get(name)).balance
-
-    async def snapshot(self) -> Snapshot:
-        store = self.gateway.store
-        accounts = sorted(await store.accounts(), key=lambda a: a.id)
-        messages: list[tuple[str, str]] = []
-        ledger: list[int] = []
-        senders: list[tuple[int, str]] = []
-        for account in accounts:
-            messages += [(m.id, m.status.value) for m in await self.messages(account)]
-            ledger += [e.id for e in await store.ledger(account.id, limit=10_000, before_id=None)]
-            senders += [(s.account_id, s.sender) for s in await self.gateway.senders.list(account)]
-        return Snapshot(
-            tuple(sorted(messages)),
-            tuple(sorted(ledger)),
-            tuple((a.name, a.balance, a.status.value) for a in accounts),
-            tuple(sorted(senders)),
-        )
+    async def own_rows(self, account: Account) -> list[tuple[int, str]]:
+        return [(s.account_id, s.sender) for s in await self.gateway.senders.list(account)]
 
 
 @asynccontextmanager
 async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
-    settings = Settings(data_dir=str(data_dir), http_port=0, smpp_port=0, demo=False)
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(data_dir) as gateway:
         accounts = gateway.accounts
         await accounts.set_price(None, "*", PRICE)
         alice = await accounts.create(
@@ -131,11 +88,8 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
             gateway.clock,
             gateway.policies,
         )
-        api = SmscApi(services, guard=guard, max_body_bytes=settings.max_body_bytes)
+        api = SmscApi(services, guard=guard, max_body_bytes=gateway.settings.max_body_bytes)
         context = dataclasses.replace(gateway.api_context(), extra_routes=api.routes())
-        transport = httpx.ASGITransport(build_app(context))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(context) as http:
             refreshed = await accounts.get("alice")
             yield Smsc(gateway, http, refreshed, alice.api_key, guard, lockout, clock, api)
-    finally:
-        await gateway.close()

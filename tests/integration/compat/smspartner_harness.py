@@ -14,13 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from smsgate.api.http import build_app
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account
-from smsgate.core.messages import Message
+from tests.integration.compat.dialect_harness import DialectGateway
+from tests.integration.gateway import http_client, open_gateway
 
 PRICE = 50_000
 ALICE_CREDIT = 10_000_000
@@ -32,60 +29,18 @@ _VOLATILE_KEYS = frozenset({"message_id", "messageId", "date", "createdAt", "api
 _ID = re.compile(r"<!\[CDATA\[[0-9a-f]{25}\]\]>")
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    messages: tuple[tuple[str, str], ...]
-    ledger: tuple[int, ...]
-    accounts: tuple[tuple[str, int, str], ...]
-    stops: tuple[tuple[int, str], ...]
-
-
 @dataclass
-class Partner:
-    gateway: Gateway
-    http: httpx.AsyncClient
-    alice: Account
-    key: str
+class Partner(DialectGateway):
     eve_key: str
 
-    async def messages(self, account: Account | None = None) -> list[Message]:
-        return await self.gateway.store.messages(
-            (account or self.alice).id,
-            status=None,
-            batch_id=None,
-            since=None,
-            limit=10_000,
-            before_id=None,
-        )
-
-    async def balance(self, name: str = "alice") -> int:
-        return (await self.gateway.accounts.get(name)).balance
-
-    async def snapshot(self) -> Snapshot:
-        store = self.gateway.store
-        accounts = sorted(await store.accounts(), key=lambda a: a.id)
-        messages: list[tuple[str, str]] = []
-        ledger: list[int] = []
-        stops: list[tuple[int, str]] = []
-        for account in accounts:
-            messages += [(m.id, m.status.value) for m in await self.messages(account)]
-            ledger += [e.id for e in await store.ledger(account.id, limit=10_000, before_id=None)]
-            entries = await self.gateway.stop_list.entries(account)
-            stops += [(e.account_id, e.number) for e in entries]
-        return Snapshot(
-            tuple(sorted(messages)),
-            tuple(sorted(ledger)),
-            tuple((a.name, a.balance, a.status.value) for a in accounts),
-            tuple(sorted(stops)),
-        )
+    async def own_rows(self, account: Account) -> list[tuple[int, str]]:
+        return [(e.account_id, e.number) for e in await self.gateway.stop_list.entries(account)]
 
 
 @asynccontextmanager
 async def partner_gateway(data_dir: Path) -> AsyncIterator[tuple[Gateway, Partner | None]]:
     """The gateway with the accounts above; yields (gateway, None) before the client exists."""
-    settings = Settings(data_dir=str(data_dir), http_port=0, smpp_port=0, demo=False)
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(data_dir) as gateway:
         accounts = gateway.accounts
         await accounts.set_price(None, "33", PRICE)
         await accounts.set_price(None, "39", PRICE)
@@ -94,12 +49,9 @@ async def partner_gateway(data_dir: Path) -> AsyncIterator[tuple[Gateway, Partne
         await accounts.create("zed", parent=alice.account)
         eve = await accounts.create("eve", credit=ALICE_CREDIT, default_country="FR")
         await accounts.create("eves", parent=eve.account, credit=BOB_CREDIT)
-        transport = httpx.ASGITransport(build_app(gateway.api_context()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(gateway.api_context()) as http:
             refreshed = await accounts.get("alice")
             yield gateway, Partner(gateway, http, refreshed, alice.api_key, eve.api_key)
-    finally:
-        await gateway.close()
 
 
 def normalised(body: Any) -> Any:

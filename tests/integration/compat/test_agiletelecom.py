@@ -18,12 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from smsgate.api.http import build_app
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.messages import Message, Status
 from smsgate.services.account_policy import AccountPolicy
+from tests.integration.gateway import http_client, open_gateway
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "agiletelecom"
 PRICE = 50_000
@@ -87,18 +86,13 @@ class Agile:
 
 @pytest.fixture
 async def agile(tmp_path: Path) -> AsyncIterator[Agile]:
-    settings = Settings(data_dir=str(tmp_path), http_port=0, smpp_port=0, demo=False)
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(tmp_path) as gateway:
         await gateway.accounts.set_price(None, "*", PRICE)
         created = await gateway.accounts.create(
             "alice", credit=CREDIT, password=PASSWORD, default_country="IT"
         )
-        transport = httpx.ASGITransport(build_app(gateway.api_context()))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(gateway.api_context()) as http:
             yield Agile(gateway, http, created.account, created.api_key)
-    finally:
-        await gateway.close()
 
 
 def _golden_cases() -> list[Path]:
@@ -278,20 +272,15 @@ async def test_scheduling_more_than_a_year_ahead_is_code_23(agile: Agile) -> Non
 
 async def test_a_request_cut_short_says_which_destinations_were_stored(tmp_path: Path) -> None:
     # A limit of one message a second stops the request after its first submission.
-    settings = Settings(
-        data_dir=str(tmp_path), http_port=0, smpp_port=0, demo=False, account_rate_limit=1.0
-    )
-    gateway = await Gateway.open(settings)
-    try:
+    async with open_gateway(tmp_path, account_rate_limit=1.0) as gateway:
         await gateway.accounts.set_price(None, "*", PRICE)
         created = await gateway.accounts.create("carol", credit=CREDIT, default_country="IT")
-        transport = httpx.ASGITransport(build_app(gateway.api_context()))
         body = {
             "globalId": "cut-1",
             "messages": [{"destinations": ["+393331234567", "+393471234567", "+393201234567"],
                           "ids": ["a", "b", "c"], "sender": "Shop", "body": "hi"}],
         }  # fmt: skip
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with http_client(gateway.api_context()) as http:
             response = await http.post(
                 "/services/sms/send", json=body, headers={"X-Api-Key": created.api_key}
             )
@@ -310,8 +299,6 @@ async def test_a_request_cut_short_says_which_destinations_were_stored(tmp_path:
         assert (stored.id, stored.tag) == (answer["results"][0]["messageId"], "a")
         account = await gateway.store.account(created.account.id)
         assert account is not None and account.balance == CREDIT - PRICE
-    finally:
-        await gateway.close()
 
 
 async def test_udh_data_travels_with_the_message(agile: Agile) -> None:

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
-from smsgate.api.http import build_app
 from smsgate.services.account_policy import AccountPolicy
 from tests.integration.compat.smsc_harness import Smsc, smsc_gateway
+from tests.integration.gateway import http_client
 
 PHONE = "79991234567"
 SEND = {"phones": PHONE, "mes": "hi", "sender": "ACME"}
@@ -86,8 +85,7 @@ async def test_2_bad_credentials(smsc: Smsc) -> None:
 async def test_2_address_not_allowed(smsc: Smsc) -> None:
     await smsc.gateway.policies.set(smsc.alice.id, AccountPolicy(allowed_ips=("10.1.2.0/24",)))
     context = replace(smsc.gateway.api_context(), extra_routes=smsc.api.routes())
-    transport = httpx.ASGITransport(build_app(context), client=("192.0.2.1", 1234))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with http_client(context, client=("192.0.2.1", 1234)) as http:
         smsc.http = http
         await unchanged(smsc, "send", "ERROR = 2 (authorise error)", **SEND)
 

@@ -19,7 +19,7 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.ports import Store
 from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitCommand, SubmitService
-from tests.integration.store.conftest import BACKENDS, fresh_database
+from tests.integration.backends import BACKENDS, fresh_database
 
 
 @pytest.fixture(params=BACKENDS)

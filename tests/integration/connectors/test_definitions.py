@@ -21,7 +21,7 @@ from smsgate.services.routing import Router, RouteService, RouteStore
 from smsgate.store import MemoryStore, SqlStore
 from smsgate.store.schema import inbound, inbound_parts
 from smsgate.text import ConcatInfo, Encoding, TextError, encode
-from tests.integration.store.conftest import SQL_BACKENDS, Database, fresh_database
+from tests.integration.backends import SQL_BACKENDS, Database, fresh_database
 from tests.unit.connectors.messages import outgoing
 
 SETTINGS: dict[str, Any] = {"host": "10.0.0.1", "port": 2775, "system_id": "s", "password": "p"}

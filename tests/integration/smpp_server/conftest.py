@@ -17,10 +17,10 @@ import smpplib.client
 import smpplib.consts
 
 from smsgate.app import Gateway
-from smsgate.config import Settings
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
 from smsgate.services.smpp_customers import SmppStore
+from tests.integration.gateway import open_gateway
 
 BOUND = (
     smpplib.consts.SMPP_CLIENT_STATE_BOUND_TX,
@@ -69,22 +69,11 @@ class Customer:
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(
-        data_dir=str(tmp_path),
-        smpp_port=0,
-        http_port=0,
-        simulator_delay_ms=50,
-        demo=False,
-        housekeeping_interval=0.2,
-    )
-    gateway = await Gateway.open(settings)
-    gateway.smpp.delivery.poll_interval = 0.1
-    try:
+    async with open_gateway(tmp_path, simulator_delay_ms=50, housekeeping_interval=0.2) as gateway:
+        gateway.smpp.delivery.poll_interval = 0.1
         await gateway.start()
         await gateway.accounts.set_price(None, "*", PRICE)
         yield gateway
-    finally:
-        await gateway.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from smsgate.core.messages import PartStatus, Status
 from smsgate.services.ports import ReceiptUpdate, SendOutcome, Store
 from smsgate.services.smpp_customers import SmppStore
-from tests.integration.store.conftest import BACKENDS, fresh_database
+from tests.integration.backends import BACKENDS, fresh_database
 from tests.integration.store.scenario import CONNECTOR, NOW, VALIDITY, funded, sent, submission
 
 

@@ -84,6 +84,20 @@ def submission(
     )
 
 
+async def queued_messages(store: Store, count: int) -> list[str]:
+    """The ids of `count` messages alice (funded here) has queued, oldest first."""
+    account = await funded(store, "alice", 1_000)
+    accepted = await store.accept(submission(account, recipients=count))
+    return sorted(m.id for m in accepted.messages)
+
+
+async def state(store: Store, message_id: str) -> tuple[Status, int]:
+    """A message's status and how many attempts it spent."""
+    message = await store.message(message_id)
+    assert message is not None
+    return message.status, message.attempts
+
+
 def sent(message: Message, *upstream_ids: str, connector: str = CONNECTOR) -> SendOutcome:
     """The outcome of an upstream that took every part of `message`."""
     ids = upstream_ids or tuple(f"up-{message.id}-{seq}" for seq in range(1, message.parts + 1))

@@ -9,7 +9,7 @@ import pytest
 from smsgate.core.errors import LoginBlocked
 from smsgate.services.lockout import Lockout, LockoutPolicy, LoginFailureStore
 from smsgate.services.ports import Store
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 
 
 def failures(store: Store) -> LoginFailureStore:

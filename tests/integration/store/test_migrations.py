@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from smsgate.store import SqlStore, migrate
 from smsgate.store.migrator import alembic_config, current_revision, head_revision
 from smsgate.store.schema import metadata
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 
 
 def _differences(connection: Connection) -> list[Any]:

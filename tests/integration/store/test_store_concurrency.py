@@ -13,7 +13,7 @@ from smsgate.core.errors import InsufficientCredit
 from smsgate.core.ledger import EntryKind
 from smsgate.services.ports import Accepted, Store
 from smsgate.store import SqlStore
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 from tests.integration.store.scenario import (
     NOW,
     assert_money_consistent,

@@ -27,7 +27,7 @@ from smsgate.services.ports import (
 from smsgate.services.stats import Stats
 from smsgate.store import SqlStore, sql_dispatch, sql_receipts
 from tests.conftest import run_sql
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 from tests.integration.store.scenario import (
     CONNECTOR,
     NOW,

@@ -17,7 +17,7 @@ from smsgate.services.ports import (
     SentPart,
     Store,
 )
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 from tests.integration.store.scenario import NOW, funded, new_id, sent, submission
 
 PRICE = 1000

@@ -32,7 +32,7 @@ from smsgate.smpp import CommandStatus, EsmClass, SubmitSm, tlv
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.text import Concat, Encoding, count_units, encoding_for_data_coding, parse_udh
 from smsgate.text import decode as decode_text
-from tests.integration.store.conftest import Database
+from tests.integration.backends import Database
 from tests.integration.store.scenario import funded
 
 pytestmark = pytest.mark.timeout(60)
