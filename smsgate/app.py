@@ -117,14 +117,15 @@ class Gateway:
         auth = Authenticator(
             store, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
+        inbound = InboundService(store, clock)
         simulator = SimulatedOperator(
             clock,
             delay_ms=settings.simulator_delay_ms,
             pending=lambda: store.open_parts("simulator"),
+            mo_sink=inbound,
         )
         connectors = ConnectorService(store, PARSERS, clock.now)
         routes = RouteService(store, clock.now)
-        inbound = InboundService(store, clock)
 
         def build(definition: ConnectorDefinition) -> Upstream:
             return FACTORIES[definition.type](definition, clock, inbound)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from smsgate.connectors.smpp import MoSink, SmppUpstream
+from smsgate.connectors.smpp import SmppUpstream
 from smsgate.connectors.smpp_settings import SmppSettings, parse_settings, part_scheme
 from smsgate.services.connectors import ConnectorDefinition, SettingsParser
 from smsgate.services.plans import SchemeOf
-from smsgate.services.ports import Clock, Upstream
+from smsgate.services.ports import Clock, MoSink, Upstream
 
 ConnectorFactory = Callable[[ConnectorDefinition, Clock, MoSink], Upstream]
 

@@ -14,13 +14,20 @@ import contextlib
 import itertools
 import logging
 import ssl
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import Message, PartStatus
 from smsgate.core.receipts import part_status_for_stat
 from smsgate.services.inbound import mo_text
-from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
+from smsgate.services.ports import (
+    Clock,
+    MoSink,
+    ReceiptSink,
+    ReceiptUpdate,
+    UpstreamPart,
+    UpstreamResult,
+)
 from smsgate.smpp import (
     BindError,
     CommandStatus,
@@ -53,24 +60,6 @@ log = logging.getLogger(__name__)
 S = CommandStatus
 
 TEMPORARY_STATUSES = frozenset({S.ESME_RTHROTTLED, S.ESME_RMSGQFUL, S.ESME_RSYSERR})
-
-
-class MoSink(Protocol):
-    """Where MO goes (`services.inbound.InboundService`); each call returns after commit."""
-
-    async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
-    ) -> object: ...
-
-    async def receive_part(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        concat: ConcatInfo,
-        payload: bytes,
-        encoding: Encoding,
-    ) -> object: ...
 
 
 class TokenBucket:
