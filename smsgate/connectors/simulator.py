@@ -84,8 +84,8 @@ class SimulatedOperator:
         if not self._answering.is_set():
             self.submits_held += 1
             await self._answering.wait()
-        if self._closed:
-            return UpstreamResult(False, True, (), "connector closed")
+            if self._closed:  # abandoned by close
+                return UpstreamResult(False, True, (), "connector closed")
         if self._refusal is not None:
             return UpstreamResult(False, True, (), self._refusal)
         if message.to.endswith(REJECTED_SUFFIX):
