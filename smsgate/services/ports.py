@@ -380,7 +380,8 @@ class MoSink(Protocol):
 class Upstream(Protocol):
     """An operator connection (the simulated operator, SMPP client, HTTP).
 
-    Contract; each clause is one test of tests/conformance/test_upstream_contract.py:
+    Contract (each clause is one test in tests/integration/connectors/
+    test_upstream_contract.py, run against every implementation):
     1. ready: after `start`, `ready()` becomes True once the operator can be reached;
        while it is False (no bind) the dispatcher leaves its messages queued instead of
        spending their attempts.
