@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smsgate.api.callbacks import callback_routes
 from smsgate.api.compat.agiletelecom import AgileTelecomApi
 from smsgate.api.compat.smsc import SmscApi, SmscServices
 from smsgate.api.compat.smspartner import SmsPartnerApi
 from smsgate.api.http import ApiContext
 from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
-from smsgate.connectors.registry import FACTORIES, PARSERS, SCHEMES
+from smsgate.connectors.callbacks import CallbackDirectory
+from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
 from smsgate.connectors.simulator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
@@ -78,6 +80,7 @@ class Gateway:
     connectors: ConnectorService
     routes: RouteService
     supervisor: ConnectorSupervisor
+    callbacks: CallbackDirectory
     smpp: SmppFrontend
     stop_list: StopListService
     statistics: StatisticsService
@@ -117,14 +120,15 @@ class Gateway:
         auth = Authenticator(
             store, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
+        inbound = InboundService(store, clock)
         simulator = SimulatedOperator(
             clock,
             delay_ms=settings.simulator_delay_ms,
             pending=lambda: store.open_parts("simulator"),
+            mo_sink=inbound,
         )
         connectors = ConnectorService(store, PARSERS, clock.now)
         routes = RouteService(store, clock.now)
-        inbound = InboundService(store, clock)
 
         def build(definition: ConnectorDefinition) -> Upstream:
             return FACTORIES[definition.type](definition, clock, inbound)
@@ -197,6 +201,9 @@ class Gateway:
             connectors=connectors,
             routes=routes,
             supervisor=supervisor,
+            callbacks=CallbackDirectory(
+                store.connector, CALLBACKS, receipts.record, inbound, clock
+            ),
             smpp=smpp,
             stop_list=stop_list,
             statistics=statistics,
@@ -244,6 +251,9 @@ class Gateway:
             health=healthy,
             max_body_bytes=self.settings.max_body_bytes,
             extra_routes=[
+                *callback_routes(
+                    self.callbacks.handler, max_body_bytes=self.settings.max_body_bytes
+                ),
                 *self._agiletelecom().routes(),
                 *self._smspartner().routes(),
                 *self._smsc().routes(),

@@ -1,5 +1,6 @@
-"""Connector types: the settings parser, the factory and the part scheme (what decides a
-message's parts on it) of each type kept in the table.
+"""Connector types: the settings parser, the factory, the part scheme (what decides a
+message's parts on it) and, for operators that call back over HTTP, the callback routes
+of each type kept in the table.
 
 The built-in simulator is not here: it has no definition row and is always running.
 """
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from smsgate.connectors.smpp import MoSink, SmppUpstream
+from smsgate.connectors.callbacks import CallbackRoutes
+from smsgate.connectors.smpp import SmppUpstream
 from smsgate.connectors.smpp_settings import SmppSettings, parse_settings, part_scheme
 from smsgate.services.connectors import ConnectorDefinition, SettingsParser
 from smsgate.services.plans import SchemeOf
-from smsgate.services.ports import Clock, Upstream
+from smsgate.services.ports import Clock, MoSink, Upstream
 
 ConnectorFactory = Callable[[ConnectorDefinition, Clock, MoSink], Upstream]
 
@@ -25,3 +27,4 @@ def build_smpp(definition: ConnectorDefinition, clock: Clock, mo_sink: MoSink) -
 FACTORIES: dict[str, ConnectorFactory] = {"smpp": build_smpp}
 PARSERS: dict[str, SettingsParser] = {"smpp": parse_settings}
 SCHEMES: dict[str, SchemeOf] = {"smpp": part_scheme}
+CALLBACKS: dict[str, CallbackRoutes] = {}

@@ -3,7 +3,8 @@
 It accepts submits, gives each part an id and reports a receipt after a delay. The
 outcome depends on the destination's last digits (the README lists these test numbers):
 ...0001 undelivered, ...0002 rejected at submit, ...0003 never gets a receipt,
-anything else delivered.
+anything else delivered. Its operator controls (refuse for now, stop answering, send an
+MO) are for tests and demos, as the fake SMSC's are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from smsgate.core.messages import Message, PartStatus
-from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
+from smsgate.services.ports import (
+    Clock,
+    MoSink,
+    ReceiptSink,
+    ReceiptUpdate,
+    UpstreamPart,
+    UpstreamResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +46,19 @@ class SimulatedOperator:
         *,
         delay_ms: int = 500,
         pending: Callable[[], Awaitable[list[tuple[str, str]]]] | None = None,
+        mo_sink: MoSink | None = None,
     ) -> None:
         self.name = name
         self.window = WINDOW
         self._clock = clock
         self._delay = delay_ms / 1000
         self._pending = pending
+        self._mo_sink = mo_sink
+        self._refusal: str | None = None
+        self._answering = asyncio.Event()
+        self._answering.set()
+        self._closed = False
+        self.submits_held = 0  # submits that came while it did not answer
         # A fresh prefix per start keeps ids unique across restarts, as an operator's are.
         self._prefix = f"sim{secrets.token_hex(3)}-"
         self._ids = itertools.count(1)
@@ -56,6 +71,7 @@ class SimulatedOperator:
         """Start reporting; parts accepted before a restart still get their receipts,
         as they would from a real operator that kept running."""
         self._sink = sink
+        self._closed = False
         if self._pending is not None:
             for upstream_id, to in await self._pending():
                 self._schedule(upstream_id, to)
@@ -65,6 +81,13 @@ class SimulatedOperator:
         return True
 
     async def submit(self, message: Message) -> UpstreamResult:
+        if not self._answering.is_set():
+            self.submits_held += 1
+            await self._answering.wait()
+            if self._closed:  # abandoned by close
+                return UpstreamResult(False, True, (), "connector closed")
+        if self._refusal is not None:
+            return UpstreamResult(False, True, (), self._refusal)
         if message.to.endswith(REJECTED_SUFFIX):
             return UpstreamResult(False, False, (), "rejected by operator (test number)")
         parts = tuple(
@@ -113,7 +136,27 @@ class SimulatedOperator:
                     log.exception("receipt sink failed; retrying %d receipts", len(stamped))
                     self._due.appendleft((loop.time() + 1.0, batch))
 
+    # --- operator controls -------------------------------------------------------------
+
+    def fail_submits(self, error: str | None) -> None:
+        """Refuse every submit for now (temporary) with `error`, until None."""
+        self._refusal = error
+
+    def stop_answering(self, stopped: bool) -> None:
+        """Leave submits unanswered until `stop_answering(False)` or `close`."""
+        if stopped:
+            self._answering.clear()
+        else:
+            self._answering.set()
+
+    async def inject_mo(self, source: str, destination: str, text: str) -> None:
+        """Hand an MO to the MO sink; returns after it did, as an acknowledgement would."""
+        if self._mo_sink is not None:
+            await self._mo_sink.receive(self.name, source, destination, text, "gsm7", 1)
+
     async def close(self) -> None:
+        self._closed = True
+        self._answering.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

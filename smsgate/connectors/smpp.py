@@ -14,13 +14,21 @@ import contextlib
 import itertools
 import logging
 import ssl
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from smsgate.connectors.smpp_settings import SmppSettings
+from smsgate.connectors.throughput import TokenBucket
 from smsgate.core.messages import Message, PartStatus
 from smsgate.core.receipts import part_status_for_stat
 from smsgate.services.inbound import mo_text
-from smsgate.services.ports import Clock, ReceiptSink, ReceiptUpdate, UpstreamPart, UpstreamResult
+from smsgate.services.ports import (
+    Clock,
+    MoSink,
+    ReceiptSink,
+    ReceiptUpdate,
+    UpstreamPart,
+    UpstreamResult,
+)
 from smsgate.smpp import (
     BindError,
     CommandStatus,
@@ -53,46 +61,6 @@ log = logging.getLogger(__name__)
 S = CommandStatus
 
 TEMPORARY_STATUSES = frozenset({S.ESME_RTHROTTLED, S.ESME_RMSGQFUL, S.ESME_RSYSERR})
-
-
-class MoSink(Protocol):
-    """Where MO goes (`services.inbound.InboundService`); each call returns after commit."""
-
-    async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
-    ) -> object: ...
-
-    async def receive_part(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        concat: ConcatInfo,
-        payload: bytes,
-        encoding: Encoding,
-    ) -> object: ...
-
-
-class TokenBucket:
-    """At most `rate` takes per second on average, with bursts of up to `rate` (at least 1)."""
-
-    def __init__(self, rate: float) -> None:
-        self._rate = rate
-        self._capacity = max(1.0, rate)
-        self._tokens = self._capacity
-        self._at: float | None = None
-
-    async def take(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            if self._at is not None:
-                self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
-            self._at = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return
-            await asyncio.sleep((1 - self._tokens) / self._rate)
 
 
 def describe_status(status: int) -> str:
