@@ -25,7 +25,6 @@ from smsgate.smpp.events import (
 )
 from smsgate.smpp.pdu import PDU_CLASSES, EnquireLink, GenericNack, Pdu, Unbind
 
-S = CommandStatus
 B = BindState
 
 _BINDS: dict[int, BindState] = {
@@ -212,17 +211,23 @@ class Session:
                 self._inbound += 1
             events.append(PduReceived(pdu))
         elif command_id in _NO_RESPONSE:
-            error = PduError(S.ESME_RINVBNDSTS, f"{type(pdu).__name__} in {self._state.value}")
+            error = PduError(
+                CommandStatus.ESME_RINVBNDSTS, f"{type(pdu).__name__} in {self._state.value}"
+            )
             events.append(ProtocolError(error, fatal=False))
         else:
-            status = S.ESME_RALYBND if command_id in _BINDS else S.ESME_RINVBNDSTS
+            status = (
+                CommandStatus.ESME_RALYBND
+                if command_id in _BINDS
+                else CommandStatus.ESME_RINVBNDSTS
+            )
             self._out.append(encode(make_response(pdu, status)))
 
     def _receive_response(self, pdu: Pdu, events: list[Event]) -> None:
         entry = self._pending.pop(pdu.sequence_number, None)
         if entry is None:
             error = PduError(
-                S.ESME_RINVCMDID,
+                CommandStatus.ESME_RINVCMDID,
                 f"response to unknown sequence {pdu.sequence_number}",
                 sequence_number=pdu.sequence_number,
                 command_id=pdu.command_id,
@@ -256,7 +261,10 @@ class Session:
         events.append(ProtocolError(exc, fatal=False))
         if command_id is not None and command_id & RESPONSE_BIT:
             return
-        header_problem = exc.command_status in (S.ESME_RINVCMDID, S.ESME_RINVCMDLEN)
+        header_problem = exc.command_status in (
+            CommandStatus.ESME_RINVCMDID,
+            CommandStatus.ESME_RINVCMDLEN,
+        )
         if command_id is None or header_problem:
             reply: Pdu = GenericNack(command_status=exc.command_status, sequence_number=seq)
         else:
