@@ -21,7 +21,7 @@ from smsgate.api.http import ApiContext
 from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.registry import FACTORIES, PARSERS, SCHEMES
-from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
 from smsgate.core.money import MICRO, format_amount

@@ -15,7 +15,7 @@ from smsgate.services.clock import SystemClock
 from smsgate.services.inbound import InboundService
 from smsgate.services.ports import ReceiptUpdate
 from smsgate.smpp import CommandStatus, normalize_message_id, tlv
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.store import MemoryStore
 from smsgate.text import Encoding, encode
 from tests.unit.connectors.messages import outgoing

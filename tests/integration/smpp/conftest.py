@@ -14,7 +14,7 @@ from smsgate.smpp import (
     SubmitSm,
 )
 from smsgate.smpp.server import BaseServerHandler, ServerSession, SmppServer
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 
 PASSWORDS = {"alice": "secret", "bob": "hunter2"}
 

@@ -24,7 +24,7 @@ from smsgate.services.dispatch import MAX_ATTEMPTS, Dispatcher
 from smsgate.services.ports import Store, Upstream
 from smsgate.services.routing import Router, RouteService, RouteStore
 from smsgate.services.stats import Stats
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from tests.integration.store.scenario import funded, submission
 
 pytestmark = pytest.mark.timeout(120)

@@ -29,7 +29,7 @@ from smsgate.services.routing import Router, RouteService, RouteStore
 from smsgate.services.stats import Stats
 from smsgate.services.submit import SubmitCommand, SubmitService
 from smsgate.smpp import CommandStatus, EsmClass, SubmitSm, tlv
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.text import Concat, Encoding, count_units, encoding_for_data_coding, parse_udh
 from smsgate.text import decode as decode_text
 from tests.integration.store.conftest import Database

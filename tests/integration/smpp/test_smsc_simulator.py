@@ -30,7 +30,7 @@ from smsgate.smpp import (
     tlv,
 )
 from smsgate.smpp.client import SmppClient
-from smsgate.smpp.simulator import SmscSimulator, main
+from smsgate.smpp.smsc_simulator import SmscSimulator, main
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -298,7 +298,7 @@ async def test_runs_as_a_module() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "smsgate.smpp.simulator",
+        "smsgate.smpp.smsc_simulator",
         "--port",
         "0",
         "--sink",

@@ -4,7 +4,7 @@ It acknowledges submits with ids (hex or decimal), sends receipts (text and TLVs
 delay with a configurable outcome mix, follows destination rules (…0001 undelivered, …0002
 refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles, answers late or never, fails
 or drops on command, injects MO messages, and has a "sink" mode that only acknowledges.
-Run it with `python -m smsgate.smpp.simulator --port 2776`.
+Run it with `python -m smsgate.smpp.smsc_simulator --port 2776`.
 """
 
 import argparse
