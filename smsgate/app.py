@@ -30,6 +30,7 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
+from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
@@ -43,7 +44,6 @@ from smsgate.services.routing import Router, RouteService
 from smsgate.services.senders import SendersService
 from smsgate.services.smpp_customers import SmppCustomers
 from smsgate.services.statistics import StatisticsService
-from smsgate.services.stats import Stats
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 from smsgate.store import CommitBell, open_store
@@ -65,7 +65,7 @@ class Gateway:
     settings: Settings
     store: SqlStore | MemoryStore
     clock: SystemClock
-    stats: Stats
+    stats: Counters
     auth: Authenticator
     accounts: AccountService
     policies: AccountPolicies
@@ -89,7 +89,7 @@ class Gateway:
         cls,
         settings: Settings,
         *,
-        stats: Stats | None = None,
+        stats: Counters | None = None,
         nudge: Callable[[], None] | None = None,
         migrate: bool = True,
         bell: CommitBell | None = None,
@@ -106,7 +106,7 @@ class Gateway:
             bell=bell,
         )
         clock, ids = SystemClock(), TimeOrderedIds()
-        stats = stats or Stats()
+        stats = stats or Counters()
         catalog = Catalog(store, clock)
         policy = LockoutPolicy(
             per_address=settings.login_failures_per_address,

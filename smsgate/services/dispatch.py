@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.counters import Counters
 from smsgate.services.plans import RoutePlans, replan
 from smsgate.services.ports import (
     Clock,
@@ -30,7 +31,6 @@ from smsgate.services.ports import (
     Upstream,
     UpstreamResult,
 )
-from smsgate.services.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Dispatcher:
         store: Store,
         route: Router,
         clock: Clock,
-        stats: Stats,
+        stats: Counters,
         *,
         batch_size: int = 500,
         idle_poll: float = 0.2,
