@@ -35,8 +35,9 @@ from smsgate.services.ports import (
 log = logging.getLogger(__name__)
 
 
-class Router(Protocol):
-    """Chooses the upstream of a message; None when it has no route."""
+class RouteChoice(Protocol):
+    """How the Dispatcher chooses the upstream of a message (None: it has no route);
+    `routing.Router` is the one a gateway uses."""
 
     def __call__(self, message: Message) -> Upstream | None: ...
 
@@ -122,7 +123,7 @@ class Dispatcher:
     def __init__(
         self,
         store: Store,
-        route: Router,
+        route: RouteChoice,
         clock: Clock,
         stats: Counters,
         *,
