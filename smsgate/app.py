@@ -115,7 +115,7 @@ class Gateway:
             block=settings.login_block_seconds,
         )
         auth = Authenticator(
-            store, lockout=Lockout(store, clock, policy), threads=settings.password_threads
+            store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
         simulator = SimulatedOperator(
             clock,

@@ -114,7 +114,7 @@ async def make_gateway(
 ) -> Gateway:
     clock, ids = SystemClock(), TimeOrderedIds()
     catalog = Catalog(store, clock)
-    auth = Authenticator(store)
+    auth = Authenticator(store, clock)
     accounts = AccountService(store, catalog, auth, clock)
     assert isinstance(store, AccountPolicyStore)
     policies = AccountPolicies(store, clock)

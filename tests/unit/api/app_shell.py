@@ -53,7 +53,7 @@ def shell_app(
     store = cast(Store, ExplodingStore())
     clock = SystemClock()
     catalog = Catalog(store, clock)
-    auth = Authenticator(store)
+    auth = Authenticator(store, clock)
     ctx = ApiContext(
         auth=auth,
         policies=AccountPolicies(cast(AccountPolicyStore, store), clock),
