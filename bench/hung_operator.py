@@ -24,7 +24,7 @@ import httpx
 
 from bench.http_submit import Gateway
 from bench.smpp_bench import machine_speed
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 
 GIVE_UP = 600.0  # seconds: a case that takes longer than this is reported as such
 

@@ -129,7 +129,7 @@ async def server_rows(count: int) -> list[tuple[str, float]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "smsgate.smpp.simulator",
+        "smsgate.smpp.smsc_simulator",
         "--port",
         "0",
         "--sink",

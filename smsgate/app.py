@@ -23,7 +23,7 @@ from smsgate.api.smpp_server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.callbacks import CallbackDirectory
 from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
-from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
 from smsgate.core.money import MICRO, format_amount
@@ -32,6 +32,7 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
+from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
@@ -45,7 +46,6 @@ from smsgate.services.routing import Router, RouteService
 from smsgate.services.senders import SendersService
 from smsgate.services.smpp_customers import SmppCustomers
 from smsgate.services.statistics import StatisticsService
-from smsgate.services.stats import Stats
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 from smsgate.store import CommitBell, open_store
@@ -67,7 +67,7 @@ class Gateway:
     settings: Settings
     store: SqlStore | MemoryStore
     clock: SystemClock
-    stats: Stats
+    stats: Counters
     auth: Authenticator
     accounts: AccountService
     policies: AccountPolicies
@@ -92,7 +92,7 @@ class Gateway:
         cls,
         settings: Settings,
         *,
-        stats: Stats | None = None,
+        stats: Counters | None = None,
         nudge: Callable[[], None] | None = None,
         migrate: bool = True,
         bell: CommitBell | None = None,
@@ -109,7 +109,7 @@ class Gateway:
             bell=bell,
         )
         clock, ids = SystemClock(), TimeOrderedIds()
-        stats = stats or Stats()
+        stats = stats or Counters()
         catalog = Catalog(store, clock)
         policy = LockoutPolicy(
             per_address=settings.login_failures_per_address,
@@ -118,7 +118,7 @@ class Gateway:
             block=settings.login_block_seconds,
         )
         auth = Authenticator(
-            store, lockout=Lockout(store, clock, policy), threads=settings.password_threads
+            store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
         inbound = InboundService(store, clock)
         simulator = SimulatedOperator(

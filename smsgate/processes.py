@@ -8,7 +8,7 @@ the core opens:
 
 - a wake-up datagram socket on loopback: a worker sends one byte after it accepted
   messages, so the dispatcher does not wait for its next poll;
-- a counters file every process maps (`services.stats.Stats`, one row each);
+- a counters file every process maps (`services.counters.Counters`, one row each);
 - a lifeline pipe: a worker exits when the core is gone and the pipe closes;
 - the commit bell's pipe (`store.sqlite_bell`): on SQLite, a writer waits for it
   instead of polling for the lock another process holds.
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from smsgate.services.stats import ROW_BYTES, Stats
+from smsgate.services.counters import ROW_BYTES, Counters
 from smsgate.store import CommitBell
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,8 @@ def ready_line(smpp_port: int | None) -> bytes:
     return READY + (b" %d" % smpp_port if smpp_port is not None else b"") + b"\n"
 
 
-def map_counters(path: Path, *, row: int, rows: int | None = None) -> Stats:
-    """Stats for process `row` over the counters file at `path`; with `rows`, the file
+def map_counters(path: Path, *, row: int, rows: int | None = None) -> Counters:
+    """Counters for process `row` over the counters file at `path`; with `rows`, the file
     is made anew, all zero (the core does this before starting its workers)."""
     if rows is not None:
         with path.open("wb") as file:
@@ -90,8 +90,8 @@ def map_counters(path: Path, *, row: int, rows: int | None = None) -> Stats:
         mapped = mmap.mmap(fd, os.fstat(fd).st_size)
     finally:
         os.close(fd)
-    # The memoryview keeps the mapping alive as long as the Stats does.
-    return Stats(memoryview(mapped).cast("q"), row=row)
+    # The memoryview keeps the mapping alive as long as the Counters object does.
+    return Counters(memoryview(mapped).cast("q"), row=row)
 
 
 class PortInUse(Exception):

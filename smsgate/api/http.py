@@ -43,9 +43,9 @@ from smsgate.api.native.settings import SettingsEndpoints
 from smsgate.core.errors import SmsgateError
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
+from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
-from smsgate.services.stats import Stats
 from smsgate.services.submit import SubmitService
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ApiContext:
     submit: SubmitService
     messages: MessageService
     accounts: AccountService
-    stats: Stats
+    stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]
     health: Callable[[], Awaitable[bool]]

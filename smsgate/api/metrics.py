@@ -1,7 +1,7 @@
-"""Prometheus metrics: the services' `Stats` counters, queue depth, messages held for each
+"""Prometheus metrics: the services' `Counters`, queue depth, messages held for each
 connector, HTTP request latency.
 
-`Stats` stays a plain dataclass; a custom Collector reads it at scrape time, so the
+`Counters` stays plain integers; a custom Collector reads it at scrape time, so the
 use cases never touch a metrics library. Each app gets its own registry.
 """
 
@@ -19,17 +19,17 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsgate.api.native.openapi import Operation, Reply
-from smsgate.services.stats import Stats
+from smsgate.services.counters import Counters
 
 # Sub-millisecond buckets matter: most API requests take 0.2-5 ms.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class StatsCollector:
-    """Reads `Stats` on every scrape; `queue_depth` and `held` are refreshed by the
+class CountersCollector:
+    """Reads `Counters` on every scrape; `queue_depth` and `held` are refreshed by the
     endpoint first."""
 
-    def __init__(self, stats: Stats) -> None:
+    def __init__(self, stats: Counters) -> None:
         self._stats = stats
         self.queue_depth = 0
         self.held: Mapping[str, int] = {}
@@ -77,12 +77,12 @@ class Metrics:
 
     def __init__(
         self,
-        stats: Stats,
+        stats: Counters,
         queue_depth: Callable[[], Awaitable[int]],
         held: Callable[[], Awaitable[Mapping[str, int]]],
     ) -> None:
         self.registry = CollectorRegistry()
-        self._collector = StatsCollector(stats)
+        self._collector = CountersCollector(stats)
         self.registry.register(self._collector)
         self._queue_depth = queue_depth
         self._held = held

@@ -38,7 +38,6 @@ from smsgate.smpp import (
 )
 
 log = logging.getLogger(__name__)
-S = CommandStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +83,12 @@ class CustomerHandler(BaseServerHandler):
             return bind_status(exc)
         # Another bind of the account may have completed while this one was checked.
         if self._binds(account.id) >= policy.max_binds:
-            return S.ESME_RBINDFAIL
+            return CommandStatus.ESME_RBINDFAIL
         receiver = isinstance(pdu, BindReceiver | BindTransceiver)
         self._bound[session.id] = (session, Bound(account, policy, receiver))
         if receiver:
             self._on_receiver(account.id)
-        return S.ESME_ROK
+        return CommandStatus.ESME_ROK
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
         return await self._submit(session, pdu)
@@ -106,22 +105,22 @@ class CustomerHandler(BaseServerHandler):
     ) -> tuple[int, str]:
         bound = self._bound_of(session)
         if bound is None:
-            return S.ESME_RINVBNDSTS, ""
+            return CommandStatus.ESME_RINVBNDSTS, ""
         try:
             command = command_of(pdu, self._clock.now())
             accepted = await self._customers.submit(bound.account, command)
         except SmsgateError as exc:
             return submit_status(exc), ""
-        return S.ESME_ROK, accepted.batch_id if batch else accepted.messages[0].id
+        return CommandStatus.ESME_ROK, accepted.batch_id if batch else accepted.messages[0].id
 
     async def on_query(self, session: ServerSession, pdu: QuerySm) -> QuerySmResp:
         bound = self._bound_of(session)
         if bound is None:
-            return QuerySmResp(command_status=S.ESME_RINVBNDSTS)
+            return QuerySmResp(command_status=CommandStatus.ESME_RINVBNDSTS)
         try:
             message = await self._messages.get(bound.account, pdu.message_id)
         except SmsgateError:
-            return QuerySmResp(command_status=S.ESME_RQUERYFAIL)
+            return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL)
         return QuerySmResp(
             message_id=message.id,
             final_date=format_smpp_time(message.done_at) if message.done_at else "",
@@ -131,14 +130,14 @@ class CustomerHandler(BaseServerHandler):
     async def on_cancel(self, session: ServerSession, pdu: CancelSm) -> int:
         bound = self._bound_of(session)
         if bound is None:
-            return S.ESME_RINVBNDSTS
+            return CommandStatus.ESME_RINVBNDSTS
         if not pdu.message_id:
-            return S.ESME_RCANCELFAIL
+            return CommandStatus.ESME_RCANCELFAIL
         try:
             await self._messages.cancel(bound.account, pdu.message_id)
         except SmsgateError:
-            return S.ESME_RCANCELFAIL
-        return S.ESME_ROK
+            return CommandStatus.ESME_RCANCELFAIL
+        return CommandStatus.ESME_ROK
 
     async def on_close(self, session: ServerSession) -> None:
         self._bound.pop(session.id, None)

@@ -15,7 +15,7 @@ from smsgate.app import Gateway
 from smsgate.cli.shared import emit, json_option, with_gateway
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
-from smsgate.smpp import simulator as smsc_simulator
+from smsgate.smpp import smsc_simulator
 
 HIDDEN = "********"
 

@@ -58,9 +58,10 @@ from smsgate.text import (
 )
 
 log = logging.getLogger(__name__)
-S = CommandStatus
 
-TEMPORARY_STATUSES = frozenset({S.ESME_RTHROTTLED, S.ESME_RMSGQFUL, S.ESME_RSYSERR})
+TEMPORARY_STATUSES = frozenset(
+    {CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL, CommandStatus.ESME_RSYSERR}
+)
 
 
 def describe_status(status: int) -> str:
@@ -184,7 +185,7 @@ class SmppUpstream:
                 error = f"{type(exc).__name__}: {exc}"
                 continue
             status = response.command_status
-            if status == S.ESME_ROK:
+            if status == CommandStatus.ESME_ROK:
                 return self.normalize_id(response.message_id), "", False
             error = describe_status(status)
             if status not in TEMPORARY_STATUSES:
@@ -294,13 +295,13 @@ class SmppUpstream:
         """Receipt or MO; the client answers with our return value after we return."""
         if is_receipt(pdu):
             await self._receipt(pdu)
-            return S.ESME_ROK
+            return CommandStatus.ESME_ROK
         try:
             await self._mo(pdu)
         except TextError as exc:  # a broken header or part numbering: resending cannot help
             log.warning("connector %s: unreadable MO: %s", self.name, exc)
-            return S.ESME_RX_P_APPN
-        return S.ESME_ROK
+            return CommandStatus.ESME_RX_P_APPN
+        return CommandStatus.ESME_ROK
 
     async def _receipt(self, pdu: DeliverSm | DataSm) -> None:
         try:

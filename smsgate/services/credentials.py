@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -21,7 +20,7 @@ from smsgate.core.accounts import Account
 from smsgate.core.errors import Unauthenticated
 from smsgate.core.storable import storable
 from smsgate.services.lockout import Lockout
-from smsgate.services.ports import Store
+from smsgate.services.ports import Clock, Store
 
 KEY_PREFIX = "sg_"
 DISPLAY_PREFIX_LEN = 10
@@ -73,12 +72,14 @@ class Authenticator:
     def __init__(
         self,
         store: Store,
+        clock: Clock,
         *,
         lockout: Lockout | None = None,
         threads: int = DEFAULT_THREADS,
         verify: Verifier = verify_password,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._lockout = lockout
         self._verify = verify
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scrypt")
@@ -92,14 +93,14 @@ class Authenticator:
             await self._lockout.check(address)
         key_hash = hash_api_key(key)
         cached = self._keys.get(key_hash)
-        if cached is not None and cached[0] > time.monotonic():
+        if cached is not None and cached[0] > self._clock.now():
             return cached[1]
         account = await self._store.account_by_key_hash(key_hash)
         if account is None:
             if self._lockout is not None:
                 await self._lockout.failed(address, None)
             raise Unauthenticated("invalid API key")
-        self._keys[key_hash] = (time.monotonic() + _CACHE_SECONDS, account)
+        self._keys[key_hash] = (self._clock.now() + _CACHE_SECONDS, account)
         return account
 
     async def by_password(
@@ -113,7 +114,7 @@ class Authenticator:
             self._secret, username.encode() + b"\0" + password.encode(), "sha256"
         )
         cached = self._passwords.get(cache_key)
-        if cached is not None and cached[0] > time.monotonic():
+        if cached is not None and cached[0] > self._clock.now():
             if self._lockout is not None:
                 await self._lockout.succeeded(username)  # no store round trip unless counting
             return cached[1]
@@ -136,7 +137,7 @@ class Authenticator:
             if self._lockout is not None:
                 await self._lockout.failed(address, username)
             raise Unauthenticated("invalid username or password")
-        self._passwords[cache_key] = (time.monotonic() + _CACHE_SECONDS, account)
+        self._passwords[cache_key] = (self._clock.now() + _CACHE_SECONDS, account)
         if self._lockout is not None:
             await self._lockout.succeeded(username)
         return account

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from smsgate.core.storable import storable
+from smsgate.services.counters import Counters
 from smsgate.services.ports import AppliedReceipts, Clock, ReceiptUpdate, Store
-from smsgate.services.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class _Waiting:
 
 
 class ReceiptRecorder:
-    def __init__(self, store: Store, clock: Clock, stats: Stats) -> None:
+    def __init__(self, store: Store, clock: Clock, stats: Counters) -> None:
         self._store = store
         self._clock = clock
         self._stats = stats
@@ -121,7 +121,7 @@ class Housekeeper:
         store: Store,
         receipts: ReceiptRecorder,
         clock: Clock,
-        stats: Stats,
+        stats: Counters,
         *,
         interval: float = 1.0,
         claim_timeout: float = 300.0,

@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.counters import Counters
 from smsgate.services.plans import RoutePlans, replan
 from smsgate.services.ports import (
     Clock,
@@ -30,13 +31,13 @@ from smsgate.services.ports import (
     Upstream,
     UpstreamResult,
 )
-from smsgate.services.stats import Stats
 
 log = logging.getLogger(__name__)
 
 
-class Router(Protocol):
-    """Chooses the upstream of a message; None when it has no route."""
+class RouteChoice(Protocol):
+    """How the Dispatcher chooses the upstream of a message (None: it has no route);
+    `routing.Router` is the one a gateway uses."""
 
     def __call__(self, message: Message) -> Upstream | None: ...
 
@@ -122,9 +123,9 @@ class Dispatcher:
     def __init__(
         self,
         store: Store,
-        route: Router,
+        route: RouteChoice,
         clock: Clock,
-        stats: Stats,
+        stats: Counters,
         *,
         batch_size: int = 500,
         idle_poll: float = 0.2,

@@ -1,6 +1,6 @@
 """The route table use case: add, list and remove routes, and route messages by them.
 
-`Router` is what the Dispatcher calls: it chooses on an in-memory snapshot of the table
+`Router` is the Dispatcher's `RouteChoice`: it chooses on an in-memory snapshot of the table
 (refreshed with the connector supervisor), so routing a message touches no store.
 """
 

@@ -2,7 +2,7 @@
 
 A leaf library: it imports only the standard library and knows nothing about accounts or
 money. Everything a caller needs is importable from here, except the fake SMSC, which
-lives in `smsgate.smpp.simulator` (it is also run as `python -m smsgate.smpp.simulator`).
+lives in `smsgate.smpp.smsc_simulator` (it is also run as `python -m smsgate.smpp.smsc_simulator`).
 """
 
 from smsgate.smpp import tlv

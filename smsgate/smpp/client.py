@@ -34,7 +34,6 @@ from smsgate.smpp.pdu import (
 from smsgate.smpp.session import Session, SessionConfig
 
 log = logging.getLogger(__name__)
-S = CommandStatus
 
 BindKind = Literal["trx", "tx", "rx"]
 InboundHandler = Callable[[DeliverSm | DataSm], Awaitable[int | None]]
@@ -131,7 +130,7 @@ class SmppClient:
         response = await self.request(pdu)
         if not isinstance(response, SubmitSmResp):  # a generic_nack
             return SubmitSmResp(
-                command_status=response.command_status or S.ESME_RUNKNOWNERR,
+                command_status=response.command_status or CommandStatus.ESME_RUNKNOWNERR,
                 sequence_number=response.sequence_number,
             )
         return response
@@ -246,7 +245,7 @@ class SmppClient:
         if not isinstance(pdu, DeliverSm | DataSm):
             log.info("ignoring %s from the SMSC", type(pdu).__name__)
             if response_class(pdu) is not None:
-                connection.respond(pdu, make_response(pdu, S.ESME_RINVCMDID))
+                connection.respond(pdu, make_response(pdu, CommandStatus.ESME_RINVCMDID))
             return
         task = asyncio.get_running_loop().create_task(self._deliver(connection, pdu))
         self._inbound.add(task)
@@ -259,7 +258,7 @@ class SmppClient:
                 status = await self.on_message(pdu) or 0
             except Exception:
                 log.exception("inbound handler failed; answering ESME_RX_T_APPN")
-                status = S.ESME_RX_T_APPN
+                status = CommandStatus.ESME_RX_T_APPN
         response: Pdu = DeliverSmResp() if isinstance(pdu, DeliverSm) else DataSmResp()
         response.command_status = status
         connection.respond(pdu, response)

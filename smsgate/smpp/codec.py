@@ -11,7 +11,6 @@ from smsgate.smpp.errors import PduError
 from smsgate.smpp.layout import HEADER
 from smsgate.smpp.pdu import DECODERS, ENCODERS, PDU_CLASSES, GenericNack, Pdu
 
-S = CommandStatus
 DEFAULT_MAX_LENGTH = 64 * 1024
 _STRUCT_ERRORS = (struct.error, IndexError)
 _LENGTH = struct.Struct(">I")
@@ -26,7 +25,7 @@ def encode(pdu: Pdu) -> bytes:
         raise
     except (struct.error, ValueError, TypeError, AttributeError, KeyError) as exc:
         raise PduError(
-            S.ESME_RSYSERR,
+            CommandStatus.ESME_RSYSERR,
             f"cannot encode {type(pdu).__name__}: {exc}",
             sequence_number=pdu.sequence_number,
             command_id=getattr(pdu, "command_id", None),
@@ -36,11 +35,11 @@ def encode(pdu: Pdu) -> bytes:
 def decode(buf: bytes) -> Pdu:
     """Decode exactly one PDU; `buf` must be as long as its command_length says."""
     if len(buf) < HEADER_LENGTH:
-        raise PduError(S.ESME_RINVCMDLEN, f"{len(buf)} octets cannot hold a PDU header")
+        raise PduError(CommandStatus.ESME_RINVCMDLEN, f"{len(buf)} octets cannot hold a PDU header")
     length, command_id, status, seq = HEADER.unpack_from(buf)
     if length != len(buf):
         raise PduError(
-            S.ESME_RINVCMDLEN,
+            CommandStatus.ESME_RINVCMDLEN,
             f"command_length {length} but {len(buf)} octets",
             sequence_number=seq,
             command_id=command_id,
@@ -48,7 +47,7 @@ def decode(buf: bytes) -> Pdu:
     decoder = DECODERS.get(command_id)
     if decoder is None:
         raise PduError(
-            S.ESME_RINVCMDID,
+            CommandStatus.ESME_RINVCMDID,
             f"unknown command_id 0x{command_id:08X}",
             sequence_number=seq,
             command_id=command_id,
@@ -64,7 +63,7 @@ def decode(buf: bytes) -> Pdu:
         raise
     except _STRUCT_ERRORS:
         raise PduError(
-            S.ESME_RINVCMDLEN,
+            CommandStatus.ESME_RINVCMDLEN,
             "body shorter than its mandatory fields",
             sequence_number=seq,
             command_id=command_id,
@@ -89,7 +88,7 @@ def split_frames(buf: bytearray, max_length: int = DEFAULT_MAX_LENGTH) -> list[b
                 break  # hand over the good frames first; the next call raises
             seq = _LENGTH.unpack_from(buf, 12)[0] if available >= 16 else None
             raise PduError(
-                S.ESME_RINVCMDLEN,
+                CommandStatus.ESME_RINVCMDLEN,
                 f"command_length {length} outside {HEADER_LENGTH}..{max_length}",
                 sequence_number=seq,
             )

@@ -50,21 +50,20 @@ class Custom:
 FieldKind = Int | CString | ShortMessage | Custom
 
 # The field kinds SMPP 3.4 uses; each over-long string maps to its own command_status.
-S = CommandStatus
 U8 = Int(1)
-SYSTEM_ID = CString(16, S.ESME_RINVSYSID)
-PASSWORD = CString(9, S.ESME_RINVPASWD)
-SYSTEM_TYPE = CString(13, S.ESME_RINVSYSTYP)
-ADDRESS_RANGE = CString(41, S.ESME_RINVPARLEN)
-SERVICE_TYPE = CString(6, S.ESME_RINVSERTYP)
-SOURCE_ADDR = CString(21, S.ESME_RINVSRCADR)
-DEST_ADDR = CString(21, S.ESME_RINVDSTADR)
-SOURCE_ADDR_65 = CString(65, S.ESME_RINVSRCADR)
-DEST_ADDR_65 = CString(65, S.ESME_RINVDSTADR)
-MESSAGE_ID = CString(65, S.ESME_RINVMSGID)
-SCHEDULE_TIME = CString(17, S.ESME_RINVSCHED)
-VALIDITY_PERIOD = CString(17, S.ESME_RINVEXPIRY)
-FINAL_DATE = CString(17, S.ESME_RINVPARLEN)
+SYSTEM_ID = CString(16, CommandStatus.ESME_RINVSYSID)
+PASSWORD = CString(9, CommandStatus.ESME_RINVPASWD)
+SYSTEM_TYPE = CString(13, CommandStatus.ESME_RINVSYSTYP)
+ADDRESS_RANGE = CString(41, CommandStatus.ESME_RINVPARLEN)
+SERVICE_TYPE = CString(6, CommandStatus.ESME_RINVSERTYP)
+SOURCE_ADDR = CString(21, CommandStatus.ESME_RINVSRCADR)
+DEST_ADDR = CString(21, CommandStatus.ESME_RINVDSTADR)
+SOURCE_ADDR_65 = CString(65, CommandStatus.ESME_RINVSRCADR)
+DEST_ADDR_65 = CString(65, CommandStatus.ESME_RINVDSTADR)
+MESSAGE_ID = CString(65, CommandStatus.ESME_RINVMSGID)
+SCHEDULE_TIME = CString(17, CommandStatus.ESME_RINVSCHED)
+VALIDITY_PERIOD = CString(17, CommandStatus.ESME_RINVEXPIRY)
+FINAL_DATE = CString(17, CommandStatus.ESME_RINVPARLEN)
 SHORT_MESSAGE = ShortMessage(254)
 Layout = Sequence[tuple[str, FieldKind]]
 Encoder = Callable[[Any], bytes]

@@ -12,7 +12,6 @@ from smsgate.smpp.constants import (
     INTERFACE_VERSION,
     RESPONSE_BIT,
     CommandId,
-    CommandStatus,
 )
 from smsgate.smpp.destinations import (
     DEST_ADDRESSES,
@@ -48,8 +47,6 @@ from smsgate.smpp.layout import (
     compile_codec,
 )
 from smsgate.smpp.tlv import TlvValue
-
-S = CommandStatus
 
 
 @dataclass(slots=True, kw_only=True)

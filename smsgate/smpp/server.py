@@ -39,7 +39,6 @@ from smsgate.smpp.pdu import (
 from smsgate.smpp.session import Session, SessionConfig
 
 log = logging.getLogger(__name__)
-S = CommandStatus
 _ids = itertools.count(1)
 
 
@@ -115,25 +114,25 @@ class BaseServerHandler:
     """Refuses everything; subclass and override what the server supports."""
 
     async def on_bind(self, session: ServerSession, pdu: BindPdu) -> int:
-        return S.ESME_RBINDFAIL
+        return CommandStatus.ESME_RBINDFAIL
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
-        return S.ESME_RINVCMDID, ""
+        return CommandStatus.ESME_RINVCMDID, ""
 
     async def on_data_sm(self, session: ServerSession, pdu: DataSm) -> tuple[int, str]:
-        return S.ESME_RINVCMDID, ""
+        return CommandStatus.ESME_RINVCMDID, ""
 
     async def on_submit_multi(self, session: ServerSession, pdu: SubmitMulti) -> SubmitMultiResp:
-        return SubmitMultiResp(command_status=S.ESME_RINVCMDID)
+        return SubmitMultiResp(command_status=CommandStatus.ESME_RINVCMDID)
 
     async def on_query(self, session: ServerSession, pdu: QuerySm) -> QuerySmResp:
-        return QuerySmResp(command_status=S.ESME_RQUERYFAIL)
+        return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL)
 
     async def on_cancel(self, session: ServerSession, pdu: CancelSm) -> int:
-        return S.ESME_RCANCELFAIL
+        return CommandStatus.ESME_RCANCELFAIL
 
     async def on_replace(self, session: ServerSession, pdu: ReplaceSm) -> int:
-        return S.ESME_RREPLACEFAIL
+        return CommandStatus.ESME_RREPLACEFAIL
 
     async def on_unbind(self, session: ServerSession) -> None:
         return None
@@ -282,14 +281,14 @@ class SmppServer:
             raise
         except Exception:
             log.exception("SMPP handler failed on %s", type(pdu).__name__)
-            response = make_response(pdu, S.ESME_RSYSERR)
+            response = make_response(pdu, CommandStatus.ESME_RSYSERR)
         if response is None:
             return
         try:
             connection.respond(pdu, response)
         except PduError as exc:  # e.g. a message_id longer than 64 characters
             log.error("cannot send %s: %s", type(response).__name__, exc)
-            connection.respond(pdu, make_response(pdu, S.ESME_RSYSERR))
+            connection.respond(pdu, make_response(pdu, CommandStatus.ESME_RSYSERR))
 
     async def _dispatch(self, session: ServerSession, pdu: Pdu) -> Pdu | None:
         handler = self.handler
@@ -311,7 +310,7 @@ class SmppServer:
             return make_response(pdu, await handler.on_replace(session, pdu))
         if response_class(pdu) is None:
             return None
-        return make_response(pdu, S.ESME_RINVCMDID)
+        return make_response(pdu, CommandStatus.ESME_RINVCMDID)
 
     async def _bind(self, session: ServerSession, pdu: BindPdu) -> Pdu:
         status = await self.handler.on_bind(session, pdu)

@@ -8,8 +8,7 @@ It owns bind state, sequence numbers, the window of outstanding requests and eve
 from dataclasses import dataclass
 
 from smsgate.smpp.codec import DEFAULT_MAX_LENGTH, decode, encode, make_response, split_frames
-from smsgate.smpp.constants import MAX_SEQUENCE_NUMBER, RESPONSE_BIT, CommandStatus
-from smsgate.smpp.constants import CommandId as C
+from smsgate.smpp.constants import MAX_SEQUENCE_NUMBER, RESPONSE_BIT, CommandId, CommandStatus
 from smsgate.smpp.errors import PduError, SessionError, WindowFull
 from smsgate.smpp.events import (
     BindState,
@@ -25,37 +24,41 @@ from smsgate.smpp.events import (
 )
 from smsgate.smpp.pdu import PDU_CLASSES, EnquireLink, GenericNack, Pdu, Unbind
 
-S = CommandStatus
-B = BindState
-
 _BINDS: dict[int, BindState] = {
-    C.BIND_TRANSMITTER: B.BOUND_TX,
-    C.BIND_RECEIVER: B.BOUND_RX,
-    C.BIND_TRANSCEIVER: B.BOUND_TRX,
+    CommandId.BIND_TRANSMITTER: BindState.BOUND_TX,
+    CommandId.BIND_RECEIVER: BindState.BOUND_RX,
+    CommandId.BIND_TRANSCEIVER: BindState.BOUND_TRX,
 }
 _ESME_SUBMITS = frozenset(
-    {C.SUBMIT_SM, C.SUBMIT_MULTI, C.DATA_SM, C.QUERY_SM, C.CANCEL_SM, C.REPLACE_SM}
+    {
+        CommandId.SUBMIT_SM,
+        CommandId.SUBMIT_MULTI,
+        CommandId.DATA_SM,
+        CommandId.QUERY_SM,
+        CommandId.CANCEL_SM,
+        CommandId.REPLACE_SM,
+    }
 )
-_SMSC_DELIVERS = frozenset({C.DELIVER_SM, C.DATA_SM, C.ALERT_NOTIFICATION})
-_ALWAYS = frozenset({C.ENQUIRE_LINK, C.UNBIND})
+_SMSC_DELIVERS = frozenset({CommandId.DELIVER_SM, CommandId.DATA_SM, CommandId.ALERT_NOTIFICATION})
+_ALWAYS = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND})
 # Requests each role may send in each state (SMPP 3.4 table 2-1); the peer receives them.
 _SENDS: dict[Role, dict[BindState, frozenset[int]]] = {
     Role.ESME: {
-        B.OPEN: frozenset(_BINDS) | {C.ENQUIRE_LINK},
-        B.BOUND_TX: _ESME_SUBMITS | _ALWAYS,
-        B.BOUND_RX: _ALWAYS,
-        B.BOUND_TRX: _ESME_SUBMITS | _ALWAYS,
+        BindState.OPEN: frozenset(_BINDS) | {CommandId.ENQUIRE_LINK},
+        BindState.BOUND_TX: _ESME_SUBMITS | _ALWAYS,
+        BindState.BOUND_RX: _ALWAYS,
+        BindState.BOUND_TRX: _ESME_SUBMITS | _ALWAYS,
     },
     Role.SMSC: {
-        B.OPEN: frozenset({C.OUTBIND, C.ENQUIRE_LINK}),
-        B.BOUND_TX: _ALWAYS,
-        B.BOUND_RX: _SMSC_DELIVERS | _ALWAYS,
-        B.BOUND_TRX: _SMSC_DELIVERS | _ALWAYS,
+        BindState.OPEN: frozenset({CommandId.OUTBIND, CommandId.ENQUIRE_LINK}),
+        BindState.BOUND_TX: _ALWAYS,
+        BindState.BOUND_RX: _SMSC_DELIVERS | _ALWAYS,
+        BindState.BOUND_TRX: _SMSC_DELIVERS | _ALWAYS,
     },
 }
-_NO_RESPONSE = frozenset({C.OUTBIND, C.ALERT_NOTIFICATION, C.GENERIC_NACK})
+_NO_RESPONSE = frozenset({CommandId.OUTBIND, CommandId.ALERT_NOTIFICATION, CommandId.GENERIC_NACK})
 # Control requests bypass the window so keep-alive and shutdown work when it is full.
-_OUTSIDE_WINDOW = frozenset({*_BINDS, C.ENQUIRE_LINK, C.UNBIND})
+_OUTSIDE_WINDOW = frozenset({*_BINDS, CommandId.ENQUIRE_LINK, CommandId.UNBIND})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,7 @@ class SessionConfig:
 class Session:
     def __init__(self, config: SessionConfig, now: float) -> None:
         self.config = config
-        self._state = B.OPEN
+        self._state = BindState.OPEN
         self._peer_sends = _SENDS[Role.SMSC if config.role is Role.ESME else Role.ESME]
         self._we_send = _SENDS[config.role]
         self._inbuf = bytearray()
@@ -118,7 +121,7 @@ class Session:
 
     def close(self) -> list[Pdu]:
         """Mark the session closed; returns the requests left without a response."""
-        self._state = B.CLOSED
+        self._state = BindState.CLOSED
         left = [request for request, _ in self._pending.values()]
         self._pending.clear()
         self._in_window = 0
@@ -130,10 +133,10 @@ class Session:
     def send_request(self, pdu: Pdu, now: float) -> Pdu:
         """Queue a request with the next sequence number (set on `pdu`) and track it."""
         command_id = pdu.command_id
-        if self._state is B.CLOSED or self._state is B.UNBOUND:
+        if self._state is BindState.CLOSED or self._state is BindState.UNBOUND:
             raise SessionError(f"session is {self._state.value}")
         if command_id not in self._we_send[self._state] or (
-            self._unbind_sent and command_id != C.ENQUIRE_LINK
+            self._unbind_sent and command_id != CommandId.ENQUIRE_LINK
         ):
             raise SessionError(f"{type(pdu).__name__} not allowed in {self._state.value}")
         counted = command_id not in _OUTSIDE_WINDOW
@@ -146,19 +149,23 @@ class Session:
         self._pending[pdu.sequence_number] = (pdu, now + self.config.response_timeout)
         if counted:
             self._in_window += 1
-        if command_id == C.UNBIND:
+        if command_id == CommandId.UNBIND:
             self._unbind_sent = True
         return pdu
 
     def send_response(self, request: Pdu, response: Pdu) -> None:
         """Answer a PduReceived request; a successful bind_resp moves the bind state."""
-        if self._state is B.CLOSED:
+        if self._state is BindState.CLOSED:
             raise SessionError("session is closed")
         response.sequence_number = request.sequence_number
         self._out.append(encode(response))
         self._inbound = max(self._inbound - 1, 0)
         bound_state = _BINDS.get(request.command_id)
-        if bound_state is not None and response.command_status == 0 and self._state is B.OPEN:
+        if (
+            bound_state is not None
+            and response.command_status == 0
+            and self._state is BindState.OPEN
+        ):
             self._state = bound_state
 
     def _allocate_sequence(self) -> int:
@@ -171,7 +178,7 @@ class Session:
     # --- receiving -----------------------------------------------------------------------
 
     def receive_data(self, data: bytes, now: float) -> list[Event]:
-        if self._state is B.CLOSED:
+        if self._state is BindState.CLOSED:
             return []
         self._inbuf += data
         self._last_received = now
@@ -183,7 +190,7 @@ class Session:
             except PduError as exc:
                 self._out.append(encode(GenericNack(command_status=exc.command_status)))
                 self._inbuf.clear()
-                self._state = B.CLOSED
+                self._state = BindState.CLOSED
                 events.append(ProtocolError(exc, fatal=True))
                 return events
             if not frames:
@@ -201,28 +208,34 @@ class Session:
             self._receive_response(pdu, events)
             return
         command_id = pdu.command_id
-        if command_id == C.ENQUIRE_LINK:
+        if command_id == CommandId.ENQUIRE_LINK:
             self._out.append(encode(make_response(pdu)))
-        elif command_id == C.UNBIND:
+        elif command_id == CommandId.UNBIND:
             self._out.append(encode(make_response(pdu)))
-            self._state = B.UNBOUND
+            self._state = BindState.UNBOUND
             events.append(Unbound())
         elif command_id in self._peer_sends.get(self._state, ()):
             if command_id not in _NO_RESPONSE:
                 self._inbound += 1
             events.append(PduReceived(pdu))
         elif command_id in _NO_RESPONSE:
-            error = PduError(S.ESME_RINVBNDSTS, f"{type(pdu).__name__} in {self._state.value}")
+            error = PduError(
+                CommandStatus.ESME_RINVBNDSTS, f"{type(pdu).__name__} in {self._state.value}"
+            )
             events.append(ProtocolError(error, fatal=False))
         else:
-            status = S.ESME_RALYBND if command_id in _BINDS else S.ESME_RINVBNDSTS
+            status = (
+                CommandStatus.ESME_RALYBND
+                if command_id in _BINDS
+                else CommandStatus.ESME_RINVBNDSTS
+            )
             self._out.append(encode(make_response(pdu, status)))
 
     def _receive_response(self, pdu: Pdu, events: list[Event]) -> None:
         entry = self._pending.pop(pdu.sequence_number, None)
         if entry is None:
             error = PduError(
-                S.ESME_RINVCMDID,
+                CommandStatus.ESME_RINVCMDID,
                 f"response to unknown sequence {pdu.sequence_number}",
                 sequence_number=pdu.sequence_number,
                 command_id=pdu.command_id,
@@ -233,14 +246,14 @@ class Session:
         if request.command_id not in _OUTSIDE_WINDOW:
             self._in_window -= 1
         command_id = request.command_id
-        if pdu.command_status == 0 and command_id in _BINDS and self._state is B.OPEN:
+        if pdu.command_status == 0 and command_id in _BINDS and self._state is BindState.OPEN:
             self._state = _BINDS[command_id]
         if self._enquire_seq == pdu.sequence_number:
             self._enquire_seq = None
             return
         events.append(ResponseReceived(request, pdu))
-        if command_id == C.UNBIND:
-            self._state = B.UNBOUND
+        if command_id == CommandId.UNBIND:
+            self._state = BindState.UNBOUND
             events.append(Unbound())
 
     def _answer_undecodable(self, exc: PduError, events: list[Event]) -> None:
@@ -256,7 +269,10 @@ class Session:
         events.append(ProtocolError(exc, fatal=False))
         if command_id is not None and command_id & RESPONSE_BIT:
             return
-        header_problem = exc.command_status in (S.ESME_RINVCMDID, S.ESME_RINVCMDLEN)
+        header_problem = exc.command_status in (
+            CommandStatus.ESME_RINVCMDID,
+            CommandStatus.ESME_RINVCMDLEN,
+        )
         if command_id is None or header_problem:
             reply: Pdu = GenericNack(command_status=exc.command_status, sequence_number=seq)
         else:
@@ -283,7 +299,7 @@ class Session:
                 self._enquire_seq = None
             events.append(ResponseTimedOut(request))
         config = self.config
-        if self._state is B.OPEN:
+        if self._state is BindState.OPEN:
             init = config.session_init_timeout
             if init is not None and not self._init_timer_fired and now - self._opened_at >= init:
                 self._init_timer_fired = True
@@ -313,7 +329,7 @@ class Session:
         if self._pending:
             candidates.append(next(iter(self._pending.values()))[1])
         config = self.config
-        if self._state is B.OPEN:
+        if self._state is BindState.OPEN:
             if config.session_init_timeout is not None and not self._init_timer_fired:
                 candidates.append(self._opened_at + config.session_init_timeout)
         elif self._state.is_bound:

@@ -18,7 +18,7 @@ import pytest
 import smpplib.client
 import smpplib.exceptions
 
-from smsgate.smpp import CommandStatus as S
+from smsgate.smpp import CommandStatus
 from tests.e2e.gateway import GatewayProcess
 
 pytestmark = pytest.mark.timeout(180)
@@ -165,12 +165,12 @@ def smpp_bind(gw: GatewayProcess, source: str, system_id: str, password: str) ->
 def test_smpp_bind_blocks_the_name_and_the_address(gw: GatewayProcess) -> None:
     account(gw, "smpp1")
     for n in range(PER_NAME):
-        assert smpp_bind(gw, "127.0.0.8", "smpp1", f"guess-{n}") == S.ESME_RINVPASWD
-    assert smpp_bind(gw, "127.0.0.8", "smpp1", PASSWORD) == S.ESME_RBINDFAIL
+        assert smpp_bind(gw, "127.0.0.8", "smpp1", f"guess-{n}") == CommandStatus.ESME_RINVPASWD
+    assert smpp_bind(gw, "127.0.0.8", "smpp1", PASSWORD) == CommandStatus.ESME_RBINDFAIL
     account(gw, "smpp2")
     for n in range(PER_ADDRESS - PER_NAME):
-        assert smpp_bind(gw, "127.0.0.8", f"nobody{n}", "x") == S.ESME_RINVPASWD
-    assert smpp_bind(gw, "127.0.0.8", "smpp2", PASSWORD) == S.ESME_RBINDFAIL
+        assert smpp_bind(gw, "127.0.0.8", f"nobody{n}", "x") == CommandStatus.ESME_RINVPASWD
+    assert smpp_bind(gw, "127.0.0.8", "smpp2", PASSWORD) == CommandStatus.ESME_RBINDFAIL
     assert smpp_bind(gw, "127.0.0.9", "smpp2", PASSWORD) == 0
 
 

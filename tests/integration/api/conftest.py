@@ -21,10 +21,10 @@ from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
-from smsgate.services.stats import Stats
 from smsgate.services.submit import SubmitService
 from smsgate.store import open_store
 
@@ -114,7 +114,7 @@ async def make_gateway(
 ) -> Gateway:
     clock, ids = SystemClock(), TimeOrderedIds()
     catalog = Catalog(store, clock)
-    auth = Authenticator(store)
+    auth = Authenticator(store, clock)
     accounts = AccountService(store, catalog, auth, clock)
     assert isinstance(store, AccountPolicyStore)
     policies = AccountPolicies(store, clock)
@@ -124,7 +124,7 @@ async def make_gateway(
         submit=SubmitService(store, catalog, clock, ids, limiter=policies),
         messages=MessageService(store, clock),
         accounts=accounts,
-        stats=Stats(),
+        stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,
         health=_healthy,

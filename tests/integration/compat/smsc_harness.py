@@ -79,7 +79,7 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
         guard = LoginGuard(now=clock)
         lockout = Lockout(gateway.store, clock, LockoutPolicy())
         services = SmscServices(
-            Authenticator(gateway.store, lockout=lockout),
+            Authenticator(gateway.store, gateway.clock, lockout=lockout),
             gateway.submit,
             gateway.messages,
             gateway.accounts,

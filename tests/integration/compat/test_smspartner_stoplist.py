@@ -31,7 +31,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 async def test_entries_are_per_account_and_idempotent(store: Store) -> None:
     assert isinstance(store, StopListStore)
     clock = SystemClock()
-    accounts = AccountService(store, Catalog(store, clock), Authenticator(store), clock)
+    accounts = AccountService(store, Catalog(store, clock), Authenticator(store, clock), clock)
     alice = (await accounts.create("alice", default_country="FR")).account
     eve = (await accounts.create("eve", default_country="IT")).account
     stops = StopListService(store, clock)
@@ -57,7 +57,7 @@ async def test_submit_refuses_a_stop_listed_recipient(store: Store) -> None:
     assert isinstance(store, StopListStore)
     clock = SystemClock()
     catalog = Catalog(store, clock)
-    accounts = AccountService(store, catalog, Authenticator(store), clock)
+    accounts = AccountService(store, catalog, Authenticator(store, clock), clock)
     await accounts.set_price(None, "*", 50_000)
     alice = (await accounts.create("alice", credit=1_000_000, default_country="FR")).account
     stops = StopListService(store, clock)

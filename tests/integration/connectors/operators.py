@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.smpp import SmppUpstream
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.services.clock import SystemClock
 from smsgate.services.ports import ReceiptUpdate, Upstream
 from smsgate.smpp import CommandStatus
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.text import ConcatInfo, Encoding, encode
 
 # Destination rules both operators follow (the README's test numbers).

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from smsgate.connectors.registry import PARSERS
-from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.core.errors import Conflict, InvalidRequest, NotFound
 from smsgate.services.clock import SystemClock
 from smsgate.services.connectors import ConnectorService, ConnectorStore

@@ -15,13 +15,12 @@ from smsgate.services.clock import SystemClock
 from smsgate.services.inbound import InboundService
 from smsgate.services.ports import ReceiptUpdate
 from smsgate.smpp import CommandStatus, normalize_message_id, tlv
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.store import MemoryStore
 from smsgate.text import Encoding, encode
 from tests.unit.connectors.messages import outgoing
 
 pytestmark = pytest.mark.timeout(60)
-S = CommandStatus
 LONG = "".join(f"word{i:03d} " for i in range(50))  # 3 parts
 
 
@@ -145,7 +144,7 @@ async def test_parts_go_out_in_order_and_each_gets_its_receipt(simulator: SmscSi
 async def test_temporary_refusals_are_retried_by_the_connector(simulator: SmscSimulator) -> None:
     collected = Collected()
     upstream = await started(simulator, collected, retries=100)
-    simulator.fail_submits(S.ESME_RMSGQFUL)
+    simulator.fail_submits(CommandStatus.ESME_RMSGQFUL)
 
     async def recover() -> None:
         while simulator.counters.rejected < 2:
@@ -163,7 +162,7 @@ async def test_temporary_refusals_are_retried_by_the_connector(simulator: SmscSi
 async def test_throttling_that_lasts_gives_a_temporary_result(simulator: SmscSimulator) -> None:
     collected = Collected()
     upstream = await started(simulator, collected, retries=2)
-    simulator.fail_submits(S.ESME_RTHROTTLED)
+    simulator.fail_submits(CommandStatus.ESME_RTHROTTLED)
     try:
         result = await upstream.submit(outgoing("Hello"))
         assert (result.accepted, result.temporary) == (False, True)

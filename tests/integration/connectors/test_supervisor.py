@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from smsgate.connectors.registry import FACTORIES, PARSERS
-from smsgate.connectors.simulator import SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.services.clock import SystemClock
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
 from smsgate.services.inbound import InboundService
 from smsgate.services.ports import ReceiptUpdate, Upstream
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.store import SqlStore, open_store
 
 pytestmark = pytest.mark.timeout(60)

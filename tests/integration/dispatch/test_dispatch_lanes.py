@@ -20,11 +20,11 @@ from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import Message, Status
 from smsgate.services.clock import SystemClock
 from smsgate.services.connectors import ConnectorStore
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import MAX_ATTEMPTS, Dispatcher
 from smsgate.services.ports import Store, Upstream
 from smsgate.services.routing import Router, RouteService, RouteStore
-from smsgate.services.stats import Stats
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from tests.integration.store.scenario import funded, submission
 
 pytestmark = pytest.mark.timeout(120)
@@ -97,7 +97,7 @@ async def test_a_hung_operator_holds_up_only_its_own_messages(
     upstreams: dict[str, Upstream] = {"hung": hung, "healthy": healthy}
     router = Router(lambda: upstreams, default="healthy")
     router.replace_routes(await routes.list())
-    dispatcher = Dispatcher(store, router, clock, Stats(), batch_size=50)
+    dispatcher = Dispatcher(store, router, clock, Counters(), batch_size=50)
     running = asyncio.create_task(dispatcher.run())
     try:
         slow = sorted(

@@ -9,9 +9,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from smsgate.core.messages import Message, Status
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.ports import Store, Upstream
-from smsgate.services.stats import Stats
 from tests.integration.dispatch.operators import Operator, one_round
 from tests.integration.store.scenario import NOW, funded, queued_messages, state, submission
 
@@ -43,7 +43,7 @@ class Clock:
 async def test_a_backlog_waits_for_its_operator_without_spending_attempts(store: Store) -> None:
     ids = await queued_messages(store, 3)
     operator = Operator("op", bound=False)
-    dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats())
+    dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Counters())
 
     for _ in range(3):
         await one_round(dispatcher)
@@ -60,7 +60,7 @@ async def test_only_the_messages_of_an_unbound_operator_wait(store: Store) -> No
     ids = await queued_messages(store, 4)
     up, down = Operator("up", bound=True), Operator("down", bound=False)
     to_down = set(ids[::2])
-    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats())
+    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Counters())
 
     assert await one_round(dispatcher) == 4
     assert sorted(up.submitted) == sorted(set(ids) - to_down)
@@ -73,7 +73,7 @@ async def test_a_held_backlog_does_not_stand_in_the_way(store: Store) -> None:
     ids = await queued_messages(store, 7)
     up, down = Operator("up", bound=True), Operator("down", bound=False)
     to_down = set(ids[:5])  # the oldest five
-    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Stats(), batch_size=2)
+    dispatcher = Dispatcher(store, Routes(up, down, to_down), Clock(), Counters(), batch_size=2)
 
     for _ in range(4):
         await one_round(dispatcher)
@@ -85,10 +85,10 @@ async def test_a_new_dispatcher_releases_what_an_earlier_one_held(store: Store) 
     ids = await queued_messages(store, 2)
     operator = Operator("op", bound=False)
     routes = Routes(operator, operator, set())
-    await one_round(Dispatcher(store, routes, Clock(), Stats()))
+    await one_round(Dispatcher(store, routes, Clock(), Counters()))
     operator.bound = True  # and the gateway restarted in the meantime
 
-    assert await one_round(Dispatcher(store, routes, Clock(), Stats())) == 2
+    assert await one_round(Dispatcher(store, routes, Clock(), Counters())) == 2
     assert sorted(operator.submitted) == ids
 
 
@@ -105,7 +105,9 @@ async def test_messages_accepted_just_after_a_wake_go_out_in_its_round(store: St
         return claimed
 
     store.claim = counted_claim  # type: ignore[method-assign]
-    dispatcher = Dispatcher(store, Routes(operator, operator, set()), Clock(), Stats(), gather=0.5)
+    dispatcher = Dispatcher(
+        store, Routes(operator, operator, set()), Clock(), Counters(), gather=0.5
+    )
     running = asyncio.create_task(dispatcher.run())
     try:
         await asyncio.sleep(0.05)  # an empty round; now parked on its wake event

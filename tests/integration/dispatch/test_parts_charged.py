@@ -22,14 +22,14 @@ from smsgate.core.messages import Message
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorService, ConnectorStore
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Store, Upstream
 from smsgate.services.routing import Router, RouteService, RouteStore
-from smsgate.services.stats import Stats
 from smsgate.services.submit import SubmitCommand, SubmitService
 from smsgate.smpp import CommandStatus, EsmClass, SubmitSm, tlv
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.text import Concat, Encoding, count_units, encoding_for_data_coding, parse_udh
 from smsgate.text import decode as decode_text
 from tests.integration.backends import Database
@@ -145,7 +145,7 @@ async def gateway(
     account = await funded(store, "acme", credit)
     await store.set_price(None, "39", PRICE)
     submit = SubmitService(store, Catalog(store, clock), clock, TimeOrderedIds(), plans=plans)
-    dispatcher = Dispatcher(store, router, clock, Stats(), plans=plans)
+    dispatcher = Dispatcher(store, router, clock, Counters(), plans=plans)
     return Gateway(store, account, submit, dispatcher, upstreams)
 
 

@@ -14,9 +14,8 @@ from smsgate.smpp import (
     SubmitSm,
 )
 from smsgate.smpp.server import BaseServerHandler, ServerSession, SmppServer
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 
-S = CommandStatus
 PASSWORDS = {"alice": "secret", "bob": "hunter2"}
 
 
@@ -36,12 +35,12 @@ class RecordingHandler(BaseServerHandler):
     async def on_bind(self, session: ServerSession, pdu: BindPdu) -> int:
         expected = PASSWORDS.get(pdu.system_id)
         if expected is None:
-            return S.ESME_RINVSYSID
+            return CommandStatus.ESME_RINVSYSID
         if pdu.password != expected:
-            return S.ESME_RINVPASWD
+            return CommandStatus.ESME_RINVPASWD
         self.sessions.append(session)
         self.bound.set()
-        return S.ESME_ROK
+        return CommandStatus.ESME_ROK
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
         self.concurrent += 1
@@ -52,14 +51,14 @@ class RecordingHandler(BaseServerHandler):
             if pdu.destination_addr == "boom":
                 raise RuntimeError("handler bug")
             if pdu.destination_addr == "longid":
-                return S.ESME_ROK, "x" * 70  # does not fit message_id
+                return CommandStatus.ESME_ROK, "x" * 70  # does not fit message_id
             self.submits.append(pdu)
-            return S.ESME_ROK, f"m{len(self.submits)}"
+            return CommandStatus.ESME_ROK, f"m{len(self.submits)}"
         finally:
             self.concurrent -= 1
 
     async def on_data_sm(self, session: ServerSession, pdu: DataSm) -> tuple[int, str]:
-        return S.ESME_ROK, "d1"
+        return CommandStatus.ESME_ROK, "d1"
 
     async def on_query(self, session: ServerSession, pdu: QuerySm) -> QuerySmResp:
         return QuerySmResp(message_id=pdu.message_id, message_state=2)

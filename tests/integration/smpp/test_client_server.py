@@ -38,7 +38,6 @@ from smsgate.smpp.server import ServerSession, SmppServer
 
 from .conftest import RecordingHandler
 
-S = CommandStatus
 pytestmark = pytest.mark.timeout(30)
 
 
@@ -56,7 +55,10 @@ async def test_bind_submit_unbind(server: SmppServer, handler: RecordingHandler)
 
 @pytest.mark.parametrize(
     ("system_id", "password", "status"),
-    [("alice", "wrong", S.ESME_RINVPASWD), ("mallory", "x", S.ESME_RINVSYSID)],
+    [
+        ("alice", "wrong", CommandStatus.ESME_RINVPASWD),
+        ("mallory", "x", CommandStatus.ESME_RINVSYSID),
+    ],
 )
 async def test_refused_bind_raises(
     server: SmppServer, system_id: str, password: str, status: int
@@ -108,9 +110,9 @@ async def test_client_window_limits_outstanding(
 async def test_handler_exception_answers_syserr(server: SmppServer) -> None:
     async with SmppClient("127.0.0.1", server.port, system_id="alice", password="secret") as c:
         response = await c.submit(SubmitSm(destination_addr="boom"))
-        assert response.command_status == S.ESME_RSYSERR
+        assert response.command_status == CommandStatus.ESME_RSYSERR
         unsendable = await c.submit(SubmitSm(destination_addr="longid"))
-        assert unsendable.command_status == S.ESME_RSYSERR
+        assert unsendable.command_status == CommandStatus.ESME_RSYSERR
         # The session survives the failure.
         assert (await c.submit(SubmitSm(destination_addr="1"))).command_status == 0
 
@@ -124,9 +126,13 @@ async def test_unsupported_operations(server: SmppServer) -> None:
         assert data.command_status == 0
         from smsgate.smpp import CancelSm, ReplaceSm, SubmitMulti
 
-        assert (await c.request(CancelSm(message_id="x"))).command_status == S.ESME_RCANCELFAIL
-        assert (await c.request(ReplaceSm(message_id="x"))).command_status == S.ESME_RREPLACEFAIL
-        assert (await c.request(SubmitMulti())).command_status == S.ESME_RINVCMDID
+        assert (
+            await c.request(CancelSm(message_id="x"))
+        ).command_status == CommandStatus.ESME_RCANCELFAIL
+        assert (
+            await c.request(ReplaceSm(message_id="x"))
+        ).command_status == CommandStatus.ESME_RREPLACEFAIL
+        assert (await c.request(SubmitMulti())).command_status == CommandStatus.ESME_RINVCMDID
 
 
 async def test_deliver_sm_resp_waits_for_the_callback(
@@ -139,7 +145,7 @@ async def test_deliver_sm_resp_waits_for_the_callback(
         received.append(pdu)
         await release.wait()
         later = isinstance(pdu, DeliverSm) and pdu.short_message == b"later"
-        return S.ESME_RX_T_APPN if later else None
+        return CommandStatus.ESME_RX_T_APPN if later else None
 
     async with SmppClient(
         "127.0.0.1", server.port, system_id="alice", password="secret", on_message=on_message
@@ -154,7 +160,7 @@ async def test_deliver_sm_resp_waits_for_the_callback(
         assert isinstance(response, DeliverSmResp)
         assert response.command_status == 0
         retry = await session.deliver(DeliverSm(short_message=b"later"))
-        assert retry.command_status == S.ESME_RX_T_APPN
+        assert retry.command_status == CommandStatus.ESME_RX_T_APPN
 
 
 async def test_inbound_handler_error_answers_temporary_failure(
@@ -167,7 +173,7 @@ async def test_inbound_handler_error_answers_temporary_failure(
         "127.0.0.1", server.port, system_id="alice", password="secret", on_message=on_message
     ):
         response = await handler.sessions[0].deliver(DeliverSm())
-        assert response.command_status == S.ESME_RX_T_APPN
+        assert response.command_status == CommandStatus.ESME_RX_T_APPN
 
 
 async def test_transmitter_bind_gets_no_deliveries(
@@ -225,7 +231,7 @@ async def test_refused_rebind_waits_longer(server: SmppServer, handler: Recordin
 
     async def refuse(session: ServerSession, pdu: BindPdu) -> int:
         attempts.append(time.monotonic())
-        return S.ESME_RBINDFAIL
+        return CommandStatus.ESME_RBINDFAIL
 
     handler.on_bind = refuse  # type: ignore[method-assign]
     handler.sessions[0].abort()
@@ -307,13 +313,13 @@ async def test_malformed_pdus_do_not_hurt_other_sessions(server: SmppServer) -> 
     await raw.send(struct.pack(">IIII", 16, 0x1234, 0, 2))
     (nack,) = await raw.receive()
     assert isinstance(nack, GenericNack)
-    assert (nack.command_status, nack.sequence_number) == (S.ESME_RINVCMDID, 2)
+    assert (nack.command_status, nack.sequence_number) == (CommandStatus.ESME_RINVCMDID, 2)
     bad_submit = bytearray(encode(SubmitSm(sequence_number=3, short_message=b"abc")))
     bad_submit[-4] = 200  # sm_length overruns the PDU
     await raw.send(bytes(bad_submit))
     (resp,) = await raw.receive()
     assert isinstance(resp, SubmitSmResp)
-    assert (resp.command_status, resp.sequence_number) == (S.ESME_RINVMSGLEN, 3)
+    assert (resp.command_status, resp.sequence_number) == (CommandStatus.ESME_RINVMSGLEN, 3)
     await raw.send(encode(EnquireLink(sequence_number=4)))
     (link,) = await raw.receive()
     assert link.sequence_number == 4  # type: ignore[attr-defined]
@@ -321,7 +327,7 @@ async def test_malformed_pdus_do_not_hurt_other_sessions(server: SmppServer) -> 
     await raw.send(struct.pack(">IIII", 3, 4, 0, 5))
     (fatal,) = await raw.receive()
     assert isinstance(fatal, GenericNack)
-    assert fatal.command_status == S.ESME_RINVCMDLEN
+    assert fatal.command_status == CommandStatus.ESME_RINVCMDLEN
     assert await raw.receive() == []
     await raw.close()
     assert (await good.submit(SubmitSm(destination_addr="1"))).command_status == 0

@@ -10,7 +10,7 @@ from aiosmpplib import SubmitSm as TheirSubmitSm
 from aiosmpplib import SubmitSmResp as TheirSubmitSmResp
 from aiosmpplib.broker import SimpleBroker
 
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -12,7 +12,7 @@ import smpplib.gsm
 import smpplib.smpp
 
 from smsgate.smpp import parse_receipt_text
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.smsc_simulator import SmscSimulator
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -13,7 +13,7 @@ import smpplib.gsm
 from smsgate.api.smpp_status import ESME_RINSUFFICIENT_CREDIT
 from smsgate.core.accounts import AccountStatus
 from smsgate.services.account_policy import AccountPolicy
-from smsgate.smpp import CommandStatus as S
+from smsgate.smpp import CommandStatus
 from tests.integration.smpp_server.conftest import PASSWORD, PRICE, Customer, Esme
 
 pytestmark = pytest.mark.timeout(60)
@@ -36,8 +36,14 @@ async def test_bind_with_account_credentials(alice: Customer) -> None:
 
 
 async def test_wrong_password_and_unknown_system_id(alice: Customer) -> None:
-    assert await asyncio.to_thread(bind_status, alice.port, "alice", "nope") == S.ESME_RINVPASWD
-    assert await asyncio.to_thread(bind_status, alice.port, "nobody", "x") == S.ESME_RINVPASWD
+    assert (
+        await asyncio.to_thread(bind_status, alice.port, "alice", "nope")
+        == CommandStatus.ESME_RINVPASWD
+    )
+    assert (
+        await asyncio.to_thread(bind_status, alice.port, "nobody", "x")
+        == CommandStatus.ESME_RINVPASWD
+    )
 
 
 async def test_suspended_account_and_suspended_parent(alice: Customer) -> None:
@@ -45,8 +51,14 @@ async def test_suspended_account_and_suspended_parent(alice: Customer) -> None:
     child = await gateway.accounts.create("kid", parent=alice.account, password="kid-pw12")
     assert await asyncio.to_thread(bind_status, alice.port, "kid", "kid-pw12") == 0
     await gateway.accounts.set_status(alice.account, AccountStatus.SUSPENDED)
-    assert await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD) == S.ESME_RBINDFAIL
-    assert await asyncio.to_thread(bind_status, alice.port, "kid", "kid-pw12") == S.ESME_RBINDFAIL
+    assert (
+        await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD)
+        == CommandStatus.ESME_RBINDFAIL
+    )
+    assert (
+        await asyncio.to_thread(bind_status, alice.port, "kid", "kid-pw12")
+        == CommandStatus.ESME_RBINDFAIL
+    )
     assert child.account.parent_id == alice.account.id
 
 
@@ -72,18 +84,21 @@ def hold_binds(port: int, count: int) -> list[int]:
 async def test_too_many_binds(alice: Customer) -> None:
     await alice.gateway.policies.set(alice.account.id, AccountPolicy(max_binds=2))
     statuses = await asyncio.to_thread(hold_binds, alice.port, 3)
-    assert statuses == [0, 0, S.ESME_RBINDFAIL]
+    assert statuses == [0, 0, CommandStatus.ESME_RBINDFAIL]
 
 
 async def test_no_binds_closes_smpp_to_the_account(alice: Customer) -> None:
     await alice.gateway.policies.set(alice.account.id, AccountPolicy(max_binds=0))
-    assert await asyncio.to_thread(hold_binds, alice.port, 1) == [S.ESME_RBINDFAIL]
+    assert await asyncio.to_thread(hold_binds, alice.port, 1) == [CommandStatus.ESME_RBINDFAIL]
 
 
 async def test_ip_allow_list(alice: Customer) -> None:
     policies = alice.gateway.policies
     await policies.set(alice.account.id, AccountPolicy(allowed_ips=("10.0.0.0/8",)))
-    assert await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD) == S.ESME_RBINDFAIL
+    assert (
+        await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD)
+        == CommandStatus.ESME_RBINDFAIL
+    )
     await policies.set(alice.account.id, AccountPolicy(allowed_ips=("10.0.0.0/8", "127.0.0.1")))
     assert await asyncio.to_thread(bind_status, alice.port, "alice", PASSWORD) == 0
 
@@ -133,15 +148,15 @@ async def test_submit_is_charged_and_answered_with_our_id(alice: Customer) -> No
 @pytest.mark.parametrize(
     ("fields", "status"),
     [
-        ({"destination_addr": "12", "short_message": b"hi"}, S.ESME_RINVDSTADR),
-        ({"destination_addr": "393331234567", "short_message": b""}, S.ESME_RINVMSGLEN),
+        ({"destination_addr": "12", "short_message": b"hi"}, CommandStatus.ESME_RINVDSTADR),
+        ({"destination_addr": "393331234567", "short_message": b""}, CommandStatus.ESME_RINVMSGLEN),
         (
             {
                 "destination_addr": "393331234567",
                 "short_message": b"hi",
                 "source_addr": "WAYTOOLONGSENDER",
             },
-            S.ESME_RINVSRCADR,
+            CommandStatus.ESME_RINVSRCADR,
         ),
         (
             {
@@ -149,7 +164,7 @@ async def test_submit_is_charged_and_answered_with_our_id(alice: Customer) -> No
                 "short_message": b"hi",
                 "validity_period": "garbage",
             },
-            S.ESME_RINVEXPIRY,
+            CommandStatus.ESME_RINVEXPIRY,
         ),
         (
             {
@@ -157,7 +172,7 @@ async def test_submit_is_charged_and_answered_with_our_id(alice: Customer) -> No
                 "short_message": b"\x05\x00\x03",
                 "esm_class": 0x40,
             },
-            S.ESME_RINVESMCLASS,
+            CommandStatus.ESME_RINVESMCLASS,
         ),
     ],
 )
@@ -213,8 +228,8 @@ async def test_throughput_limit_throttles(alice: Customer) -> None:
     sent = await asyncio.to_thread(submit, alice.port, [fields] * 6)
     statuses = [pdu.status for pdu in sent]
     accepted = statuses.count(0)
-    assert S.ESME_RTHROTTLED in statuses
-    assert set(statuses) == {0, S.ESME_RTHROTTLED}
+    assert CommandStatus.ESME_RTHROTTLED in statuses
+    assert set(statuses) == {0, CommandStatus.ESME_RTHROTTLED}
     after = await alice.snapshot()
     assert len(after.messages) - len(before.messages) == accepted
     assert before.balance - after.balance == accepted * PRICE

@@ -16,6 +16,7 @@ from aiosmpplib.broker import SimpleBroker
 from smsgate.core.messages import Status
 from smsgate.smpp import (
     CancelSm,
+    CommandStatus,
     MessageState,
     QuerySm,
     QuerySmResp,
@@ -24,7 +25,6 @@ from smsgate.smpp import (
     connect,
     parse_receipt_text,
 )
-from smsgate.smpp import CommandStatus as S
 from tests.integration.smpp_server.conftest import CREDIT, PASSWORD, PRICE, Customer
 
 pytestmark = pytest.mark.timeout(60)
@@ -66,7 +66,7 @@ async def test_query_and_cancel_a_scheduled_message(alice: Customer) -> None:
         cancel = await client.request(CancelSm(message_id=message_id))
         assert cancel.command_status == 0
         again = await client.request(CancelSm(message_id=message_id))
-        assert again.command_status == S.ESME_RCANCELFAIL
+        assert again.command_status == CommandStatus.ESME_RCANCELFAIL
         query = await query_sm(client, message_id)
         assert query.message_state == MessageState.DELETED and query.final_date
     stored = await alice.gateway.store.message(message_id)
@@ -87,11 +87,11 @@ async def test_another_accounts_message_is_unknown(alice: Customer) -> None:
         )
     async with await bind(alice, "bob", "bobpw123") as other:
         query = await other.request(QuerySm(message_id=submitted.message_id))
-        assert query.command_status == S.ESME_RQUERYFAIL
+        assert query.command_status == CommandStatus.ESME_RQUERYFAIL
         cancel = await other.request(CancelSm(message_id=submitted.message_id))
-        assert cancel.command_status == S.ESME_RCANCELFAIL
+        assert cancel.command_status == CommandStatus.ESME_RCANCELFAIL
         unknown = await other.request(QuerySm(message_id="nope"))
-        assert unknown.command_status == S.ESME_RQUERYFAIL
+        assert unknown.command_status == CommandStatus.ESME_RQUERYFAIL
     stored = await alice.gateway.store.message(submitted.message_id)
     assert stored is not None and stored.status is Status.SCHEDULED
 

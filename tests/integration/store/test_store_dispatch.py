@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.clock import SystemClock
+from smsgate.services.counters import Counters
 from smsgate.services.delivery import ReceiptRecorder
 from smsgate.services.ports import (
     AppliedReceipts,
@@ -24,7 +25,6 @@ from smsgate.services.ports import (
     SentPart,
     Store,
 )
-from smsgate.services.stats import Stats
 from smsgate.store import SqlStore, sql_dispatch, sql_receipts
 from tests.conftest import run_sql
 from tests.integration.backends import Database
@@ -179,7 +179,7 @@ async def test_a_receipt_with_an_impossible_id_fails_no_other(sql_database: Data
     store = await sql_database.open()
     message = await one_claimed(store)
     await store.record_sends([sent(message)], NOW + 2)
-    recorder = ReceiptRecorder(store, SystemClock(), Stats())
+    recorder = ReceiptRecorder(store, SystemClock(), Counters())
     # Receipt text is parsed from bytes an upstream sends: "id:\S+" can hold U+0000.
     impossible = receipt("up-\x00-1", PartStatus.DELIVERED, NOW + 3)
     good = receipt(f"up-{message.id}-1", PartStatus.UNDELIVERED, NOW + 3, "e\x00rr")

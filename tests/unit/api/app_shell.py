@@ -14,10 +14,10 @@ from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
-from smsgate.services.stats import Stats
 from smsgate.services.submit import SubmitService
 
 
@@ -45,7 +45,7 @@ async def _three_held() -> dict[str, int]:
 
 def shell_app(
     *,
-    stats: Stats | None = None,
+    stats: Counters | None = None,
     health: Callable[[], Awaitable[bool]] = _healthy,
     queue_depth: Callable[[], Awaitable[int]] = _seven,
     extra_routes: Sequence[BaseRoute] = (),
@@ -53,14 +53,14 @@ def shell_app(
     store = cast(Store, ExplodingStore())
     clock = SystemClock()
     catalog = Catalog(store, clock)
-    auth = Authenticator(store)
+    auth = Authenticator(store, clock)
     ctx = ApiContext(
         auth=auth,
         policies=AccountPolicies(cast(AccountPolicyStore, store), clock),
         submit=SubmitService(store, catalog, clock, TimeOrderedIds()),
         messages=MessageService(store, clock),
         accounts=AccountService(store, catalog, auth, clock),
-        stats=stats or Stats(),
+        stats=stats or Counters(),
         queue_depth=queue_depth,
         held_messages=_three_held,
         health=health,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from smsgate.services.stats import Stats
+from smsgate.services.counters import Counters
 from tests.unit.api.app_shell import client, shell_app
 
 
@@ -34,7 +34,7 @@ async def test_healthz_unhealthy_and_broken() -> None:
 
 
 async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
-    stats = Stats()
+    stats = Counters()
     for counter, amount in (("accepted", 3), ("sent", 2), ("retried", 1), ("receipts", 4)):
         stats.add(counter, amount)
     stats.count_final("delivered", 2)

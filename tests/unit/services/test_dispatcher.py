@@ -9,9 +9,9 @@ from collections.abc import Hashable
 from smsgate.core.accounts import Account
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import MAX_ATTEMPTS, Dispatcher, retry_delay
 from smsgate.services.ports import Upstream, UpstreamPart, UpstreamResult
-from smsgate.services.stats import Stats
 from smsgate.store.memory import MemoryStore
 from tests.integration.dispatch.operators import Operator, one_round
 from tests.integration.store.scenario import NOW, balance, funded, submission
@@ -68,7 +68,7 @@ class Dispatching:
     def __init__(self, route: Operator | None) -> None:
         self.store = MemoryStore()
         self.clock = FixedClock(NOW + 1)
-        self.stats = Stats()
+        self.stats = Counters()
         self.dispatcher = Dispatcher(self.store, OneRoute(route), self.clock, self.stats)
 
     async def queued(self, parts: int = 1) -> tuple[Account, Message]:

@@ -32,7 +32,7 @@ URL = "https://example.com/"
 async def _services(store: Store | None = None) -> tuple[AccountService, SubmitService]:
     store, clock = store or MemoryStore(), SystemClock()
     catalog = Catalog(store, clock)
-    accounts = AccountService(store, catalog, Authenticator(store), clock)
+    accounts = AccountService(store, catalog, Authenticator(store, clock), clock)
     await accounts.set_price(None, "*", 10_000)
     return accounts, SubmitService(store, catalog, clock, TimeOrderedIds())
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from smsgate.core.messages import Message, Status
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.ports import ReceiptSink, SendOutcome, Upstream, UpstreamPart, UpstreamResult
-from smsgate.services.stats import Stats
 from smsgate.store.memory import MemoryStore
 from tests.integration.store.scenario import NOW, funded, submission
 
@@ -131,7 +131,7 @@ async def test_a_full_lane_holds_its_messages_and_the_other_lane_goes_on(
     slow_account, slow_ids = await queued(store, "slowco", 10)
     fast_account, fast_ids = await queued(store, "fastco", 10)
     routes = ByAccount({slow_account: slow, fast_account: fast})
-    dispatcher = Dispatcher(store, routes, Clock(), Stats(), batch_size=50, idle_poll=0.05)
+    dispatcher = Dispatcher(store, routes, Clock(), Counters(), batch_size=50, idle_poll=0.05)
     async with running(dispatcher):
 
         async def fast_sent() -> bool:
@@ -160,7 +160,7 @@ async def test_outcomes_that_end_together_are_recorded_in_one_transaction(
 ) -> None:
     operator = Operator("op", window=100)
     account, ids = await queued(store, "acme", 40)
-    dispatcher = Dispatcher(store, ByAccount({account: operator}), Clock(), Stats())
+    dispatcher = Dispatcher(store, ByAccount({account: operator}), Clock(), Counters())
     assert await dispatcher.dispatch_once() == 40
     await dispatcher.drain()
     assert store.records == [ids]
@@ -172,7 +172,7 @@ async def test_a_stopped_dispatcher_leaves_a_send_in_flight_to_recovery(
     operator = Operator("op", window=10)
     operator.gate.clear()
     account, ids = await queued(store, "acme", 2)
-    dispatcher = Dispatcher(store, ByAccount({account: operator}), Clock(), Stats())
+    dispatcher = Dispatcher(store, ByAccount({account: operator}), Clock(), Counters())
     async with running(dispatcher):
         await until(lambda: asyncio.sleep(0, operator.in_flight == 2))
     assert operator.in_flight == 0  # the submits were cancelled with the dispatcher

@@ -9,9 +9,9 @@ import asyncio
 from collections.abc import Sequence
 
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services.counters import Counters
 from smsgate.services.delivery import UNMATCHED_GIVE_UP, ReceiptRecorder
 from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
-from smsgate.services.stats import Stats
 from smsgate.store.memory import MemoryStore
 from tests.integration.store.scenario import CONNECTOR, NOW, funded, sent, submission
 from tests.unit.services.fixed import FixedClock
@@ -37,7 +37,7 @@ class Recording:
     def __init__(self) -> None:
         self.store = CountingStore()
         self.clock = FixedClock(NOW + 10)
-        self.stats = Stats()
+        self.stats = Counters()
         self.recorder = ReceiptRecorder(self.store, self.clock, self.stats)
 
     async def claimed(self, parts: int = 1, callback_url: str | None = None) -> Message:

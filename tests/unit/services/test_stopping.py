@@ -15,10 +15,10 @@ import pytest
 
 from smsgate.api.smpp_delivery import SmppDelivery
 from smsgate.core.messages import Message
+from smsgate.services.counters import Counters
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.ports import Upstream
 from smsgate.services.smpp_customers import SmppCustomers
-from smsgate.services.stats import Stats
 from smsgate.store.memory import MemoryStore
 
 
@@ -60,7 +60,7 @@ async def stops_despite_a_wake(
 
 
 async def test_the_dispatcher_stops_when_woken_as_it_is_cancelled() -> None:
-    dispatcher = Dispatcher(MemoryStore(), NoRoutes(), Clock(), Stats(), idle_poll=60)
+    dispatcher = Dispatcher(MemoryStore(), NoRoutes(), Clock(), Counters(), idle_poll=60)
     await stops_despite_a_wake(dispatcher.run, dispatcher.wake)
 
 

@@ -38,8 +38,6 @@ from smsgate.smpp.constants import CommandId, CommandStatus, EsmClass
 from smsgate.smpp.errors import PduError
 from smsgate.smpp.pdu import PDU_CLASSES
 
-S = CommandStatus
-
 SAMPLES: list[Pdu] = [
     BindTransmitter(system_id="user", password="secret", system_type="VMA", address_range="^39"),
     BindReceiver(system_id="u", password="p", addr_ton=1, addr_npi=1, sequence_number=9),
@@ -48,7 +46,7 @@ SAMPLES: list[Pdu] = [
     Outbind(system_id="SMSC", password="pw"),
     Unbind(sequence_number=0x7FFFFFFF),
     EnquireLink(sequence_number=1),
-    GenericNack(command_status=S.ESME_RINVCMDID, sequence_number=77),
+    GenericNack(command_status=CommandStatus.ESME_RINVCMDID, sequence_number=77),
     SubmitSm(
         service_type="CMT",
         source_addr_ton=5,
@@ -87,7 +85,7 @@ SAMPLES: list[Pdu] = [
         short_message=b"hi",
     ),
     SubmitMultiResp(
-        message_id="m1", unsuccess_smes=[UnsuccessSme("39333", S.ESME_RINVDSTADR, 1, 1)]
+        message_id="m1", unsuccess_smes=[UnsuccessSme("39333", CommandStatus.ESME_RINVDSTADR, 1, 1)]
     ),
     QuerySm(message_id="1A2B", source_addr="Sender"),
     QuerySmResp(message_id="1A2B", final_date="240101120000004+", message_state=2),
@@ -100,7 +98,7 @@ SAMPLES: list[Pdu] = [
     ),
     make_response(Unbind()),
     make_response(EnquireLink()),
-    make_response(BindTransmitter(), S.ESME_RINVPASWD),
+    make_response(BindTransmitter(), CommandStatus.ESME_RINVPASWD),
     make_response(BindReceiver()),
 ]
 
@@ -129,18 +127,20 @@ def test_response_pairs() -> None:
     assert response_class(SubmitSmResp()) is None
     assert response_class(AlertNotification) is None
     assert response_class(Outbind) is None
-    resp = make_response(SubmitSm(sequence_number=5), S.ESME_RTHROTTLED)
+    resp = make_response(SubmitSm(sequence_number=5), CommandStatus.ESME_RTHROTTLED)
     assert isinstance(resp, SubmitSmResp)
-    assert (resp.sequence_number, resp.command_status) == (5, S.ESME_RTHROTTLED)
+    assert (resp.sequence_number, resp.command_status) == (5, CommandStatus.ESME_RTHROTTLED)
     assert isinstance(make_response(GenericNack()), GenericNack)
 
 
 def test_error_response_with_empty_body_decodes_to_defaults() -> None:
-    wire = struct.pack(">IIII", 16, CommandId.BIND_TRANSMITTER_RESP, S.ESME_RINVPASWD, 4)
+    wire = struct.pack(
+        ">IIII", 16, CommandId.BIND_TRANSMITTER_RESP, CommandStatus.ESME_RINVPASWD, 4
+    )
     pdu = decode(wire)
     assert isinstance(pdu, BindTransmitterResp)
     assert pdu.system_id == ""
-    assert pdu.command_status == S.ESME_RINVPASWD
+    assert pdu.command_status == CommandStatus.ESME_RINVPASWD
     assert pdu.sequence_number == 4
 
 
@@ -162,19 +162,25 @@ def _body_pdu(command_id: int, body: bytes, seq: int = 1) -> bytes:
 @pytest.mark.parametrize(
     ("wire", "status"),
     [
-        (b"\x00\x00\x00\x10\x00", S.ESME_RINVCMDLEN),
-        (_header(17, CommandId.ENQUIRE_LINK), S.ESME_RINVCMDLEN),
-        (_header(16, 0x1234), S.ESME_RINVCMDID),
-        (_body_pdu(CommandId.ENQUIRE_LINK, b"\x00"), S.ESME_RINVCMDLEN),
-        (_body_pdu(CommandId.BIND_TRANSMITTER, b"x" * 16 + b"\0p\0\0\x34\0\0\0"), S.ESME_RINVSYSID),
+        (b"\x00\x00\x00\x10\x00", CommandStatus.ESME_RINVCMDLEN),
+        (_header(17, CommandId.ENQUIRE_LINK), CommandStatus.ESME_RINVCMDLEN),
+        (_header(16, 0x1234), CommandStatus.ESME_RINVCMDID),
+        (_body_pdu(CommandId.ENQUIRE_LINK, b"\x00"), CommandStatus.ESME_RINVCMDLEN),
+        (
+            _body_pdu(CommandId.BIND_TRANSMITTER, b"x" * 16 + b"\0p\0\0\x34\0\0\0"),
+            CommandStatus.ESME_RINVSYSID,
+        ),
         (
             _body_pdu(CommandId.BIND_TRANSMITTER, b"u\0" + b"p" * 9 + b"\0\0\x34\0\0\0"),
-            S.ESME_RINVPASWD,
+            CommandStatus.ESME_RINVPASWD,
         ),
-        (_body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0"), S.ESME_RINVSYSTYP),
-        (_body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0\0\x34"), S.ESME_RINVCMDLEN),
-        (_body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0\0\x34\0\0\0garbage"), S.ESME_RINVCMDLEN),
-        (_body_pdu(CommandId.SUBMIT_SM_RESP, b"abc"), S.ESME_RINVMSGID),
+        (_body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0"), CommandStatus.ESME_RINVSYSTYP),
+        (_body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0\0\x34"), CommandStatus.ESME_RINVCMDLEN),
+        (
+            _body_pdu(CommandId.BIND_TRANSMITTER, b"u\0p\0\0\x34\0\0\0garbage"),
+            CommandStatus.ESME_RINVCMDLEN,
+        ),
+        (_body_pdu(CommandId.SUBMIT_SM_RESP, b"abc"), CommandStatus.ESME_RINVMSGID),
     ],
 )
 def test_strict_decoding(wire: bytes, status: int) -> None:
@@ -190,7 +196,7 @@ def _submit_body(sm_length: int, message: bytes, tail: bytes = b"") -> bytes:
 def test_sm_length_overrunning_the_pdu() -> None:
     with pytest.raises(PduError) as info:
         decode(_body_pdu(CommandId.SUBMIT_SM, _submit_body(10, b"short"), seq=8))
-    assert info.value.command_status == S.ESME_RINVMSGLEN
+    assert info.value.command_status == CommandStatus.ESME_RINVMSGLEN
     assert info.value.sequence_number == 8
     assert info.value.command_id == CommandId.SUBMIT_SM
 
@@ -198,17 +204,17 @@ def test_sm_length_overrunning_the_pdu() -> None:
 def test_sm_length_255_is_rejected() -> None:
     with pytest.raises(PduError) as info:
         decode(_body_pdu(CommandId.SUBMIT_SM, _submit_body(255, b"x" * 255)))
-    assert info.value.command_status == S.ESME_RINVMSGLEN
+    assert info.value.command_status == CommandStatus.ESME_RINVMSGLEN
 
 
 @pytest.mark.parametrize(
     ("tail", "status"),
     [
-        (b"\x02", S.ESME_RINVOPTPARSTREAM),
-        (b"\x04\x27\x00\x05\x01", S.ESME_RINVOPTPARSTREAM),
-        (b"\x04\x27\x00\x02\x01\x02", S.ESME_RINVPARLEN),
-        (b"\x04\x27\x00\x01\x01\x04\x27\x00\x01\x01", S.ESME_RINVOPTPARSTREAM),
-        (b"\x00\x1e\x00\x03a\0b", S.ESME_RINVOPTPARAMVAL),
+        (b"\x02", CommandStatus.ESME_RINVOPTPARSTREAM),
+        (b"\x04\x27\x00\x05\x01", CommandStatus.ESME_RINVOPTPARSTREAM),
+        (b"\x04\x27\x00\x02\x01\x02", CommandStatus.ESME_RINVPARLEN),
+        (b"\x04\x27\x00\x01\x01\x04\x27\x00\x01\x01", CommandStatus.ESME_RINVOPTPARSTREAM),
+        (b"\x00\x1e\x00\x03a\0b", CommandStatus.ESME_RINVOPTPARAMVAL),
     ],
 )
 def test_bad_tlvs(tail: bytes, status: int) -> None:
@@ -238,19 +244,19 @@ def test_receipted_message_id_without_nul_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("pdu", "status"),
     [
-        (SubmitSm(source_addr="x" * 21), S.ESME_RINVSRCADR),
-        (SubmitSm(destination_addr="x" * 21), S.ESME_RINVDSTADR),
-        (SubmitSm(service_type="x\0"), S.ESME_RINVSERTYP),
-        (SubmitSm(short_message=b"x" * 255), S.ESME_RINVMSGLEN),
-        (SubmitSm(esm_class=256), S.ESME_RSYSERR),
-        (SubmitSm(source_addr="€"), S.ESME_RSYSERR),
-        (BindTransmitter(password="123456789"), S.ESME_RINVPASWD),
-        (EnquireLink(tlvs={1: b""}), S.ESME_RINVCMDLEN),
-        (SubmitSm(tlvs={tlv.MESSAGE_STATE.tag: 256}), S.ESME_RINVOPTPARAMVAL),
-        (SubmitSm(tlvs={tlv.MESSAGE_STATE.tag: "x"}), S.ESME_RINVOPTPARAMVAL),
-        (SubmitSm(tlvs={0x1400: 5}), S.ESME_RINVOPTPARAMVAL),
-        (SubmitSm(tlvs={tlv.CALLBACK_NUM.tag: b"1"}), S.ESME_RINVPARLEN),
-        (SubmitMulti(dest_addresses=[SmeAddress("1")] * 255), S.ESME_RINVNUMDESTS),
+        (SubmitSm(source_addr="x" * 21), CommandStatus.ESME_RINVSRCADR),
+        (SubmitSm(destination_addr="x" * 21), CommandStatus.ESME_RINVDSTADR),
+        (SubmitSm(service_type="x\0"), CommandStatus.ESME_RINVSERTYP),
+        (SubmitSm(short_message=b"x" * 255), CommandStatus.ESME_RINVMSGLEN),
+        (SubmitSm(esm_class=256), CommandStatus.ESME_RSYSERR),
+        (SubmitSm(source_addr="€"), CommandStatus.ESME_RSYSERR),
+        (BindTransmitter(password="123456789"), CommandStatus.ESME_RINVPASWD),
+        (EnquireLink(tlvs={1: b""}), CommandStatus.ESME_RINVCMDLEN),
+        (SubmitSm(tlvs={tlv.MESSAGE_STATE.tag: 256}), CommandStatus.ESME_RINVOPTPARAMVAL),
+        (SubmitSm(tlvs={tlv.MESSAGE_STATE.tag: "x"}), CommandStatus.ESME_RINVOPTPARAMVAL),
+        (SubmitSm(tlvs={0x1400: 5}), CommandStatus.ESME_RINVOPTPARAMVAL),
+        (SubmitSm(tlvs={tlv.CALLBACK_NUM.tag: b"1"}), CommandStatus.ESME_RINVPARLEN),
+        (SubmitMulti(dest_addresses=[SmeAddress("1")] * 255), CommandStatus.ESME_RINVNUMDESTS),
     ],
 )
 def test_encode_rejects_values_that_do_not_fit(pdu: Pdu, status: int) -> None:
@@ -263,7 +269,7 @@ def test_submit_multi_bad_dest_flag() -> None:
     body = b"\0\0\0s\0\x01\x03abc\0"
     with pytest.raises(PduError) as info:
         decode(_body_pdu(CommandId.SUBMIT_MULTI, body))
-    assert info.value.command_status == S.ESME_RINVDESTFLAG
+    assert info.value.command_status == CommandStatus.ESME_RINVDESTFLAG
 
 
 def test_split_frames_keeps_partial_tail() -> None:
@@ -292,7 +298,7 @@ def test_split_frames_rejects_impossible_lengths(length: int) -> None:
     buf = bytearray(struct.pack(">IIII", length, 0x15, 0, 3))
     with pytest.raises(PduError) as info:
         split_frames(buf, max_length=65536)
-    assert info.value.command_status == S.ESME_RINVCMDLEN
+    assert info.value.command_status == CommandStatus.ESME_RINVCMDLEN
     assert info.value.sequence_number == 3
 
 

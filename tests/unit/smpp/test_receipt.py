@@ -22,7 +22,6 @@ from smsgate.smpp.receipt import (
     state_to_stat,
 )
 
-M = MessageState
 CANONICAL = (
     "id:0123456789 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201"
     " stat:DELIVRD err:000 text:Hello world"
@@ -30,12 +29,22 @@ CANONICAL = (
 
 # (text, id, state, sub, dlvrd, submit date, done date, err, text)
 PARSE_TABLE = [
-    (CANONICAL, "0123456789", M.DELIVERED, 1, 1, "2401011200", "2401011201", "000", "Hello world"),
+    (
+        CANONICAL,
+        "0123456789",
+        MessageState.DELIVERED,
+        1,
+        1,
+        "2401011200",
+        "2401011201",
+        "000",
+        "Hello world",
+    ),
     (
         "ID:abcDEF12 SUB:001 DLVRD:000 SUBMIT DATE:240101120030 DONE DATE:240101120105"
         " STAT:UNDELIV ERR:034 TEXT:",
         "abcDEF12",
-        M.UNDELIVERABLE,
+        MessageState.UNDELIVERABLE,
         1,
         0,
         "240101120030",
@@ -46,7 +55,7 @@ PARSE_TABLE = [
     (
         "stat:EXPIRED err:000 id:77 done date:2401021200 sub:001 dlvrd:000",
         "77",
-        M.EXPIRED,
+        MessageState.EXPIRED,
         1,
         0,
         "",
@@ -57,7 +66,7 @@ PARSE_TABLE = [
     (
         "id:5  sub:1   dlvrd:1  submit date:2401011200  done date:2401011200  stat:delivrd  err:0",
         "5",
-        M.DELIVERED,
+        MessageState.DELIVERED,
         1,
         1,
         "2401011200",
@@ -68,7 +77,7 @@ PARSE_TABLE = [
     (
         "id:9 stat:REJECTD err:0B1 Text:id:1 stat:x",
         "9",
-        M.REJECTED,
+        MessageState.REJECTED,
         None,
         None,
         "",
@@ -79,7 +88,7 @@ PARSE_TABLE = [
     (
         "id:1 submit_date:2401011200 stat:ACCEPTD",
         "1",
-        M.ACCEPTED,
+        MessageState.ACCEPTED,
         None,
         None,
         "2401011200",
@@ -87,11 +96,11 @@ PARSE_TABLE = [
         "",
         "",
     ),
-    ("id:1 stat:ENROUTE", "1", M.ENROUTE, None, None, "", "", "", ""),
-    ("id:1 stat:DELETED", "1", M.DELETED, None, None, "", "", "", ""),
-    ("id:1 stat:UNKNOWN", "1", M.UNKNOWN, None, None, "", "", "", ""),
-    ("id:1 stat:DELIVERED", "1", M.DELIVERED, None, None, "", "", "", ""),
-    ("id:1 stat:WHATEVER", "1", M.UNKNOWN, None, None, "", "", "", ""),
+    ("id:1 stat:ENROUTE", "1", MessageState.ENROUTE, None, None, "", "", "", ""),
+    ("id:1 stat:DELETED", "1", MessageState.DELETED, None, None, "", "", "", ""),
+    ("id:1 stat:UNKNOWN", "1", MessageState.UNKNOWN, None, None, "", "", "", ""),
+    ("id:1 stat:DELIVERED", "1", MessageState.DELIVERED, None, None, "", "", "", ""),
+    ("id:1 stat:WHATEVER", "1", MessageState.UNKNOWN, None, None, "", "", "", ""),
 ]
 
 
@@ -120,14 +129,14 @@ def test_format_then_parse() -> None:
 
 
 def test_format_fills_missing_parts_and_cuts_text() -> None:
-    receipt = Receipt(message_id="1A", state=M.UNDELIVERABLE, text="x" * 30)
+    receipt = Receipt(message_id="1A", state=MessageState.UNDELIVERABLE, text="x" * 30)
     assert format_receipt_text(receipt) == (
         "id:1A sub:000 dlvrd:000 submit date: done date: stat:UNDELIV err:000 text:" + "x" * 20
     )
 
 
 def test_a_text_beyond_ascii_still_makes_a_receipt() -> None:
-    receipt = Receipt(message_id="42", state=M.DELIVERED, text="Ünïcödé € ok")
+    receipt = Receipt(message_id="42", state=MessageState.DELIVERED, text="Ünïcödé € ok")
     pdu = receipt_pdu(receipt, source=(1, 1, "393331234567"), destination=(5, 0, "ACME"))
     assert pdu.short_message.endswith(b"text:?n?c?d? ? ok")
     assert parse_receipt_text(pdu.short_message).message_id == "42"
@@ -149,9 +158,9 @@ def test_stat_words_map_both_ways() -> None:
 
 
 def test_is_final() -> None:
-    assert Receipt("1", M.DELIVERED).is_final
-    assert not Receipt("1", M.ENROUTE).is_final
-    assert not Receipt("1", M.ACCEPTED).is_final
+    assert Receipt("1", MessageState.DELIVERED).is_final
+    assert not Receipt("1", MessageState.ENROUTE).is_final
+    assert not Receipt("1", MessageState.ACCEPTED).is_final
 
 
 @pytest.mark.parametrize(
@@ -175,14 +184,14 @@ def test_receipt_from_pdu_prefers_tlvs() -> None:
         short_message=b"id:0000006699 sub:001 dlvrd:001 stat:UNDELIV err:001",
         tlvs={
             tlv.RECEIPTED_MESSAGE_ID.tag: "1A2B",
-            tlv.MESSAGE_STATE.tag: M.DELIVERED,
+            tlv.MESSAGE_STATE.tag: MessageState.DELIVERED,
             tlv.NETWORK_ERROR_CODE.tag: tlv.NetworkErrorCode(3, 1),
         },
     )
     assert is_receipt(pdu)
     receipt = receipt_from_pdu(pdu)
     assert receipt.message_id == "1A2B"
-    assert receipt.state == M.DELIVERED
+    assert receipt.state == MessageState.DELIVERED
     assert receipt.stat == "DELIVRD"
     assert receipt.error == "001"
     assert receipt.network_error == tlv.NetworkErrorCode(3, 1)
@@ -192,7 +201,11 @@ def test_receipt_from_pdu_with_tlvs_only() -> None:
     pdu = DataSm(tlvs={tlv.RECEIPTED_MESSAGE_ID.tag: "abc", tlv.MESSAGE_STATE.tag: 5})
     assert is_receipt(pdu)
     receipt = receipt_from_pdu(pdu)
-    assert (receipt.message_id, receipt.state, receipt.stat) == ("abc", M.UNDELIVERABLE, "UNDELIV")
+    assert (receipt.message_id, receipt.state, receipt.stat) == (
+        "abc",
+        MessageState.UNDELIVERABLE,
+        "UNDELIV",
+    )
 
 
 def test_receipt_from_pdu_with_text_in_message_payload() -> None:
@@ -202,7 +215,7 @@ def test_receipt_from_pdu_with_text_in_message_payload() -> None:
 
 def test_receipt_from_pdu_with_unknown_state_value() -> None:
     pdu = DeliverSm(tlvs={tlv.RECEIPTED_MESSAGE_ID.tag: "1", tlv.MESSAGE_STATE.tag: 77})
-    assert receipt_from_pdu(pdu).state == M.UNKNOWN
+    assert receipt_from_pdu(pdu).state == MessageState.UNKNOWN
 
 
 def test_mo_is_not_a_receipt() -> None:

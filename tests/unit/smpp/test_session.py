@@ -39,8 +39,6 @@ from smsgate.smpp.events import (
 )
 from smsgate.smpp.session import Session, SessionConfig
 
-S = CommandStatus
-
 
 def esme(**kwargs: object) -> Session:
     return Session(SessionConfig(role=Role.ESME, **kwargs), now=0.0)  # type: ignore[arg-type]
@@ -89,10 +87,10 @@ def test_refused_bind_stays_open() -> None:
     client.send_request(BindTransmitter(password="bad"), 0.0)
     (event,) = pump(client, server)
     assert isinstance(event, PduReceived)
-    server.send_response(event.pdu, make_response(event.pdu, S.ESME_RINVPASWD))
+    server.send_response(event.pdu, make_response(event.pdu, CommandStatus.ESME_RINVPASWD))
     (reply,) = pump(server, client)
     assert isinstance(reply, ResponseReceived)
-    assert reply.response.command_status == S.ESME_RINVPASWD
+    assert reply.response.command_status == CommandStatus.ESME_RINVPASWD
     assert client.state is server.state is BindState.OPEN
 
 
@@ -124,7 +122,7 @@ def test_peer_submit_before_bind_gets_invbndsts() -> None:
     assert server.receive_data(encode(SubmitSm(sequence_number=4)), 0.0) == []
     (resp,) = sent(server)
     assert isinstance(resp, SubmitSmResp)
-    assert (resp.command_status, resp.sequence_number) == (S.ESME_RINVBNDSTS, 4)
+    assert (resp.command_status, resp.sequence_number) == (CommandStatus.ESME_RINVBNDSTS, 4)
 
 
 def test_receiver_cannot_submit() -> None:
@@ -133,7 +131,7 @@ def test_receiver_cannot_submit() -> None:
         client.send_request(SubmitSm(), 0.0)
     assert server.receive_data(encode(SubmitSm(sequence_number=9)), 0.0) == []
     (resp,) = sent(server)
-    assert resp.command_status == S.ESME_RINVBNDSTS
+    assert resp.command_status == CommandStatus.ESME_RINVBNDSTS
 
 
 def test_transmitter_cannot_receive_deliver_sm() -> None:
@@ -143,14 +141,14 @@ def test_transmitter_cannot_receive_deliver_sm() -> None:
     assert client.receive_data(encode(DeliverSm(sequence_number=3)), 0.0) == []
     (resp,) = sent(client)
     assert isinstance(resp, DeliverSmResp)
-    assert resp.command_status == S.ESME_RINVBNDSTS
+    assert resp.command_status == CommandStatus.ESME_RINVBNDSTS
 
 
 def test_second_bind_gets_already_bound() -> None:
     _client, server = bound_pair()
     server.receive_data(encode(BindTransmitter(sequence_number=7)), 0.0)
     (resp,) = sent(server)
-    assert resp.command_status == S.ESME_RALYBND
+    assert resp.command_status == CommandStatus.ESME_RALYBND
 
 
 def test_deliver_sm_to_receiver() -> None:
@@ -276,7 +274,7 @@ def test_unknown_command_id_gets_generic_nack() -> None:
     assert not event.fatal
     (nack,) = sent(server)
     assert isinstance(nack, GenericNack)
-    assert (nack.command_status, nack.sequence_number) == (S.ESME_RINVCMDID, 12)
+    assert (nack.command_status, nack.sequence_number) == (CommandStatus.ESME_RINVCMDID, 12)
 
 
 def test_bad_body_gets_the_matching_error_response() -> None:
@@ -287,7 +285,7 @@ def test_bad_body_gets_the_matching_error_response() -> None:
     assert isinstance(event, ProtocolError)
     (resp,) = sent(server)
     assert isinstance(resp, SubmitSmResp)
-    assert (resp.command_status, resp.sequence_number) == (S.ESME_RINVSRCADR, 8)
+    assert (resp.command_status, resp.sequence_number) == (CommandStatus.ESME_RINVSRCADR, 8)
     assert server.state is BindState.BOUND_TRX
 
 
@@ -298,7 +296,7 @@ def test_framing_error_is_fatal() -> None:
     assert event.fatal
     assert server.state is BindState.CLOSED
     (nack,) = sent(server)
-    assert nack.command_status == S.ESME_RINVCMDLEN
+    assert nack.command_status == CommandStatus.ESME_RINVCMDLEN
     assert server.receive_data(encode(EnquireLink()), 0.0) == []
 
 
@@ -333,7 +331,9 @@ def test_response_to_unknown_sequence() -> None:
 def test_generic_nack_answers_a_request() -> None:
     client, _ = bound_pair()
     request = client.send_request(SubmitSm(), 0.0)
-    nack = GenericNack(command_status=S.ESME_RINVCMDLEN, sequence_number=request.sequence_number)
+    nack = GenericNack(
+        command_status=CommandStatus.ESME_RINVCMDLEN, sequence_number=request.sequence_number
+    )
     (event,) = client.receive_data(encode(nack), 0.0)
     assert event == ResponseReceived(request, nack)
 

@@ -17,7 +17,7 @@ ROW_BYTES = 8 * len(FIELDS)
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
 
 
-class Stats:
+class Counters:
     """Counters of one process (`row`) in a buffer of int64 rows, summed when read."""
 
     __slots__ = ("_base", "_cells", "_rows")

@@ -30,9 +30,8 @@ from smsgate.smpp import (
     tlv,
 )
 from smsgate.smpp.client import SmppClient
-from smsgate.smpp.simulator import SmscSimulator, main
+from smsgate.smpp.smsc_simulator import SmscSimulator, main
 
-S = CommandStatus
 pytestmark = pytest.mark.timeout(30)
 
 
@@ -95,7 +94,7 @@ async def test_receipts_follow_destination_rules(
     undeliv = await client.submit(submit("393330000001"))
     refused = await client.submit(submit("393330000002"))
     silent = await client.submit(submit("393330000003"))
-    assert refused.command_status == S.ESME_RSUBMITFAIL
+    assert refused.command_status == CommandStatus.ESME_RSUBMITFAIL
     assert 0 == ok.command_status == undeliv.command_status == silent.command_status
     await inbox.wait_for(2)
     await asyncio.sleep(0.15)
@@ -174,7 +173,7 @@ async def test_throttling() -> None:
         responses = await asyncio.gather(*(client.submit(submit("1")) for _ in range(20)))
     await simulator.stop()
     statuses = [r.command_status for r in responses]
-    assert S.ESME_RTHROTTLED in statuses
+    assert CommandStatus.ESME_RTHROTTLED in statuses
     assert 1 <= statuses.count(0) <= 10
 
 
@@ -182,8 +181,8 @@ async def test_forced_queue_full(
     simulator: SmscSimulator, inbox_client: tuple[SmppClient, Inbox]
 ) -> None:
     client, _ = inbox_client
-    simulator.fail_submits(S.ESME_RMSGQFUL)
-    assert (await client.submit(submit("1"))).command_status == S.ESME_RMSGQFUL
+    simulator.fail_submits(CommandStatus.ESME_RMSGQFUL)
+    assert (await client.submit(submit("1"))).command_status == CommandStatus.ESME_RMSGQFUL
     simulator.fail_submits(None)
     assert (await client.submit(submit("1"))).command_status == 0
 
@@ -248,8 +247,10 @@ async def test_query_and_cancel(
     assert again.message_state == MessageState.DELETED
     assert again.final_date.endswith("000+")
     unknown = await client.request(QuerySm(message_id="nope"))
-    assert unknown.command_status == S.ESME_RINVMSGID
-    assert (await client.request(CancelSm(message_id="nope"))).command_status == S.ESME_RCANCELFAIL
+    assert unknown.command_status == CommandStatus.ESME_RINVMSGID
+    assert (
+        await client.request(CancelSm(message_id="nope"))
+    ).command_status == CommandStatus.ESME_RCANCELFAIL
 
 
 async def test_data_sm_and_submit_multi(
@@ -270,12 +271,12 @@ async def test_data_sm_and_submit_multi(
     assert multi.command_status == 0
     assert [u.destination_addr for u in multi.unsuccess_smes] == ["393330000002"]
     refused = await client.request(SubmitMulti(dest_addresses=[SmeAddress("393330000002")]))
-    assert refused.command_status == S.ESME_RSUBMITFAIL
+    assert refused.command_status == CommandStatus.ESME_RSUBMITFAIL
 
 
 @pytest.mark.parametrize(
     ("system_id", "password", "status"),
-    [("alice", "nope", S.ESME_RINVPASWD), ("eve", "x", S.ESME_RINVSYSID)],
+    [("alice", "nope", CommandStatus.ESME_RINVPASWD), ("eve", "x", CommandStatus.ESME_RINVSYSID)],
 )
 async def test_configured_credentials(
     simulator: SmscSimulator, system_id: str, password: str, status: int
@@ -297,7 +298,7 @@ async def test_runs_as_a_module() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "smsgate.smpp.simulator",
+        "smsgate.smpp.smsc_simulator",
         "--port",
         "0",
         "--sink",

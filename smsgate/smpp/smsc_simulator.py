@@ -4,7 +4,7 @@ It acknowledges submits with ids (hex or decimal), sends receipts (text and TLVs
 delay with a configurable outcome mix, follows destination rules (…0001 undelivered, …0002
 refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles, answers late or never, fails
 or drops on command, injects MO messages, and has a "sink" mode that only acknowledges.
-Run it with `python -m smsgate.smpp.simulator --port 2776`.
+Run it with `python -m smsgate.smpp.smsc_simulator --port 2776`.
 """
 
 import argparse
@@ -44,7 +44,6 @@ from smsgate.smpp.server import BaseServerHandler, ServerSession, SmppServer
 from smsgate.smpp.tlv import NetworkErrorCode
 
 log = logging.getLogger(__name__)
-S = CommandStatus
 IdFormat = Literal["hex", "dec"]
 _FINAL_FAILURES = {"UNDELIV": 1, "REJECTD": 2, "EXPIRED": 0, "DELETED": 0, "UNKNOWN": 0}
 _KEEP_MESSAGES = 100_000
@@ -179,11 +178,11 @@ class SmscSimulator(BaseServerHandler):
         if self.credentials is not None:
             expected = self.credentials.get(pdu.system_id)
             if expected is None:
-                return S.ESME_RINVSYSID
+                return CommandStatus.ESME_RINVSYSID
             if expected != pdu.password:
-                return S.ESME_RINVPASWD
+                return CommandStatus.ESME_RINVPASWD
         self.counters.binds += 1
-        return S.ESME_ROK
+        return CommandStatus.ESME_ROK
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
         await self._answer_delay()
@@ -198,12 +197,14 @@ class SmscSimulator(BaseServerHandler):
     async def on_submit_multi(self, session: ServerSession, pdu: SubmitMulti) -> SubmitMultiResp:
         addresses = [d for d in pdu.dest_addresses if isinstance(d, SmeAddress)]
         failed = [
-            UnsuccessSme(d.destination_addr, S.ESME_RSUBMITFAIL, d.dest_addr_ton, d.dest_addr_npi)
+            UnsuccessSme(
+                d.destination_addr, CommandStatus.ESME_RSUBMITFAIL, d.dest_addr_ton, d.dest_addr_npi
+            )
             for d in addresses
             if self.rules and d.destination_addr.endswith("0002")
         ]
         if len(failed) == len(addresses):
-            return SubmitMultiResp(command_status=S.ESME_RSUBMITFAIL)
+            return SubmitMultiResp(command_status=CommandStatus.ESME_RSUBMITFAIL)
         first = addresses[0]
         destination = (first.dest_addr_ton, first.dest_addr_npi, first.destination_addr)
         status, message_id = self._accept(session, pdu, destination)
@@ -212,7 +213,7 @@ class SmscSimulator(BaseServerHandler):
     async def on_query(self, session: ServerSession, pdu: QuerySm) -> QuerySmResp:
         message = self.messages.get(pdu.message_id)
         if message is None:
-            return QuerySmResp(command_status=S.ESME_RINVMSGID)
+            return QuerySmResp(command_status=CommandStatus.ESME_RINVMSGID)
         final = time.strftime("%y%m%d%H%M%S", time.localtime(message.final_at or 0))
         return QuerySmResp(
             message_id=pdu.message_id,
@@ -223,9 +224,9 @@ class SmscSimulator(BaseServerHandler):
     async def on_cancel(self, session: ServerSession, pdu: CancelSm) -> int:
         message = self.messages.get(pdu.message_id)
         if message is None or message.state is not MessageState.ENROUTE:
-            return S.ESME_RCANCELFAIL
+            return CommandStatus.ESME_RCANCELFAIL
         message.state, message.final_at = MessageState.DELETED, time.time()
-        return S.ESME_ROK
+        return CommandStatus.ESME_ROK
 
     # --- submissions and receipts --------------------------------------------------------
 
@@ -257,7 +258,7 @@ class SmscSimulator(BaseServerHandler):
         message_id = _format_id(number, self.id_format)
         counters.acked += 1
         if self.sink:
-            return S.ESME_ROK, message_id
+            return CommandStatus.ESME_ROK, message_id
         message = _Submitted(
             message_id,
             session.system_id,
@@ -271,14 +272,14 @@ class SmscSimulator(BaseServerHandler):
         stat = self._outcome(dest)
         wanted = pdu.registered_delivery & 0x03
         if stat is None or not wanted:
-            return S.ESME_ROK, message_id
+            return CommandStatus.ESME_ROK, message_id
         if wanted == RegisteredDelivery.SMSC_RECEIPT_ON_FAILURE and stat == "DELIVRD":
-            return S.ESME_ROK, message_id
+            return CommandStatus.ESME_ROK, message_id
         loop = asyncio.get_running_loop()
         self._timers[number] = loop.call_later(
             self.receipt_delay, self._spawn_receipt, message, stat, number
         )
-        return S.ESME_ROK, message_id
+        return CommandStatus.ESME_ROK, message_id
 
     def _refusal(self, dest: str) -> int:
         if self.forced_status is not None:
@@ -289,10 +290,10 @@ class SmscSimulator(BaseServerHandler):
             count = count + 1 if start == second else 1
             self._throttle_window = (second, count)
             if count > self.throttle_per_second:
-                return S.ESME_RTHROTTLED
+                return CommandStatus.ESME_RTHROTTLED
         if self.rules and dest.endswith("0002"):
-            return S.ESME_RSUBMITFAIL
-        return S.ESME_ROK
+            return CommandStatus.ESME_RSUBMITFAIL
+        return CommandStatus.ESME_ROK
 
     def _outcome(self, dest: str) -> str | None:
         """The receipt's stat word, or None when this destination never gets a receipt."""
