@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/smsgate run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit tests/property
