@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 DEMO_ACCOUNT = "demo"
 DEMO_CREDIT = 10 * MICRO
+DEMO_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEMO_PRICE = 50_000
 
 
@@ -318,7 +320,8 @@ async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
     if await gateway.store.accounts():
         return
     await gateway.accounts.set_price(None, "*", DEMO_PRICE)
-    password = secrets.token_urlsafe(6)  # 8 characters (48 bits): SMPP carries no more
+    # 8 letters and digits (47 bits): SMPP carries no more, and no shell reads it as an option
+    password = "".join(secrets.choice(DEMO_PASSWORD_ALPHABET) for _ in range(8))
     created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password=password)
     say(demo_banner(gateway.settings, created.account, created.api_key, password))
 
