@@ -249,6 +249,15 @@ def _check_options(command: SubmitCommand) -> None:
             raise InvalidRequest(
                 f"callback_url must be at most {CALLBACK_URL_MAX} characters", field="callback_url"
             )
-        url = urlsplit(command.callback_url)
-        if url.scheme not in ("http", "https") or not url.netloc:
+        if not _is_http_url(command.callback_url):
             raise InvalidRequest("callback_url must be an http(s) URL", field="callback_url")
+
+
+def _is_http_url(value: str) -> bool:
+    """An http(s) URL with a host, whose brackets and port parse ("http://]x" does not)."""
+    try:
+        url = urlsplit(value)
+        port = url.port
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.netloc) and port != 0

@@ -59,6 +59,19 @@ async def test_a_field_one_character_over_its_maximum_is_refused(field: str, lon
 
 
 @pytest.mark.parametrize(
+    "url", ["httP://]x", "https://[::1", "http://example.com:99999/", "http://host:0/", "ftp://a/"]
+)
+async def test_a_callback_url_that_does_not_parse_is_refused(url: str) -> None:
+    accounts, submit = await _services()
+    account = (await accounts.create("acme", credit=1_000_000)).account
+    for call in (submit.quote, submit.submit):
+        with pytest.raises(InvalidRequest) as caught:
+            await call(account, replace(COMMAND, callback_url=url))
+        assert caught.value.field == "callback_url"
+    assert (await accounts.balance(account))[0] == 1_000_000
+
+
+@pytest.mark.parametrize(
     ("options", "field"),
     [
         ({"currency": "EURO"}, "currency"),
