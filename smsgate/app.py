@@ -163,7 +163,7 @@ class Gateway:
             ids,
             default_validity=settings.default_validity,
             on_accepted=accepted,
-            limiter=policies,
+            policies=policies,
             stop_list=stop_list,
             plans=plans,
         )

@@ -95,7 +95,7 @@ class SubmitService:
         *,
         default_validity: int = DEFAULT_VALIDITY,
         on_accepted: Callable[[int], None] | None = None,
-        limiter: AccountPolicies | None = None,
+        policies: AccountPolicies | None = None,
         stop_list: StopListService | None = None,
         plans: RoutePlans | None = None,
     ) -> None:
@@ -105,7 +105,7 @@ class SubmitService:
         self._ids = ids
         self._default_validity = default_validity
         self._on_accepted = on_accepted
-        self._limiter = limiter
+        self._policies = policies
         self._stop_list = stop_list
         self._plans = plans
 
@@ -125,8 +125,8 @@ class SubmitService:
         quote = await self._quote(chain, command)
         now = self._clock.now()
         scheduled_at = _due_time(command.scheduled_at, now)
-        if self._limiter is not None:
-            await self._limiter.take(account.id, len(quote.lines))
+        if self._policies is not None:  # the account's send rate, shared by every surface
+            await self._policies.take(account.id, len(quote.lines))
         validity = command.validity or self._default_validity
         submission = Submission(
             batch_id=self._ids.new_id(),

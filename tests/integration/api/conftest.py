@@ -121,7 +121,7 @@ async def make_gateway(
     ctx = ApiContext(
         auth=auth,
         policies=policies,
-        submit=SubmitService(store, catalog, clock, ids, limiter=policies),
+        submit=SubmitService(store, catalog, clock, ids, policies=policies),
         messages=MessageService(store, clock),
         accounts=accounts,
         stats=Counters(),
