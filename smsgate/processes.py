@@ -1,17 +1,8 @@
 """One gateway as several processes: the core and its HTTP workers.
 
-The core process runs the background roles (dispatcher, receipts, webhooks,
-connectors); each worker serves the HTTP API on one listening socket they share, and
-worker 1 also runs the SMPP server for customers, so taking messages in uses other
-cores than sending them out. They meet through the store, plus three small channels
-the core opens:
-
-- a wake-up datagram socket on loopback: a worker sends one byte after it accepted
-  messages, so the dispatcher does not wait for its next poll;
-- a counters file every process maps (`services.counters.Counters`, one row each);
-- a lifeline pipe: a worker exits when the core is gone and the pipe closes;
-- the commit bell's pipe (`store.sqlite_bell`): on SQLite, a writer waits for it
-  instead of polling for the lock another process holds.
+Starting, restarting and stopping the workers, and the channels the core opens for them
+besides the store: the wake-up datagram, the counters file, the lifeline pipe and the
+commit bell's pipe (docs/architecture.md, "Processes").
 """
 
 from __future__ import annotations

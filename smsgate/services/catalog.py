@@ -1,9 +1,8 @@
 """A short-lived cache of what every submission reads: account chains and price lists.
 
-Both change rarely and are read on every request. Entries live for `ttl` seconds, so
-a change made by another process is seen within that time; money is never read from
-here (the store checks the balance inside the accepting transaction). Callers that
-miss the same entry at once share one read of the store.
+Entries live for `ttl` seconds, so another process's change is seen within that time;
+money is never read from here (the store checks the balance inside the accepting
+transaction). Callers that miss the same entry at once share one read of the store.
 """
 
 from __future__ import annotations

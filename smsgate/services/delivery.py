@@ -1,10 +1,7 @@
 """The delivery use case: apply receipts to parts and messages; expire what never ends.
 
-Receipts from all upstreams meet in `ReceiptRecorder.record`: callers arriving together
-share one store transaction, and each is answered after it committed (an SMPP
-connector acknowledges a deliver_sm only then). A receipt that overtakes the recording
-of its own submit is tried again for a while before it is dropped; one whose upstream
-id no store holds (U+0000) matches no part and is dropped before it can fail the others.
+Receipts from all upstreams meet in `ReceiptRecorder.record`; `Housekeeper` runs the
+periodic jobs.
 """
 
 from __future__ import annotations
@@ -31,6 +28,12 @@ class _Waiting:
 
 
 class ReceiptRecorder:
+    """Callers arriving together share one store transaction, and each is answered after
+    it committed (an SMPP connector acknowledges a deliver_sm only then). A receipt that
+    overtakes the recording of its own submit is tried again for a while before it is
+    dropped; one whose upstream id no store holds (U+0000) matches no part and is dropped
+    before it can fail the others."""
+
     def __init__(self, store: Store, clock: Clock, stats: Counters) -> None:
         self._store = store
         self._clock = clock

@@ -1,13 +1,7 @@
 """The dispatch use case: claim due messages, hand them to an upstream, record the outcome.
 
-Each upstream has a lane: at most its `window` messages in flight, and outcomes recorded
-as they finish (those that finish while the lane's last record runs share the next
-transaction), so a slow or hung operator holds up only its own messages. Nothing is sent
-before its row was committed. A message whose upstream is not ready (no bind), or whose
-lane is full, is held by the claim itself: it stays queued, spends no attempt, is never
-seen `sending`, and no longer stands in the way of messages behind it. Held messages are
-released when the routes or the set of bound upstreams change (RELEASE_BATCH a round), or
-as their lane gets room, and are routed again in their old order.
+Each upstream has a `Lane`, so a slow or hung operator holds up only its own messages;
+nothing is sent before its row was committed.
 """
 
 from __future__ import annotations
@@ -118,7 +112,16 @@ class Lane:
 
 
 class Dispatcher:
-    """Moves due messages from the store to upstreams until stopped."""
+    """Moves due messages from the store to upstreams until stopped.
+
+    A lane has at most its upstream's `window` messages in flight; outcomes that finish
+    while the lane's last record runs share the next transaction. A message whose
+    upstream is not ready (no bind), or whose lane is full, is held by the claim itself:
+    it stays queued, spends no attempt, is never seen `sending`, and does not stand in
+    the way of messages behind it. Held messages are released when the routes or the set
+    of bound upstreams change (RELEASE_BATCH a round), or as their lane gets room, and
+    are routed again in their old order.
+    """
 
     def __init__(
         self,

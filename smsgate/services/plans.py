@@ -1,10 +1,8 @@
 """The plan a message is priced on and sent as, from the settings of the connector it takes.
 
-`plan_for` is the one planner: the text's encoding and parts under a `PartScheme` (a
-connector's concatenation method and Latin-1 preference). `RoutePlans` knows each
-recipient's first route and its connector's scheme from a per-process snapshot of the
-routes and connectors (re-read every `ttl` seconds); `replan` re-plans a stored message
-for another connector.
+`plan_for` is the one planner (encoding and parts under a connector's `PartScheme`);
+`RoutePlans` knows each recipient's first route and its connector's scheme; `replan`
+re-plans a stored message for another connector.
 """
 
 from __future__ import annotations

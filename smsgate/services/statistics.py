@@ -1,9 +1,8 @@
 """Sending statistics: messages, parts and cost per account, day, connector and status;
 and the history lookups the dialects report from (messages by client reference).
 
-The store adds up one row per (account, day, connector, status, currency); this
-service decides whose messages an account may see (its own and its sub-accounts')
-and folds those rows into the groups a report asks for.
+The store adds up one row per (account, day, connector, status, currency); this service
+decides whose messages an account may see and folds those rows into a report's groups.
 """
 
 from __future__ import annotations

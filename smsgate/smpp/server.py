@@ -1,10 +1,7 @@
 """The SMPP listener (SMSC side): sessions and connections here, every policy in a handler.
 
-`SmppServer` accepts TCP (optionally TLS) connections and runs each as a Session; requests
-go to an `SmppServerHandler` concurrently (up to the window), so one slow submit does not
-hold back the next. A malformed PDU gets an error response and never affects other sessions.
-A connection that has not bound within `session_init_timeout` is closed, and one address
-holds at most `per_address` connections (one more is closed at once).
+`SmppServer` accepts TCP (optionally TLS) connections and runs each as a Session whose
+requests go to an `SmppServerHandler` concurrently (up to the window).
 """
 
 import asyncio
@@ -144,7 +141,10 @@ class BaseServerHandler:
 class SmppServer:
     """Listen on host:port; `port=0` picks a free port (read `port` after start).
 
-    `per_address` caps the connections open from one address (0: no cap).
+    One slow submit does not hold back the next, and a malformed PDU gets an error
+    response and never affects other sessions. A connection that has not bound within
+    `session_init_timeout` is closed; `per_address` caps the connections open from one
+    address (0: no cap; one more is closed at once).
     """
 
     def __init__(

@@ -1,12 +1,7 @@
 """The outbox sender: POSTs a message's final status to its callback_url, with retries.
 
-Due notifications are taken in batches, POSTed concurrently over kept-alive
-connections, and the attempts that finished are recorded in one transaction per round.
-A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
-flight (and are not started again) while the next rounds go on for everyone else, and
-are recorded in the round they finish in. A 2xx answer ends a notification; anything
-else is retried with exponential back-off until `max_attempts`, then it is marked
-failed. A POST still in flight when the gateway stops is made again after the restart.
+A 2xx answer ends a notification; anything else is retried with exponential back-off
+until `max_attempts`, then it is marked failed.
 """
 
 from __future__ import annotations
@@ -54,6 +49,15 @@ def notification_body(message: Message) -> bytes:
 
 
 class WebhookSender:
+    """Due notifications are taken in batches, POSTed concurrently over kept-alive
+    connections, and the attempts that finished are recorded in one transaction per round.
+
+    A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
+    flight (and are not started again) while the next rounds go on for everyone else, and
+    are recorded in the round they finish in. A POST still in flight when the gateway
+    stops is made again after the restart.
+    """
+
     def __init__(
         self,
         store: Store,
