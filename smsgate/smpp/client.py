@@ -11,7 +11,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Literal
+from typing import Literal, ParamSpec
 
 from smsgate.smpp.codec import make_response, response_class
 from smsgate.smpp.connection import Connection
@@ -264,35 +264,20 @@ class SmppClient:
         connection.respond(pdu, response)
 
 
-async def connect(
-    host: str,
-    port: int,
-    *,
-    system_id: str,
-    password: str,
-    system_type: str = "",
-    bind: BindKind = "trx",
-    window: int = 10,
-    enquire_link_interval: float | None = 30.0,
-    response_timeout: float = 30.0,
-    on_message: InboundHandler | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-    reconnect: bool = True,
-) -> SmppClient:
-    """Connect, bind and return a running client (raises BindError / OSError on failure)."""
-    client = SmppClient(
-        host,
-        port,
-        system_id=system_id,
-        password=password,
-        system_type=system_type,
-        bind=bind,
-        window=window,
-        enquire_link_interval=enquire_link_interval,
-        response_timeout=response_timeout,
-        on_message=on_message,
-        ssl_context=ssl_context,
-        reconnect=reconnect,
-    )
-    await client.start()
-    return client
+P = ParamSpec("P")
+
+
+def _started(make: Callable[P, SmppClient]) -> Callable[P, Awaitable[SmppClient]]:
+    """`make` a client, then start it."""
+
+    async def started(*args: P.args, **kwargs: P.kwargs) -> SmppClient:
+        client = make(*args, **kwargs)
+        await client.start()
+        return client
+
+    return started
+
+
+connect = _started(SmppClient)
+"""Connect, bind and return a running client (raises BindError / OSError on failure);
+takes the arguments of `SmppClient`."""
