@@ -154,8 +154,6 @@ class Dispatcher:
                 self._wake.clear()
                 try:
                     handled = await self.dispatch_once()
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.exception("dispatch round failed")
                     handled = 0

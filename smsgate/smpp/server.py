@@ -277,8 +277,6 @@ class SmppServer:
     async def _answer(self, session: ServerSession, connection: Connection, pdu: Pdu) -> None:
         try:
             response = await self._dispatch(session, pdu)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("SMPP handler failed on %s", type(pdu).__name__)
             response = make_response(pdu, CommandStatus.ESME_RSYSERR)

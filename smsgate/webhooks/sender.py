@@ -91,8 +91,6 @@ class WebhookSender:
             while True:
                 try:
                     handled = await self.send_due(client)
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.exception("webhook round failed")
                     handled = 0
