@@ -1,17 +1,8 @@
 """One gateway as several processes: the core and its HTTP workers.
 
-The core process runs the background roles (dispatcher, receipts, webhooks,
-connectors); each worker serves the HTTP API on one listening socket they share, and
-worker 1 also runs the SMPP server for customers, so taking messages in uses other
-cores than sending them out. They meet through the store, plus three small channels
-the core opens:
-
-- a wake-up datagram socket on loopback: a worker sends one byte after it accepted
-  messages, so the dispatcher does not wait for its next poll;
-- a counters file every process maps (`services.counters.Counters`, one row each);
-- a lifeline pipe: a worker exits when the core is gone and the pipe closes;
-- the commit bell's pipe (`store.sqlite_bell`): on SQLite, a writer waits for it
-  instead of polling for the lock another process holds.
+Starting, restarting and stopping the workers, and the channels the core opens for them
+besides the store: the wake-up datagram, the counters file, the lifeline pipe and the
+commit bell's pipe (docs/architecture.md, "Processes").
 """
 
 from __future__ import annotations
@@ -26,7 +17,7 @@ import resource
 import socket
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from smsgate.services.counters import ROW_BYTES, Counters
@@ -199,27 +190,24 @@ class Nudger:
         self._sock.close()
 
 
+@dataclass(eq=False, slots=True)
 class HttpWorkers:
     """Starts `count` worker processes, restarts one that dies, stops them all."""
 
-    def __init__(
-        self,
-        count: int,
-        listen: socket.socket,
-        wake_port: int,
-        counters: Path,
-        bell: CommitBell,
-    ) -> None:
-        self._count = count
-        self._listen = listen
-        self._wake_port = wake_port
-        self._counters = counters
-        self._bell = bell
-        self._procs: dict[int, asyncio.subprocess.Process] = {}
+    count: int
+    listen: socket.socket
+    wake_port: int
+    counters: Path
+    bell: CommitBell
+    smpp_port: int | None = field(init=False, default=None)
+    _procs: dict[int, asyncio.subprocess.Process] = field(init=False, default_factory=dict)
+    _lifeline_read: int = field(init=False)
+    _lifeline_write: int = field(init=False)
+    _stopping: bool = field(init=False, default=False)
+    _watcher: asyncio.Task[None] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
         self._lifeline_read, self._lifeline_write = os.pipe()
-        self._stopping = False
-        self._watcher: asyncio.Task[None] | None = None
-        self.smpp_port: int | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -227,7 +215,7 @@ class HttpWorkers:
 
     async def start(self) -> None:
         """Start every worker and wait until each one serves HTTP."""
-        await asyncio.gather(*(self._spawn(index) for index in range(1, self._count + 1)))
+        await asyncio.gather(*(self._spawn(index) for index in range(1, self.count + 1)))
         self._watcher = asyncio.create_task(self._watch(), name="smsgate-http-workers")
 
     async def stop(self) -> None:
@@ -252,15 +240,15 @@ class HttpWorkers:
         ready_read, ready_write = os.pipe()
         link = WorkerLink(
             index=index,
-            listen_fd=self._listen.fileno(),
+            listen_fd=self.listen.fileno(),
             ready_fd=ready_write,
             lifeline_fd=self._lifeline_read,
-            wake_port=self._wake_port,
-            counters=str(self._counters),
-            workers=self._count,
+            wake_port=self.wake_port,
+            counters=str(self.counters),
+            workers=self.count,
             smpp=index == 1,
-            bell_read_fd=self._bell.fds[0],
-            bell_write_fd=self._bell.fds[1],
+            bell_read_fd=self.bell.fds[0],
+            bell_write_fd=self.bell.fds[1],
         )
         try:
             self._procs[index] = await asyncio.create_subprocess_exec(
@@ -269,7 +257,7 @@ class HttpWorkers:
                 "smsgate",
                 "http-worker",
                 *link.argv(),
-                pass_fds=(link.listen_fd, ready_write, self._lifeline_read, *self._bell.fds),
+                pass_fds=(link.listen_fd, ready_write, self._lifeline_read, *self.bell.fds),
             )
         finally:
             os.close(ready_write)

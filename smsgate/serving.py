@@ -1,9 +1,8 @@
 """Running a gateway with its HTTP API until SIGINT or SIGTERM.
 
-With `http_workers` = 0 one process does everything. Otherwise this process is the
-core (dispatcher, receipts, webhooks, connectors) and that many worker processes
-serve the HTTP API, the first of them also the SMPP server (`smsgate.processes`); a
-memory store cannot be shared, so it always runs in one process.
+With `http_workers` = 0 (or a memory store, which cannot be shared) one process does
+everything; otherwise this process is the core and that many worker processes serve
+the HTTP API, the first of them also the SMPP server (`smsgate.processes`).
 """
 
 from __future__ import annotations
@@ -170,9 +169,8 @@ async def _serve_with_workers(
 def settle_heap() -> None:
     """Move everything built at start-up out of the garbage collector's sight.
 
-    Modules, metadata tables and the gateway's objects live as long as the process;
-    scanning them in every full collection paused the loop for ~60 ms, which showed
-    as a 98th-percentile latency of ~80 ms under load.
+    Modules, metadata tables and the gateway's objects live as long as the process, so
+    full collections need not scan them (docs/architecture.md, "Where the time goes").
     """
     gc.collect()
     gc.freeze()

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from smsgate.app import Gateway
-from smsgate.cli.shared import emit, json_option, with_gateway
+from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import SmsgateError
 from smsgate.core.money import format_amount, parse_amount
@@ -128,17 +128,10 @@ def create_account(
 def list_accounts(ctx: click.Context, as_json: bool) -> None:
     """List every account."""
     accounts = with_gateway(ctx, lambda gw: gw.accounts.list_accounts())
-    emit(
-        as_json,
-        {"accounts": [account_json(a) for a in accounts]},
-        "\n".join(account_line(a) for a in accounts) or "no accounts",
-    )
+    emit_rows(as_json, "accounts", accounts, account_json, account_line, "no accounts")
 
 
-@account.command("show")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(account, "show")
 def show_account(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show one account and its access policy."""
 
@@ -226,19 +219,13 @@ def _set_status(ctx: click.Context, name: str, status: AccountStatus, as_json: b
     emit(as_json, account_json(updated), account_line(updated))
 
 
-@account.command("suspend")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(account, "suspend")
 def suspend(ctx: click.Context, name: str, as_json: bool) -> None:
     """Suspend an account: it and its sub-accounts can no longer send."""
     _set_status(ctx, name, AccountStatus.SUSPENDED, as_json)
 
 
-@account.command("resume")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(account, "resume")
 def resume(ctx: click.Context, name: str, as_json: bool) -> None:
     """Lift a suspension."""
     _set_status(ctx, name, AccountStatus.ACTIVE, as_json)
@@ -264,10 +251,7 @@ def key() -> None:
     """Create, list and revoke API keys."""
 
 
-@key.command("create")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(key, "create")
 def create_key(ctx: click.Context, name: str, as_json: bool) -> None:
     """Create another API key for an account (shown once)."""
 
@@ -278,10 +262,7 @@ def create_key(ctx: click.Context, name: str, as_json: bool) -> None:
     emit(as_json, {"account": name, "api_key": api_key}, api_key)
 
 
-@key.command("list")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(key, "list")
 def list_keys(ctx: click.Context, name: str, as_json: bool) -> None:
     """List an account's keys by their prefix."""
 

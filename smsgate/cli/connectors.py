@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from smsgate.app import Gateway
-from smsgate.cli.shared import emit, json_option, with_gateway
+from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.smpp import smsc_simulator
@@ -123,15 +123,17 @@ def list_connectors(ctx: click.Context, as_json: bool) -> None:
         return await gw.connectors.list(), await gw.connectors.held()
 
     found, held = with_gateway(ctx, work)
-    lines = "\n".join(connector_line(d, held.get(d.name, 0)) for d in found)
-    data = {"connectors": [connector_json(d, held.get(d.name, 0)) for d in found]}
-    emit(as_json, data, lines or "(no connectors)")
+    emit_rows(
+        as_json,
+        "connectors",
+        found,
+        lambda d: connector_json(d, held.get(d.name, 0)),
+        lambda d: connector_line(d, held.get(d.name, 0)),
+        "(no connectors)",
+    )
 
 
-@connector.command("show")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(connector, "show")
 def show_connector(ctx: click.Context, name: str, as_json: bool) -> None:
     """One connector, its settings (the password hidden) and its held messages."""
 
@@ -153,28 +155,19 @@ def _switch(ctx: click.Context, name: str, enabled: bool, as_json: bool) -> None
     emit(as_json, connector_json(changed, held), connector_line(changed, held))
 
 
-@connector.command("enable")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(connector, "enable")
 def enable_connector(ctx: click.Context, name: str, as_json: bool) -> None:
     """Start using a connector again."""
     _switch(ctx, name, True, as_json)
 
 
-@connector.command("disable")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(connector, "disable")
 def disable_connector(ctx: click.Context, name: str, as_json: bool) -> None:
     """Stop a connector: it drains, and its routes fail over."""
     _switch(ctx, name, False, as_json)
 
 
-@connector.command("remove")
-@click.argument("name")
-@json_option
-@click.pass_context
+@command_on(connector, "remove")
 def remove_connector(ctx: click.Context, name: str, as_json: bool) -> None:
     """Remove a connector (its routes stay, and fail over, until removed)."""
     with_gateway(ctx, lambda gw: gw.connectors.remove(name))
@@ -233,8 +226,14 @@ def list_routes(ctx: click.Context, as_json: bool) -> None:
     def owner(r: Route) -> str | None:
         return names.get(r.account_id) if r.account_id is not None else None
 
-    lines = "\n".join(route_line(r, owner(r)) for r in routes) or "(no routes)"
-    emit(as_json, {"routes": [route_json(r, owner(r)) for r in routes]}, lines)
+    emit_rows(
+        as_json,
+        "routes",
+        routes,
+        lambda r: route_json(r, owner(r)),
+        lambda r: route_line(r, owner(r)),
+        "(no routes)",
+    )
 
 
 @route.command("remove")

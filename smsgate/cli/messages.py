@@ -9,7 +9,7 @@ import msgspec
 
 from smsgate.api.native.messages import message_view
 from smsgate.app import Gateway
-from smsgate.cli.shared import emit, json_option, with_gateway
+from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
 from smsgate.core.messages import Message, Part
 from smsgate.core.money import format_amount
 
@@ -55,17 +55,10 @@ def list_messages(
         return page
 
     page = with_gateway(ctx, work)
-    emit(
-        as_json,
-        {"messages": [message_json(m) for m in page]},
-        "\n".join(message_line(m) for m in page) or "no messages",
-    )
+    emit_rows(as_json, "messages", page, message_json, message_line, "no messages")
 
 
-@messages.command("show")
-@click.argument("message_id")
-@json_option
-@click.pass_context
+@command_on(messages, "show", "message_id")
 def show_message(ctx: click.Context, message_id: str, as_json: bool) -> None:
     """Show one message with its parts."""
 

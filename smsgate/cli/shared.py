@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -17,6 +17,17 @@ from smsgate.core.errors import SmsgateError
 T = TypeVar("T")
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def command_on(
+    group: click.Group, name: str, argument: str = "name"
+) -> Callable[[Callable[..., None]], click.Command]:
+    """`group`'s command `name`, taking one `argument` and --json, called with the context."""
+
+    def decorate(f: Callable[..., None]) -> click.Command:
+        return group.command(name)(click.argument(argument)(json_option(click.pass_context(f))))
+
+    return decorate
 
 
 def load_settings(config_path: str | None) -> Settings:
@@ -46,3 +57,16 @@ def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) ->
 def emit(as_json: bool, data: Any, text: str) -> None:
     """Print `data` as JSON, or `text` for people."""
     click.echo(json.dumps(data, indent=2, sort_keys=False) if as_json else text)
+
+
+def emit_rows(
+    as_json: bool,
+    key: str,
+    rows: Iterable[T],
+    as_data: Callable[[T], Any],
+    as_line: Callable[[T], str],
+    none: str,
+) -> None:
+    """Print `rows` as {key: [data...]}, or one line each (`none` when there are none)."""
+    rows = list(rows)
+    emit(as_json, {key: [as_data(r) for r in rows]}, "\n".join(map(as_line, rows)) or none)

@@ -8,6 +8,7 @@ version of the definition with this process's receipt and MO sinks.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.ports import CallbackHandler, Clock, MoSink, ReceiptSink
@@ -17,30 +18,23 @@ CallbackRoutes = Callable[[ConnectorDefinition, ReceiptSink, MoSink, Clock], Rou
 """A connector type's HTTP callbacks: (method, path below its prefix) -> handler."""
 
 
+@dataclass(eq=False, slots=True)
 class CallbackDirectory:
-    def __init__(
-        self,
-        definition: Callable[[str], Awaitable[ConnectorDefinition | None]],
-        types: Mapping[str, CallbackRoutes],
-        receipts: ReceiptSink,
-        mo: MoSink,
-        clock: Clock,
-    ) -> None:
-        self._definition = definition
-        self._types = types
-        self._receipts = receipts
-        self._mo = mo
-        self._clock = clock
-        self._built: dict[str, tuple[ConnectorDefinition, Routes]] = {}
+    definition: Callable[[str], Awaitable[ConnectorDefinition | None]]
+    types: Mapping[str, CallbackRoutes]
+    receipts: ReceiptSink
+    mo: MoSink
+    clock: Clock
+    _built: dict[str, tuple[ConnectorDefinition, Routes]] = field(init=False, default_factory=dict)
 
     async def handler(self, connector: str, method: str, path: str) -> CallbackHandler | None:
-        definition = await self._definition(connector)
-        routes_of = self._types.get(definition.type) if definition is not None else None
+        definition = await self.definition(connector)
+        routes_of = self.types.get(definition.type) if definition is not None else None
         if definition is None or routes_of is None:
             self._built.pop(connector, None)
             return None
         built = self._built.get(connector)
         if built is None or built[0] != definition:
-            built = (definition, routes_of(definition, self._receipts, self._mo, self._clock))
+            built = (definition, routes_of(definition, self.receipts, self.mo, self.clock))
             self._built[connector] = built
         return built[1].get((method, path))

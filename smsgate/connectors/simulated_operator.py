@@ -1,10 +1,7 @@
 """The built-in simulated operator: an in-process upstream that behaves like a real one.
 
-It accepts submits, gives each part an id and reports a receipt after a delay. The
-outcome depends on the destination's last digits (the README lists these test numbers):
-...0001 undelivered, ...0002 rejected at submit, ...0003 never gets a receipt,
-anything else delivered. Its operator controls (refuse for now, stop answering, send an
-MO) are for tests and demos, as the fake SMSC's are.
+Its operator controls (refuse for now, stop answering, send an MO) are for tests and
+demos, as the fake SMSC's are.
 """
 
 from __future__ import annotations
@@ -37,7 +34,13 @@ WINDOW = 10_000
 
 
 class SimulatedOperator:
-    """Implements `services.ports.Upstream`."""
+    """Implements `services.ports.Upstream`.
+
+    It accepts submits, gives each part an id and reports a receipt after a delay. The
+    outcome depends on the destination's last digits (the README lists these test
+    numbers): ...0001 undelivered, ...0002 rejected at submit, ...0003 never gets a
+    receipt, anything else delivered.
+    """
 
     def __init__(
         self,

@@ -1,10 +1,6 @@
 """The SMPP upstream: an operator's SMSC reached through one or several ESME binds.
 
-`SmppUpstream` implements `services.ports.Upstream` on `smsgate.smpp.SmppClient`: it turns a
-message into the submit_sm parts of its stored plan (encoding, concatenation, parts; the
-dispatcher re-plans a message planned for another connector first), sends them in order
-under a throughput limit, retries temporary refusals itself, and turns deliver_sm into
-receipts (to the sink) or MO (to the inbound use case), acknowledging after they commit.
+`SmppUpstream` implements `services.ports.Upstream` on `smsgate.smpp.SmppClient`.
 """
 
 from __future__ import annotations
@@ -69,7 +65,14 @@ def describe_status(status: int) -> str:
 
 
 class SmppUpstream:
-    """Implements `services.ports.Upstream` over one or several SMPP binds."""
+    """Implements `services.ports.Upstream` over one or several SMPP binds.
+
+    It turns a message into the submit_sm parts of its stored plan (encoding,
+    concatenation, parts; the dispatcher re-plans a message planned for another connector
+    first), sends them in order under a throughput limit, retries temporary refusals
+    itself, and turns deliver_sm into receipts (to the sink) or MO (to the inbound use
+    case), acknowledging after they commit.
+    """
 
     def __init__(
         self, name: str, settings: SmppSettings, clock: Clock, mo_sink: MoSink | None = None

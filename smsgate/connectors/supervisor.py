@@ -7,10 +7,10 @@ upstreams (the simulator) always run. `upstreams` is the live map the router rea
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
+from smsgate.services.clock import run_every
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.ports import ReceiptSink, Upstream
 
@@ -46,14 +46,7 @@ class ConnectorSupervisor:
         await self.sync()
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("connector sync failed")
+        await run_every(self._interval, self.sync, log, "connector sync failed")
 
     async def sync(self) -> None:
         """Start, restart and stop upstreams until they match the enabled definitions."""

@@ -1,28 +1,27 @@
-"""The one error tree of smsgate, with stable codes.
-
-SmsgateError
- ├── InvalidRequest        invalid_request       malformed or inconsistent input
- │    ├── InvalidRecipient invalid_recipient
- │    │    └── StopListed stop_listed        the recipient is on the account's STOP list
- │    ├── InvalidSender    invalid_sender
- │    ├── EmptyText        empty_text
- │    ├── TextTooLong      text_too_long
- │    └── NoPrice          no_price              no price list entry covers the destination
- ├── Unauthenticated       unauthenticated
- ├── InsufficientCredit    insufficient_credit
- ├── Forbidden             forbidden             suspended account, another account's object
- ├── NotFound              not_found
- ├── Conflict              conflict              the object is not in a state that allows it
- ├── RateLimited           rate_limited
- │    └── LoginBlocked     login_blocked         too many failed logins from the address or name
- └── NoRoute               no_route              no upstream can carry the message
-
-Each protocol maps these codes to its wire codes in exactly one table.
+"""The one error tree of smsgate, with stable codes; each protocol maps them to its wire
+codes in exactly one table.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
+
+# SmsgateError
+#  ├── InvalidRequest        invalid_request       malformed or inconsistent input
+#  │    ├── InvalidRecipient invalid_recipient
+#  │    │    └── StopListed stop_listed        the recipient is on the account's STOP list
+#  │    ├── InvalidSender    invalid_sender
+#  │    ├── EmptyText        empty_text
+#  │    ├── TextTooLong      text_too_long
+#  │    └── NoPrice          no_price              no price list entry covers the destination
+#  ├── Unauthenticated       unauthenticated
+#  ├── InsufficientCredit    insufficient_credit
+#  ├── Forbidden             forbidden             suspended account, another account's object
+#  ├── NotFound              not_found
+#  ├── Conflict              conflict              the object is not in a state that allows it
+#  ├── RateLimited           rate_limited
+#  │    └── LoginBlocked     login_blocked         too many failed logins from the address or name
+#  └── NoRoute               no_route              no upstream can carry the message
 
 
 class SmsgateError(Exception):

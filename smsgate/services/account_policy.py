@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import Forbidden, InvalidRequest
@@ -127,6 +127,7 @@ def _checked_binds(binds: int) -> int:
     return binds
 
 
+@dataclass(eq=False, slots=True)
 class AccountPolicies:
     """Cached policies, the address check of every surface, and the per-account send rate.
 
@@ -135,29 +136,24 @@ class AccountPolicies:
     enforces (1/N with N HTTP workers), so the gateway as a whole keeps to the rate.
     """
 
-    def __init__(
-        self,
-        store: AccountPolicyStore,
-        clock: Clock,
-        *,
-        default_rate: float = 0.0,
-        share: float = 1.0,
-        ttl: float = 2.0,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._default_rate = default_rate
-        self._share = share
-        self._ttl = ttl
-        self._cached: dict[int, tuple[float, AccountPolicy]] = {}
-        self._loading: dict[int, asyncio.Future[AccountPolicy]] = {}
-        self._limiter = RateLimiter(clock)
+    store: AccountPolicyStore
+    clock: Clock
+    _: KW_ONLY
+    default_rate: float = 0.0
+    share: float = 1.0
+    ttl: float = 2.0
+    _cached: dict[int, tuple[float, AccountPolicy]] = field(init=False, default_factory=dict)
+    _loading: dict[int, asyncio.Future[AccountPolicy]] = field(init=False, default_factory=dict)
+    _limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._limiter = RateLimiter(self.clock)
 
     async def policy(self, account_id: int) -> AccountPolicy:
         """The account's policy as this process saw it at most `ttl` seconds ago;
         callers that miss it at once share one read of the store."""
         hit = self._cached.get(account_id)
-        if hit is not None and hit[0] > self._clock.now():
+        if hit is not None and hit[0] > self.clock.now():
             return hit[1]
         loading = self._loading.get(account_id)
         if loading is None:
@@ -167,8 +163,8 @@ class AccountPolicies:
         return await asyncio.shield(loading)
 
     async def _load(self, account_id: int) -> AccountPolicy:
-        policy = await self._store.account_policy(account_id)
-        self._cached[account_id] = (self._clock.now() + self._ttl, policy)
+        policy = await self.store.account_policy(account_id)
+        self._cached[account_id] = (self.clock.now() + self.ttl, policy)
         return policy
 
     async def check_address(self, account_id: int, peer_ip: str | None) -> None:
@@ -180,18 +176,18 @@ class AccountPolicies:
     async def take(self, account_id: int, count: int) -> None:
         """Spend `count` messages of the account's rate, or raise RateLimited and spend none."""
         own = (await self.policy(account_id)).send_rate
-        rates = [r for r in (own, self._default_rate) if r]
+        rates = [r for r in (own, self.default_rate) if r]
         if rates:
-            self._limiter.take(account_id, count, min(rates) * self._share)
+            self._limiter.take(account_id, count, min(rates) * self.share)
 
     async def read(self, account_id: int) -> AccountPolicy:
         """The stored policy, bypassing the cache (for showing it)."""
-        return await self._store.account_policy(account_id)
+        return await self.store.account_policy(account_id)
 
     async def set(self, account_id: int, policy: AccountPolicy) -> AccountPolicy:
         """Validate and store a whole policy; this process applies it at once, others
         within `ttl` seconds."""
         policy = checked_policy(policy)
-        await self._store.set_account_policy(account_id, policy)
-        self._cached[account_id] = (self._clock.now() + self._ttl, policy)
+        await self.store.set_account_policy(account_id, policy)
+        self._cached[account_id] = (self.clock.now() + self.ttl, policy)
         return policy

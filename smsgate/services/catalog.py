@@ -1,15 +1,15 @@
 """A short-lived cache of what every submission reads: account chains and price lists.
 
-Both change rarely and are read on every request. Entries live for `ttl` seconds, so
-a change made by another process is seen within that time; money is never read from
-here (the store checks the balance inside the accepting transaction). Callers that
-miss the same entry at once share one read of the store.
+Entries live for `ttl` seconds, so another process's change is seen within that time;
+money is never read from here (the store checks the balance inside the accepting
+transaction). Callers that miss the same entry at once share one read of the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, TypeVar
 
 from smsgate.core.accounts import Account
@@ -21,19 +21,22 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+@dataclass(eq=False, slots=True)
 class Catalog:
-    def __init__(self, store: Store, clock: Clock, *, ttl: float = 2.0) -> None:
-        self._store = store
-        self._clock = clock
-        self._ttl = ttl
-        self._chains: dict[int, tuple[float, list[Account]]] = {}
-        self._prices: dict[tuple[int | None, ...], tuple[float, list[PriceList]]] = {}
-        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
+    store: Store
+    clock: Clock
+    _: KW_ONLY
+    ttl: float = 2.0
+    _chains: dict[int, tuple[float, list[Account]]] = field(init=False, default_factory=dict)
+    _prices: dict[tuple[int | None, ...], tuple[float, list[PriceList]]] = field(
+        init=False, default_factory=dict
+    )
+    _loading: dict[Hashable, asyncio.Future[Any]] = field(init=False, default_factory=dict)
 
     async def chain(self, account_id: int) -> list[Account]:
         """The account and its ancestors, nearest first."""
         hit = self._chains.get(account_id)
-        if hit is not None and hit[0] > self._clock.now():
+        if hit is not None and hit[0] > self.clock.now():
             return hit[1]
         chain = await self._once(("chain", account_id), self._load_chain, account_id)
         if not chain:
@@ -44,19 +47,19 @@ class Catalog:
         """The lists that price messages of chain[0]: its own, its ancestors', the default."""
         owners: tuple[int | None, ...] = (*(a.id for a in chain), None)
         hit = self._prices.get(owners)
-        if hit is not None and hit[0] > self._clock.now():
+        if hit is not None and hit[0] > self.clock.now():
             return hit[1]
         return await self._once(("prices", owners), self._load_prices, owners)
 
     async def _load_chain(self, account_id: int) -> list[Account]:
-        chain = await self._store.chain(account_id)
+        chain = await self.store.chain(account_id)
         if chain:
-            self._chains[account_id] = (self._clock.now() + self._ttl, chain)
+            self._chains[account_id] = (self.clock.now() + self.ttl, chain)
         return chain
 
     async def _load_prices(self, owners: tuple[int | None, ...]) -> list[PriceList]:
-        lists = await self._store.price_lists(owners)
-        self._prices[owners] = (self._clock.now() + self._ttl, lists)
+        lists = await self.store.price_lists(owners)
+        self._prices[owners] = (self.clock.now() + self.ttl, lists)
         return lists
 
     async def _once(self, key: Hashable, load: Callable[[K], Awaitable[V]], arg: K) -> V:

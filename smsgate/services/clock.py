@@ -1,11 +1,16 @@
-"""The real clock and id source; tests pass their own through the same ports."""
+"""The real clock and id source (tests pass their own through the same ports), and the
+loop of a periodic job.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import random
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 
 class SystemClock:
@@ -37,3 +42,16 @@ class TimeOrderedIds:
                 self._counter += 1
             value = (self._last_ms << 52) | (self._counter & ((1 << 52) - 1))
         return f"{value:025x}"
+
+
+async def run_every(
+    interval: float, job: Callable[[], Awaitable[object]], log: logging.Logger, failure: str
+) -> None:
+    """Await `job` every `interval` seconds until cancelled; a run that raises is logged
+    to `log` as `failure` and the next run comes as usual."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await job()
+        except Exception:
+            log.exception(failure)

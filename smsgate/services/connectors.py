@@ -51,19 +51,14 @@ class ConnectorStore(Protocol):
         ...
 
 
+@dataclass(eq=False, slots=True)
 class ConnectorService:
     """`parsers` maps each connector type to the function that validates its settings
     (raising InvalidRequest) and returns them complete with defaults."""
 
-    def __init__(
-        self,
-        store: ConnectorStore,
-        parsers: Mapping[str, SettingsParser],
-        now: Callable[[], float],
-    ) -> None:
-        self._store = store
-        self._parsers = parsers
-        self._now = now
+    store: ConnectorStore
+    parsers: Mapping[str, SettingsParser]
+    now: Callable[[], float]
 
     async def add(self, name: str, type_: str, settings: Mapping[str, Any]) -> ConnectorDefinition:
         if not _NAME.fullmatch(name):
@@ -72,33 +67,33 @@ class ConnectorService:
             )
         if name in BUILTIN_CONNECTORS:
             raise Conflict(f"{name!r} is a built-in connector", field="name")
-        parser = self._parsers.get(type_)
+        parser = self.parsers.get(type_)
         if parser is None:
-            known = ", ".join(sorted(self._parsers))
+            known = ", ".join(sorted(self.parsers))
             raise InvalidRequest(f"unknown connector type {type_!r} (known: {known})", field="type")
-        now = self._now()
+        now = self.now()
         definition = ConnectorDefinition(name, type_, dict(parser(settings)), True, now, now)
-        await self._store.add_connector(definition)
+        await self.store.add_connector(definition)
         return definition
 
     async def get(self, name: str) -> ConnectorDefinition:
-        definition = await self._store.connector(name)
+        definition = await self.store.connector(name)
         if definition is None:
             raise NotFound(f"no connector {name!r}")
         return definition
 
     async def list(self) -> list[ConnectorDefinition]:
-        return await self._store.connectors()
+        return await self.store.connectors()
 
     async def held(self) -> dict[str, int]:
         """Messages waiting for each connector's bind (those with none are left out)."""
-        return await self._store.held_messages()
+        return await self.store.held_messages()
 
     async def set_enabled(self, name: str, enabled: bool) -> ConnectorDefinition:
-        if not await self._store.set_connector_enabled(name, enabled, self._now()):
+        if not await self.store.set_connector_enabled(name, enabled, self.now()):
             raise NotFound(f"no connector {name!r}")
         return await self.get(name)
 
     async def remove(self, name: str) -> None:
-        if not await self._store.remove_connector(name):
+        if not await self.store.remove_connector(name):
             raise NotFound(f"no connector {name!r}")

@@ -1,9 +1,8 @@
 """Counters the use cases keep about themselves, read by the metrics endpoint.
 
-Plain integers in one buffer of rows, so no metrics library is needed below the
-adapters. One process uses a private buffer; the processes of one gateway (the core
-and its HTTP workers) share a mapped file. Each process adds only to its own row and
-a reader sums the rows, so no lock is needed.
+Plain integers in one buffer of rows, private to one process or a file mapped by the
+core and its HTTP workers; each process adds only to its own row and a reader sums
+the rows, so no lock is needed.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """The delivery use case: apply receipts to parts and messages; expire what never ends.
 
-Receipts from all upstreams meet in `ReceiptRecorder.record`: callers arriving together
-share one store transaction, and each is answered after it committed (an SMPP
-connector acknowledges a deliver_sm only then). A receipt that overtakes the recording
-of its own submit is tried again for a while before it is dropped; one whose upstream
-id no store holds (U+0000) matches no part and is dropped before it can fail the others.
+Receipts from all upstreams meet in `ReceiptRecorder.record`; `Housekeeper` runs the
+periodic jobs.
 """
 
 from __future__ import annotations
@@ -12,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 from smsgate.core.storable import storable
+from smsgate.services.clock import run_every
 from smsgate.services.counters import Counters
 from smsgate.services.ports import AppliedReceipts, Clock, ReceiptUpdate, Store
 
@@ -30,14 +28,20 @@ class _Waiting:
     done: asyncio.Future[None]
 
 
+@dataclass(eq=False, slots=True)
 class ReceiptRecorder:
-    def __init__(self, store: Store, clock: Clock, stats: Counters) -> None:
-        self._store = store
-        self._clock = clock
-        self._stats = stats
-        self._queue: list[_Waiting] = []
-        self._flushing: asyncio.Task[None] | None = None
-        self._unmatched: list[tuple[float, ReceiptUpdate]] = []
+    """Callers arriving together share one store transaction, and each is answered after
+    it committed (an SMPP connector acknowledges a deliver_sm only then). A receipt that
+    overtakes the recording of its own submit is tried again for a while before it is
+    dropped; one whose upstream id no store holds (U+0000) matches no part and is dropped
+    before it can fail the others."""
+
+    store: Store
+    clock: Clock
+    stats: Counters
+    _queue: list[_Waiting] = field(init=False, default_factory=list)
+    _flushing: asyncio.Task[None] | None = field(init=False, default=None)
+    _unmatched: list[tuple[float, ReceiptUpdate]] = field(init=False, default_factory=list)
 
     async def record(self, receipts: Sequence[ReceiptUpdate]) -> None:
         """Store `receipts`; returns once they are committed (or parked as unmatched)."""
@@ -55,14 +59,14 @@ class ReceiptRecorder:
             batch, self._queue = self._queue, []
             receipts = [r for w in batch for r in w.receipts]
             try:
-                applied = await self._store.apply_receipts(receipts)
+                applied = await self.store.apply_receipts(receipts)
             except Exception as exc:
                 for w in batch:
                     if not w.done.done():
                         w.done.set_exception(exc)
                 continue
             self._count(applied, len(receipts))
-            now = self._clock.now()
+            now = self.clock.now()
             self._unmatched.extend((now, r) for r in applied.unmatched)
             for w in batch:
                 if not w.done.done():
@@ -73,7 +77,7 @@ class ReceiptRecorder:
         if not self._unmatched:
             return 0
         parked, self._unmatched = self._unmatched, []
-        now = self._clock.now()
+        now = self.clock.now()
         alive = []
         for seen, receipt in parked:
             if now - seen < UNMATCHED_GIVE_UP:
@@ -85,15 +89,15 @@ class ReceiptRecorder:
         if not alive:
             return 0
         first_seen = {id(r): t for t, r in alive}
-        applied = await self._store.apply_receipts([r for _, r in alive])
+        applied = await self.store.apply_receipts([r for _, r in alive])
         self._count(applied, len(alive))
         self._unmatched.extend((first_seen[id(r)], r) for r in applied.unmatched)
         return len(alive) - len(applied.unmatched)
 
     def _count(self, applied: AppliedReceipts, total: int) -> None:
-        self._stats.add("receipts", total - len(applied.unmatched) - applied.repeated)
+        self.stats.add("receipts", total - len(applied.unmatched) - applied.repeated)
         for status, count in applied.finished.items():
-            self._stats.count_final(status.value, count)
+            self.stats.count_final(status.value, count)
 
     @property
     def unmatched(self) -> int:
@@ -113,44 +117,29 @@ def _storable(receipt: ReceiptUpdate) -> ReceiptUpdate | None:
     return receipt
 
 
+@dataclass(eq=False, slots=True)
 class Housekeeper:
     """Periodic jobs: expire messages past validity, requeue crashed claims, retry receipts."""
 
-    def __init__(
-        self,
-        store: Store,
-        receipts: ReceiptRecorder,
-        clock: Clock,
-        stats: Counters,
-        *,
-        interval: float = 1.0,
-        claim_timeout: float = 300.0,
-    ) -> None:
-        self._store = store
-        self._receipts = receipts
-        self._clock = clock
-        self._stats = stats
-        self._interval = interval
-        self._claim_timeout = claim_timeout
+    store: Store
+    receipts: ReceiptRecorder
+    clock: Clock
+    stats: Counters
+    _: KW_ONLY
+    interval: float = 1.0
+    claim_timeout: float = 300.0
 
     async def recover(self) -> int:
         """At start-up: messages a crashed process left `sending` go back to the queue."""
-        return await self._store.recover_sending(self._clock.now() + 1)
+        return await self.store.recover_sending(self.clock.now() + 1)
 
     async def run_once(self) -> None:
-        now = self._clock.now()
-        expired = await self._store.expire(now, 1000)
+        now = self.clock.now()
+        expired = await self.store.expire(now, 1000)
         if expired:
-            self._stats.count_final("expired", expired)
-        await self._store.recover_sending(now - self._claim_timeout)
-        await self._receipts.retry_unmatched()
+            self.stats.count_final("expired", expired)
+        await self.store.recover_sending(now - self.claim_timeout)
+        await self.receipts.retry_unmatched()
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("housekeeping failed")
+        await run_every(self.interval, self.run_once, log, "housekeeping failed")

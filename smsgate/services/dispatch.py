@@ -1,13 +1,7 @@
 """The dispatch use case: claim due messages, hand them to an upstream, record the outcome.
 
-Each upstream has a lane: at most its `window` messages in flight, and outcomes recorded
-as they finish (those that finish while the lane's last record runs share the next
-transaction), so a slow or hung operator holds up only its own messages. Nothing is sent
-before its row was committed. A message whose upstream is not ready (no bind), or whose
-lane is full, is held by the claim itself: it stays queued, spends no attempt, is never
-seen `sending`, and no longer stands in the way of messages behind it. Held messages are
-released when the routes or the set of bound upstreams change (RELEASE_BATCH a round), or
-as their lane gets room, and are routed again in their old order.
+Each upstream has a `Lane`, so a slow or hung operator holds up only its own messages;
+nothing is sent before its row was committed.
 """
 
 from __future__ import annotations
@@ -16,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Collection, Coroutine, Hashable, Sequence
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any, Protocol
 
 from smsgate.core.messages import Message, PartStatus, Status
@@ -117,37 +111,37 @@ class Lane:
         return self.upstream.window - self.in_flight
 
 
+@dataclass(eq=False, slots=True)
 class Dispatcher:
-    """Moves due messages from the store to upstreams until stopped."""
+    """Moves due messages from the store to upstreams until stopped.
 
-    def __init__(
-        self,
-        store: Store,
-        route: RouteChoice,
-        clock: Clock,
-        stats: Counters,
-        *,
-        batch_size: int = 500,
-        idle_poll: float = 0.2,
-        gather: float = 0.003,
-        plans: RoutePlans | None = None,
-    ) -> None:
-        self._store = store
-        self._route = route
-        self._clock = clock
-        self._stats = stats
-        self._batch_size = batch_size
-        self._idle_poll = idle_poll
-        self._gather = gather
-        self._plans = plans
-        self._wake = asyncio.Event()
-        # None: not looked yet, so held messages from an earlier run are released too.
-        self._routing: Hashable | None = None
-        self._releasing = False
-        self._lanes: dict[str, Lane] = {}
-        self._sends: set[asyncio.Task[None]] = set()
-        self._records: set[asyncio.Task[None]] = set()
-        self._short_of_room = False  # the last claim took fewer than a batch for want of room
+    A lane has at most its upstream's `window` messages in flight; outcomes that finish
+    while the lane's last record runs share the next transaction. A message whose
+    upstream is not ready (no bind), or whose lane is full, is held by the claim itself:
+    it stays queued, spends no attempt, is never seen `sending`, and does not stand in
+    the way of messages behind it. Held messages are released when the routes or the set
+    of bound upstreams change (RELEASE_BATCH a round), or as their lane gets room, and
+    are routed again in their old order.
+    """
+
+    store: Store
+    route: RouteChoice
+    clock: Clock
+    stats: Counters
+    _: KW_ONLY
+    batch_size: int = 500
+    idle_poll: float = 0.2
+    gather: float = 0.003
+    plans: RoutePlans | None = None
+    _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    # None: not looked yet, so held messages from an earlier run are released too.
+    _routing: Hashable | None = field(init=False, default=None)
+    _releasing: bool = field(init=False, default=False)
+    _lanes: dict[str, Lane] = field(init=False, default_factory=dict)
+    _sends: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _records: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    # Whether the last claim took fewer than a batch for want of room.
+    _short_of_room: bool = field(init=False, default=False)
 
     def wake(self) -> None:
         """Called after messages were accepted, so they go out without waiting for a poll."""
@@ -160,19 +154,17 @@ class Dispatcher:
                 self._wake.clear()
                 try:
                     handled = await self.dispatch_once()
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.exception("dispatch round failed")
                     handled = 0
-                if handled < self._batch_size:
+                if handled < self.batch_size:
                     # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._idle_poll):
+                        async with asyncio.timeout(self.idle_poll):
                             await self._wake.wait()
                     # The messages accepted just after the one that woke us join its round:
                     # fewer, larger rounds, each a claim and a record transaction.
-                    await asyncio.sleep(self._gather)
+                    await asyncio.sleep(self.gather)
         finally:
             await self._stop_sends()
 
@@ -181,10 +173,10 @@ class Dispatcher:
         what the lanes have room for and start sending it; returns how many messages
         the round handled. The sends go on after it returns (`drain` waits for them)."""
         released = await self._release_held() + await self._release_for_room()
-        lanes = [self._lane(upstream) for upstream in self._route.upstreams()]
-        room = sum(max(0, lane.room) for lane in lanes) if lanes else self._batch_size
-        limit = min(self._batch_size, room)
-        self._short_of_room = limit < self._batch_size
+        lanes = [self._lane(upstream) for upstream in self.route.upstreams()]
+        room = sum(max(0, lane.room) for lane in lanes) if lanes else self.batch_size
+        limit = min(self.batch_size, room)
+        self._short_of_room = limit < self.batch_size
         if limit <= 0:
             return released
         held: set[str] = set()
@@ -192,7 +184,7 @@ class Dispatcher:
         routed: dict[str, Upstream | None] = {}
 
         def hold(message: Message) -> str | None:
-            upstream = routed[message.id] = self._route(message)
+            upstream = routed[message.id] = self.route(message)
             if upstream is None:
                 return None
             name = upstream.name
@@ -207,19 +199,19 @@ class Dispatcher:
 
         # Asking every message only while an upstream has no bind or a lane could fill
         # keeps the common claim free of routing work inside its transaction.
-        check = not self._route.all_ready() or any(lane.room < limit for lane in lanes)
-        claimed = await self._store.claim(self._clock.now(), limit, hold if check else None)
-        if claimed and self._plans is not None:
-            await self._plans.fresh()
+        check = not self.route.all_ready() or any(lane.room < limit for lane in lanes)
+        claimed = await self.store.claim(self.clock.now(), limit, hold if check else None)
+        if claimed and self.plans is not None:
+            await self.plans.fresh()
         no_route = []
         for message in claimed:
-            upstream = routed[message.id] if check else self._route(message)
+            upstream = routed[message.id] if check else self.route(message)
             if upstream is None:
                 no_route.append(unroutable(message))
             else:
                 self._start(self._lane(upstream), message)
         if no_route:
-            await self._store.record_sends(no_route, self._clock.now())
+            await self.store.record_sends(no_route, self.clock.now())
             self._count(no_route)
         return max(released, len(claimed) + len(held))
 
@@ -229,18 +221,18 @@ class Dispatcher:
             await asyncio.gather(*self._sends, *self._records, return_exceptions=True)
 
     async def _release_held(self) -> int:
-        routing = self._route.state()
+        routing = self.route.state()
         if routing != self._routing:
             self._routing = routing
             self._releasing = True
         if not self._releasing:
             return 0
-        released = await self._store.release_held(RELEASE_BATCH)
+        released = await self.store.release_held(RELEASE_BATCH)
         self._releasing = released == RELEASE_BATCH
         if not self._releasing:
             for lane in self._lanes.values():
                 lane.held = False
-        return self._batch_size if self._releasing else 0
+        return self.batch_size if self._releasing else 0
 
     async def _release_for_room(self) -> int:
         """As many messages held for a full lane as it now has room for become due."""
@@ -248,7 +240,7 @@ class Dispatcher:
         for name, lane in self._lanes.items():
             if lane.held and lane.room > 0:
                 wanted = min(lane.room, RELEASE_BATCH)
-                count = await self._store.release_held(wanted, name)
+                count = await self.store.release_held(wanted, name)
                 lane.held = count == wanted
                 released += count
         return released
@@ -268,8 +260,8 @@ class Dispatcher:
     async def _send(self, lane: Lane, message: Message) -> None:
         upstream = lane.upstream
         stored = message
-        if self._plans is not None:
-            message = replan(message, self._plans.of_connector(upstream.name))
+        if self.plans is not None:
+            message = replan(message, self.plans.of_connector(upstream.name))
         try:
             result = await upstream.submit(message)
         except asyncio.CancelledError:
@@ -281,7 +273,7 @@ class Dispatcher:
             lane.in_flight -= 1
             if self._short_of_room or lane.held:
                 self._wake.set()  # the dispatcher waits for this room
-        outcome = outcome_for(message, upstream.name, result, self._clock.now())
+        outcome = outcome_for(message, upstream.name, result, self.clock.now())
         if message is not stored:
             m = message
             outcome = replace(outcome, replanned=Replanned(m.encoding, m.concat, m.parts, m.cost))
@@ -296,7 +288,7 @@ class Dispatcher:
             while lane.outcomes:
                 outcomes, lane.outcomes = lane.outcomes, []
                 try:
-                    await self._store.record_sends(outcomes, self._clock.now())
+                    await self.store.record_sends(outcomes, self.clock.now())
                 except Exception:  # left `sending`: the housekeeper queues them again
                     log.exception(
                         "recording %d sends on %s failed", len(outcomes), lane.upstream.name
@@ -318,8 +310,8 @@ class Dispatcher:
     def _count(self, outcomes: Sequence[SendOutcome]) -> None:
         for outcome in outcomes:
             if outcome.status is Status.SENT:
-                self._stats.add("sent")
+                self.stats.add("sent")
             elif outcome.status is Status.QUEUED:
-                self._stats.add("retried")
+                self.stats.add("retried")
             else:
-                self._stats.count_final(outcome.status.value)
+                self.stats.count_final(outcome.status.value)

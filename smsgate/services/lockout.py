@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.accounts import check_account_name
@@ -84,23 +84,24 @@ def name_subject(name: str) -> str | None:
         return None
 
 
+@dataclass(eq=False, slots=True)
 class Lockout:
     """Takes the raw address and login name; works out their subjects only when it has
     to (something is blocked, a login failed), so a login costs a dictionary check."""
 
-    def __init__(self, store: LoginFailureStore, clock: Clock, policy: LockoutPolicy) -> None:
-        self._store = store
-        self._clock = clock
-        self.policy = policy
-        self._blocked: dict[str, float] = {}
-        self._counting: set[str] = set()  # names with failures, cleared by a success
-        self._fresh_until = 0.0
-        self._refreshing = False
-        self._pruned_at = 0.0
+    store: LoginFailureStore
+    clock: Clock
+    policy: LockoutPolicy
+    _blocked: dict[str, float] = field(init=False, default_factory=dict)
+    # Names with failures, cleared by a success.
+    _counting: set[str] = field(init=False, default_factory=set)
+    _fresh_until: float = field(init=False, default=0.0)
+    _refreshing: bool = field(init=False, default=False)
+    _pruned_at: float = field(init=False, default=0.0)
 
     async def check(self, address: str | None, username: str | None = None) -> None:
         """LoginBlocked when the address or the login name is blocked."""
-        now = self._clock.now()
+        now = self.clock.now()
         if now >= self._fresh_until:
             await self._refresh(now)
         if not self._blocked:
@@ -117,14 +118,14 @@ class Lockout:
         counted = [s for s, limit in limits.items() if s and limit > 0]
         if not counted:
             return
-        now = self._clock.now()
-        counts = await self._store.add_login_failures(counted, now, self.policy.window)
+        now = self.clock.now()
+        counts = await self.store.add_login_failures(counted, now, self.policy.window)
         if name in counts:
             self._counting.add(name)
         reached = [s for s in counted if counts.get(s, 0) >= limits[s]]
         if reached:
             until = now + self.policy.block
-            await self._store.block_logins(reached, until)
+            await self.store.block_logins(reached, until)
             self._blocked.update(dict.fromkeys(reached, until))
 
     async def succeeded(self, username: str) -> None:
@@ -134,17 +135,17 @@ class Lockout:
         name = name_subject(username)
         if name in self._counting:
             self._counting.discard(name)
-            await self._store.clear_login_failures(name, self._clock.now())
+            await self.store.clear_login_failures(name, self.clock.now())
 
     async def _refresh(self, now: float) -> None:
         if self._refreshing:
             return
         self._refreshing = True
         try:
-            fresh = await self._store.login_watch(now, self.policy.window)
+            fresh = await self.store.login_watch(now, self.policy.window)
             if now - self._pruned_at >= PRUNE_SECONDS:
                 self._pruned_at = now
-                await self._store.prune_login_failures(now - self.policy.window, now)
+                await self.store.prune_login_failures(now - self.policy.window, now)
         finally:
             self._refreshing = False
         self._fresh_until = now + REFRESH_SECONDS

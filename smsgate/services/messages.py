@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Part, Status
@@ -11,14 +13,14 @@ from smsgate.services.ports import Clock, Store
 MAX_PAGE = 1000
 
 
+@dataclass(eq=False, slots=True)
 class MessageService:
-    def __init__(self, store: Store, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
+    store: Store
+    clock: Clock
 
     async def get(self, account: Account, message_id: str) -> Message:
         """The account's message; NotFound when it does not exist, Forbidden when not its own."""
-        message = await self._store.message(message_id) if storable(message_id) else None
+        message = await self.store.message(message_id) if storable(message_id) else None
         if message is None:
             raise NotFound(f"no message {message_id}")
         if message.account_id != account.id:
@@ -27,7 +29,7 @@ class MessageService:
 
     async def parts(self, account: Account, message_id: str) -> list[Part]:
         await self.get(account, message_id)
-        return await self._store.parts(message_id)
+        return await self.store.parts(message_id)
 
     async def page(
         self,
@@ -49,7 +51,7 @@ class MessageService:
         check_storable(cursor, "cursor")
         if batch_id is not None and not storable(batch_id):
             return [], None  # no batch has such an id
-        page = await self._store.messages(
+        page = await self.store.messages(
             account.id,
             status=wanted,
             batch_id=batch_id,
@@ -64,4 +66,4 @@ class MessageService:
     async def cancel(self, account: Account, message_id: str) -> Message:
         """Cancel a scheduled message and refund it."""
         await self.get(account, message_id)
-        return await self._store.cancel(message_id, self._clock.now())
+        return await self.store.cancel(message_id, self.clock.now())

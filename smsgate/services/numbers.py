@@ -50,10 +50,10 @@ def _international(text: str) -> str:
 
 
 def _canonical(number: str) -> bool | None:
-    """Whether a number already written in E.164 is possible, without parsing it again:
-    the bulk of a large request is written this way, and `phonenumbers.parse` costs
-    ~9 us a number. None when parsing could rewrite it (a national prefix after the
-    country code, an unknown country code): the full path decides those."""
+    """Whether a number already written in E.164 is possible, without parsing it again
+    (the bulk of a large request is written this way). None when parsing could rewrite it
+    (a national prefix after the country code, an unknown country code): the full path
+    decides those."""
     digits = number[1:]
     for size in (1, 2, 3):
         rules = _country_rules(int(digits[:size]))

@@ -1,17 +1,15 @@
 """The plan a message is priced on and sent as, from the settings of the connector it takes.
 
-`plan_for` is the one planner: the text's encoding and parts under a `PartScheme` (a
-connector's concatenation method and Latin-1 preference). `RoutePlans` knows each
-recipient's first route and its connector's scheme from a per-process snapshot of the
-routes and connectors (re-read every `ttl` seconds); `replan` re-plans a stored message
-for another connector.
+`plan_for` is the one planner (encoding and parts under a connector's `PartScheme`);
+`RoutePlans` knows each recipient's first route and its connector's scheme; `replan`
+re-plans a stored message for another connector.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any
 
 from smsgate.core.messages import Message
@@ -89,34 +87,27 @@ def replan(message: Message, scheme: PartScheme) -> Message:
 _TEXT_ENCODINGS = frozenset({Encoding.GSM7.value, Encoding.UCS2.value, Encoding.LATIN1.value})
 
 
+@dataclass(eq=False, slots=True)
 class RoutePlans:
     """The scheme of each recipient's first route, from a snapshot of the route table and
     the connector definitions that is re-read at most every `ttl` seconds."""
 
-    def __init__(
-        self,
-        routes: Callable[[], Awaitable[list[Route]]],
-        connectors: Callable[[], Awaitable[list[ConnectorDefinition]]],
-        schemes: Mapping[str, SchemeOf],
-        clock: Clock,
-        *,
-        ttl: float = 2.0,
-    ) -> None:
-        self._routes_of = routes
-        self._connectors_of = connectors
-        self._schemes = schemes
-        self._clock = clock
-        self._ttl = ttl
-        self._routes: tuple[Route, ...] = ()
-        self._by_connector: dict[str, PartScheme] = dict.fromkeys(
-            BUILTIN_CONNECTORS, DEFAULT_SCHEME
-        )
-        self._until = float("-inf")
-        self._loading: asyncio.Future[None] | None = None
+    routes: Callable[[], Awaitable[list[Route]]]
+    connectors: Callable[[], Awaitable[list[ConnectorDefinition]]]
+    schemes: Mapping[str, SchemeOf]
+    clock: Clock
+    _: KW_ONLY
+    ttl: float = 2.0
+    _route_table: tuple[Route, ...] = field(init=False, default=())
+    _by_connector: dict[str, PartScheme] = field(
+        init=False, default_factory=lambda: dict.fromkeys(BUILTIN_CONNECTORS, DEFAULT_SCHEME)
+    )
+    _until: float = field(init=False, default=float("-inf"))
+    _loading: asyncio.Future[None] | None = field(init=False, default=None)
 
     async def fresh(self) -> None:
         """Read the routes and connectors again if the snapshot is older than `ttl`."""
-        if self._until > self._clock.now():
+        if self._until > self.clock.now():
             return
         if self._loading is None:
             self._loading = asyncio.ensure_future(self._load())
@@ -124,17 +115,17 @@ class RoutePlans:
         await asyncio.shield(self._loading)
 
     async def _load(self) -> None:
-        routes = await self._routes_of()
-        definitions = await self._connectors_of()
+        routes = await self.routes()
+        definitions = await self.connectors()
         by_connector = dict.fromkeys(BUILTIN_CONNECTORS, DEFAULT_SCHEME)
         for d in definitions:
             if d.enabled and d.name not in BUILTIN_CONNECTORS:
-                scheme_of = self._schemes.get(d.type)
+                scheme_of = self.schemes.get(d.type)
                 by_connector[d.name] = (
                     DEFAULT_SCHEME if scheme_of is None else scheme_of(d.settings)
                 )
-        self._routes, self._by_connector = tuple(routes), by_connector
-        self._until = self._clock.now() + self._ttl
+        self._route_table, self._by_connector = tuple(routes), by_connector
+        self._until = self.clock.now() + self.ttl
 
     def of_connector(self, name: str) -> PartScheme:
         """The scheme of a connector (the default for the simulator and unknown ones)."""
@@ -143,9 +134,9 @@ class RoutePlans:
     def of_recipient(self, number: str, account_id: int) -> PartScheme:
         """The scheme of the connector of the recipient's first route whose connector is
         enabled (or built in); the default when there is none (the simulated operator)."""
-        if not self._routes:
+        if not self._route_table:
             return DEFAULT_SCHEME
-        for route in candidate_routes(self._routes, number, account_id):
+        for route in candidate_routes(self._route_table, number, account_id):
             scheme = self._by_connector.get(route.connector)
             if scheme is not None:
                 return scheme

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import InvalidRequest, NotFound
@@ -28,29 +29,29 @@ class RouteStore(Protocol):
     async def remove_route(self, route_id: int) -> bool: ...
 
 
+@dataclass(eq=False, slots=True)
 class RouteService:
-    def __init__(self, store: RouteStore, now: Callable[[], float]) -> None:
-        self._store = store
-        self._now = now
+    store: RouteStore
+    now: Callable[[], float]
 
     async def add(
         self, prefix: str, connector: str, *, account_id: int | None = None, priority: int = 0
     ) -> Route:
         if not connector:
             raise InvalidRequest("a route needs a connector", field="connector")
-        return await self._store.add_route(
+        return await self.store.add_route(
             prefix=normalize_prefix(prefix),
             connector=connector,
             account_id=account_id,
             priority=priority,
-            now=self._now(),
+            now=self.now(),
         )
 
     async def list(self) -> list[Route]:
-        return await self._store.routes()
+        return await self.store.routes()
 
     async def remove(self, route_id: int) -> None:
-        if not await self._store.remove_route(route_id):
+        if not await self.store.remove_route(route_id):
             raise NotFound(f"no route {route_id}")
 
 

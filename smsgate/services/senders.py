@@ -38,24 +38,24 @@ class SendersStore(Protocol):
         ...
 
 
+@dataclass(eq=False, slots=True)
 class SendersService:
-    def __init__(self, store: SendersStore, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
+    store: SendersStore
+    clock: Clock
 
     async def add(self, account: Account, sender: str, *, status: str = ACTIVE) -> SenderId:
         check_sender(sender)
-        return await self._store.add_sender(account.id, sender, status, self._clock.now())
+        return await self.store.add_sender(account.id, sender, status, self.clock.now())
 
     async def list(self, account: Account) -> list[SenderId]:
-        return await self._store.senders(account.id)
+        return await self.store.senders(account.id)
 
     async def delete(
         self, account: Account, *, sender: str | None = None, sender_id: int | None = None
     ) -> SenderId:
         """Delete one sender id, named by its text or its id; NotFound when it has none."""
-        for found in await self._store.senders(account.id):
+        for found in await self.store.senders(account.id):
             if found.id == sender_id or (sender is not None and found.sender == sender):
-                await self._store.delete_senders(account.id, [found.id])
+                await self.store.delete_senders(account.id, [found.id])
                 return found
         raise NotFound(f"no sender id {sender or sender_id}", field="sender")

@@ -1,9 +1,8 @@
 """Sending statistics: messages, parts and cost per account, day, connector and status;
 and the history lookups the dialects report from (messages by client reference).
 
-The store adds up one row per (account, day, connector, status, currency); this
-service decides whose messages an account may see (its own and its sub-accounts')
-and folds those rows into the groups a report asks for.
+The store adds up one row per (account, day, connector, status, currency); this service
+decides whose messages an account may see and folds those rows into a report's groups.
 """
 
 from __future__ import annotations
@@ -121,9 +120,9 @@ def fold(rows: Iterable[StatsRow], by: Sequence[Dimension]) -> list[Group]:
     return [Group(*key, totals=totals) for key, totals in ordered]
 
 
+@dataclass(eq=False, slots=True)
 class StatisticsService:
-    def __init__(self, store: StatisticsStore) -> None:
-        self._store = store
+    store: StatisticsStore
 
     async def rows(
         self,
@@ -145,9 +144,7 @@ class StatisticsService:
         ids = [target.id]
         if subaccounts:
             ids.extend(a.id for a in await self.descendants(target))
-        return await self._store.message_totals(
-            ids, since=since, until=until, utc_offset=utc_offset
-        )
+        return await self.store.message_totals(ids, since=since, until=until, utc_offset=utc_offset)
 
     async def report(
         self,
@@ -176,13 +173,13 @@ class StatisticsService:
         client message id); empty when there is none."""
         if not storable(reference):
             return []
-        return await self._store.messages_with_reference(account.id, reference)
+        return await self.store.messages_with_reference(account.id, reference)
 
     async def visible(self, actor: Account, account: Account) -> Account:
         """`account` when the actor is it or above it in the tree; Forbidden otherwise."""
         if account.id == actor.id:
             return account
-        chain = await self._store.chain(account.id)
+        chain = await self.store.chain(account.id)
         if not chain:
             raise NotFound(f"no account {account.id}")
         if not is_ancestor(actor.id, chain):
@@ -196,7 +193,7 @@ class StatisticsService:
         while level:
             below: list[Account] = []
             for parent in level:
-                below.extend(await self._store.accounts(parent.id))
+                below.extend(await self.store.accounts(parent.id))
             found.extend(below)
             level = below
         return found

@@ -7,7 +7,7 @@ calls `SubmitService.submit`; nothing else creates messages or charges for them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from urllib.parse import urlsplit
 
 from smsgate.core.accounts import Account, check_active, funding_account
@@ -85,51 +85,40 @@ class Quote:
         return sum(line.cost for line in self.lines)
 
 
+@dataclass(eq=False, slots=True)
 class SubmitService:
-    def __init__(
-        self,
-        store: Store,
-        catalog: Catalog,
-        clock: Clock,
-        ids: IdSource,
-        *,
-        default_validity: int = DEFAULT_VALIDITY,
-        on_accepted: Callable[[int], None] | None = None,
-        policies: AccountPolicies | None = None,
-        stop_list: StopListService | None = None,
-        plans: RoutePlans | None = None,
-    ) -> None:
-        self._store = store
-        self._catalog = catalog
-        self._clock = clock
-        self._ids = ids
-        self._default_validity = default_validity
-        self._on_accepted = on_accepted
-        self._policies = policies
-        self._stop_list = stop_list
-        self._plans = plans
+    store: Store
+    catalog: Catalog
+    clock: Clock
+    ids: IdSource
+    _: KW_ONLY
+    default_validity: int = DEFAULT_VALIDITY
+    on_accepted: Callable[[int], None] | None = None
+    policies: AccountPolicies | None = None
+    stop_list: StopListService | None = None
+    plans: RoutePlans | None = None
 
     async def quote(self, account: Account, command: SubmitCommand) -> Quote:
         """Parts, encoding and cost of a command; stores and charges nothing."""
-        chain = await self._catalog.chain(account.id)
+        chain = await self.catalog.chain(account.id)
         check_active(chain)
         _check_options(command)
-        _due_time(command.scheduled_at, self._clock.now())
+        _due_time(command.scheduled_at, self.clock.now())
         return await self._quote(chain, command)
 
     async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
         """Store and charge a command whole, or raise and change nothing."""
-        chain = await self._catalog.chain(account.id)
+        chain = await self.catalog.chain(account.id)
         check_active(chain)
         _check_options(command)
         quote = await self._quote(chain, command)
-        now = self._clock.now()
+        now = self.clock.now()
         scheduled_at = _due_time(command.scheduled_at, now)
-        if self._policies is not None:  # the account's send rate, shared by every surface
-            await self._policies.take(account.id, len(quote.lines))
-        validity = command.validity or self._default_validity
+        if self.policies is not None:  # the account's send rate, shared by every surface
+            await self.policies.take(account.id, len(quote.lines))
+        validity = command.validity or self.default_validity
         submission = Submission(
-            batch_id=self._ids.new_id(),
+            batch_id=self.ids.new_id(),
             account_id=account.id,
             payer_id=funding_account(chain).id,
             sender=command.sender,
@@ -144,7 +133,7 @@ class SubmitService:
             expires_at=(scheduled_at or now) + validity,
             messages=tuple(
                 NewMessage(
-                    self._ids.new_id(), line.to, line.parts, line.cost, line.encoding, line.concat
+                    self.ids.new_id(), line.to, line.parts, line.cost, line.encoding, line.concat
                 )
                 for line in quote.lines
             ),
@@ -152,9 +141,9 @@ class SubmitService:
             tag=command.tag,
             udh=command.udh,
         )
-        accepted = await self._store.accept(submission)
-        if self._on_accepted is not None and not accepted.replayed:
-            self._on_accepted(len(accepted.messages))
+        accepted = await self.store.accept(submission)
+        if self.on_accepted is not None and not accepted.replayed:
+            self.on_accepted(len(accepted.messages))
         return accepted
 
     async def _quote(self, chain: list[Account], command: SubmitCommand) -> Quote:
@@ -165,11 +154,11 @@ class SubmitService:
             raise InvalidRequest(f"at most {MAX_RECIPIENTS} recipients", field="to")
         check_sender(command.sender)
         default = plan_text(command, account.max_parts)
-        routed = self._plans if command.udh is None else None
+        routed = self.plans if command.udh is None else None
         if routed is not None:
             await routed.fresh()
         planned = {DEFAULT_SCHEME: default}
-        lists = await self._catalog.price_lists(chain)
+        lists = await self.catalog.price_lists(chain)
         lines = []
         seen: set[str] = set()
         for raw in command.to:
@@ -186,8 +175,8 @@ class SubmitService:
             lines.append(
                 QuoteLine(number, parts, cost, line_plan.encoding.value, scheme.concat.value)
             )
-        if self._stop_list is not None:
-            blocked = await self._stop_list.blocked(account.id, seen)
+        if self.stop_list is not None:
+            blocked = await self.stop_list.blocked(account.id, seen)
             if blocked:
                 raise StopListed(f"on the STOP list: {', '.join(sorted(blocked))}", field="to")
         first = lines[0]

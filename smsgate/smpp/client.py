@@ -10,8 +10,8 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from typing import Literal
+from dataclasses import KW_ONLY, dataclass, field, replace
+from typing import Literal, ParamSpec
 
 from smsgate.smpp.codec import make_response, response_class
 from smsgate.smpp.connection import Connection
@@ -44,64 +44,58 @@ _BIND_CLASSES: dict[str, type[BindPdu]] = {
 }
 
 
+@dataclass(eq=False, slots=True)
 class SmppClient:
     """An ESME bound to one SMSC. Use `connect()` or `await SmppClient(...).start()`."""
 
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        system_id: str,
-        password: str,
-        system_type: str = "",
-        bind: BindKind = "trx",
-        window: int = 10,
-        enquire_link_interval: float | None = 30.0,
-        response_timeout: float = 30.0,
-        on_message: InboundHandler | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        reconnect: bool = True,
-        reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = 60.0,
-        bind_failure_delay: float = 30.0,
-        connect_timeout: float = 10.0,
-        addr_ton: int = 0,
-        addr_npi: int = 0,
-        address_range: str = "",
-    ) -> None:
-        self.host, self.port = host, port
-        self.on_message = on_message
-        self.reconnect = reconnect
-        self.reconnect_delay = reconnect_delay
-        self.max_reconnect_delay = max_reconnect_delay
-        self.bind_failure_delay = bind_failure_delay
-        self.connect_timeout = connect_timeout
-        self._bind_pdu = _BIND_CLASSES[bind](
-            system_id=system_id,
-            password=password,
-            system_type=system_type,
+    host: str
+    port: int
+    _: KW_ONLY
+    system_id: str
+    password: str = field(repr=False)
+    system_type: str = ""
+    bind: BindKind = "trx"
+    window: int = 10
+    enquire_link_interval: float | None = 30.0
+    response_timeout: float = 30.0
+    on_message: InboundHandler | None = None
+    ssl_context: ssl.SSLContext | None = None
+    reconnect: bool = True
+    reconnect_delay: float = 1.0
+    max_reconnect_delay: float = 60.0
+    bind_failure_delay: float = 30.0
+    connect_timeout: float = 10.0
+    addr_ton: int = 0
+    addr_npi: int = 0
+    address_range: str = ""
+    binds: int = field(init=False, default=0)  # successful binds so far, reconnects included
+    _bind_pdu: BindPdu = field(init=False, repr=False)
+    _config: SessionConfig = field(init=False)
+    _connection: Connection | None = field(init=False, default=None)
+    # Set while bound, and for good once the client stops; waiters re-check after waking.
+    _ready: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _stopped: bool = field(init=False, default=False)
+    _closing: bool = field(init=False, default=False)
+    _supervisor: asyncio.Task[None] | None = field(init=False, default=None)
+    _first_outcome: asyncio.Future[None] | None = field(init=False, default=None)
+    _inbound: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._bind_pdu = _BIND_CLASSES[self.bind](
+            system_id=self.system_id,
+            password=self.password,
+            system_type=self.system_type,
             interface_version=INTERFACE_VERSION,
-            addr_ton=addr_ton,
-            addr_npi=addr_npi,
-            address_range=address_range,
+            addr_ton=self.addr_ton,
+            addr_npi=self.addr_npi,
+            address_range=self.address_range,
         )
         self._config = SessionConfig(
             role=Role.ESME,
-            window=window,
-            response_timeout=response_timeout,
-            enquire_link_interval=enquire_link_interval,
+            window=self.window,
+            response_timeout=self.response_timeout,
+            enquire_link_interval=self.enquire_link_interval,
         )
-        self._ssl = ssl_context
-        self._connection: Connection | None = None
-        # Set while bound, and for good once the client stops; waiters re-check after waking.
-        self._ready = asyncio.Event()
-        self._stopped = False
-        self._closing = False
-        self._supervisor: asyncio.Task[None] | None = None
-        self._first_outcome: asyncio.Future[None] | None = None
-        self._inbound: set[asyncio.Task[None]] = set()
-        self.binds = 0  # successful binds so far, reconnects included
 
     @property
     def bound(self) -> bool:
@@ -213,7 +207,9 @@ class SmppClient:
 
     async def _connect_and_serve(self) -> None:
         async with asyncio.timeout(self.connect_timeout):
-            reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl)
+            reader, writer = await asyncio.open_connection(
+                self.host, self.port, ssl=self.ssl_context
+            )
         loop = asyncio.get_running_loop()
         session = Session(self._config, loop.time())
         connection = Connection(
@@ -264,35 +260,20 @@ class SmppClient:
         connection.respond(pdu, response)
 
 
-async def connect(
-    host: str,
-    port: int,
-    *,
-    system_id: str,
-    password: str,
-    system_type: str = "",
-    bind: BindKind = "trx",
-    window: int = 10,
-    enquire_link_interval: float | None = 30.0,
-    response_timeout: float = 30.0,
-    on_message: InboundHandler | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-    reconnect: bool = True,
-) -> SmppClient:
-    """Connect, bind and return a running client (raises BindError / OSError on failure)."""
-    client = SmppClient(
-        host,
-        port,
-        system_id=system_id,
-        password=password,
-        system_type=system_type,
-        bind=bind,
-        window=window,
-        enquire_link_interval=enquire_link_interval,
-        response_timeout=response_timeout,
-        on_message=on_message,
-        ssl_context=ssl_context,
-        reconnect=reconnect,
-    )
-    await client.start()
-    return client
+P = ParamSpec("P")
+
+
+def _started(make: Callable[P, SmppClient]) -> Callable[P, Awaitable[SmppClient]]:
+    """`make` a client, then start it."""
+
+    async def started(*args: P.args, **kwargs: P.kwargs) -> SmppClient:
+        client = make(*args, **kwargs)
+        await client.start()
+        return client
+
+    return started
+
+
+connect = _started(SmppClient)
+"""Connect, bind and return a running client (raises BindError / OSError on failure);
+takes the arguments of `SmppClient`."""

@@ -12,17 +12,8 @@ import socket
 from collections import deque
 from collections.abc import Callable
 
+from smsgate.smpp import events
 from smsgate.smpp.errors import ConnectionLost, ResponseTimeout, SessionError, WindowFull
-from smsgate.smpp.events import (
-    Event,
-    InactivityTimeout,
-    PduReceived,
-    ProtocolError,
-    ResponseReceived,
-    ResponseTimedOut,
-    SessionInitTimeout,
-    Unbound,
-)
 from smsgate.smpp.pdu import EnquireLink, Pdu, Unbind
 from smsgate.smpp.session import Session
 
@@ -89,30 +80,30 @@ class Connection:
         finally:
             await self._shutdown()
 
-    def _dispatch(self, events: list[Event]) -> None:
-        for event in events:
-            if type(event) is ResponseReceived:
+    def _dispatch(self, happened: list[events.Event]) -> None:
+        for event in happened:
+            if type(event) is events.ResponseReceived:
                 self._resolve(event.request, event.response, None)
-            elif type(event) is PduReceived:
+            elif type(event) is events.PduReceived:
                 self._on_request(event.pdu)
-            elif isinstance(event, ResponseTimedOut):
+            elif isinstance(event, events.ResponseTimedOut):
                 self._resolve(event.request, None, ResponseTimeout(type(event.request).__name__))
                 if isinstance(event.request, EnquireLink):
                     log.warning("enquire_link to %s unanswered; closing", self.peer)
                     self.abort()
-            elif isinstance(event, ProtocolError):
+            elif isinstance(event, events.ProtocolError):
                 log.warning("protocol error from %s: %s", self.peer, event.error)
                 if event.request is not None:
                     self._resolve(event.request, None, event.error)
                 if event.fatal:
                     self.close()
-            elif isinstance(event, Unbound):
+            elif isinstance(event, events.Unbound):
                 self.unbound = True
                 self.close()
-            elif isinstance(event, InactivityTimeout):
+            elif isinstance(event, events.InactivityTimeout):
                 log.info("%s inactive; unbinding", self.peer)
                 self._start_unbind()
-            elif isinstance(event, SessionInitTimeout):
+            elif isinstance(event, events.SessionInitTimeout):
                 log.info("%s did not bind in time; closing", self.peer)
                 self.close()
 

@@ -1,9 +1,8 @@
-"""Mandatory-field layouts of PDU bodies as data, compiled into fast encode/decode functions.
+"""Mandatory-field layouts of PDU bodies as data, compiled into encode/decode functions.
 
 A layout is a sequence of (field name, kind). `compile_codec` turns it into straight-line
-Python source once at import (the technique `dataclasses` uses for `__init__`): runs of
-integers become one precompiled `struct.Struct`, and decoding first tries one regular
-expression over the whole mandatory part, so a submit_sm costs a handful of C calls.
+Python source once at import (as `dataclasses` does for `__init__`): runs of integers
+become one `struct.Struct`, and decoding first tries one regular expression.
 """
 
 import re

@@ -6,7 +6,7 @@ encoder and a decoder, which `codec.py` dispatches to. Vendor statuses stay plai
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Annotated, ClassVar, TypeVar, get_args
+from typing import Annotated, ClassVar, TypeVar, dataclass_transform, get_args
 
 from smsgate.smpp.constants import (
     INTERFACE_VERSION,
@@ -70,8 +70,13 @@ _LAYOUTS: dict[type[Pdu], Layout] = {}
 P = TypeVar("P", bound=Pdu)
 
 
-def _register(command_id: int, *, tlvs: bool = False) -> Callable[[type[P]], type[P]]:
-    def register(cls: type[P]) -> type[P]:
+@dataclass_transform(kw_only_default=True, field_specifiers=(field,))
+def _pdu(command_id: int, *, tlvs: bool = False) -> Callable[[type[P]], type[P]]:
+    """Make the class a slotted keyword-only dataclass and register it as `command_id`,
+    its layout compiled from its annotations; `tlvs`: the PDU may carry TLVs."""
+
+    def register(bare: type[P]) -> type[P]:
+        cls = dataclass(slots=True, kw_only=True)(bare)
         layout: list[tuple[str, FieldKind]] = []
         for f in fields(cls):
             kinds = [
@@ -106,20 +111,17 @@ class BindPdu(Pdu):
     address_range: Annotated[str, ADDRESS_RANGE] = ""
 
 
-@_register(CommandId.BIND_TRANSMITTER)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_TRANSMITTER)
 class BindTransmitter(BindPdu):
     pass
 
 
-@_register(CommandId.BIND_RECEIVER)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_RECEIVER)
 class BindReceiver(BindPdu):
     pass
 
 
-@_register(CommandId.BIND_TRANSCEIVER)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_TRANSCEIVER)
 class BindTransceiver(BindPdu):
     pass
 
@@ -129,57 +131,48 @@ class BindRespPdu(Pdu):
     system_id: Annotated[str, SYSTEM_ID] = ""
 
 
-@_register(CommandId.BIND_TRANSMITTER_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_TRANSMITTER_RESP, tlvs=True)
 class BindTransmitterResp(BindRespPdu):
     pass
 
 
-@_register(CommandId.BIND_RECEIVER_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_RECEIVER_RESP, tlvs=True)
 class BindReceiverResp(BindRespPdu):
     pass
 
 
-@_register(CommandId.BIND_TRANSCEIVER_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.BIND_TRANSCEIVER_RESP, tlvs=True)
 class BindTransceiverResp(BindRespPdu):
     pass
 
 
-@_register(CommandId.OUTBIND)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.OUTBIND)
 class Outbind(Pdu):
     system_id: Annotated[str, SYSTEM_ID] = ""
     password: Annotated[str, PASSWORD] = ""
 
 
-@_register(CommandId.UNBIND)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.UNBIND)
 class Unbind(Pdu):
     pass
 
 
-@_register(CommandId.UNBIND_RESP)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.UNBIND_RESP)
 class UnbindResp(Pdu):
     pass
 
 
-@_register(CommandId.ENQUIRE_LINK)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.ENQUIRE_LINK)
 class EnquireLink(Pdu):
     pass
 
 
-@_register(CommandId.ENQUIRE_LINK_RESP)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.ENQUIRE_LINK_RESP)
 class EnquireLinkResp(Pdu):
     pass
 
 
-@_register(CommandId.GENERIC_NACK)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.GENERIC_NACK)
 class GenericNack(Pdu):
     pass
 
@@ -210,14 +203,12 @@ class ShortMessagePdu(Pdu):
     short_message: Annotated[bytes, SHORT_MESSAGE] = b""
 
 
-@_register(CommandId.SUBMIT_SM, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.SUBMIT_SM, tlvs=True)
 class SubmitSm(ShortMessagePdu):
     pass
 
 
-@_register(CommandId.DELIVER_SM, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.DELIVER_SM, tlvs=True)
 class DeliverSm(ShortMessagePdu):
     pass
 
@@ -228,26 +219,22 @@ class MessageIdResp(Pdu):
 
 
 # SMPP 5.0 peers add TLVs to these responses; accepting them costs nothing.
-@_register(CommandId.SUBMIT_SM_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.SUBMIT_SM_RESP, tlvs=True)
 class SubmitSmResp(MessageIdResp):
     pass
 
 
-@_register(CommandId.DELIVER_SM_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.DELIVER_SM_RESP, tlvs=True)
 class DeliverSmResp(MessageIdResp):
     pass
 
 
-@_register(CommandId.DATA_SM_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.DATA_SM_RESP, tlvs=True)
 class DataSmResp(MessageIdResp):
     pass
 
 
-@_register(CommandId.DATA_SM, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.DATA_SM, tlvs=True)
 class DataSm(Pdu):
     service_type: Annotated[str, SERVICE_TYPE] = ""
     source_addr_ton: Annotated[int, U8] = 0
@@ -264,8 +251,7 @@ class DataSm(Pdu):
 # --- submit_multi ----------------------------------------------------------------------------
 
 
-@_register(CommandId.SUBMIT_MULTI, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.SUBMIT_MULTI, tlvs=True)
 class SubmitMulti(Pdu):
     service_type: Annotated[str, SERVICE_TYPE] = ""
     source_addr_ton: Annotated[int, U8] = 0
@@ -286,8 +272,7 @@ class SubmitMulti(Pdu):
     short_message: Annotated[bytes, SHORT_MESSAGE] = b""
 
 
-@_register(CommandId.SUBMIT_MULTI_RESP, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.SUBMIT_MULTI_RESP, tlvs=True)
 class SubmitMultiResp(Pdu):
     message_id: Annotated[str, MESSAGE_ID] = ""
     unsuccess_smes: Annotated[list[UnsuccessSme], UNSUCCESS_SMES] = field(default_factory=list)
@@ -296,8 +281,7 @@ class SubmitMultiResp(Pdu):
 # --- ancillary -------------------------------------------------------------------------------
 
 
-@_register(CommandId.QUERY_SM)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.QUERY_SM)
 class QuerySm(Pdu):
     message_id: Annotated[str, MESSAGE_ID] = ""
     source_addr_ton: Annotated[int, U8] = 0
@@ -305,8 +289,7 @@ class QuerySm(Pdu):
     source_addr: Annotated[str, SOURCE_ADDR] = ""
 
 
-@_register(CommandId.QUERY_SM_RESP)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.QUERY_SM_RESP)
 class QuerySmResp(Pdu):
     message_id: Annotated[str, MESSAGE_ID] = ""
     final_date: Annotated[str, FINAL_DATE] = ""
@@ -314,8 +297,7 @@ class QuerySmResp(Pdu):
     error_code: Annotated[int, U8] = 0
 
 
-@_register(CommandId.CANCEL_SM)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.CANCEL_SM)
 class CancelSm(Pdu):
     service_type: Annotated[str, SERVICE_TYPE] = ""
     message_id: Annotated[str, MESSAGE_ID] = ""
@@ -327,14 +309,12 @@ class CancelSm(Pdu):
     destination_addr: Annotated[str, DEST_ADDR] = ""
 
 
-@_register(CommandId.CANCEL_SM_RESP)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.CANCEL_SM_RESP)
 class CancelSmResp(Pdu):
     pass
 
 
-@_register(CommandId.REPLACE_SM)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.REPLACE_SM)
 class ReplaceSm(Pdu):
     message_id: Annotated[str, MESSAGE_ID] = ""
     source_addr_ton: Annotated[int, U8] = 0
@@ -347,14 +327,12 @@ class ReplaceSm(Pdu):
     short_message: Annotated[bytes, SHORT_MESSAGE] = b""
 
 
-@_register(CommandId.REPLACE_SM_RESP)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.REPLACE_SM_RESP)
 class ReplaceSmResp(Pdu):
     pass
 
 
-@_register(CommandId.ALERT_NOTIFICATION, tlvs=True)
-@dataclass(slots=True, kw_only=True)
+@_pdu(CommandId.ALERT_NOTIFICATION, tlvs=True)
 class AlertNotification(Pdu):
     source_addr_ton: Annotated[int, U8] = 0
     source_addr_npi: Annotated[int, U8] = 0

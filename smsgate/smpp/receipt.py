@@ -6,7 +6,7 @@ receipted_message_id and message_state TLVs over the text when a PDU carries bot
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -242,16 +242,11 @@ def receipt_from_pdu(pdu: DeliverSm | DataSm) -> Receipt:
         if message_id is None or state is None:
             raise ReceiptError("no receipted_message_id/message_state TLVs and no receipt text")
         parsed = Receipt(message_id=message_id, state=MessageState.UNKNOWN)
-    return Receipt(
+    return replace(
+        parsed,
         message_id=message_id if message_id else parsed.message_id,
         state=_state(state) if state is not None else parsed.state,
         stat=state_to_stat(state) if state is not None else parsed.stat,
-        submitted=parsed.submitted,
-        delivered=parsed.delivered,
-        submit_date=parsed.submit_date,
-        done_date=parsed.done_date,
-        error=parsed.error,
-        text=parsed.text,
         network_error=network_error,
     )
 

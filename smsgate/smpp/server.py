@@ -1,10 +1,7 @@
 """The SMPP listener (SMSC side): sessions and connections here, every policy in a handler.
 
-`SmppServer` accepts TCP (optionally TLS) connections and runs each as a Session; requests
-go to an `SmppServerHandler` concurrently (up to the window), so one slow submit does not
-hold back the next. A malformed PDU gets an error response and never affects other sessions.
-A connection that has not bound within `session_init_timeout` is closed, and one address
-holds at most `per_address` connections (one more is closed at once).
+`SmppServer` accepts TCP (optionally TLS) connections and runs each as a Session whose
+requests go to an `SmppServerHandler` concurrently (up to the window).
 """
 
 import asyncio
@@ -12,6 +9,7 @@ import itertools
 import logging
 import ssl
 from collections.abc import Awaitable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 
 from smsgate.smpp import tlv
@@ -141,56 +139,53 @@ class BaseServerHandler:
         return None
 
 
+@dataclass(eq=False, slots=True)
 class SmppServer:
     """Listen on host:port; `port=0` picks a free port (read `port` after start).
 
-    `per_address` caps the connections open from one address (0: no cap).
+    One slow submit does not hold back the next, and a malformed PDU gets an error
+    response and never affects other sessions. A connection that has not bound within
+    `session_init_timeout` is closed; `per_address` caps the connections open from one
+    address (0: no cap; one more is closed at once).
     """
 
-    def __init__(
-        self,
-        handler: SmppServerHandler,
-        host: str = "127.0.0.1",
-        port: int = 2775,
-        *,
-        system_id: str = "smsgate",
-        window: int = 100,
-        response_timeout: float = 30.0,
-        enquire_link_interval: float | None = 30.0,
-        inactivity_timeout: float | None = 300.0,
-        session_init_timeout: float | None = 30.0,
-        ssl_context: ssl.SSLContext | None = None,
-        handler_grace: float = 10.0,
-        per_address: int = 0,
-    ) -> None:
-        self.handler = handler
-        self.handler_grace = handler_grace
-        self.host = host
-        self.port = port
-        self.system_id = system_id
+    handler: SmppServerHandler
+    host: str = "127.0.0.1"
+    port: int = 2775
+    _: KW_ONLY
+    system_id: str = "smsgate"
+    window: int = 100
+    response_timeout: float = 30.0
+    enquire_link_interval: float | None = 30.0
+    inactivity_timeout: float | None = 300.0
+    session_init_timeout: float | None = 30.0
+    ssl_context: ssl.SSLContext | None = None
+    handler_grace: float = 10.0
+    per_address: int = 0
+    sessions: set[ServerSession] = field(init=False, default_factory=set)
+    _config: SessionConfig = field(init=False)
+    _open_by_address: dict[str, int] = field(init=False, default_factory=dict)
+    _server: asyncio.Server | None = field(init=False, default=None)
+    _connections: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+
+    def __post_init__(self) -> None:
         self._config = SessionConfig(
             role=Role.SMSC,
-            window=window,
-            response_timeout=response_timeout,
-            enquire_link_interval=enquire_link_interval,
-            inactivity_timeout=inactivity_timeout,
-            session_init_timeout=session_init_timeout,
+            window=self.window,
+            response_timeout=self.response_timeout,
+            enquire_link_interval=self.enquire_link_interval,
+            inactivity_timeout=self.inactivity_timeout,
+            session_init_timeout=self.session_init_timeout,
         )
-        self._ssl = ssl_context
-        self._per_address = per_address
-        self._open_by_address: dict[str, int] = {}
-        self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
-        self.sessions: set[ServerSession] = set()
 
     async def start(self) -> None:
         # A TLS handshake that never ends is a connection that never binds.
-        handshake = self._config.session_init_timeout if self._ssl is not None else None
+        handshake = self._config.session_init_timeout if self.ssl_context is not None else None
         self._server = await asyncio.start_server(
             self._serve,
             self.host,
             self.port,
-            ssl=self._ssl,
+            ssl=self.ssl_context,
             ssl_handshake_timeout=handshake,
             limit=1 << 20,
             backlog=1024,
@@ -219,10 +214,10 @@ class SmppServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        address = peer[0] if isinstance(peer, tuple) and self._per_address else None
+        address = peer[0] if isinstance(peer, tuple) and self.per_address else None
         if address is not None:
             held = self._open_by_address.get(address, 0)
-            if held >= self._per_address:
+            if held >= self.per_address:
                 log.debug("SMPP connection from %s refused: %d open", address, held)
                 writer.close()
                 return
@@ -277,8 +272,6 @@ class SmppServer:
     async def _answer(self, session: ServerSession, connection: Connection, pdu: Pdu) -> None:
         try:
             response = await self._dispatch(session, pdu)
-        except asyncio.CancelledError:
-            raise
         except Exception:
             log.exception("SMPP handler failed on %s", type(pdu).__name__)
             response = make_response(pdu, CommandStatus.ESME_RSYSERR)

@@ -1,9 +1,5 @@
 """A fake SMSC for tests, demos and benchmarks: a real SMPP server playing an operator.
 
-It acknowledges submits with ids (hex or decimal), sends receipts (text and TLVs) after a
-delay with a configurable outcome mix, follows destination rules (…0001 undelivered, …0002
-refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles, answers late or never, fails
-or drops on command, injects MO messages, and has a "sink" mode that only acknowledges.
 Run it with `python -m smsgate.smpp.smsc_simulator --port 2776`.
 """
 
@@ -73,7 +69,14 @@ class _Submitted:
 
 
 class SmscSimulator(BaseServerHandler):
-    """The simulated operator. `await start()`, read `port`, `await stop()`."""
+    """The simulated operator. `await start()`, read `port`, `await stop()`.
+
+    It acknowledges submits with ids (hex or decimal), sends receipts (text and TLVs)
+    after a delay with a configurable outcome mix, follows destination rules (…0001
+    undelivered, …0002 refused with ESME_RSUBMITFAIL, …0003 no receipt), throttles,
+    answers late or never, fails or drops on command, injects MO messages, and has a
+    "sink" mode that only acknowledges.
+    """
 
     def __init__(
         self,

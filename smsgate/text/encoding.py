@@ -6,9 +6,10 @@ groups of 3GPP TS 23.038 section 4 above that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
-from .errors import UnencodableText, UnsupportedDataCoding
+from .errors import UnsupportedDataCoding, encode_strictly
 from .gsm7 import decode_gsm7, encode_gsm7
 from .ucs2 import decode_ucs2, encode_ucs2
 
@@ -21,29 +22,35 @@ class Encoding(StrEnum):
     BINARY = "binary"
 
 
+def _encode_latin1(text: str) -> bytes:
+    return encode_strictly(text, "latin-1", "latin1")
+
+
+def _decode_latin1(data: bytes) -> str:
+    return data.decode("latin-1")
+
+
+_CODECS: dict[Encoding, tuple[Callable[[str], bytes], Callable[[bytes], str]]] = {
+    Encoding.GSM7: (encode_gsm7, decode_gsm7),
+    Encoding.UCS2: (encode_ucs2, decode_ucs2),
+    Encoding.LATIN1: (_encode_latin1, _decode_latin1),
+}
+
+
 def encode(text: str, encoding: Encoding) -> bytes:
     """Bytes of `text` as they go into short_message (GSM 7-bit unpacked, one septet per octet)."""
-    if encoding == Encoding.GSM7:
-        return encode_gsm7(text)
-    if encoding == Encoding.UCS2:
-        return encode_ucs2(text)
-    if encoding == Encoding.LATIN1:
-        try:
-            return text.encode("latin-1")
-        except UnicodeEncodeError as exc:
-            raise UnencodableText(text[exc.start], exc.start, "latin1") from None
-    raise ValueError(f"encode() needs gsm7, ucs2 or latin1, not {encoding!r}")
+    codec = _CODECS.get(encoding)
+    if codec is None:
+        raise ValueError(f"encode() needs gsm7, ucs2 or latin1, not {encoding!r}")
+    return codec[0](text)
 
 
 def decode(data: bytes, encoding: Encoding) -> str:
     """Text of short_message bytes; raises InvalidPayload when they are not valid."""
-    if encoding == Encoding.GSM7:
-        return decode_gsm7(data)
-    if encoding == Encoding.UCS2:
-        return decode_ucs2(data)
-    if encoding == Encoding.LATIN1:
-        return data.decode("latin-1")
-    raise ValueError(f"decode() needs gsm7, ucs2 or latin1, not {encoding!r}")
+    codec = _CODECS.get(encoding)
+    if codec is None:
+        raise ValueError(f"decode() needs gsm7, ucs2 or latin1, not {encoding!r}")
+    return codec[1](data)
 
 
 _DATA_CODING: dict[Encoding, tuple[int, int | None]] = {

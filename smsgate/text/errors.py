@@ -51,6 +51,14 @@ class UnencodableText(TextError):
         )
 
 
+def encode_strictly(text: str, codec: str, encoding: str) -> bytes:
+    """`text` in Python's `codec`; a character it cannot hold raises UnencodableText."""
+    try:
+        return text.encode(codec)
+    except UnicodeEncodeError as exc:
+        raise UnencodableText(text[exc.start], exc.start, encoding) from None
+
+
 class InvalidPayload(TextError):
     """Bytes that are not valid in the encoding they claim (e.g. odd-length UCS-2)."""
 

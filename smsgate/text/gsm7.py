@@ -49,8 +49,8 @@ GSM7_CHARS: Final = BASIC_CHARS | EXTENSION_CHARS
 # codecs.charmap_decode treats U+FFFE as "no character here".
 _BASIC_DECODING: Final = BASIC_TABLE.replace("\x1b", "\ufffe")
 
-# Encoding goes through Latin-1 and one bytes.translate, both C loops that are several
-# times faster than a charmap codec. 117 of the 128 septets have a Latin-1 character;
+# Encoding goes through Latin-1 and one bytes.translate (both C loops) rather than a
+# charmap codec. 117 of the 128 septets have a Latin-1 character;
 # the other 11 (ten Greek capitals and ESC) get stand-ins from the C1 controls, which are
 # never GSM characters. Extension characters and Greek capitals are swapped for their
 # stand-ins with str.replace before encoding.

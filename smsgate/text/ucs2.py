@@ -6,15 +6,12 @@ A character outside the Basic Multilingual Plane (most emoji) is a surrogate pai
 
 from __future__ import annotations
 
-from .errors import InvalidPayload, UnencodableText, UnpairedSurrogate
+from .errors import InvalidPayload, UnpairedSurrogate, encode_strictly
 
 
 def encode_ucs2(text: str) -> bytes:
     """UTF-16BE code units of `text`; a lone surrogate in `text` raises UnencodableText."""
-    try:
-        return text.encode("utf-16-be")
-    except UnicodeEncodeError as exc:
-        raise UnencodableText(text[exc.start], exc.start, "ucs2") from None
+    return encode_strictly(text, "utf-16-be", "ucs2")
 
 
 def decode_ucs2(data: bytes) -> str:

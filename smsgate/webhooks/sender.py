@@ -1,12 +1,7 @@
 """The outbox sender: POSTs a message's final status to its callback_url, with retries.
 
-Due notifications are taken in batches, POSTed concurrently over kept-alive
-connections, and the attempts that finished are recorded in one transaction per round.
-A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
-flight (and are not started again) while the next rounds go on for everyone else, and
-are recorded in the round they finish in. A 2xx answer ends a notification; anything
-else is retried with exponential back-off until `max_attempts`, then it is marked
-failed. A POST still in flight when the gateway stops is made again after the restart.
+A 2xx answer ends a notification; anything else is retried with exponential back-off
+until `max_attempts`, then it is marked failed.
 """
 
 from __future__ import annotations
@@ -14,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import KW_ONLY, dataclass, field
 
 import msgspec
 
@@ -53,39 +49,41 @@ def notification_body(message: Message) -> bytes:
     )
 
 
+@dataclass(eq=False, slots=True)
 class WebhookSender:
-    def __init__(
-        self,
-        store: Store,
-        clock: Clock,
-        secret: str,
-        *,
-        max_attempts: int = 6,
-        base_delay: float = 5.0,
-        timeout: float = 10.0,
-        batch: int = 500,
-        concurrency: int = 100,
-        idle_poll: float = 0.1,
-        round_wait: float = 1.0,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._secret = secret
-        self._max_attempts = max_attempts
-        self._base_delay = base_delay
-        self._timeout = timeout
-        self._batch = batch
-        self._concurrency = concurrency
-        self._idle_poll = idle_poll
-        self._round_wait = round_wait
-        self._slots = asyncio.Semaphore(concurrency)
-        self._in_flight: dict[int, asyncio.Task[NotificationAttempt]] = {}
+    """Due notifications are taken in batches, POSTed concurrently over kept-alive
+    connections, and the attempts that finished are recorded in one transaction per round.
+
+    A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
+    flight (and are not started again) while the next rounds go on for everyone else, and
+    are recorded in the round they finish in. A POST still in flight when the gateway
+    stops is made again after the restart.
+    """
+
+    store: Store
+    clock: Clock
+    secret: str = field(repr=False)
+    _: KW_ONLY
+    max_attempts: int = 6
+    base_delay: float = 5.0
+    timeout: float = 10.0
+    batch: int = 500
+    concurrency: int = 100
+    idle_poll: float = 0.1
+    round_wait: float = 1.0
+    _slots: asyncio.Semaphore = field(init=False)
+    _in_flight: dict[int, asyncio.Task[NotificationAttempt]] = field(
+        init=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     def new_client(self) -> WebhookClient:
         """A client that keeps as many idle connections to a receiver as this sender has
         requests in flight, so a busy receiver's connections are reused batch after
         batch instead of reopened."""
-        return WebhookClient(timeout=self._timeout, max_idle_per_origin=self._concurrency)
+        return WebhookClient(timeout=self.timeout, max_idle_per_origin=self.concurrency)
 
     async def run(self) -> None:
         client = self.new_client()
@@ -93,13 +91,11 @@ class WebhookSender:
             while True:
                 try:
                     handled = await self.send_due(client)
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     log.exception("webhook round failed")
                     handled = 0
-                if handled < self._batch:
-                    await asyncio.sleep(self._idle_poll)
+                if handled < self.batch:
+                    await asyncio.sleep(self.idle_poll)
         finally:
             for task in self._in_flight.values():
                 task.cancel()
@@ -112,23 +108,23 @@ class WebhookSender:
         (`round_wait` at most), and record every attempt that has finished, earlier
         rounds' too; returns how many were started."""
         in_flight = self._in_flight
-        room = min(self._batch, self._batch + self._concurrency - len(in_flight))
+        room = min(self.batch, self.batch + self.concurrency - len(in_flight))
         started: list[asyncio.Task[NotificationAttempt]] = []
         if room > 0:
-            due = await self._store.due_notifications(self._clock.now(), room + len(in_flight))
+            due = await self.store.due_notifications(self.clock.now(), room + len(in_flight))
             for notification in [n for n in due if n.id not in in_flight][:room]:
                 task = asyncio.create_task(self._attempt(client, notification))
                 in_flight[notification.id] = task
                 started.append(task)
         if started:
-            await asyncio.wait(started, timeout=self._round_wait)
+            await asyncio.wait(started, timeout=self.round_wait)
         attempts: list[NotificationAttempt] = []
         for key in [key for key, task in in_flight.items() if task.done()]:
             attempt = _outcome(in_flight.pop(key))
             if attempt is not None:
                 attempts.append(attempt)
         if attempts:
-            await self._store.record_notifications(attempts, self._clock.now())
+            await self.store.record_notifications(attempts, self.clock.now())
         return len(started)
 
     async def _attempt(
@@ -139,7 +135,7 @@ class WebhookSender:
         body = notification_body(notification.message)
         headers = {
             "Content-Type": "application/json",
-            HEADER: sign(self._secret, body, int(self._clock.now())),
+            HEADER: sign(self.secret, body, int(self.clock.now())),
         }
         async with self._slots:
             try:
@@ -155,8 +151,8 @@ class WebhookSender:
     ) -> NotificationAttempt:
         attempts = notification.attempts + 1
         next_at = None
-        if attempts < self._max_attempts:
-            next_at = self._clock.now() + self._base_delay * 2 ** (attempts - 1)
+        if attempts < self.max_attempts:
+            next_at = self.clock.now() + self.base_delay * 2 ** (attempts - 1)
         return NotificationAttempt(notification.id, False, status, error, next_at)
 
 
