@@ -22,6 +22,20 @@ PARTS_KEPT_FOR = 600.0
 
 
 @dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One whole MO as it is stored: routed to `account_id`, or not (yet) when None."""
+
+    connector: str
+    source: str
+    destination: str
+    text: str
+    encoding: str
+    parts: int
+    received_at: float
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundPart:
     """One part of a concatenated MO, as its connector received it."""
 
@@ -34,6 +48,23 @@ class InboundPart:
     payload: bytes
     received_at: float
 
+    @property
+    def message(self) -> tuple[str, str, str, int, int]:
+        """(connector, source, destination, reference, total): the message it is part of."""
+        return (self.connector, self.source, self.destination, self.reference, self.total)
+
+    def joined(self, text: str, encoding: str) -> InboundMessage:
+        """Its whole message, once every part is in and `text` is what they make."""
+        return InboundMessage(
+            self.connector,
+            self.source,
+            self.destination,
+            text,
+            encoding,
+            self.total,
+            self.received_at,
+        )
+
 
 # The payloads of every part of one message, in sequence order -> (text, encoding).
 JoinParts = Callable[[list[bytes]], tuple[str, str]]
@@ -41,17 +72,8 @@ JoinParts = Callable[[list[bytes]], tuple[str, str]]
 
 @runtime_checkable
 class InboundStore(Protocol):
-    async def add_unrouted_inbound(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        text: str,
-        encoding: str,
-        parts: int,
-        received_at: float,
-    ) -> int:
-        """Store one MO; returns its id once committed."""
+    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+        """Store one MO (its `account_id` is None); returns its id once committed."""
         ...
 
     async def add_inbound_part(
@@ -86,9 +108,9 @@ class InboundService:
     async def receive(
         self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
     ) -> int:
-        return await self._store.add_unrouted_inbound(
-            connector, source, destination, text, encoding, parts, self._clock.now()
-        )
+        now = self._clock.now()
+        mo = InboundMessage(connector, source, destination, text, encoding, parts, now)
+        return await self._store.add_unrouted_inbound(mo)
 
     async def receive_part(
         self,

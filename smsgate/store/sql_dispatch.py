@@ -3,7 +3,7 @@
 The table is the queue. A claim is one `UPDATE ... RETURNING` of the due rows a
 subquery picks (SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN IMMEDIATE
 keeps claimers apart). Row locks are NO KEY UPDATE: inserts that merely reference a
-message (parts, outbox) need not wait for them.
+message (parts, outbox) need not wait for them. `SqlDispatch` is SqlStore's part for them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from smsgate.services.ports import Replanned, SendOutcome
 from smsgate.store.records import message_from_row
 from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
@@ -288,3 +289,31 @@ def queue_depth(conn: Connection) -> int:
         messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value])
     )
     return int((conn.execute(query)).scalar_one())
+
+
+class SqlDispatch(SqlPart):
+    async def claim(
+        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
+    ) -> list[Message]:
+        if hold is not None:
+            return await self.connections.write(claim_holding, now, limit, hold)
+        return claimed_messages(await self.connections.write(claim, now, limit))
+
+    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+        return await self.connections.write(release_held, limit, upstream)
+
+    async def held_messages(self) -> dict[str, int]:
+        return await self.connections.read(held_messages)
+
+    async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
+        if outcomes:
+            await self.connections.write(record_sends, outcomes, now)
+
+    async def expire(self, now: float, limit: int) -> int:
+        return await self.connections.write(expire, now, limit)
+
+    async def recover_sending(self, older_than: float) -> int:
+        return await self.connections.write(recover_sending, older_than)
+
+    async def queue_depth(self) -> int:
+        return await self.connections.read(queue_depth)

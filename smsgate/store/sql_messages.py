@@ -1,4 +1,5 @@
-"""Reading messages and parts in SQL, and cancelling a scheduled message with its refund."""
+"""Reading messages and parts in SQL, and cancelling a scheduled message with its refund;
+`SqlMessages` is SqlStore's part for them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, Part, Status
 from smsgate.store.records import message_from_row, part_from_row
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
 from smsgate.store.sql_smpp import add_smpp_receipts
@@ -75,3 +77,34 @@ def cancel(conn: Connection, message_id: str, now: float) -> Message:
     if cancelled.registered_delivery:
         add_smpp_receipts(conn, [(cancelled.id, cancelled.account_id)], now)
     return cancelled
+
+
+class SqlMessages(SqlPart):
+    async def message(self, message_id: str) -> Message | None:
+        return await self.connections.read(message, message_id)
+
+    async def parts(self, message_id: str) -> list[Part]:
+        return await self.connections.read(message_parts, message_id)
+
+    async def messages(
+        self,
+        account_id: int,
+        *,
+        status: Status | None,
+        batch_id: str | None,
+        since: float | None,
+        limit: int,
+        before_id: str | None,
+    ) -> list[Message]:
+        return await self.connections.read(
+            message_page,
+            account_id,
+            status=status,
+            batch_id=batch_id,
+            since=since,
+            limit=limit,
+            before_id=before_id,
+        )
+
+    async def cancel(self, message_id: str, now: float) -> Message:
+        return await self.connections.write(cancel, message_id, now)

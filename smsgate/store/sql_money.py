@@ -3,6 +3,7 @@
 Every write path that touches a balance (accept, refunds, transfers) goes through
 `Purse`, so a balance never changes without its ledger entry in the same transaction.
 Rows are locked in id order, so two transactions never wait on each other in a cycle.
+`SqlMoney` is SqlStore's part for credit moves and the ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from smsgate.core.errors import InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.store.records import ledger_from_row
 from smsgate.store.schema import accounts, ledger
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_rows import ListQuery, execute_rows, insert_rows
 
 _SET_BALANCE = (
@@ -122,3 +124,19 @@ def ledger_page(
         query = query.where(ledger.c.id < before_id)
     result = conn.execute(query.order_by(ledger.c.id.desc()).limit(limit))
     return [ledger_from_row(row._mapping) for row in result]
+
+
+class SqlMoney(SqlPart):
+    async def move_credit(
+        self,
+        *,
+        movements: Sequence[tuple[int, EntryKind, int]],
+        reference: str,
+        now: float,
+    ) -> list[LedgerEntry]:
+        return await self.connections.write(move_credit, movements, reference, now)
+
+    async def ledger(
+        self, account_id: int, *, limit: int, before_id: int | None
+    ) -> list[LedgerEntry]:
+        return await self.connections.read(ledger_page, account_id, limit, before_id)

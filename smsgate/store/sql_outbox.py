@@ -2,6 +2,7 @@
 
 An outbox row is written in the transaction that makes its message final, so a
 notification is never lost and never announces something that was rolled back.
+`SqlOutbox` is SqlStore's part for the sender's reads and writes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection
 from smsgate.services.ports import Notification, NotificationAttempt
 from smsgate.store.records import message_from_row, notification_from_row
 from smsgate.store.schema import messages, outbox, webhook_attempts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_rows import insert_rows
 
 PENDING = "pending"
@@ -110,3 +112,14 @@ def _state(attempt: NotificationAttempt) -> str:
     if attempt.delivered:
         return DELIVERED
     return PENDING if attempt.next_at is not None else FAILED
+
+
+class SqlOutbox(SqlPart):
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        return await self.connections.read(due_notifications, now, limit)
+
+    async def record_notifications(
+        self, attempts: Sequence[NotificationAttempt], now: float
+    ) -> None:
+        if attempts:
+            await self.connections.write(record_notifications, attempts, now)

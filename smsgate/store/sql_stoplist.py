@@ -1,12 +1,8 @@
-"""The `stop_list` table in SQL: `SqlStopList`, the StopListStore half of SqlStore.
-
-A mixin over SqlStore's `connections`; each method is one read or one write transaction.
-"""
+"""The `stop_list` table in SQL; `SqlStopList` is SqlStore's part for it (StopListStore)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
@@ -15,9 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from smsgate.services.stoplist import StopEntry
 from smsgate.store.records import Row
 from smsgate.store.schema import stop_list
-
-if TYPE_CHECKING:
-    from smsgate.store.sql import Connections
+from smsgate.store.sql_base import SqlPart
 
 _CHUNK = 500
 
@@ -81,9 +75,7 @@ def stopped_numbers(conn: Connection, account_id: int, numbers: Sequence[str]) -
     return found
 
 
-class SqlStopList:
-    connections: Connections
-
+class SqlStopList(SqlPart):
     async def add_stop(self, account_id: int, number: str, source: str, now: float) -> StopEntry:
         return await self.connections.write(add_stop, account_id, number, source, now)
 

@@ -1,0 +1,58 @@
+"""Ports: the Protocols the use cases need from the outside, and the records they exchange.
+
+`store` holds the `Store` every backend implements, `upstream` the `Upstream` every
+connector type implements (with `MoSink` and the HTTP callback records), `clock` the
+clock and id source. The contracts are in their docstrings, and one conformance suite
+runs each implementation against them; everything is importable from here.
+"""
+
+from smsgate.services.ports.clock import Clock, IdSource
+from smsgate.services.ports.store import (
+    Accepted,
+    AccountToCreate,
+    AppliedReceipts,
+    NewMessage,
+    Notification,
+    NotificationAttempt,
+    ReceiptUpdate,
+    Replanned,
+    SendOutcome,
+    SentPart,
+    Store,
+    Submission,
+)
+from smsgate.services.ports.upstream import (
+    CallbackHandler,
+    CallbackReply,
+    CallbackRequest,
+    MoSink,
+    ReceiptSink,
+    Upstream,
+    UpstreamPart,
+    UpstreamResult,
+)
+
+__all__ = [
+    "Accepted",
+    "AccountToCreate",
+    "AppliedReceipts",
+    "CallbackHandler",
+    "CallbackReply",
+    "CallbackRequest",
+    "Clock",
+    "IdSource",
+    "MoSink",
+    "NewMessage",
+    "Notification",
+    "NotificationAttempt",
+    "ReceiptSink",
+    "ReceiptUpdate",
+    "Replanned",
+    "SendOutcome",
+    "SentPart",
+    "Store",
+    "Submission",
+    "Upstream",
+    "UpstreamPart",
+    "UpstreamResult",
+]
