@@ -1,12 +1,13 @@
 """What every part of `SqlStore` runs on: the `Connections` of a backend (SQLite or
-PostgreSQL) and `SqlPart`, the base of each sql_<feature>.py class part, whose methods
-hand that module's Core functions to `connections` as a read or one write transaction.
+PostgreSQL), the `CompiledSql` each of its connections carries for the statements
+sql_rows compiles once, and `SqlPart`, the base of each sql_<feature>.py class part,
+whose methods hand that module's Core functions to `connections`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -34,6 +35,27 @@ class Connections(Protocol):
     ) -> T: ...
 
     async def close(self) -> None: ...
+
+
+# The key of a connection's `CompiledSql` in its `info`, set when the backend connects.
+COMPILED_SQL = "smsgate.compiled_sql"
+
+
+class CompiledSql(Protocol):
+    """How a backend runs a statement compiled once (sql_rows) with positional
+    parameters, inside the transaction or on the connection SQLAlchemy holds."""
+
+    def execute_many(
+        self, conn: Connection, sql: str, params: Sequence[tuple[Any, ...]]
+    ) -> None: ...
+
+    def fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]: ...
+
+
+def compiled_sql(conn: Connection) -> CompiledSql:
+    """The `CompiledSql` of the backend `conn` belongs to."""
+    runner: CompiledSql = conn.info[COMPILED_SQL]
+    return runner
 
 
 class SqlPart:
