@@ -6,7 +6,7 @@ from __future__ import annotations
 from smsgate.core.errors import Conflict, NotFound
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, Part, Status
-from smsgate.services.ports import Accepted, Submission
+from smsgate.services.ports import Accepted, MessageQuery, Submission
 from smsgate.store.memory_tables import MemoryTables, Queued
 from smsgate.store.records import new_messages
 
@@ -34,27 +34,19 @@ class MemoryMessages(MemoryTables):
     async def parts(self, message_id: str) -> list[Part]:
         return self._parts_of(message_id)
 
-    async def messages(
-        self,
-        account_id: int,
-        *,
-        status: Status | None,
-        batch_id: str | None,
-        since: float | None,
-        limit: int,
-        before_id: str | None,
-    ) -> list[Message]:
+    async def messages(self, account_id: int, query: MessageQuery) -> list[Message]:
+        q = query
         found = [
             m
             for m in (row.message for row in self._messages.values())
             if m.account_id == account_id
-            and (status is None or m.status is status)
-            and (batch_id is None or m.batch_id == batch_id)
-            and (since is None or m.created_at >= since)
-            and (before_id is None or m.id < before_id)
+            and (q.status is None or m.status is q.status)
+            and (q.batch_id is None or m.batch_id == q.batch_id)
+            and (q.since is None or m.created_at >= q.since)
+            and (q.before_id is None or m.id < q.before_id)
         ]
         found.sort(key=lambda m: m.id, reverse=True)
-        return found[:limit]
+        return found[: q.limit]
 
     async def cancel(self, message_id: str, now: float) -> Message:
         row = self._messages.get(message_id)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from smsgate.core.errors import Conflict, NotFound
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, Part, Status
+from smsgate.services.ports import MessageQuery
 from smsgate.store.records import message_from_row, part_from_row
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_base import SqlPart
@@ -29,27 +30,19 @@ def message_parts(conn: Connection, message_id: str) -> list[Part]:
     return [part_from_row(row._mapping) for row in conn.execute(query)]
 
 
-def message_page(
-    conn: Connection,
-    account_id: int,
-    *,
-    status: Status | None,
-    batch_id: str | None,
-    since: float | None,
-    limit: int,
-    before_id: str | None,
-) -> list[Message]:
-    query = select(messages).where(messages.c.account_id == account_id)
-    if status is not None:
-        query = query.where(messages.c.status == status.value)
-    if batch_id is not None:
-        query = query.where(messages.c.batch_id == batch_id)
-    if since is not None:
-        query = query.where(messages.c.created_at >= since)
-    if before_id is not None:
-        query = query.where(messages.c.id < before_id)
-    query = query.order_by(messages.c.id.desc()).limit(limit)
-    return [message_from_row(row._mapping) for row in conn.execute(query)]
+def message_page(conn: Connection, account_id: int, query: MessageQuery) -> list[Message]:
+    q = query
+    found = select(messages).where(messages.c.account_id == account_id)
+    if q.status is not None:
+        found = found.where(messages.c.status == q.status.value)
+    if q.batch_id is not None:
+        found = found.where(messages.c.batch_id == q.batch_id)
+    if q.since is not None:
+        found = found.where(messages.c.created_at >= q.since)
+    if q.before_id is not None:
+        found = found.where(messages.c.id < q.before_id)
+    found = found.order_by(messages.c.id.desc()).limit(q.limit)
+    return [message_from_row(row._mapping) for row in conn.execute(found)]
 
 
 def cancel(conn: Connection, message_id: str, now: float) -> Message:
@@ -86,25 +79,8 @@ class SqlMessages(SqlPart):
     async def parts(self, message_id: str) -> list[Part]:
         return await self.connections.read(message_parts, message_id)
 
-    async def messages(
-        self,
-        account_id: int,
-        *,
-        status: Status | None,
-        batch_id: str | None,
-        since: float | None,
-        limit: int,
-        before_id: str | None,
-    ) -> list[Message]:
-        return await self.connections.read(
-            message_page,
-            account_id,
-            status=status,
-            batch_id=batch_id,
-            since=since,
-            limit=limit,
-            before_id=before_id,
-        )
+    async def messages(self, account_id: int, query: MessageQuery) -> list[Message]:
+        return await self.connections.read(message_page, account_id, query)
 
     async def cancel(self, message_id: str, now: float) -> Message:
         return await self.connections.write(cancel, message_id, now)

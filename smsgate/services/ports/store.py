@@ -27,6 +27,19 @@ class AccountToCreate:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Which of an account's messages `Store.messages` returns: at most `limit`, those
+    with `status`, of `batch_id`, created at or after `since`, with an id before
+    `before_id` (the last id of the page before), for each one that is given."""
+
+    limit: int
+    status: Status | None = None
+    batch_id: str | None = None
+    since: float | None = None
+    before_id: str | None = None
+
+
 # --- records written by the submit use case -------------------------------------------
 
 
@@ -244,17 +257,8 @@ class Store(Protocol):
 
     async def parts(self, message_id: str) -> list[Part]: ...
 
-    async def messages(
-        self,
-        account_id: int,
-        *,
-        status: Status | None,
-        batch_id: str | None,
-        since: float | None,
-        limit: int,
-        before_id: str | None,
-    ) -> list[Message]:
-        """The account's messages, newest first, paged by id."""
+    async def messages(self, account_id: int, query: MessageQuery) -> list[Message]:
+        """The account's messages that match `query`, newest first, paged by id."""
         ...
 
     async def cancel(self, message_id: str, now: float) -> Message:
