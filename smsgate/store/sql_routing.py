@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from smsgate.core.errors import Conflict
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
+from smsgate.store.records import record_from_row
 from smsgate.store.schema import connectors, routes
 from smsgate.store.sql_base import SqlPart
 
@@ -70,18 +71,6 @@ def remove_connector(conn: Connection, name: str) -> bool:
     return bool(conn.execute(delete(connectors).where(connectors.c.name == name)).rowcount)
 
 
-def _route(row: Row[tuple[object, ...]]) -> Route:
-    m = row._mapping
-    account_id = m["account_id"]
-    return Route(
-        id=int(m["id"]),
-        prefix=str(m["prefix"]),
-        connector=str(m["connector"]),
-        account_id=int(account_id) if account_id is not None else None,
-        priority=int(m["priority"]),
-    )
-
-
 def add_route(
     conn: Connection,
     *,
@@ -109,7 +98,8 @@ def add_route(
 
 
 def all_routes(conn: Connection) -> list[Route]:
-    return [_route(row) for row in conn.execute(select(routes).order_by(routes.c.id))]
+    query = select(routes).order_by(routes.c.id)
+    return [record_from_row(Route, row._mapping) for row in conn.execute(query)]
 
 
 def remove_route(conn: Connection, route_id: int) -> bool:

@@ -11,19 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from smsgate.core.errors import Conflict
 from smsgate.services.senders import SenderId
-from smsgate.store.records import Row
+from smsgate.store.records import record_from_row
 from smsgate.store.schema import senders
 from smsgate.store.sql_base import SqlPart
-
-
-def sender_from_row(row: Row) -> SenderId:
-    return SenderId(
-        id=int(row["id"]),
-        account_id=int(row["account_id"]),
-        sender=str(row["sender"]),
-        status=str(row["status"]),
-        created_at=float(row["created_at"]),
-    )
 
 
 def add_sender(conn: Connection, account_id: int, sender: str, status: str, now: float) -> SenderId:
@@ -36,7 +26,7 @@ def add_sender(conn: Connection, account_id: int, sender: str, status: str, now:
         raise _exists(sender)
     values = {"account_id": account_id, "sender": sender, "status": status, "created_at": now}
     row = conn.execute(insert(senders).values(values).returning(*senders.c)).one()
-    return sender_from_row(row._mapping)
+    return record_from_row(SenderId, row._mapping)
 
 
 def _exists(sender: str) -> Conflict:
@@ -45,7 +35,7 @@ def _exists(sender: str) -> Conflict:
 
 def account_senders(conn: Connection, account_id: int) -> list[SenderId]:
     query = select(senders).where(senders.c.account_id == account_id).order_by(senders.c.id)
-    return [sender_from_row(row._mapping) for row in conn.execute(query)]
+    return [record_from_row(SenderId, row._mapping) for row in conn.execute(query)]
 
 
 def delete_senders(conn: Connection, account_id: int, ids: Sequence[int]) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
-from smsgate.store.records import message_from_row
+from smsgate.store.records import message_from_row, record_from_row
 from smsgate.store.schema import inbound, messages, smpp_outbox
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_rows import insert_rows
@@ -80,12 +80,7 @@ def pending(conn: Connection, account_id: int, limit: int) -> list[SmppOutboxIte
     mo = {}
     if inbound_ids:
         query = select(inbound).where(inbound.c.id.in_(inbound_ids))
-        mo = {
-            int(r.id): InboundSms(
-                int(r.id), r.source, r.destination, r.text, r.encoding, float(r.received_at)
-            )
-            for r in conn.execute(query)
-        }
+        mo = {int(r.id): record_from_row(InboundSms, r._mapping) for r in conn.execute(query)}
     return [
         SmppOutboxItem(
             id=int(r.id),

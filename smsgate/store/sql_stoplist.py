@@ -9,27 +9,18 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from smsgate.services.stoplist import StopEntry
-from smsgate.store.records import Row
+from smsgate.store.records import record_from_row
 from smsgate.store.schema import stop_list
 from smsgate.store.sql_base import SqlPart
 
 _CHUNK = 500
 
 
-def _entry(row: Row) -> StopEntry:
-    return StopEntry(
-        account_id=int(row["account_id"]),
-        number=str(row["number"]),
-        source=str(row["source"]),
-        created_at=float(row["created_at"]),
-    )
-
-
 def _find(conn: Connection, account_id: int, number: str) -> StopEntry | None:
     row = conn.execute(
         select(stop_list).where(stop_list.c.account_id == account_id, stop_list.c.number == number)
     ).first()
-    return None if row is None else _entry(row._mapping)
+    return None if row is None else record_from_row(StopEntry, row._mapping)
 
 
 def add_stop(conn: Connection, account_id: int, number: str, source: str, now: float) -> StopEntry:
@@ -61,7 +52,7 @@ def stop_entries(conn: Connection, account_id: int) -> list[StopEntry]:
         .where(stop_list.c.account_id == account_id)
         .order_by(stop_list.c.created_at, stop_list.c.number)
     )
-    return [_entry(row._mapping) for row in conn.execute(query)]
+    return [record_from_row(StopEntry, row._mapping) for row in conn.execute(query)]
 
 
 def stopped_numbers(conn: Connection, account_id: int, numbers: Sequence[str]) -> set[str]:
