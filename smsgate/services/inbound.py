@@ -1,9 +1,7 @@
-"""The inbound (MO) use case: keep a message an operator delivered to one of our numbers.
-
-Routing MO to accounts by number or keyword comes later; until then rows stay unrouted
-(account_id NULL). A connector acknowledges a deliver_sm only after `receive` or
-`receive_part` returns, so what it acknowledged is committed: the parts of a
-concatenated MO are kept in the store until the last one arrives, and the message is
+"""The inbound (MO) use case: keep a message an operator delivered to one of our numbers,
+as an unrouted row (account_id NULL) until MO routing exists. `receive` and
+`receive_part` return once it is committed, so a connector acknowledges only what is:
+the parts of a concatenated MO wait in the store for the last one, and the message is
 stored and its parts dropped in one transaction.
 """
 

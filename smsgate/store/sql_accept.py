@@ -1,9 +1,7 @@
-"""Accepting a group of submissions in one SQL transaction (the body of the group commit).
-
-For each submission, in order: a known (account, reference) is a replay and charges
-nothing; otherwise the payer's running balance must cover it, or that submission alone
-fails with InsufficientCredit. Rows are written with a few executemany statements.
-`SqlAccept` is SqlStore's part that hands `accept` to the group commit.
+"""Accepting a group of submissions in one SQL transaction (the body of the group commit),
+and `SqlAccept`, SqlStore's part that hands `accept` to the group commit. A known
+(account, reference) is a replay and charges nothing; otherwise the payer's running
+balance must cover it, or that submission alone fails with InsufficientCredit.
 """
 
 from __future__ import annotations

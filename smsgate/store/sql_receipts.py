@@ -19,7 +19,7 @@ from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
-from smsgate.store.sql_rows import ListQuery, execute_rows
+from smsgate.store.sql_rows import ListQuery, execute_rows, update_by_id
 
 _CHUNK = 500
 
@@ -33,10 +33,12 @@ _FINISH_PART = (
     )
     .values(status=bindparam("p_status"), error=bindparam("p_error"), done_at=bindparam("p_at"))
 )
-_FINISH_MESSAGE = (
-    update(messages)
-    .where(messages.c.id == bindparam("m_id"))
-    .values(status=bindparam("m_status"), error=bindparam("m_error"), done_at=bindparam("m_at"))
+_FINISH_MESSAGE = update_by_id(
+    messages,
+    "m_id",
+    status=bindparam("m_status"),
+    error=bindparam("m_error"),
+    done_at=bindparam("m_at"),
 )
 
 # Parts a receipt may change, newest message first for each (connector, upstream id).

@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, bindparam
+from sqlalchemy import BindParameter, Table, Update, bindparam, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -44,6 +44,12 @@ def insert_values(
 
 def _insert(table: Table, columns: tuple[str, ...]) -> Callable[[], ClauseElement]:
     return lambda: table.insert().values({name: bindparam(name) for name in columns})
+
+
+def update_by_id(table: Table, key: str, **values: Any) -> Update:
+    """An UPDATE of the row whose `id` is the bound parameter `key`, for `execute_rows`;
+    `values` may bind parameters of their own."""
+    return update(table).where(table.c.id == bindparam(key)).values(**values)
 
 
 def execute_rows(

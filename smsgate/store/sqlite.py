@@ -1,9 +1,8 @@
 """SQLite connections: one write connection used on the event loop, a few reader threads.
-
-Writes BEGIN IMMEDIATE with no busy timeout, and a writer refused the lock waits for the
-commit bell (`sqlite_bell`) or naps, without blocking the loop. Statements compiled once
-(sql_rows) go to the driver's own connection. WAL + synchronous=NORMAL survives kill -9;
-"FULL" also a power loss. Why each of these: docs/architecture.md, "Where the time goes".
+Writes BEGIN IMMEDIATE with no busy timeout; a writer refused the lock waits for the
+commit bell (`sqlite_bell`) or naps. Compiled statements go to the driver's connection
+(`SqliteCompiledSql`). WAL + synchronous=NORMAL survives kill -9; "FULL" a power loss.
+Why each of these: docs/architecture.md, "Where the time goes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Ports: the Protocols the use cases need from the outside, and the records they exchange.
-
-`store` holds the `Store` every backend implements, `upstream` the `Upstream` every
-connector type implements (with `MoSink` and the HTTP callback records), `clock` the
-clock and id source. The contracts are in their docstrings, and one conformance suite
-runs each implementation against them; everything is importable from here.
+"""Ports: the Protocols the use cases need from the outside, and the records they exchange:
+`store` (the `Store` every backend implements), `upstream` (the `Upstream` every connector
+type implements, `MoSink`, the HTTP callback records) and `clock` (clock, id source).
+Contracts are in the docstrings, one conformance suite per port; import from here.
 """
 
 from smsgate.services.ports.clock import Clock, IdSource
