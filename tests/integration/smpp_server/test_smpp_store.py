@@ -97,3 +97,11 @@ async def test_inbound_rows(store: Store) -> None:
         "hi",
         "+393331234567",
     )
+
+
+async def test_inbound_for_binds_names_its_account(store: Store) -> None:
+    alice = await funded(store, "alice")
+    unrouted = InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW)
+    with pytest.raises(ValueError):
+        await smpp(store).add_smpp_inbound(unrouted)
+    assert await smpp(store).smpp_pending(alice.id, 10) == []
