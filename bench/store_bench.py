@@ -24,6 +24,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
 from smsgate.services.clock import TimeOrderedIds
 from smsgate.services.ports import (
+    AccountToCreate,
     NewMessage,
     ReceiptUpdate,
     SendOutcome,
@@ -128,14 +129,7 @@ async def run(backend: str, args: argparse.Namespace) -> None:
         store = await open_store(url, search_path=search_path, sqlite_synchronous=args.sqlite_sync)
         try:
             account = await store.create_account(
-                name="bench",
-                parent_id=None,
-                own_balance=True,
-                currency="EUR",
-                default_country="IT",
-                max_parts=10,
-                password_hash=None,
-                now=NOW,
+                AccountToCreate("bench", None, True, "EUR", "IT", 10, None, NOW)
             )
             credit = COST * args.accepts
             await store.move_credit(

@@ -26,7 +26,7 @@ from smsgate.services.credentials import (
     Authenticator,
     new_api_key,
 )
-from smsgate.services.ports import Clock, Store
+from smsgate.services.ports import AccountToCreate, Clock, Store
 
 DEFAULT_CURRENCY = "EUR"
 DEFAULT_MAX_PARTS = 10
@@ -89,14 +89,16 @@ class AccountService:
             raise InvalidRequest(f"max_parts must be 1-{MAX_PARTS_LIMIT}", field="max_parts")
         password_hash = await self._auth.hash_password(password) if password else None
         account = await self._store.create_account(
-            name=name,
-            parent_id=parent.id if parent else None,
-            own_balance=own_balance,
-            currency=currency,
-            default_country=country,
-            max_parts=parts,
-            password_hash=password_hash,
-            now=self._clock.now(),
+            AccountToCreate(
+                name=name,
+                parent_id=parent.id if parent else None,
+                own_balance=own_balance,
+                currency=currency,
+                default_country=country,
+                max_parts=parts,
+                password_hash=password_hash,
+                created_at=self._clock.now(),
+            )
         )
         key = await self.create_key(account)
         if credit:

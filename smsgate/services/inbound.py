@@ -1,9 +1,7 @@
-"""The inbound (MO) use case: keep a message an operator delivered to one of our numbers.
-
-Routing MO to accounts by number or keyword comes later; until then rows stay unrouted
-(account_id NULL). A connector acknowledges a deliver_sm only after `receive` or
-`receive_part` returns, so what it acknowledged is committed: the parts of a
-concatenated MO are kept in the store until the last one arrives, and the message is
+"""The inbound (MO) use case: keep a message an operator delivered to one of our numbers,
+as an unrouted row (account_id NULL) until MO routing exists. `receive` and
+`receive_part` return once it is committed, so a connector acknowledges only what is:
+the parts of a concatenated MO wait in the store for the last one, and the message is
 stored and its parts dropped in one transaction.
 """
 
@@ -22,6 +20,20 @@ PARTS_KEPT_FOR = 600.0
 
 
 @dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One whole MO as it is stored: routed to `account_id`, or not (yet) when None."""
+
+    connector: str
+    source: str
+    destination: str
+    text: str
+    encoding: str
+    parts: int
+    received_at: float
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundPart:
     """One part of a concatenated MO, as its connector received it."""
 
@@ -34,6 +46,23 @@ class InboundPart:
     payload: bytes
     received_at: float
 
+    @property
+    def message(self) -> tuple[str, str, str, int, int]:
+        """(connector, source, destination, reference, total): the message it is part of."""
+        return (self.connector, self.source, self.destination, self.reference, self.total)
+
+    def joined(self, text: str, encoding: str) -> InboundMessage:
+        """Its whole message, once every part is in and `text` is what they make."""
+        return InboundMessage(
+            self.connector,
+            self.source,
+            self.destination,
+            text,
+            encoding,
+            self.total,
+            self.received_at,
+        )
+
 
 # The payloads of every part of one message, in sequence order -> (text, encoding).
 JoinParts = Callable[[list[bytes]], tuple[str, str]]
@@ -41,17 +70,8 @@ JoinParts = Callable[[list[bytes]], tuple[str, str]]
 
 @runtime_checkable
 class InboundStore(Protocol):
-    async def add_unrouted_inbound(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        text: str,
-        encoding: str,
-        parts: int,
-        received_at: float,
-    ) -> int:
-        """Store one MO; returns its id once committed."""
+    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+        """Store one MO (its `account_id` is None); returns its id once committed."""
         ...
 
     async def add_inbound_part(
@@ -86,9 +106,9 @@ class InboundService:
     async def receive(
         self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
     ) -> int:
-        return await self._store.add_unrouted_inbound(
-            connector, source, destination, text, encoding, parts, self._clock.now()
-        )
+        now = self._clock.now()
+        mo = InboundMessage(connector, source, destination, text, encoding, parts, now)
+        return await self._store.add_unrouted_inbound(mo)
 
     async def receive_part(
         self,

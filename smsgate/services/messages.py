@@ -8,7 +8,7 @@ from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Part, Status
 from smsgate.core.storable import check_storable, storable
-from smsgate.services.ports import Clock, Store
+from smsgate.services.ports import Clock, MessageQuery, Store
 
 MAX_PAGE = 1000
 
@@ -51,14 +51,8 @@ class MessageService:
         check_storable(cursor, "cursor")
         if batch_id is not None and not storable(batch_id):
             return [], None  # no batch has such an id
-        page = await self.store.messages(
-            account.id,
-            status=wanted,
-            batch_id=batch_id,
-            since=since,
-            limit=limit + 1,
-            before_id=cursor,
-        )
+        query = MessageQuery(limit + 1, wanted, batch_id, since, cursor)
+        page = await self.store.messages(account.id, query)
         more = len(page) > limit
         page = page[:limit]
         return page, (page[-1].id if more and page else None)

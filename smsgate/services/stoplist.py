@@ -1,10 +1,7 @@
-"""The STOP list: numbers that asked an account not to text them any more.
-
-Owns `StopListService` (add, remove, list, and the check `SubmitService` runs before it
-quotes) and the `StopListStore` Protocol that SqlStore and MemoryStore implement.
-Numbers are kept in E.164, so '06 12 34 56 78' and '+33612345678' are one entry.
-Every submission is checked, so lists up to CACHED_MAX entries are cached for a
-couple of seconds; a change made in this process is seen at once.
+"""The STOP list: numbers (in E.164) that asked an account not to text them any more.
+`StopListService` adds, removes, lists, and runs the check `SubmitService` does before it
+quotes, over the `StopListStore` Protocol; lists up to CACHED_MAX entries are cached for
+a couple of seconds, and a change made in this process is seen at once.
 """
 
 from __future__ import annotations

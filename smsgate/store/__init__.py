@@ -14,7 +14,8 @@ from sqlalchemy.engine import URL, make_url
 from smsgate.store import migrator
 from smsgate.store.memory import MemoryStore
 from smsgate.store.postgres import PostgresConnections
-from smsgate.store.sql import Connections, SqlStore
+from smsgate.store.sql import SqlStore
+from smsgate.store.sql_base import Connections
 from smsgate.store.sqlite import SqliteConnections
 from smsgate.store.sqlite_bell import CommitBell
 

@@ -1,11 +1,7 @@
 """Group commit: concurrent callers share one transaction, and each hears back after COMMIT.
 
-A commit, not a row, is what costs (research/dependencies.md section 5): one writer
-task takes the waiting callers (bounded in count and rows), runs one `flush` for them
-all, then answers each with its own result or error. A flush is all or nothing: one that
-raises an error `isolate` accepts is run again on each half of its group, down to the
-caller that raises, which alone fails (a caller alone is tried twice: a row another
-writer committed meanwhile is then seen); any other error fails the whole group.
+One writer task runs one `flush` for the callers waiting (bounded in count and rows) and
+answers each with its own result or error; a flush is all or nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +17,11 @@ Flush = Callable[[Sequence[Item]], Awaitable[Sequence[Result | Exception]]]
 
 
 class GroupCommit(Generic[Item, Result]):
+    """A commit, not a row, is what costs (research/dependencies.md section 5). A flush
+    that raises an error `isolate` accepts is run again on each half of its group, down
+    to the caller that raises, which alone fails (a caller alone is tried twice: a row
+    another writer committed meanwhile is then seen); any other error fails the group."""
+
     def __init__(
         self,
         flush: Flush[Item, Result],

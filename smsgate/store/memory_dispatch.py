@@ -1,15 +1,12 @@
-"""The dispatch half of `MemoryStore`: queue, parts, receipts, expiry and the webhook outbox.
-
-A mixin over the state MemoryStore owns; split out only to keep modules small.
-Same semantics as sql_dispatch, sql_receipts and sql_outbox.
-"""
+"""The queue of `MemoryStore`: claims, held messages, sends, receipts, expiry and the
+webhook outbox; the same semantics as sql_dispatch, sql_receipts and sql_outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import (
     PART_FINAL,
     Message,
@@ -27,56 +24,11 @@ from smsgate.services.ports import (
     Replanned,
     SendOutcome,
 )
-from smsgate.store.memory_smpp import SmppRows, queue_smpp_receipt
+from smsgate.store.memory_tables import MemoryTables, OutboxItem, Queued
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE, SEND_OUTCOMES
 
 
-@dataclass(slots=True)
-class Queued:
-    """A message plus the two columns the record does not carry."""
-
-    message: Message
-    next_at: float
-    claimed_at: float | None = None
-    held_for: str | None = None
-
-
-@dataclass(slots=True)
-class OutboxItem:
-    message_id: str
-    url: str
-    next_at: float
-    state: str = "pending"
-    attempts: int = 0
-
-
-class MemoryDispatch:
-    _ids: Iterator[int]
-    _messages: dict[str, Queued]
-    _parts: dict[str, dict[int, Part]]
-    _by_upstream: dict[tuple[str, str], list[tuple[str, int]]]
-    _outbox: dict[int, OutboxItem]
-    _smpp: SmppRows
-
-    def _move(
-        self,
-        moves: Sequence[tuple[int, EntryKind, int, str]],
-        now: float,
-        *,
-        overdraw: bool = False,
-    ) -> list[LedgerEntry]:
-        raise NotImplementedError
-
-    async def parts(self, message_id: str) -> list[Part]:
-        return sorted(self._parts.get(message_id, {}).values(), key=lambda p: p.seq)
-
-    def _refund(self, row: Queued, amount: int, now: float) -> None:
-        """Give `amount` back; the message's cost is what it keeps charged."""
-        if amount > 0:
-            message = row.message
-            self._move([(message.payer_id, EntryKind.REFUND, amount, message.id)], now)
-            row.message = replace(message, cost=message.cost - amount)
-
+class MemoryDispatch(MemoryTables):
     def _replan(self, row: Queued, plan: Replanned, now: float) -> None:
         m = row.message
         difference = m.cost - plan.cost
@@ -86,16 +38,6 @@ class MemoryDispatch:
         row.message = replace(
             m, encoding=plan.encoding, concat=plan.concat, parts=plan.parts, cost=plan.cost
         )
-
-    def _finish(self, row: Queued, status: Status, now: float, error: str | None) -> Message:
-        row.message = replace(row.message, status=status, done_at=now, error=error)
-        row.claimed_at = None
-        if row.message.callback_url:
-            self._outbox[next(self._ids)] = OutboxItem(
-                row.message.id, row.message.callback_url, now
-            )
-        queue_smpp_receipt(self._smpp, row.message)
-        return row.message
 
     async def claim(
         self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
@@ -191,7 +133,7 @@ class MemoryDispatch:
         finished: dict[Status, int] = {}
         for message_id, at in latest.items():
             row = self._messages[message_id]
-            states = [(p.status, p.error) for p in await self.parts(message_id)]
+            states = [(p.status, p.error) for p in self._parts_of(message_id)]
             final = status_from_parts(s for s, _ in states)
             if final is None or not can_advance(row.message.status, final):
                 continue
@@ -204,7 +146,7 @@ class MemoryDispatch:
         return [
             (str(part.upstream_id), self._messages[message_id].message.to)
             for message_id in sorted(self._parts)
-            for part in sorted(self._parts[message_id].values(), key=lambda p: p.seq)
+            for part in self._parts_of(message_id)
             if part.connector == connector
             and part.upstream_id is not None
             and part.status.value in OPEN_PARTS
@@ -272,6 +214,3 @@ class MemoryDispatch:
     async def queue_depth(self) -> int:
         busy = (Status.QUEUED, Status.SENDING)
         return sum(1 for row in self._messages.values() if row.message.status in busy)
-
-    async def close(self) -> None:
-        return None

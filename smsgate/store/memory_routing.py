@@ -1,30 +1,16 @@
-"""The connectors, routes and inbound half of `MemoryStore`; same semantics as sql_routing."""
+"""Connector definitions and routes of `MemoryStore`; the same semantics as sql_routing."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 
 from smsgate.core.errors import Conflict
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
-from smsgate.services.inbound import InboundPart, JoinParts
-
-# (connector, source, destination, reference, total): the message a part belongs to
-_MessageKey = tuple[str, str, str, int, int]
+from smsgate.store.memory_tables import MemoryTables
 
 
-class MemoryRouting:
-    """A mixin: MemoryStore calls `_init_routing` from its __init__."""
-
-    def _init_routing(self) -> None:
-        self._connectors: dict[str, ConnectorDefinition] = {}
-        self._routes: dict[int, Route] = {}
-        self._route_ids = itertools.count(1)
-        self._mo_rows: dict[int, tuple[str, str, str, str, str, int, float]] = {}
-        self._mo_ids = itertools.count(1)
-        self._mo_parts: dict[_MessageKey, dict[int, InboundPart]] = {}
-
+class MemoryRouting(MemoryTables):
     async def add_connector(self, definition: ConnectorDefinition) -> None:
         if definition.name in self._connectors:
             raise Conflict(f"a connector named {definition.name!r} exists", field="name")
@@ -58,51 +44,3 @@ class MemoryRouting:
 
     async def remove_route(self, route_id: int) -> bool:
         return self._routes.pop(route_id, None) is not None
-
-    async def add_unrouted_inbound(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        text: str,
-        encoding: str,
-        parts: int,
-        received_at: float,
-    ) -> int:
-        inbound_id = next(self._mo_ids)
-        self._mo_rows[inbound_id] = (
-            connector,
-            source,
-            destination,
-            text,
-            encoding,
-            parts,
-            received_at,
-        )
-        return inbound_id
-
-    async def add_inbound_part(
-        self, part: InboundPart, join: JoinParts, stale_before: float
-    ) -> int | None:
-        for key, kept in list(self._mo_parts.items()):
-            fresh = {seq: p for seq, p in kept.items() if p.received_at >= stale_before}
-            if fresh:
-                self._mo_parts[key] = fresh
-            else:
-                del self._mo_parts[key]
-        key = (part.connector, part.source, part.destination, part.reference, part.total)
-        kept = self._mo_parts.setdefault(key, {})
-        kept[part.sequence] = part
-        if len(kept) < part.total:
-            return None
-        del self._mo_parts[key]
-        text, encoding = join([kept[seq].payload for seq in sorted(kept)])
-        return await self.add_unrouted_inbound(
-            part.connector,
-            part.source,
-            part.destination,
-            text,
-            encoding,
-            part.total,
-            part.received_at,
-        )

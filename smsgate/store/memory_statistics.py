@@ -1,23 +1,18 @@
-"""The statistics part of `MemoryStore`: the same answers as sql_statistics, from its dicts."""
+"""Statistics of `MemoryStore`: the same answers as sql_statistics, from its tables."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smsgate.core.messages import Message, Part, Status
+from smsgate.core.messages import Message, Status
 from smsgate.services.statistics import DAY, StatsRow
-from smsgate.store.memory_dispatch import Queued
-from smsgate.store.sql_statistics import day_of
+from smsgate.store.memory_tables import MemoryTables
+from smsgate.store.rules import day_of
 
 _Key = tuple[int, int, str | None, Status, str]
 
 
-class MemoryStatistics:
-    _messages: dict[str, Queued]
-    _parts: dict[str, dict[int, Part]]
-    _batches: dict[str, list[str]]
-    _references: dict[tuple[int, str], str]
-
+class MemoryStatistics(MemoryTables):
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
         batch_id = self._references.get((account_id, reference))
         if batch_id is None:

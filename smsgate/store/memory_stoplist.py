@@ -1,21 +1,14 @@
-"""The STOP list of `MemoryStore`: `MemoryStopList`, the same semantics as sql_stoplist."""
+"""The STOP list of `MemoryStore`; the same semantics as sql_stoplist."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from smsgate.services.stoplist import StopEntry
+from smsgate.store.memory_tables import MemoryTables
 
 
-class MemoryStopList:
-    @property
-    def _stop_list(self) -> dict[tuple[int, str], StopEntry]:
-        # Created on first use, so MemoryStore.__init__ needs no line for it.
-        rows: dict[tuple[int, str], StopEntry] | None = self.__dict__.get("_stop_rows")
-        if rows is None:
-            rows = self.__dict__["_stop_rows"] = {}
-        return rows
-
+class MemoryStopList(MemoryTables):
     async def add_stop(self, account_id: int, number: str, source: str, now: float) -> StopEntry:
         return self._stop_list.setdefault(
             (account_id, number), StopEntry(account_id, number, source, now)

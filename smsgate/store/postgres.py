@@ -7,11 +7,14 @@ UPDATE on payer rows in id order, SKIP LOCKED for claims); reads run in autocomm
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from smsgate.store.sql_base import COMPILED_SQL
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,6 +35,7 @@ class PostgresConnections:
             connect_args=connect_args,
         )
         self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+        event.listen(self._engine.sync_engine, "connect", _on_connect)
 
     async def start(self) -> None:
         return None
@@ -51,3 +55,18 @@ class PostgresConnections:
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+
+class PostgresCompiledSql:
+    """Compiled statements go through `exec_driver_sql`: asyncpg is asynchronous behind
+    SQLAlchemy's adapter, which is what runs them on it."""
+
+    def execute_many(self, conn: Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> None:
+        conn.exec_driver_sql(sql, list(params))
+
+    def fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        return list(conn.exec_driver_sql(sql, params))
+
+
+def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+    record.info[COMPILED_SQL] = PostgresCompiledSql()

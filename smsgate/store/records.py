@@ -6,7 +6,8 @@ Rows come back from SQLAlchemy untyped; these functions are where they get their
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.ledger import EntryKind, LedgerEntry
@@ -14,6 +15,10 @@ from smsgate.core.messages import Message, Part, PartStatus, Status
 from smsgate.services.ports import Notification, Submission
 
 Row = Mapping[Any, Any]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 
 def opt_float(value: Any) -> float | None:
@@ -22,6 +27,12 @@ def opt_float(value: Any) -> float | None:
 
 def opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def record_from_row(record: type[R], row: Row) -> R:
+    """A record (a dataclass) made of the columns of `row` named like its fields; for
+    records whose fields all have their columns' Python types."""
+    return record(**{field.name: row[field.name] for field in fields(record)})
 
 
 def account_from_row(row: Row) -> Account:

@@ -1,25 +1,28 @@
-"""Accepting a group of submissions in one SQL transaction (the body of the group commit).
-
-For each submission, in order: a known (account, reference) is a replay and charges
-nothing; otherwise the payer's running balance must cover it, or that submission alone
-fails with InsufficientCredit. Rows are written with a few executemany statements.
+"""Accepting a group of submissions in one SQL transaction (the body of the group commit),
+and `SqlAccept`, SqlStore's part that hands `accept` to the group commit. A known
+(account, reference) is a replay and charges nothing; otherwise the payer's running
+balance must cover it, or that submission alone fails with InsufficientCredit.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from smsgate.core.errors import SmsgateError
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.services.ports import Accepted, Submission
+from smsgate.store.groupcommit import GroupCommit
 from smsgate.store.records import MESSAGE_COLUMNS, message_from_row, message_values, new_messages
 from smsgate.store.schema import batches, messages
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_rows import insert_rows, insert_values
 
@@ -113,3 +116,37 @@ def _messages_of(conn: Connection, batch_ids: Iterable[str]) -> dict[str, tuple[
         message = message_from_row(row._mapping)
         found.setdefault(message.batch_id, []).append(message)
     return {batch_id: tuple(group) for batch_id, group in found.items()}
+
+
+class SqlAccept(SqlPart):
+    group_commit: GroupCommit[Submission, Accepted]
+
+    def _open_group_commit(self, max_group: int, max_rows: int) -> None:
+        # Rows bound the group too: one submission may carry a thousand recipients.
+        self.group_commit = GroupCommit(
+            self._accept_group,
+            max_group=max_group,
+            max_weight=max_rows,
+            weight=lambda submission: len(submission.messages),
+            isolate=may_be_one_submissions,
+        )
+
+    async def accept(self, submission: Submission) -> Accepted:
+        return await self.group_commit.submit(submission)
+
+    async def _accept_group(self, group: Sequence[Submission]) -> list[Accepted | SmsgateError]:
+        # The rows are built before the write lock is taken, not inside the transaction.
+        prepared = [prepare(s) for s in group]
+        return await self.connections.write(accept_group, prepared)
+
+
+def may_be_one_submissions(exc: Exception) -> bool:
+    """Whether an accept that raised `exc` may have failed for one submission's rows (a
+    constraint, a value the driver or the database refuses, a reference another process
+    stored first), so its group is split to find it. A database that is locked, full,
+    unreachable or whose connection broke fails the whole group: each half would too."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return False
+    return not isinstance(
+        exc, OperationalError | InterfaceError | sqlite3.OperationalError | OSError
+    )

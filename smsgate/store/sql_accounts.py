@@ -1,13 +1,11 @@
 """Accounts, their access policy, API keys and price lists in SQL: the rarely written,
-often read tables.
-
-Each function runs on the connection it is given; `SqlStore` decides which one
-(a read connection, or the write transaction).
+often read tables; `SqlAccounts` is SqlStore's part for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from sqlalchemy import insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -18,42 +16,22 @@ from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import Conflict
 from smsgate.core.pricing import PriceList
 from smsgate.services.account_policy import AccountPolicy, parse_allowed_ips
+from smsgate.services.ports import AccountToCreate
 from smsgate.store.records import account_from_row, opt_float, opt_str
 from smsgate.store.rules import prefix_matches
 from smsgate.store.schema import DEFAULT_PRICE_OWNER, accounts, api_keys, prices
+from smsgate.store.sql_base import SqlPart
 
 # A tree deeper than this is a cycle, not a reseller hierarchy.
 MAX_DEPTH = 64
 
 
-def create_account(
-    conn: Connection,
-    *,
-    name: str,
-    parent_id: int | None,
-    own_balance: bool,
-    currency: str,
-    default_country: str,
-    max_parts: int,
-    password_hash: str | None,
-    now: float,
-) -> Account:
-    values = {
-        "name": name,
-        "parent_id": parent_id,
-        "own_balance": own_balance,
-        "balance": 0,
-        "currency": currency,
-        "status": AccountStatus.ACTIVE.value,
-        "default_country": default_country,
-        "max_parts": max_parts,
-        "password_hash": password_hash,
-        "created_at": now,
-    }
+def create_account(conn: Connection, new: AccountToCreate) -> Account:
+    values = {**asdict(new), "balance": 0, "status": AccountStatus.ACTIVE.value}
     try:
         result = conn.execute(insert(accounts).values(values).returning(*accounts.c))
     except IntegrityError as exc:
-        raise Conflict(f"an account named {name!r} exists", field="name") from exc
+        raise Conflict(f"an account named {new.name!r} exists", field="name") from exc
     return account_from_row(result.one()._mapping)
 
 
@@ -196,3 +174,56 @@ def price_lists(conn: Connection, owner_ids: Sequence[int | None]) -> list[Price
     for row in result:
         by_owner[int(row.owner_id)][str(row.prefix)] = int(row.price)
     return [PriceList.of(owner_id, by_owner[_owner(owner_id)]) for owner_id in owner_ids]
+
+
+class SqlAccounts(SqlPart):
+    async def create_account(self, new: AccountToCreate) -> Account:
+        return await self.connections.write(create_account, new)
+
+    async def account(self, account_id: int) -> Account | None:
+        return await self.connections.read(account_where, id=account_id)
+
+    async def account_by_name(self, name: str) -> Account | None:
+        return await self.connections.read(account_where, name=name)
+
+    async def accounts(self, parent_id: int | None = None) -> list[Account]:
+        return await self.connections.read(all_accounts, parent_id)
+
+    async def chain(self, account_id: int) -> list[Account]:
+        return await self.connections.read(chain, account_id)
+
+    async def set_status(self, account_id: int, status: str) -> None:
+        await self.connections.write(set_account, account_id, status=status)
+
+    async def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        await self.connections.write(set_account, account_id, password_hash=password_hash)
+
+    async def password_hash(self, account_id: int) -> str | None:
+        return await self.connections.read(password_hash, account_id)
+
+    async def account_policy(self, account_id: int) -> AccountPolicy:
+        return await self.connections.read(account_policy, account_id)
+
+    async def set_account_policy(self, account_id: int, policy: AccountPolicy) -> None:
+        await self.connections.write(set_account_policy, account_id, policy)
+
+    async def add_api_key(self, account_id: int, key_hash: str, prefix: str, now: float) -> int:
+        return await self.connections.write(add_api_key, account_id, key_hash, prefix, now)
+
+    async def revoke_api_key(self, account_id: int, prefix: str, now: float) -> bool:
+        return await self.connections.write(revoke_api_key, account_id, prefix, now)
+
+    async def account_by_key_hash(self, key_hash: str) -> Account | None:
+        return await self.connections.read(account_by_key_hash, key_hash)
+
+    async def api_keys(self, account_id: int) -> list[tuple[str, float, float | None]]:
+        return await self.connections.read(list_api_keys, account_id)
+
+    async def set_price(self, owner_id: int | None, prefix: str, price: int) -> None:
+        await self.set_prices(owner_id, [(prefix, price)])
+
+    async def set_prices(self, owner_id: int | None, prices: Sequence[tuple[str, int]]) -> None:
+        await self.connections.write(set_prices, owner_id, prices)
+
+    async def price_lists(self, owner_ids: Sequence[int | None]) -> list[PriceList]:
+        return await self.connections.read(price_lists, owner_ids)

@@ -1,9 +1,8 @@
-"""The dispatch side of the messages table in SQL: claim, record sends, expire, recover.
-
-The table is the queue. A claim is one `UPDATE ... RETURNING` of the due rows a
-subquery picks (SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN IMMEDIATE
-keeps claimers apart). Row locks are NO KEY UPDATE: inserts that merely reference a
-message (parts, outbox) need not wait for them.
+"""The messages table as the queue in SQL (claim, hold, record sends, expire, recover) and
+`SqlDispatch`, SqlStore's part for it. A claim is one `UPDATE ... RETURNING` of the due
+rows a subquery picks (SKIP LOCKED on PostgreSQL; on SQLite the writer's BEGIN IMMEDIATE
+keeps claimers apart). Row locks are NO KEY UPDATE: rows that only reference a message
+(parts, outbox) may be inserted meanwhile.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ from smsgate.services.ports import Replanned, SendOutcome
 from smsgate.store.records import message_from_row
 from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
-from smsgate.store.sql_rows import execute_rows, insert_rows, planned_afresh
+from smsgate.store.sql_rows import execute_rows, insert_rows, planned_afresh, update_by_id
 from smsgate.store.sql_smpp import add_smpp_receipts
 
 # The claim, per dialect. Status literals (not parameters) let both planners prove the
@@ -59,42 +59,36 @@ _CLAIM = {
 _FINAL_PARTS = [s.value for s in PART_FINAL]
 
 # A held message is queued again as it was before the claim, attempts too.
-_HOLD = (
-    update(messages)
-    .where(messages.c.id == bindparam("h_id"))
-    .values(
-        status=Status.QUEUED.value,
-        claimed_at=None,
-        attempts=messages.c.attempts - 1,
-        held_for=bindparam("h_for"),
-    )
+_HOLD = update_by_id(
+    messages,
+    "h_id",
+    status=Status.QUEUED.value,
+    claimed_at=None,
+    attempts=messages.c.attempts - 1,
+    held_for=bindparam("h_for"),
 )
 
-_RECORD = (
-    update(messages)
-    .where(messages.c.id == bindparam("m_id"))
-    .values(
-        status=bindparam("m_status"),
-        error=bindparam("m_error"),
-        sent_at=func.coalesce(bindparam("m_sent_at"), messages.c.sent_at),
-        done_at=bindparam("m_done_at"),
-        next_at=func.coalesce(bindparam("m_next_at"), messages.c.next_at),
-        cost=bindparam("m_cost"),
-        claimed_at=None,
-    )
+_RECORD = update_by_id(
+    messages,
+    "m_id",
+    status=bindparam("m_status"),
+    error=bindparam("m_error"),
+    sent_at=func.coalesce(bindparam("m_sent_at"), messages.c.sent_at),
+    done_at=bindparam("m_done_at"),
+    next_at=func.coalesce(bindparam("m_next_at"), messages.c.next_at),
+    cost=bindparam("m_cost"),
+    claimed_at=None,
 )
 
 
 # The plan a message went out as, when its connector's settings gave another one (its
 # cost is set by _RECORD).
-_REPLAN = (
-    update(messages)
-    .where(messages.c.id == bindparam("p_id"))
-    .values(
-        encoding=bindparam("p_encoding"),
-        concat=bindparam("p_concat"),
-        parts=bindparam("p_parts"),
-    )
+_REPLAN = update_by_id(
+    messages,
+    "p_id",
+    encoding=bindparam("p_encoding"),
+    concat=bindparam("p_concat"),
+    parts=bindparam("p_parts"),
 )
 
 
@@ -288,3 +282,31 @@ def queue_depth(conn: Connection) -> int:
         messages.c.status.in_([Status.QUEUED.value, Status.SENDING.value])
     )
     return int((conn.execute(query)).scalar_one())
+
+
+class SqlDispatch(SqlPart):
+    async def claim(
+        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
+    ) -> list[Message]:
+        if hold is not None:
+            return await self.connections.write(claim_holding, now, limit, hold)
+        return claimed_messages(await self.connections.write(claim, now, limit))
+
+    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+        return await self.connections.write(release_held, limit, upstream)
+
+    async def held_messages(self) -> dict[str, int]:
+        return await self.connections.read(held_messages)
+
+    async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None:
+        if outcomes:
+            await self.connections.write(record_sends, outcomes, now)
+
+    async def expire(self, now: float, limit: int) -> int:
+        return await self.connections.write(expire, now, limit)
+
+    async def recover_sending(self, older_than: float) -> int:
+        return await self.connections.write(recover_sending, older_than)
+
+    async def queue_depth(self) -> int:
+        return await self.connections.read(queue_depth)

@@ -1,13 +1,11 @@
-"""The `login_failures` table in SQL: `SqlLockout`, the LoginFailureStore half of SqlStore.
-
-A failure is one upsert per subject, so processes counting the same subject at once
-never lose a count; a mixin over SqlStore's `connections`.
+"""The `login_failures` table in SQL; `SqlLockout` is SqlStore's part for it
+(LoginFailureStore). A failure is one upsert per subject, so processes counting the
+same subject at once never lose a count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,9 +13,7 @@ from sqlalchemy.engine import Connection
 
 from smsgate.services.lockout import NAME
 from smsgate.store.schema import login_failures as lf
-
-if TYPE_CHECKING:
-    from smsgate.store.sql import Connections
+from smsgate.store.sql_base import SqlPart
 
 
 def add_login_failures(
@@ -73,9 +69,7 @@ def prune_login_failures(conn: Connection, before: float, now: float) -> int:
     return int(result.rowcount)
 
 
-class SqlLockout:
-    connections: Connections
-
+class SqlLockout(SqlPart):
     async def add_login_failures(
         self, subjects: Sequence[str], now: float, window: float
     ) -> dict[str, int]:

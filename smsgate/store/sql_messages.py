@@ -1,4 +1,5 @@
-"""Reading messages and parts in SQL, and cancelling a scheduled message with its refund."""
+"""Reading messages and parts in SQL, and cancelling a scheduled message with its refund;
+`SqlMessages` is SqlStore's part for them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy.engine import Connection
 from smsgate.core.errors import Conflict, NotFound
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, Part, Status
+from smsgate.services.ports import MessageQuery
 from smsgate.store.records import message_from_row, part_from_row
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_outbox import add_notifications
 from smsgate.store.sql_smpp import add_smpp_receipts
@@ -27,27 +30,19 @@ def message_parts(conn: Connection, message_id: str) -> list[Part]:
     return [part_from_row(row._mapping) for row in conn.execute(query)]
 
 
-def message_page(
-    conn: Connection,
-    account_id: int,
-    *,
-    status: Status | None,
-    batch_id: str | None,
-    since: float | None,
-    limit: int,
-    before_id: str | None,
-) -> list[Message]:
-    query = select(messages).where(messages.c.account_id == account_id)
-    if status is not None:
-        query = query.where(messages.c.status == status.value)
-    if batch_id is not None:
-        query = query.where(messages.c.batch_id == batch_id)
-    if since is not None:
-        query = query.where(messages.c.created_at >= since)
-    if before_id is not None:
-        query = query.where(messages.c.id < before_id)
-    query = query.order_by(messages.c.id.desc()).limit(limit)
-    return [message_from_row(row._mapping) for row in conn.execute(query)]
+def message_page(conn: Connection, account_id: int, query: MessageQuery) -> list[Message]:
+    q = query
+    found = select(messages).where(messages.c.account_id == account_id)
+    if q.status is not None:
+        found = found.where(messages.c.status == q.status.value)
+    if q.batch_id is not None:
+        found = found.where(messages.c.batch_id == q.batch_id)
+    if q.since is not None:
+        found = found.where(messages.c.created_at >= q.since)
+    if q.before_id is not None:
+        found = found.where(messages.c.id < q.before_id)
+    found = found.order_by(messages.c.id.desc()).limit(q.limit)
+    return [message_from_row(row._mapping) for row in conn.execute(found)]
 
 
 def cancel(conn: Connection, message_id: str, now: float) -> Message:
@@ -75,3 +70,17 @@ def cancel(conn: Connection, message_id: str, now: float) -> Message:
     if cancelled.registered_delivery:
         add_smpp_receipts(conn, [(cancelled.id, cancelled.account_id)], now)
     return cancelled
+
+
+class SqlMessages(SqlPart):
+    async def message(self, message_id: str) -> Message | None:
+        return await self.connections.read(message, message_id)
+
+    async def parts(self, message_id: str) -> list[Part]:
+        return await self.connections.read(message_parts, message_id)
+
+    async def messages(self, account_id: int, query: MessageQuery) -> list[Message]:
+        return await self.connections.read(message_page, account_id, query)
+
+    async def cancel(self, message_id: str, now: float) -> Message:
+        return await self.connections.write(cancel, message_id, now)

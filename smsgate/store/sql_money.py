@@ -1,8 +1,6 @@
-"""Money inside one SQL transaction: balances read once under row locks, moved with ledger rows.
-
-Every write path that touches a balance (accept, refunds, transfers) goes through
-`Purse`, so a balance never changes without its ledger entry in the same transaction.
-Rows are locked in id order, so two transactions never wait on each other in a cycle.
+"""Money in SQL: `Purse`, the balances one transaction moves, read once under row locks
+(in id order) and saved with their ledger rows; every write path that touches a balance
+goes through it. `SqlMoney` is SqlStore's part for credit moves and the ledger.
 """
 
 from __future__ import annotations
@@ -10,20 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from smsgate.core.errors import InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.store.records import ledger_from_row
 from smsgate.store.schema import accounts, ledger
-from smsgate.store.sql_rows import ListQuery, execute_rows, insert_rows
+from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_rows import ListQuery, execute_rows, insert_rows, update_by_id
 
-_SET_BALANCE = (
-    update(accounts)
-    .where(accounts.c.id == bindparam("b_id"))
-    .values(balance=bindparam("b_balance"))
-)
+_SET_BALANCE = update_by_id(accounts, "b_id", balance=bindparam("b_balance"))
 _BALANCES = ListQuery(
     lambda ids: (
         select(accounts.c.id, accounts.c.balance)
@@ -122,3 +117,19 @@ def ledger_page(
         query = query.where(ledger.c.id < before_id)
     result = conn.execute(query.order_by(ledger.c.id.desc()).limit(limit))
     return [ledger_from_row(row._mapping) for row in result]
+
+
+class SqlMoney(SqlPart):
+    async def move_credit(
+        self,
+        *,
+        movements: Sequence[tuple[int, EntryKind, int]],
+        reference: str,
+        now: float,
+    ) -> list[LedgerEntry]:
+        return await self.connections.write(move_credit, movements, reference, now)
+
+    async def ledger(
+        self, account_id: int, *, limit: int, before_id: int | None
+    ) -> list[LedgerEntry]:
+        return await self.connections.read(ledger_page, account_id, limit, before_id)

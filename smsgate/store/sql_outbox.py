@@ -2,6 +2,7 @@
 
 An outbox row is written in the transaction that makes its message final, so a
 notification is never lost and never announces something that was rolled back.
+`SqlOutbox` is SqlStore's part for the sender's reads and writes.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from sqlalchemy import Float, bindparam, func, insert, select, update
+from sqlalchemy import Float, bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from smsgate.services.ports import Notification, NotificationAttempt
 from smsgate.store.records import message_from_row, notification_from_row
 from smsgate.store.schema import messages, outbox, webhook_attempts
-from smsgate.store.sql_rows import insert_rows
+from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_rows import insert_rows, update_by_id
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -43,16 +45,14 @@ def add_notifications(
     insert_rows(conn, outbox, rows)
 
 
-_RECORD = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("o_id"))
-    .values(
-        state=bindparam("o_state"),
-        attempts=outbox.c.attempts + 1,
-        last_status=bindparam("o_status"),
-        last_error=bindparam("o_error"),
-        next_at=func.coalesce(bindparam("o_next_at", type_=Float), outbox.c.next_at),
-    )
+_RECORD = update_by_id(
+    outbox,
+    "o_id",
+    state=bindparam("o_state"),
+    attempts=outbox.c.attempts + 1,
+    last_status=bindparam("o_status"),
+    last_error=bindparam("o_error"),
+    next_at=func.coalesce(bindparam("o_next_at", type_=Float), outbox.c.next_at),
 )
 
 
@@ -110,3 +110,14 @@ def _state(attempt: NotificationAttempt) -> str:
     if attempt.delivered:
         return DELIVERED
     return PENDING if attempt.next_at is not None else FAILED
+
+
+class SqlOutbox(SqlPart):
+    async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        return await self.connections.read(due_notifications, now, limit)
+
+    async def record_notifications(
+        self, attempts: Sequence[NotificationAttempt], now: float
+    ) -> None:
+        if attempts:
+            await self.connections.write(record_notifications, attempts, now)

@@ -2,6 +2,7 @@
 
 Messages are locked (in id order) before their parts are read back, so two
 transactions finishing different parts of one message cannot both miss the last one.
+`SqlReceipts` is SqlStore's part for them.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from smsgate.core.messages import PartStatus, Status, can_advance, status_from_p
 from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE
 from smsgate.store.schema import messages, parts
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
-from smsgate.store.sql_rows import ListQuery, execute_rows
+from smsgate.store.sql_rows import ListQuery, execute_rows, update_by_id
 
 _CHUNK = 500
 
@@ -31,10 +33,12 @@ _FINISH_PART = (
     )
     .values(status=bindparam("p_status"), error=bindparam("p_error"), done_at=bindparam("p_at"))
 )
-_FINISH_MESSAGE = (
-    update(messages)
-    .where(messages.c.id == bindparam("m_id"))
-    .values(status=bindparam("m_status"), error=bindparam("m_error"), done_at=bindparam("m_at"))
+_FINISH_MESSAGE = update_by_id(
+    messages,
+    "m_id",
+    status=bindparam("m_status"),
+    error=bindparam("m_error"),
+    done_at=bindparam("m_at"),
 )
 
 # Parts a receipt may change, newest message first for each (connector, upstream id).
@@ -176,3 +180,13 @@ def open_parts(conn: Connection, connector: str) -> list[tuple[str, str]]:
         .order_by(parts.c.message_id, parts.c.seq)
     )
     return [(str(row.upstream_id), str(row.to)) for row in result]
+
+
+class SqlReceipts(SqlPart):
+    async def apply_receipts(self, receipts: Sequence[ReceiptUpdate]) -> AppliedReceipts:
+        if not receipts:
+            return AppliedReceipts({}, [])
+        return await self.connections.write(apply_receipts, receipts)
+
+    async def open_parts(self, connector: str) -> list[tuple[str, str]]:
+        return await self.connections.read(open_parts, connector)

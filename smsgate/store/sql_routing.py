@@ -1,29 +1,22 @@
-"""Connector definitions, routes and inbound (MO) rows in SQL.
+"""Connector definitions and routes in SQL; `SqlRouting` is SqlStore's part for them.
 
-Connector settings are stored as a JSON object in `connectors.settings`. The parts of a
-concatenated MO wait in `inbound_parts`; on PostgreSQL the parts of one message are
-added under a transaction-level advisory lock of their message, so two parts arriving
-on two binds at once cannot both miss the other (SQLite's writer lock does the same).
+Connector settings are stored as a JSON object in `connectors.settings`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from smsgate.core.errors import Conflict
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
-from smsgate.services.inbound import InboundPart, JoinParts
-from smsgate.store.schema import connectors, inbound, inbound_parts, routes
-
-if TYPE_CHECKING:  # sql imports this module
-    from smsgate.store.sql import Connections
+from smsgate.store.records import record_from_row
+from smsgate.store.schema import connectors, routes
+from smsgate.store.sql_base import SqlPart
 
 
 def _definition(row: Row[tuple[object, ...]]) -> ConnectorDefinition:
@@ -78,18 +71,6 @@ def remove_connector(conn: Connection, name: str) -> bool:
     return bool(conn.execute(delete(connectors).where(connectors.c.name == name)).rowcount)
 
 
-def _route(row: Row[tuple[object, ...]]) -> Route:
-    m = row._mapping
-    account_id = m["account_id"]
-    return Route(
-        id=int(m["id"]),
-        prefix=str(m["prefix"]),
-        connector=str(m["connector"]),
-        account_id=int(account_id) if account_id is not None else None,
-        priority=int(m["priority"]),
-    )
-
-
 def add_route(
     conn: Connection,
     *,
@@ -117,103 +98,15 @@ def add_route(
 
 
 def all_routes(conn: Connection) -> list[Route]:
-    return [_route(row) for row in conn.execute(select(routes).order_by(routes.c.id))]
+    query = select(routes).order_by(routes.c.id)
+    return [record_from_row(Route, row._mapping) for row in conn.execute(query)]
 
 
 def remove_route(conn: Connection, route_id: int) -> bool:
     return bool(conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount)
 
 
-def insert_inbound(
-    conn: Connection,
-    connector: str,
-    source: str,
-    destination: str,
-    text: str,
-    encoding: str,
-    parts: int,
-    received_at: float,
-    account_id: int | None = None,
-) -> int:
-    """Store one MO (routed to `account_id`, or not yet) and return its id."""
-    return int(
-        conn.execute(
-            insert(inbound)
-            .values(
-                connector=connector,
-                source=source,
-                destination=destination,
-                text=text,
-                encoding=encoding,
-                parts=parts,
-                received_at=received_at,
-                account_id=account_id,
-            )
-            .returning(inbound.c.id)
-        ).scalar_one()
-    )
-
-
-def add_inbound_part(
-    conn: Connection, part: InboundPart, join: JoinParts, stale_before: float
-) -> int | None:
-    """Keep `part`; store its message and drop its parts once all are in (see the port)."""
-    p = inbound_parts.c
-    same_message = (
-        p.connector == part.connector,
-        p.source == part.source,
-        p.destination == part.destination,
-        p.reference == part.reference,
-        p.total == part.total,
-    )
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_message_key(part))))
-    conn.execute(delete(inbound_parts).where(p.received_at < stale_before))
-    conn.execute(delete(inbound_parts).where(*same_message, p.sequence == part.sequence))
-    conn.execute(
-        insert(inbound_parts).values(
-            connector=part.connector,
-            source=part.source,
-            destination=part.destination,
-            reference=part.reference,
-            total=part.total,
-            sequence=part.sequence,
-            payload=part.payload,
-            received_at=part.received_at,
-        )
-    )
-    payloads = conn.execute(select(p.payload).where(*same_message).order_by(p.sequence)).scalars()
-    kept = [bytes(payload) for payload in payloads]
-    if len(kept) < part.total:
-        return None
-    text, encoding = join(kept)
-    conn.execute(delete(inbound_parts).where(*same_message))
-    return insert_inbound(
-        conn,
-        part.connector,
-        part.source,
-        part.destination,
-        text,
-        encoding,
-        part.total,
-        part.received_at,
-    )
-
-
-def _message_key(part: InboundPart) -> int:
-    """A signed 64-bit advisory lock key for the message `part` belongs to."""
-    name = "\0".join(
-        (part.connector, part.source, part.destination, str(part.reference), str(part.total))
-    )
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-class SqlRouting:
-    """A mixin of SqlStore: the async face of the functions above."""
-
-    connections: Connections
-
+class SqlRouting(SqlPart):
     async def add_connector(self, definition: ConnectorDefinition) -> None:
         await self.connections.write(add_connector, definition)
 
@@ -225,11 +118,6 @@ class SqlRouting:
 
     async def set_connector_enabled(self, name: str, enabled: bool, now: float) -> bool:
         return await self.connections.write(set_connector_enabled, name, enabled, now)
-
-    async def add_inbound_part(
-        self, part: InboundPart, join: JoinParts, stale_before: float
-    ) -> int | None:
-        return await self.connections.write(add_inbound_part, part, join, stale_before)
 
     async def remove_connector(self, name: str) -> bool:
         return await self.connections.write(remove_connector, name)
@@ -251,24 +139,3 @@ class SqlRouting:
 
     async def remove_route(self, route_id: int) -> bool:
         return await self.connections.write(remove_route, route_id)
-
-    async def add_unrouted_inbound(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        text: str,
-        encoding: str,
-        parts: int,
-        received_at: float,
-    ) -> int:
-        return await self.connections.write(
-            insert_inbound,
-            connector,
-            source,
-            destination,
-            text,
-            encoding,
-            parts,
-            received_at,
-        )

@@ -1,37 +1,23 @@
-"""The hot statements, compiled once per dialect and handed to the driver as they are.
-
-Building a SELECT and looking its compiled form up in SQLAlchemy's cache costs about
-200 microseconds (15 ids in an IN list; the same SQL as a string: under 30), and
-SQLAlchemy's executemany turns every row dict into driver parameters through its
-compiler, a few microseconds a row and statement; on SQLite that time is spent
-holding the database's write lock, which every process waits for. The statements
-every message pays for (its insert, the charge, the send and receipt updates, the
-parts, and the reads those transactions lock and look up rows with) instead hand the
-driver tuples in the order of their SQL, compiled once per dialect.
-
-On SQLite they go to the driver's own connection (`_sqlite`), under the transaction
-SQLAlchemy began: `exec_driver_sql` still sets up an execution context and a result
-for every statement, about 20 µs, while the statement itself (one balance read, a few
-rows written) takes SQLite a few; the accept of a one-message request runs five. A
-driver error is raised as SQLAlchemy's, as `exec_driver_sql` would. PostgreSQL's
-driver is asynchronous behind SQLAlchemy's adapter, so it keeps `exec_driver_sql`.
+"""The hot statements (what every message pays for), compiled once per dialect and run
+with tuples of parameters in the order of their SQL through the connection's
+`CompiledSql` (sqlite.py, postgres.py); why: docs/architecture.md, "Where the time goes".
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import BindParameter, Table, bindparam
+from sqlalchemy import BindParameter, Table, Update, bindparam, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-CompiledSql = tuple[str, tuple[str, ...], dict[str, Any]]  # SQL, parameter order, fixed values
-_COMPILED: dict[tuple[str, Hashable], CompiledSql] = {}
+from smsgate.store.sql_base import compiled_sql
+
+Compiled = tuple[str, tuple[str, ...], dict[str, Any]]  # SQL, parameter order, fixed values
+_COMPILED: dict[tuple[str, Hashable], Compiled] = {}
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -53,11 +39,17 @@ def insert_values(
     sql, order, _ = _compiled_once(conn, (table.name, columns), _insert(table, columns))
     if order != columns:
         raise RuntimeError(f"{table.name}: columns must be in the table's order: {order}")
-    _execute_many(conn, sql, rows)
+    compiled_sql(conn).execute_many(conn, sql, rows)
 
 
 def _insert(table: Table, columns: tuple[str, ...]) -> Callable[[], ClauseElement]:
     return lambda: table.insert().values({name: bindparam(name) for name in columns})
+
+
+def update_by_id(table: Table, key: str, **values: Any) -> Update:
+    """An UPDATE of the row whose `id` is the bound parameter `key`, for `execute_rows`;
+    `values` may bind parameters of their own."""
+    return update(table).where(table.c.id == bindparam(key)).values(**values)
 
 
 def execute_rows(
@@ -79,39 +71,7 @@ def _execute(
         params = [tuple(fixed[n] if n in fixed else row[n] for n in order) for row in rows]
     else:
         params = [tuple(row[n] for n in order) for row in rows]
-    _execute_many(conn, sql, params)
-
-
-def _execute_many(conn: Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> None:
-    driver = _sqlite(conn)
-    if driver is None:
-        conn.exec_driver_sql(sql, list(params))
-        return
-    with _raised_as_sqlalchemy(sql, params):
-        driver.executemany(sql, params)
-
-
-def _fetch(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    driver = _sqlite(conn)
-    if driver is None:
-        return list(conn.exec_driver_sql(sql, params))
-    with _raised_as_sqlalchemy(sql, params):
-        return driver.execute(sql, params).fetchall()
-
-
-def _sqlite(conn: Connection) -> sqlite3.Connection | None:
-    """The sqlite3 connection under `conn`, or None on another database."""
-    if conn.dialect.name != "sqlite":
-        return None
-    return cast(sqlite3.Connection, conn.connection.driver_connection)
-
-
-@contextmanager
-def _raised_as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+    compiled_sql(conn).execute_many(conn, sql, params)
 
 
 @contextmanager
@@ -119,11 +79,8 @@ def planned_afresh(conn: Connection) -> Iterator[None]:
     """Statements run inside are planned for their parameters and the tables' size now.
 
     After five runs of a prepared statement PostgreSQL may keep one generic plan for
-    the connection's life, made for the table sizes of that moment and replaced only
-    after an ANALYZE of the table. On a new database the claim is first planned on a
-    nearly empty table, and until autovacuum's first ANALYZE (a minute or more later)
-    it scanned the whole table: 40-100 ms a claim of 200 with 40,000 rows queued,
-    against 3-6 ms planned afresh. Planning costs a fraction of a millisecond, so it is
+    the connection's life, made for the table sizes of that moment (docs/architecture.md
+    has what that cost the claim). Planning costs a fraction of a millisecond, so it is
     asked for around single statements like the claim, not around an executemany,
     where each row would be planned. SQLite plans every statement when it is prepared.
     """
@@ -168,19 +125,19 @@ class ListQuery:
         named = {**fixed, **values}
         named.update((f"item_{i}", item) for i, item in enumerate(items))
         named.update((f"item_{i}", items[-1]) for i in range(len(items), size))
-        return _fetch(conn, sql, tuple(named[name] for name in order))
+        return compiled_sql(conn).fetch(conn, sql, tuple(named[name] for name in order))
 
 
 def _compiled_once(
     conn: Connection, key: Hashable, statement: Callable[[], ClauseElement]
-) -> CompiledSql:
+) -> Compiled:
     compiled = _COMPILED.get((conn.dialect.name, key))
     if compiled is None:
         compiled = _COMPILED[(conn.dialect.name, key)] = _compile(conn, statement())
     return compiled
 
 
-def _compile(conn: Connection, statement: ClauseElement) -> CompiledSql:
+def _compile(conn: Connection, statement: ClauseElement) -> Compiled:
     done = statement.compile(dialect=conn.dialect)
     if not isinstance(done, SQLCompiler) or done.positiontup is None:
         raise RuntimeError(f"{conn.dialect.name} has no positional parameters")

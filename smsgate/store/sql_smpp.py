@@ -1,4 +1,4 @@
-"""The SMPP customer tables in SQL: the smpp_outbox queue and inbound MO.
+"""The smpp_outbox queue of SMPP customers in SQL; `SqlSmpp` is SqlStore's part for it.
 
 `add_smpp_receipts` runs inside the transaction that makes messages final, so a receipt
 row exists exactly when the final status was committed.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
-from smsgate.store.records import message_from_row
+from smsgate.store.records import message_from_row, record_from_row
 from smsgate.store.schema import inbound, messages, smpp_outbox
-from smsgate.store.sql_routing import insert_inbound
+from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_rows import insert_rows
 
 PENDING = "pending"
@@ -26,16 +26,30 @@ MO = "mo"
 def add_smpp_receipts(conn: Connection, asked: Iterable[tuple[str, int]], now: float) -> None:
     """Queue a receipt for each (message id, account id) of a just-finished message
     whose customer asked for one (`registered_delivery`)."""
+    queued = [(account_id, message_id, None) for message_id, account_id in sorted(set(asked))]
+    _queue(conn, RECEIPT, queued, now)
+
+
+def add_smpp_mo(conn: Connection, targets: Sequence[tuple[int, int]], now: float) -> None:
+    """Queue each (account id, inbound id) for the account's SMPP receiver binds."""
+    _queue(conn, MO, [(account_id, None, inbound_id) for account_id, inbound_id in targets], now)
+
+
+def _queue(
+    conn: Connection, kind: str, items: Iterable[tuple[int, str | None, int | None]], now: float
+) -> None:
+    """Queue (account id, message id, inbound id) rows of one kind, pending."""
     rows = [
         {
             "account_id": account_id,
-            "kind": RECEIPT,
+            "kind": kind,
             "message_id": message_id,
+            "inbound_id": inbound_id,
             "state": PENDING,
             "attempts": 0,
             "created_at": now,
         }
-        for message_id, account_id in sorted(set(asked))
+        for account_id, message_id, inbound_id in items
     ]
     insert_rows(conn, smpp_outbox, rows)
 
@@ -66,12 +80,7 @@ def pending(conn: Connection, account_id: int, limit: int) -> list[SmppOutboxIte
     mo = {}
     if inbound_ids:
         query = select(inbound).where(inbound.c.id.in_(inbound_ids))
-        mo = {
-            int(r.id): InboundSms(
-                int(r.id), r.source, r.destination, r.text, r.encoding, float(r.received_at)
-            )
-            for r in conn.execute(query)
-        }
+        mo = {int(r.id): record_from_row(InboundSms, r._mapping) for r in conn.execute(query)}
     return [
         SmppOutboxItem(
             id=int(r.id),
@@ -102,37 +111,14 @@ def handed_over(
         )
 
 
-def add_smpp_inbound(
-    conn: Connection,
-    *,
-    account_id: int,
-    connector: str,
-    source: str,
-    destination: str,
-    text: str,
-    encoding: str,
-    parts: int,
-    now: float,
-) -> int:
-    inbound_id = insert_inbound(
-        conn, connector, source, destination, text, encoding, parts, now, account_id
-    )
-    add_smpp_mo(conn, [(account_id, inbound_id)], now)
-    return inbound_id
+class SqlSmpp(SqlPart):
+    async def smpp_waiting_accounts(self) -> list[int]:
+        return await self.connections.read(waiting_accounts)
 
+    async def smpp_pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
+        return await self.connections.read(pending, account_id, limit)
 
-def add_smpp_mo(conn: Connection, targets: Sequence[tuple[int, int]], now: float) -> None:
-    """Queue each (account id, inbound id) for the account's SMPP receiver binds."""
-    rows = [
-        {
-            "account_id": account_id,
-            "kind": MO,
-            "inbound_id": inbound_id,
-            "state": PENDING,
-            "attempts": 0,
-            "created_at": now,
-        }
-        for account_id, inbound_id in targets
-    ]
-    if rows:
-        conn.execute(insert(smpp_outbox), rows)
+    async def smpp_handed_over(
+        self, delivered: Sequence[int], attempted: Sequence[int], now: float
+    ) -> None:
+        await self.connections.write(handed_over, delivered, attempted, now)

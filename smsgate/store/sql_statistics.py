@@ -1,10 +1,9 @@
 """Statistics in SQL: message totals per account, day, connector, status and currency;
-messages by client reference."""
+messages by client reference. `SqlStatistics` is SqlStore's part for them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.engine import Connection
@@ -12,13 +11,9 @@ from sqlalchemy.engine import Connection
 from smsgate.core.messages import Message, Status
 from smsgate.services.statistics import DAY, StatsRow
 from smsgate.store.records import message_from_row
+from smsgate.store.rules import day_of
 from smsgate.store.schema import batches, messages, parts
-
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-
-
-def day_of(days_since_epoch: int) -> date:
-    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
+from smsgate.store.sql_base import SqlPart
 
 
 def message_totals(
@@ -82,3 +77,13 @@ def messages_with_reference(conn: Connection, account_id: int, reference: str) -
     )
     query = select(messages).where(messages.c.batch_id.in_(batch)).order_by(messages.c.id)
     return [message_from_row(row._mapping) for row in conn.execute(query)]
+
+
+class SqlStatistics(SqlPart):
+    async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
+        return await self.connections.read(messages_with_reference, account_id, reference)
+
+    async def message_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[StatsRow]:
+        return await self.connections.read(message_totals, account_ids, since, until, utc_offset)

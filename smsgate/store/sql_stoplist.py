@@ -1,41 +1,26 @@
-"""The `stop_list` table in SQL: `SqlStopList`, the StopListStore half of SqlStore.
-
-A mixin over SqlStore's `connections`; each method is one read or one write transaction.
-"""
+"""The `stop_list` table in SQL; `SqlStopList` is SqlStore's part for it (StopListStore)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from smsgate.services.stoplist import StopEntry
-from smsgate.store.records import Row
+from smsgate.store.records import record_from_row
 from smsgate.store.schema import stop_list
-
-if TYPE_CHECKING:
-    from smsgate.store.sql import Connections
+from smsgate.store.sql_base import SqlPart
 
 _CHUNK = 500
-
-
-def _entry(row: Row) -> StopEntry:
-    return StopEntry(
-        account_id=int(row["account_id"]),
-        number=str(row["number"]),
-        source=str(row["source"]),
-        created_at=float(row["created_at"]),
-    )
 
 
 def _find(conn: Connection, account_id: int, number: str) -> StopEntry | None:
     row = conn.execute(
         select(stop_list).where(stop_list.c.account_id == account_id, stop_list.c.number == number)
     ).first()
-    return None if row is None else _entry(row._mapping)
+    return None if row is None else record_from_row(StopEntry, row._mapping)
 
 
 def add_stop(conn: Connection, account_id: int, number: str, source: str, now: float) -> StopEntry:
@@ -67,7 +52,7 @@ def stop_entries(conn: Connection, account_id: int) -> list[StopEntry]:
         .where(stop_list.c.account_id == account_id)
         .order_by(stop_list.c.created_at, stop_list.c.number)
     )
-    return [_entry(row._mapping) for row in conn.execute(query)]
+    return [record_from_row(StopEntry, row._mapping) for row in conn.execute(query)]
 
 
 def stopped_numbers(conn: Connection, account_id: int, numbers: Sequence[str]) -> set[str]:
@@ -81,9 +66,7 @@ def stopped_numbers(conn: Connection, account_id: int, numbers: Sequence[str]) -
     return found
 
 
-class SqlStopList:
-    connections: Connections
-
+class SqlStopList(SqlPart):
     async def add_stop(self, account_id: int, number: str, source: str, now: float) -> StopEntry:
         return await self.connections.write(add_stop, account_id, number, source, now)
 

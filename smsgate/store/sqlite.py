@@ -1,38 +1,26 @@
 """SQLite connections: one write connection used on the event loop, a few reader threads.
-
-A write transaction runs whole on the loop's thread: it takes a few milliseconds, and
-handing it to a thread costs more than that in GIL handoffs between the thread and a
-busy loop (measured: 12-15% more messages per second through the HTTP API without
-the thread). Reads run on reader threads, where a long page or report never blocks
-the loop.
-
-Writes begin IMMEDIATE with no busy timeout: while another process (an HTTP worker,
-the core, the CLI) holds the write lock, the writer waits without blocking the loop and
-tries again, for up to BUSY_TIMEOUT_MS. The processes of one gateway share a commit
-bell (`sqlite_bell`): a writer waits until another one has committed, or at most
-BELL_PATIENCE. Without a bell (or against a program that does not ring it) it naps
-LOCKED_NAP. The nap is short and does not grow: a writer that slept longer than the
-holder's transaction (1-2 ms) left the lock idle while its callers waited (measured: a
-nap doubling up to 2 ms cost a quarter of the HTTP API's messages per second). The
-BEGIN goes to the driver's connection directly, so a refused attempt costs
-microseconds.
-WAL + synchronous=NORMAL survives kill -9; synchronous="FULL" also survives power loss.
+Writes BEGIN IMMEDIATE with no busy timeout; a writer refused the lock waits for the
+commit bell (`sqlite_bell`) or naps. Compiled statements go to the driver's connection
+(`SqliteCompiledSql`). WAL + synchronous=NORMAL survives kill -9; "FULL" a power loss.
+Why each of these: docs/architecture.md, "Where the time goes".
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from smsgate.store.sql_base import COMPILED_SQL
 from smsgate.store.sqlite_bell import CommitBell
 
 P = ParamSpec("P")
@@ -118,7 +106,7 @@ class SqliteConnections:
             raise RuntimeError("the store is not open")
         # The driver's own BEGIN is deferred and skipped for SELECTs, which breaks both
         # locking and snapshots (isolation_level None turns it off, see _configure).
-        self._conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        _driver(self._conn).execute("BEGIN IMMEDIATE")
         try:
             with self._conn.begin():
                 return fn(self._conn, *args, **kwargs)
@@ -133,9 +121,35 @@ class SqliteConnections:
             return fn(conn, *args, **kwargs)
 
 
+class SqliteCompiledSql:
+    """Compiled statements run on the sqlite3 connection itself, under the transaction
+    SQLAlchemy began; a driver error is raised as SQLAlchemy's, as it would raise it."""
+
+    def execute_many(self, conn: Connection, sql: str, params: Sequence[tuple[Any, ...]]) -> None:
+        with _raised_as_sqlalchemy(sql, params):
+            _driver(conn).executemany(sql, params)
+
+    def fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        with _raised_as_sqlalchemy(sql, params):
+            return _driver(conn).execute(sql, params).fetchall()
+
+
+def _driver(conn: Connection) -> sqlite3.Connection:
+    return cast(sqlite3.Connection, conn.connection.driver_connection)
+
+
+@contextmanager
+def _raised_as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
 def _configure(engine: Engine, synchronous: str, *, writer: bool) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        record.info[COMPILED_SQL] = SqliteCompiledSql()
         # The writer emits BEGIN IMMEDIATE itself (_transaction); readers run each
         # statement in autocommit, on a snapshot of its own.
         dbapi_connection.isolation_level = None

@@ -1,16 +1,7 @@
-"""The commit bell: how the processes writing one SQLite database tell each other that
-the write lock is free.
-
-The core and its HTTP workers all write one database, and SQLite's write lock cannot
-be waited for without blocking the event loop. Polling it (BEGIN IMMEDIATE, a short
-nap, again) cost ~20 µs of CPU per refused attempt plus the nap, and at full load
-there were ten refused attempts or more for every transaction. Instead a writer rings the bell after
-each COMMIT or ROLLBACK, one byte into a pipe the processes share, and a writer that
-found the lock taken waits for the bell. It waits at most `patience` seconds: other
-programs (the CLI, the `sqlite3` shell) never ring, so polling remains the fallback.
-
-A ring is only a hint to try again: a lost one costs one `patience`, a stale one an
-attempt that is refused.
+"""The commit bell: a pipe the processes writing one SQLite database share. A writer
+writes one byte into it after each COMMIT or ROLLBACK, and a writer that found the lock
+taken waits for a ring, at most `patience` (the CLI never rings), instead of polling.
+A ring is only a hint to try again. Why: docs/architecture.md, "Where the time goes".
 """
 
 from __future__ import annotations

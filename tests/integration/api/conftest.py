@@ -24,7 +24,7 @@ from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
-from smsgate.services.ports import Store
+from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.submit import SubmitService
 from smsgate.store import open_store
 
@@ -64,14 +64,7 @@ class Gateway:
         return found.balance
 
     async def messages(self, account: Account | None = None) -> list[Message]:
-        return await self.store.messages(
-            (account or self.alice).id,
-            status=None,
-            batch_id=None,
-            since=None,
-            limit=10_000,
-            before_id=None,
-        )
+        return await self.store.messages((account or self.alice).id, MessageQuery(limit=10_000))
 
     async def snapshot(self) -> Snapshot:
         accounts = await self.store.accounts()

@@ -11,6 +11,7 @@ import httpx
 from smsgate.app import Gateway
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
+from smsgate.services.ports import MessageQuery
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,7 @@ class DialectGateway:
 
     async def messages(self, account: Account | None = None) -> list[Message]:
         return await self.gateway.store.messages(
-            (account or self.alice).id,
-            status=None,
-            batch_id=None,
-            since=None,
-            limit=10_000,
-            before_id=None,
+            (account or self.alice).id, MessageQuery(limit=10_000)
         )
 
     async def balance(self, name: str = "alice") -> int:

@@ -22,6 +22,7 @@ from smsgate.app import Gateway
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.messages import Message, Status
 from smsgate.services.account_policy import AccountPolicy
+from smsgate.services.ports import MessageQuery
 from tests.integration.gateway import http_client, open_gateway
 
 GOLDEN = Path(__file__).parents[2] / "golden" / "agiletelecom"
@@ -59,9 +60,7 @@ class Agile:
         return await self.http.post("/services/sms/send", json=body, headers=self.headers(auth))
 
     async def messages(self) -> list[Message]:
-        return await self.gateway.store.messages(
-            self.alice.id, status=None, batch_id=None, since=None, limit=1000, before_id=None
-        )
+        return await self.gateway.store.messages(self.alice.id, MessageQuery(limit=1000))
 
     async def balance(self, account: Account | None = None) -> int:
         found = await self.gateway.store.account((account or self.alice).id)
@@ -74,9 +73,7 @@ class Agile:
         messages: list[str] = []
         ledger: list[int] = []
         for account in accounts:
-            found = await store.messages(
-                account.id, status=None, batch_id=None, since=None, limit=1000, before_id=None
-            )
+            found = await store.messages(account.id, MessageQuery(limit=1000))
             messages += [m.id for m in found]
             ledger += [e.id for e in await store.ledger(account.id, limit=1000, before_id=None)]
         return Snapshot(
@@ -293,9 +290,7 @@ async def test_a_request_cut_short_says_which_destinations_were_stored(tmp_path:
             ("b", False, 429),
             ("c", False, 429),
         ]
-        (stored,) = await gateway.store.messages(
-            created.account.id, status=None, batch_id=None, since=None, limit=10, before_id=None
-        )
+        (stored,) = await gateway.store.messages(created.account.id, MessageQuery(limit=10))
         assert (stored.id, stored.tag) == (answer["results"][0]["messageId"], "a")
         account = await gateway.store.account(created.account.id)
         assert account is not None and account.balance == CREDIT - PRICE

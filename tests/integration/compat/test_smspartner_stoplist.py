@@ -16,7 +16,7 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.credentials import Authenticator
-from smsgate.services.ports import Store
+from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitCommand, SubmitService
 from tests.integration.backends import BACKENDS, fresh_database
@@ -70,9 +70,7 @@ async def test_submit_refuses_a_stop_listed_recipient(store: Store) -> None:
     assert refused.value.field == "to" and "+33612345678" in refused.value.message
     with pytest.raises(StopListed):
         await submit.quote(alice, command)
-    stored = await store.messages(
-        alice.id, status=None, batch_id=None, since=None, limit=10, before_id=None
-    )
+    stored = await store.messages(alice.id, MessageQuery(limit=10))
     assert stored == [] and (await accounts.get("alice")).balance == 1_000_000
 
     await stops.remove(alice, "0612345678")

@@ -133,7 +133,7 @@ async def unrouted(store: Any) -> list[tuple[str, str, int]]:
         )
         return [(r.text, r.encoding, r.parts) for r in rows]
     assert isinstance(store, MemoryStore)
-    return [(row[3], row[4], row[5]) for row in store._mo_rows.values()]
+    return [(mo.text, mo.encoding, mo.parts) for mo in store._inbound.values()]
 
 
 async def waiting_parts(store: Any) -> int:
@@ -142,7 +142,7 @@ async def waiting_parts(store: Any) -> int:
         counted: int = await store.connections.read(lambda conn: conn.execute(query).scalar_one())
         return counted
     assert isinstance(store, MemoryStore)
-    return sum(len(kept) for kept in store._mo_parts.values())
+    return sum(len(kept) for kept in store._inbound_parts.values())
 
 
 def part(reference: int, total: int, sequence: int) -> ConcatInfo:

@@ -12,7 +12,7 @@ from smsgate.connectors.smpp import SmppUpstream
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import PartStatus
 from smsgate.services.clock import SystemClock
-from smsgate.services.inbound import InboundService
+from smsgate.services.inbound import InboundMessage, InboundService
 from smsgate.services.ports import ReceiptUpdate
 from smsgate.smpp import CommandStatus, normalize_message_id, tlv
 from smsgate.smpp.smsc_simulator import SmscSimulator
@@ -31,20 +31,9 @@ class MoStore(MemoryStore):
         super().__init__()
         self.mo: list[tuple[str, str, str, str, str, int]] = []
 
-    async def add_unrouted_inbound(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        text: str,
-        encoding: str,
-        parts: int,
-        received_at: float,
-    ) -> int:
-        self.mo.append((connector, source, destination, text, encoding, parts))
-        return await super().add_unrouted_inbound(
-            connector, source, destination, text, encoding, parts, received_at
-        )
+    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+        self.mo.append((mo.connector, mo.source, mo.destination, mo.text, mo.encoding, mo.parts))
+        return await super().add_unrouted_inbound(mo)
 
 
 class Collected:

@@ -19,6 +19,7 @@ import smpplib.consts
 from smsgate.app import Gateway
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
+from smsgate.services.ports import MessageQuery
 from smsgate.services.smpp_customers import SmppStore
 from tests.integration.gateway import open_gateway
 
@@ -59,9 +60,7 @@ class Customer:
         return account.balance
 
     async def messages(self) -> list[Message]:
-        return await self.gateway.store.messages(
-            self.account.id, status=None, batch_id=None, since=None, limit=1000, before_id=None
-        )
+        return await self.gateway.store.messages(self.account.id, MessageQuery(limit=1000))
 
     async def snapshot(self) -> Snapshot:
         return Snapshot(tuple(m.id for m in await self.messages()), await self.balance())

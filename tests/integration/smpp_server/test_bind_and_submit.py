@@ -13,6 +13,7 @@ import smpplib.gsm
 from smsgate.api.smpp_status import ESME_RINSUFFICIENT_CREDIT
 from smsgate.core.accounts import AccountStatus
 from smsgate.services.account_policy import AccountPolicy
+from smsgate.services.ports import MessageQuery
 from smsgate.smpp import CommandStatus
 from tests.integration.smpp_server.conftest import PASSWORD, PRICE, Customer, Esme
 
@@ -189,9 +190,7 @@ async def test_insufficient_credit_has_its_documented_status(alice: Customer) ->
     gateway = alice.gateway
     poor = await gateway.accounts.create("poor", credit=PRICE - 1, password="poorpw12")
     before = (
-        await gateway.store.messages(
-            poor.account.id, status=None, batch_id=None, since=None, limit=10, before_id=None
-        ),
+        await gateway.store.messages(poor.account.id, MessageQuery(limit=10)),
         PRICE - 1,
     )
 
@@ -213,9 +212,7 @@ async def test_insufficient_credit_has_its_documented_status(alice: Customer) ->
     account = await gateway.store.account(poor.account.id)
     assert account is not None
     after = (
-        await gateway.store.messages(
-            poor.account.id, status=None, batch_id=None, since=None, limit=10, before_id=None
-        ),
+        await gateway.store.messages(poor.account.id, MessageQuery(limit=10)),
         account.balance,
     )
     assert after == before

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import smpplib.gsm
 
+from smsgate.services.inbound import InboundMessage
 from smsgate.smpp import parse_receipt_text
 from tests.integration.smpp_server.conftest import PASSWORD, PRICE, Customer, Esme
 
@@ -111,14 +112,9 @@ async def test_receipts_wait_for_a_receiver_bind(alice: Customer) -> None:
 async def test_inbound_sms_is_delivered_as_plain_deliver_sm(alice: Customer) -> None:
     store = alice.store
     await store.add_smpp_inbound(
-        account_id=alice.account.id,
-        connector="simulator",
-        source="+393331234567",
-        destination="4321",
-        text="STOP please",
-        encoding="gsm7",
-        parts=1,
-        now=1.0,
+        InboundMessage(
+            "simulator", "+393331234567", "4321", "STOP please", "gsm7", 1, 1.0, alice.account.id
+        )
     )
     received = await asyncio.to_thread(receive, alice.port, 1)
     mo = received[0]

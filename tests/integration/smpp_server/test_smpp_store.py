@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smsgate.core.messages import PartStatus, Status
+from smsgate.services.inbound import InboundMessage
 from smsgate.services.ports import ReceiptUpdate, SendOutcome, Store
 from smsgate.services.smpp_customers import SmppStore
 from tests.integration.backends import BACKENDS, fresh_database
@@ -87,14 +88,7 @@ async def test_rows_are_handed_over_once(store: Store) -> None:
 async def test_inbound_rows(store: Store) -> None:
     alice = await funded(store, "alice")
     inbound_id = await smpp(store).add_smpp_inbound(
-        account_id=alice.id,
-        connector="sim",
-        source="+393331234567",
-        destination="4321",
-        text="hi",
-        encoding="gsm7",
-        parts=1,
-        now=NOW,
+        InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW, alice.id)
     )
     [item] = await smpp(store).smpp_pending(alice.id, 10)
     assert item.kind == "mo" and item.inbound is not None
@@ -103,3 +97,11 @@ async def test_inbound_rows(store: Store) -> None:
         "hi",
         "+393331234567",
     )
+
+
+async def test_inbound_for_binds_names_its_account(store: Store) -> None:
+    alice = await funded(store, "alice")
+    unrouted = InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW)
+    with pytest.raises(ValueError):
+        await smpp(store).add_smpp_inbound(unrouted)
+    assert await smpp(store).smpp_pending(alice.id, 10) == []

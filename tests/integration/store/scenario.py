@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from smsgate.core.accounts import Account
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
-from smsgate.services.ports import NewMessage, SendOutcome, SentPart, Store, Submission
+from smsgate.services.ports import (
+    AccountToCreate,
+    NewMessage,
+    SendOutcome,
+    SentPart,
+    Store,
+    Submission,
+)
 
 NOW = 1_700_000_000.0
 VALIDITY = 3600.0
@@ -31,15 +38,9 @@ async def funded(
     own_balance: bool = True,
     callback: bool = False,
 ) -> Account:
+    parent_id = parent.id if parent else None
     account = await store.create_account(
-        name=name,
-        parent_id=parent.id if parent else None,
-        own_balance=own_balance,
-        currency="EUR",
-        default_country="IT",
-        max_parts=10,
-        password_hash=None,
-        now=NOW,
+        AccountToCreate(name, parent_id, own_balance, "EUR", "IT", 10, None, NOW)
     )
     if credit:
         await store.move_credit(

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from smsgate.core.errors import InsufficientCredit
 from smsgate.core.ledger import EntryKind
-from smsgate.services.ports import Accepted, Store
+from smsgate.services.ports import Accepted, MessageQuery, Store
 from smsgate.store import SqlStore
 from tests.integration.backends import Database
 from tests.integration.store.scenario import (
@@ -97,9 +97,7 @@ async def test_a_submission_the_database_refuses_fails_alone_in_a_busy_group(
     assert store.group_commit.groups == 1, "all 30 shared one group"
     for n, (account, result) in enumerate(zip(accounts, results, strict=True)):
         charges = await store.ledger(account.id, limit=10, before_id=None)
-        stored = await store.messages(
-            account.id, status=None, batch_id=None, since=None, limit=10, before_id=None
-        )
+        stored = await store.messages(account.id, MessageQuery(limit=10))
         if n in poisoned:
             assert isinstance(result, Exception) and not isinstance(result, Accepted)
             assert await balance(store, account) == 100

@@ -15,7 +15,7 @@ from smsgate.core.accounts import AccountStatus
 from smsgate.core.errors import Conflict, InsufficientCredit, NotFound
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Status
-from smsgate.services.ports import Store
+from smsgate.services.ports import MessageQuery, Store
 from tests.integration.store.scenario import (
     NOW,
     VALIDITY,
@@ -253,14 +253,8 @@ async def test_messages_newest_first_with_filters(store: Store) -> None:
         limit: int = 100,
         before_id: str | None = None,
     ) -> list[str]:
-        found = await store.messages(
-            alice.id,
-            status=status,
-            batch_id=batch_id,
-            since=since,
-            limit=limit,
-            before_id=before_id,
-        )
+        query = MessageQuery(limit, status, batch_id, since, before_id)
+        found = await store.messages(alice.id, query)
         return [m.id for m in found]
 
     assert await page() == ids[::-1]

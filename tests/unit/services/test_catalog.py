@@ -12,6 +12,7 @@ from smsgate.core.errors import NotFound
 from smsgate.core.ledger import EntryKind
 from smsgate.core.pricing import PriceList
 from smsgate.services.catalog import Catalog
+from smsgate.services.ports import AccountToCreate
 from smsgate.store.memory import MemoryStore
 
 
@@ -43,9 +44,8 @@ class CountingStore(MemoryStore):
 async def test_callers_that_miss_together_share_one_read_until_the_ttl_ends() -> None:
     store, clock = CountingStore(), Clock()
     account = await store.create_account(
-        name="acme", parent_id=None, own_balance=True, currency="EUR",
-        default_country="IT", max_parts=10, password_hash=None, now=clock.at,
-    )  # fmt: skip
+        AccountToCreate("acme", None, True, "EUR", "IT", 10, None, clock.at)
+    )
     await store.move_credit(movements=[(account.id, EntryKind.TOPUP, 5)], reference="t", now=1)
     catalog = Catalog(store, clock, ttl=2.0)
 

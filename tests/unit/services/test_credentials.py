@@ -12,6 +12,7 @@ from smsgate.core.errors import LoginBlocked, Unauthenticated
 from smsgate.services.clock import SystemClock
 from smsgate.services.credentials import DUMMY_HASH, Authenticator, new_api_key, verify_password
 from smsgate.services.lockout import Lockout, LockoutPolicy
+from smsgate.services.ports import AccountToCreate
 from smsgate.store.memory import MemoryStore
 
 PASSWORD = "alice-secret"
@@ -39,14 +40,7 @@ async def alice_store(password: str | None = PASSWORD) -> MemoryStore:
     hashed = await Authenticator(store, SystemClock()).hash_password(password) if password else None
     for name, password_hash in (("alice", hashed), ("bob", None)):
         await store.create_account(
-            name=name,
-            parent_id=None,
-            own_balance=True,
-            currency="EUR",
-            default_country="IT",
-            max_parts=10,
-            password_hash=password_hash,
-            now=0.0,
+            AccountToCreate(name, None, True, "EUR", "IT", 10, password_hash, 0.0)
         )
     return store
 

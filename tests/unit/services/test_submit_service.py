@@ -19,6 +19,7 @@ from smsgate.core.errors import (
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, Status
 from smsgate.services.catalog import Catalog
+from smsgate.services.ports import MessageQuery
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import DEFAULT_VALIDITY, SubmitCommand, SubmitService
 from smsgate.store.memory import MemoryStore
@@ -43,9 +44,7 @@ class Submitting:
     accepted: list[int] = field(default_factory=list)
 
     async def stored(self) -> list[Message]:
-        return await self.store.messages(
-            self.alice.id, status=None, batch_id=None, since=None, limit=100, before_id=None
-        )
+        return await self.store.messages(self.alice.id, MessageQuery(limit=100))
 
 
 @pytest.fixture

@@ -1,13 +1,9 @@
-"""Ports: the Protocols the use cases need from the outside, and the records they exchange.
-
-Every store backend (memory, SQLite, PostgreSQL) implements `Store`; every upstream
-(simulator, SMPP, HTTP) implements `Upstream`. The contracts are in the docstrings, and
-one conformance suite runs each implementation against them.
-"""
+"""The `Store` Protocol every backend (memory, SQLite, PostgreSQL) implements, its
+contract, and the records it takes and returns."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,19 +11,33 @@ from smsgate.core.accounts import Account
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.messages import Message, Part, PartStatus, Status
 from smsgate.core.pricing import PriceList
-from smsgate.text import ConcatInfo, Encoding
 
 
-class Clock(Protocol):
-    def now(self) -> float:
-        """Seconds since the epoch."""
-        ...
+@dataclass(frozen=True, slots=True)
+class AccountToCreate:
+    """An account `Store.create_account` inserts: active, with a zero balance."""
+
+    name: str
+    parent_id: int | None
+    own_balance: bool
+    currency: str
+    default_country: str
+    max_parts: int
+    password_hash: str | None
+    created_at: float
 
 
-class IdSource(Protocol):
-    def new_id(self) -> str:
-        """A new unique id that sorts after every id this source gave before."""
-        ...
+@dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """Which of an account's messages `Store.messages` returns: at most `limit`, those
+    with `status`, of `batch_id`, created at or after `since`, with an id before
+    `before_id` (the last id of the page before), for each one that is given."""
+
+    limit: int
+    status: Status | None = None
+    batch_id: str | None = None
+    since: float | None = None
+    before_id: str | None = None
 
 
 # --- records written by the submit use case -------------------------------------------
@@ -185,18 +195,9 @@ class Store(Protocol):
     """
 
     # accounts, credentials, prices
-    async def create_account(
-        self,
-        *,
-        name: str,
-        parent_id: int | None,
-        own_balance: bool,
-        currency: str,
-        default_country: str,
-        max_parts: int,
-        password_hash: str | None,
-        now: float,
-    ) -> Account: ...
+    async def create_account(self, new: AccountToCreate) -> Account:
+        """Conflict when an account of that name exists."""
+        ...
 
     async def account(self, account_id: int) -> Account | None: ...
 
@@ -256,17 +257,8 @@ class Store(Protocol):
 
     async def parts(self, message_id: str) -> list[Part]: ...
 
-    async def messages(
-        self,
-        account_id: int,
-        *,
-        status: Status | None,
-        batch_id: str | None,
-        since: float | None,
-        limit: int,
-        before_id: str | None,
-    ) -> list[Message]:
-        """The account's messages, newest first, paged by id."""
+    async def messages(self, account_id: int, query: MessageQuery) -> list[Message]:
+        """The account's messages that match `query`, newest first, paged by id."""
         ...
 
     async def cancel(self, message_id: str, now: float) -> Message:
@@ -329,119 +321,3 @@ class Store(Protocol):
     async def queue_depth(self) -> int: ...
 
     async def close(self) -> None: ...
-
-
-# --- upstreams ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamPart:
-    seq: int
-    upstream_id: str | None
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamResult:
-    """How an upstream answered one message.
-
-    accepted: every part has an upstream id; temporary: try again later;
-    otherwise the message was refused for good (error says why) after the parts in
-    `parts` that did get an id.
-    """
-
-    accepted: bool
-    temporary: bool
-    parts: tuple[UpstreamPart, ...]
-    error: str | None
-
-
-ReceiptSink = Callable[[Sequence[ReceiptUpdate]], Awaitable[None]]
-
-
-class MoSink(Protocol):
-    """Where MO goes (`services.inbound.InboundService`); each call returns after commit."""
-
-    async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
-    ) -> object: ...
-
-    async def receive_part(
-        self,
-        connector: str,
-        source: str,
-        destination: str,
-        concat: ConcatInfo,
-        payload: bytes,
-        encoding: Encoding,
-    ) -> object: ...
-
-
-class Upstream(Protocol):
-    """An operator connection (the simulated operator, SMPP client, HTTP).
-
-    Contract (each clause is one test in tests/integration/connectors/
-    test_upstream_contract.py, run against every implementation):
-    1. ready: after `start`, `ready()` becomes True once the operator can be reached;
-       while it is False (no bind) the dispatcher leaves its messages queued instead of
-       spending their attempts.
-    2. accepted: `submit` of a message the operator takes returns accepted, not
-       temporary, no error, and one UpstreamPart per part (seq 1..parts), each with an
-       upstream id that no other part has.
-    3. temporary refusal: when the operator refuses for now (busy, throttled), `submit`
-       returns not accepted, temporary, with an error; it never raises for a remote
-       refusal and never blocks the event loop.
-    4. permanent refusal: when the operator refuses the message for good, `submit`
-       returns not accepted, not temporary, with an error saying why.
-    5. receipts matched: each final receipt is handed to the sink given to `start` as a
-       ReceiptUpdate of `connector` = `name` and `upstream_id` = the id `submit` returned
-       for that part, with its final status, and an error when it was not delivered.
-    6. MO handed on: a message from a handset is handed to the `MoSink` the upstream was
-       built with (`receive`; `receive_part` for a part of a longer one) under `name`;
-       the operator is told it arrived only after that call returned.
-    7. stop/start: `close` returns even while submits wait for an operator that stopped
-       answering, and those submits then return not accepted and temporary (the
-       dispatcher retries them); `start` after `close` takes messages again.
-    8. back-pressure: `window` (at least 1) is how many messages it takes at once
-       (submits not yet returned); the dispatcher never hands it more and holds the rest
-       queued. `window` submits at once to a slow operator wait their turn and are all
-       accepted: none is refused for being one too many.
-
-    A type whose operator calls back over HTTP (receipts, MO) also gives the registry a
-    `CallbackRoutes` function (`connectors.registry.CALLBACKS`), served under
-    `/callbacks/{connector}/...` in every process that serves HTTP.
-    """
-
-    name: str
-    window: int
-
-    def ready(self) -> bool: ...
-
-    async def start(self, sink: ReceiptSink) -> None: ...
-
-    async def submit(self, message: Message) -> UpstreamResult: ...
-
-    async def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackRequest:
-    """An HTTP request to `/callbacks/{connector}/{path}` as a callback handler sees it
-    (header names in lower case)."""
-
-    connector: str
-    method: str
-    path: str
-    query: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class CallbackReply:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain; charset=utf-8"
-
-
-CallbackHandler = Callable[[CallbackRequest], Awaitable[CallbackReply]]

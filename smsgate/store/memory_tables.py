@@ -1,0 +1,150 @@
+"""The tables of `MemoryStore` (dicts of rows, made in `MemoryTables.__init__`) and the
+writes several features share: a balance moved with its ledger entry, a message finished
+with its webhook and SMPP receipt. Each memory_<feature>.py class part extends
+`MemoryTables`; no method awaits between reading and writing, so each one is atomic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from smsgate.core.accounts import Account
+from smsgate.core.errors import InsufficientCredit, NotFound
+from smsgate.core.ledger import EntryKind, LedgerEntry
+from smsgate.core.messages import Message, Part, Status
+from smsgate.core.routing import Route
+from smsgate.services.account_policy import AccountPolicy
+from smsgate.services.connectors import ConnectorDefinition
+from smsgate.services.inbound import InboundMessage, InboundPart
+from smsgate.services.senders import SenderId
+from smsgate.services.stoplist import StopEntry
+
+PENDING = "pending"
+
+
+@dataclass(slots=True)
+class ApiKeyRow:
+    account_id: int
+    key_hash: str
+    prefix: str
+    created_at: float
+    revoked_at: float | None = None
+
+
+@dataclass(slots=True)
+class Queued:
+    """A message plus the columns the record does not carry."""
+
+    message: Message
+    next_at: float
+    claimed_at: float | None = None
+    held_for: str | None = None
+
+
+@dataclass(slots=True)
+class OutboxItem:
+    message_id: str
+    url: str
+    next_at: float
+    state: str = PENDING
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class SmppRow:
+    """A receipt (`message_id` set) or an MO (`inbound_id` set) for an account's binds."""
+
+    account_id: int
+    kind: str
+    message_id: str | None
+    inbound_id: int | None
+    state: str = PENDING
+    attempts: int = 0
+    delivered_at: float | None = None
+
+
+@dataclass(slots=True)
+class LoginFailures:
+    failures: int
+    window_start: float
+    blocked_until: float = 0.0
+
+
+class MemoryTables:
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)  # accounts, API keys, webhook outbox
+        self._accounts: dict[int, Account] = {}
+        self._passwords: dict[int, str | None] = {}
+        self._policies: dict[int, AccountPolicy] = {}
+        self._keys: dict[int, ApiKeyRow] = {}
+        self._ledger: list[LedgerEntry] = []
+        self._prices: dict[int | None, dict[str, int]] = {}
+        self._batches: dict[str, list[str]] = {}
+        self._references: dict[tuple[int, str], str] = {}
+        self._messages: dict[str, Queued] = {}
+        self._parts: dict[str, dict[int, Part]] = {}
+        self._by_upstream: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        self._outbox: dict[int, OutboxItem] = {}
+        self._smpp_ids = itertools.count(1)
+        self._smpp_outbox: dict[int, SmppRow] = {}
+        self._inbound_ids = itertools.count(1)
+        self._inbound: dict[int, InboundMessage] = {}
+        self._inbound_parts: dict[tuple[str, str, str, int, int], dict[int, InboundPart]] = {}
+        self._connectors: dict[str, ConnectorDefinition] = {}
+        self._route_ids = itertools.count(1)
+        self._routes: dict[int, Route] = {}
+        self._sender_ids = itertools.count(1)
+        self._senders: dict[int, SenderId] = {}
+        self._stop_list: dict[tuple[int, str], StopEntry] = {}
+        self._login_failures: dict[str, LoginFailures] = {}
+
+    def _move(
+        self,
+        moves: Sequence[tuple[int, EntryKind, int, str]],
+        now: float,
+        *,
+        overdraw: bool = False,
+    ) -> list[LedgerEntry]:
+        """Check every move first, then apply them all with their ledger entries; no
+        balance goes below zero unless `overdraw`."""
+        balances: dict[int, int] = {}
+        for account_id, _, amount, _ in moves:
+            if account_id not in self._accounts:
+                raise NotFound(f"no account {account_id}")
+            balance = balances.get(account_id, self._accounts[account_id].balance) + amount
+            if balance < 0 and not overdraw:
+                raise InsufficientCredit("insufficient credit for this request")
+            balances[account_id] = balance
+        entries = []
+        for account_id, kind, amount, reference in moves:
+            balance = self._accounts[account_id].balance + amount
+            self._accounts[account_id] = replace(self._accounts[account_id], balance=balance)
+            entry = LedgerEntry(
+                len(self._ledger) + 1, account_id, kind, amount, balance, reference, now
+            )
+            self._ledger.append(entry)
+            entries.append(entry)
+        return entries
+
+    def _parts_of(self, message_id: str) -> list[Part]:
+        return sorted(self._parts.get(message_id, {}).values(), key=lambda p: p.seq)
+
+    def _refund(self, row: Queued, amount: int, now: float) -> None:
+        """Give `amount` back; the message's cost is what it keeps charged."""
+        if amount > 0:
+            message = row.message
+            self._move([(message.payer_id, EntryKind.REFUND, amount, message.id)], now)
+            row.message = replace(message, cost=message.cost - amount)
+
+    def _finish(self, row: Queued, status: Status, now: float, error: str | None) -> Message:
+        """The message becomes final, with the webhook and SMPP receipt it asked for."""
+        message = row.message = replace(row.message, status=status, done_at=now, error=error)
+        row.claimed_at = None
+        if message.callback_url:
+            self._outbox[next(self._ids)] = OutboxItem(message.id, message.callback_url, now)
+        if message.registered_delivery:
+            receipt = SmppRow(message.account_id, "receipt", message.id, None)
+            self._smpp_outbox[next(self._smpp_ids)] = receipt
+        return message

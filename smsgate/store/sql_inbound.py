@@ -1,0 +1,79 @@
+"""Inbound (MO) rows in SQL: whole messages in `inbound`, the parts of a concatenated
+one in `inbound_parts` until the last arrives; `SqlInbound` is SqlStore's part for them.
+On PostgreSQL the parts of one message are added under a transaction-level advisory lock
+of their message, so two parts arriving on two binds at once cannot both miss the other
+(SQLite's writer lock does the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from smsgate.services.inbound import InboundMessage, InboundPart, JoinParts
+from smsgate.store.schema import inbound, inbound_parts
+from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_smpp import add_smpp_mo
+
+
+def insert_inbound(conn: Connection, mo: InboundMessage) -> int:
+    """Store one MO (routed to `mo.account_id`, or not yet) and return its id."""
+    statement = insert(inbound).values(asdict(mo)).returning(inbound.c.id)
+    return int(conn.execute(statement).scalar_one())
+
+
+def add_smpp_inbound(conn: Connection, mo: InboundMessage) -> int:
+    if mo.account_id is None:
+        raise ValueError("an MO for SMPP binds is routed to an account")
+    inbound_id = insert_inbound(conn, mo)
+    add_smpp_mo(conn, [(mo.account_id, inbound_id)], mo.received_at)
+    return inbound_id
+
+
+def add_inbound_part(
+    conn: Connection, part: InboundPart, join: JoinParts, stale_before: float
+) -> int | None:
+    """Keep `part`; store its message and drop its parts once all are in (see the port)."""
+    p = inbound_parts.c
+    connector, source, destination, reference, total = part.message
+    same_message = (
+        p.connector == connector,
+        p.source == source,
+        p.destination == destination,
+        p.reference == reference,
+        p.total == total,
+    )
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_message_key(part))))
+    conn.execute(delete(inbound_parts).where(p.received_at < stale_before))
+    conn.execute(delete(inbound_parts).where(*same_message, p.sequence == part.sequence))
+    conn.execute(insert(inbound_parts).values(asdict(part)))
+    payloads = conn.execute(select(p.payload).where(*same_message).order_by(p.sequence)).scalars()
+    kept = [bytes(payload) for payload in payloads]
+    if len(kept) < part.total:
+        return None
+    conn.execute(delete(inbound_parts).where(*same_message))
+    return insert_inbound(conn, part.joined(*join(kept)))
+
+
+def _message_key(part: InboundPart) -> int:
+    """A signed 64-bit advisory lock key for the message `part` belongs to."""
+    name = "\0".join(str(field) for field in part.message)
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class SqlInbound(SqlPart):
+    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+        return await self.connections.write(insert_inbound, mo)
+
+    async def add_inbound_part(
+        self, part: InboundPart, join: JoinParts, stale_before: float
+    ) -> int | None:
+        return await self.connections.write(add_inbound_part, part, join, stale_before)
+
+    async def add_smpp_inbound(self, mo: InboundMessage) -> int:
+        return await self.connections.write(add_smpp_inbound, mo)
