@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from smsgate.api.smpp_delivery import SmppDelivery
-from smsgate.api.smpp_parse import command_of, format_smpp_time
-from smsgate.api.smpp_status import MESSAGE_STATE, bind_status, submit_status
+from smsgate.api.smpp.delivery import SmppDelivery
+from smsgate.api.smpp.parse import command_of, format_smpp_time
+from smsgate.api.smpp.status import MESSAGE_STATE, bind_status, submit_status
 from smsgate.core.accounts import Account
 from smsgate.core.errors import SmsgateError
 from smsgate.services.account_policy import AccountPolicy

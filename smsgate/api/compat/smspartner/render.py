@@ -14,7 +14,7 @@ from typing import Final
 import msgspec
 from starlette.responses import Response
 
-from smsgate.api.compat.smspartner_tables import (
+from smsgate.api.compat.smspartner.tables import (
     FIELD_NAMES,
     HTTP_STATUS,
     VALIDATION,

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from starlette.responses import Response
 
-from smsgate.api.compat.smsc_tables import (
+from smsgate.api.compat.smsc.tables import (
     NOT_FOUND,
     STATUS_CODE,
     STATUS_ERROR,

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.compat import smsc_formats as out
-from smsgate.api.compat.smsc_formats import Answer, Fmt, StatItem, StatLine
-from smsgate.api.compat.smsc_params import (
+from smsgate.api.compat.dialect import DialectServices
+from smsgate.api.compat.smsc import render as out
+from smsgate.api.compat.smsc.parse import (
     Params,
     amount,
     is_decimal,
@@ -28,7 +28,8 @@ from smsgate.api.compat.smsc_params import (
     read_params,
     recipients,
 )
-from smsgate.api.compat.smsc_tables import (
+from smsgate.api.compat.smsc.render import Answer, Fmt, StatItem, StatLine
+from smsgate.api.compat.smsc.tables import (
     OPERATION,
     PARAMETERS,
     LoginGuard,
@@ -49,14 +50,8 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
 from smsgate.core.senders import check_sender
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.credentials import Authenticator
-from smsgate.services.messages import MessageService
-from smsgate.services.ports import Clock
-from smsgate.services.senders import SendersService
-from smsgate.services.statistics import Dimension, StatisticsService
-from smsgate.services.submit import SubmitCommand, SubmitService
+from smsgate.services.statistics import Dimension
+from smsgate.services.submit import SubmitCommand
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +62,10 @@ _INCOMING = frozenset({EntryKind.TOPUP, EntryKind.TRANSFER_IN})
 _OTHER_KINDS = ("flash", "push", "hlr", "bin", "ping", "mms", "mail", "call", "viber", "soc")
 
 
-@dataclass(frozen=True, slots=True)
-class SmscServices:
-    auth: Authenticator
-    submit: SubmitService
-    messages: MessageService
-    accounts: AccountService
-    statistics: StatisticsService
-    senders: SendersService
-    clock: Clock
-    policies: AccountPolicies
-
-
 class SmscApi:
-    def __init__(
-        self, services: SmscServices, *, guard: LoginGuard | None = None, max_body_bytes: int
-    ) -> None:
+    def __init__(self, services: DialectServices, *, guard: LoginGuard | None = None) -> None:
         self.s = services
         self.guard = guard or LoginGuard()
-        self._max_body = max_body_bytes
         self._last_id = 0
 
     def routes(self) -> list[BaseRoute]:
@@ -112,7 +92,7 @@ class SmscApi:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                params = await read_params(request, self._max_body)
+                params = await read_params(request, self.s.max_body_bytes)
             except SmsgateError:
                 return out.respond(out.error(PARAMETERS, send=send), Fmt.TEXT, "utf-8")
             raw_id = params.get("id") if send else ""

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from smsgate.api.smpp_status import MESSAGE_STATE
+from smsgate.api.smpp.status import MESSAGE_STATE
 from smsgate.core.messages import Message, Status
 from smsgate.services.smpp_customers import InboundSms, SmppCustomers, SmppOutboxItem
 from smsgate.smpp import (
