@@ -18,7 +18,7 @@ from pathlib import Path
 from smsgate.api.callbacks import callback_routes
 from smsgate.api.compat import agiletelecom, smsc, smspartner
 from smsgate.api.compat.dialect import Dialect, DialectServices
-from smsgate.api.http import ApiContext
+from smsgate.api.context import ApiContext
 from smsgate.api.smpp.server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.callbacks import CallbackDirectory

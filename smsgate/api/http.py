@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import json_response
+from smsgate.api.context import ApiContext
 from smsgate.api.errors import Endpoint, error_reply, guarded
 from smsgate.api.metrics import Metrics
 from smsgate.api.native.accounts import AccountEndpoints
@@ -29,41 +29,17 @@ from smsgate.api.native.openapi import Operation, Reply, encode_document
 from smsgate.api.native.schemas import Health
 from smsgate.api.native.settings import SettingsEndpoints
 from smsgate.core.errors import SmsgateError
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.counters import Counters
-from smsgate.services.credentials import Authenticator
-from smsgate.services.messages import MessageService
-from smsgate.services.submit import SubmitService
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiContext:
-    auth: Authenticator
-    policies: AccountPolicies
-    submit: SubmitService
-    messages: MessageService
-    accounts: AccountService
-    stats: Counters
-    queue_depth: Callable[[], Awaitable[int]]
-    held_messages: Callable[[], Awaitable[Mapping[str, int]]]
-    health: Callable[[], Awaitable[bool]]
-    max_body_bytes: int = 1_048_576
-    extra_routes: Sequence[BaseRoute] = ()
 
 
 def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) -> list[Operation]:
     """Every operation of the native API, in the order the document lists them."""
     who = RequestAuthenticator(ctx.auth, ctx.policies)
-    messages = MessageEndpoints(who, ctx.submit, ctx.messages, ctx.max_body_bytes)
-    accounts = AccountEndpoints(who, ctx.accounts, ctx.max_body_bytes)
-    settings = SettingsEndpoints(who, ctx.accounts, ctx.policies, ctx.max_body_bytes)
     return [
-        *messages.operations(),
-        *accounts.operations(),
-        *settings.operations(),
+        *MessageEndpoints(who, ctx).operations(),
+        *AccountEndpoints(who, ctx).operations(),
+        *SettingsEndpoints(who, ctx).operations(),
         _health_operation(ctx.health),
         *metrics.operations(),
         *docs.operations(),

@@ -145,32 +145,9 @@ def utc_date(at: float) -> str:
 
 
 # status.php fmt=1 and fmt=0 show these fields, in this order, of status_fields.
-_STATUS_CSV = (
-    "status",
-    "last_timestamp",
-    "err",
-    "send_timestamp",
-    "phone",
-    "cost",
-    "sender_id",
-    "status_name",
-    "message",
-    "country",
-    "operator",
-    "region",
-)
-_STATUS_TEXT = (
-    "err",
-    "send_date",
-    "phone",
-    "cost",
-    "sender_id",
-    "status_name",
-    "message",
-    "country",
-    "operator",
-    "region",
-)
+_STATUS_TAIL = ("phone", "cost", "sender_id", "status_name", "message", "country", "operator")
+_STATUS_CSV = ("status", "last_timestamp", "err", "send_timestamp", *_STATUS_TAIL, "region")
+_STATUS_TEXT = ("err", "send_date", *_STATUS_TAIL, "region")
 
 
 def status_answer(rows: Sequence[Fields], keys: Sequence[Fields] | None) -> Answer:
