@@ -1,5 +1,6 @@
 """`ApiContext`: what the HTTP app is built from (the services its native endpoints call,
-the metrics' sources, the body limit) and the routes served next to the native API."""
+the metrics' sources, the body limit, the routes served next to the native API), and
+`Endpoints`, the base of each group of native operations."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from starlette.routing import BaseRoute
 
+from smsgate.api.auth import RequestAuthenticator
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.counters import Counters
@@ -29,3 +31,11 @@ class ApiContext:
     health: Callable[[], Awaitable[bool]]
     max_body_bytes: int = 1_048_576
     extra_routes: Sequence[BaseRoute] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """A group of native operations: who asks (`who`) and what they call (`ctx`)."""
+
+    who: RequestAuthenticator
+    ctx: ApiContext

@@ -79,7 +79,7 @@ class FixedPaths:
     """The ASGI entry: times every HTTP request, and sends one whose method and path name
     an operation to its endpoint directly.
 
-    The dictionary lookup skips Starlette's router and middleware (docs/benchmarks.md).
+    The dictionary lookup skips Starlette's router and middleware (docs/architecture.md).
     Anything else (path parameters, HEAD, a trailing slash, a root path, the dialects)
     is passed to `app`. The latency label is the route template, never the raw path;
     requests no route matched share one "unmatched" label.

@@ -5,15 +5,13 @@ Parse, call `AccountService`, render; amounts are parsed with `core.money` only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
-from smsgate.api.context import ApiContext
+from smsgate.api.context import Endpoints
 from smsgate.api.native.messages import parse_limit
 from smsgate.api.native.openapi import Operation, Param, Reply
 from smsgate.api.native.schemas import (
@@ -37,10 +35,8 @@ from smsgate.core.money import format_amount, parse_amount
 MAX_LEDGER_PAGE = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class AccountEndpoints:
-    who: RequestAuthenticator
-    ctx: ApiContext
+class AccountEndpoints(Endpoints):
+    __slots__ = ()
 
     async def get_balance(self, request: Request) -> Response:
         account = await self.who.account(request)

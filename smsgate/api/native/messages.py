@@ -7,15 +7,13 @@ and renders the result; no rule about messages or money is decided here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
-from smsgate.api.context import ApiContext
+from smsgate.api.context import Endpoints
 from smsgate.api.native.openapi import Operation, Param, Reply
 from smsgate.api.native.schemas import (
     MessagePage,
@@ -47,10 +45,8 @@ _SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit", "rate_limited")
 _TRUE = frozenset({"1", "true", "yes"})
 
 
-@dataclass(frozen=True, slots=True)
-class MessageEndpoints:
-    who: RequestAuthenticator
-    ctx: ApiContext
+class MessageEndpoints(Endpoints):
+    __slots__ = ()
 
     async def send_messages(self, request: Request) -> Response:
         account = await self.who.account(request)

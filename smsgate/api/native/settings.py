@@ -7,24 +7,21 @@ own settings, so a sub-account cannot lift the limits its parent gave it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
-from smsgate.api.context import ApiContext
+from smsgate.api.context import Endpoints
 from smsgate.api.native.openapi import Operation, Reply
 from smsgate.api.native.schemas import SettingsRequest, SettingsView, settings_decoder
 from smsgate.services.account_policy import AccountPolicy
 
 
-@dataclass(frozen=True, slots=True)
-class SettingsEndpoints:
-    who: RequestAuthenticator
-    ctx: ApiContext
+class SettingsEndpoints(Endpoints):
+    __slots__ = ()
 
     async def get_settings(self, request: Request) -> Response:
         account = await self.who.account(request)

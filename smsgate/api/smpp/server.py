@@ -1,8 +1,8 @@
 """The SMPP server for customers: bind with the account's credentials, submit, query, cancel.
 
 `CustomerHandler` is the policy given to `smsgate.smpp.server.SmppServer`: it parses
-each request (smpp_parse), calls the services, and renders the answer through the one
-status table (smpp_status). `SmppFrontend` runs the listener and the deliver_sm worker.
+each request (`parse`), calls the services, and renders the answer through the one
+status table (`status`). `SmppFrontend` runs the listener and the deliver_sm worker.
 """
 
 from __future__ import annotations

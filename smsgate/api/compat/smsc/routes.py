@@ -1,8 +1,8 @@
 """SMSC's HTTP API (smsc.ru /sys/*.php), wire-compatible: send, status, balance, users,
 get and senders, over GET or POST, in fmt 0-3 and the request's charset.
 
-Each endpoint parses its parameters, calls the services and renders an `Answer`
-(smsc_formats); errors and the request limits (`LoginGuard`) are in smsc_tables.
+Each endpoint parses its parameters (`parse`), calls the services and renders an
+`Answer` (`render`); errors and the request limits (`LoginGuard`) are in `tables`.
 """
 
 from __future__ import annotations
