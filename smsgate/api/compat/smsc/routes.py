@@ -7,7 +7,6 @@ Each endpoint parses its parameters (`parse`), calls the services and renders an
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -28,15 +27,8 @@ from smsgate.api.compat.smsc.parse import (
     read_params,
     recipients,
 )
-from smsgate.api.compat.smsc.render import Answer, Fmt, StatItem, StatLine
-from smsgate.api.compat.smsc.tables import (
-    OPERATION,
-    PARAMETERS,
-    LoginGuard,
-    NoSubclient,
-    SharedBalance,
-    error_number,
-)
+from smsgate.api.compat.smsc.render import Answer, StatItem, StatLine
+from smsgate.api.compat.smsc.tables import LoginGuard, NoSubclient, SharedBalance
 from smsgate.core.accounts import Account
 from smsgate.core.errors import (
     Conflict,
@@ -52,8 +44,6 @@ from smsgate.core.money import format_amount
 from smsgate.core.senders import check_sender
 from smsgate.services.statistics import Dimension
 from smsgate.services.submit import SubmitCommand
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[[Account, Params], Awaitable[Answer]]
 
@@ -94,16 +84,13 @@ class SmscApi:
             try:
                 params = await read_params(request, self.s.max_body_bytes)
             except SmsgateError:
-                return out.respond(out.error(PARAMETERS, send=send), Fmt.TEXT, "utf-8")
+                return out.unreadable(send=send)
             raw_id = params.get("id") if send else ""
             echo = int(raw_id) if is_decimal(raw_id) else (raw_id or None)
             try:
                 answer = await self._run(request, params, handler)
-            except SmsgateError as exc:
-                answer = out.error(error_number(exc, send=send), send=send, message_id=echo)
-            except Exception:
-                logger.exception("unexpected error on %s", request.url.path)
-                answer = out.error(OPERATION, send=send, message_id=echo)
+            except Exception as exc:
+                answer = out.error_reply(request, exc, send=send, message_id=echo)
             return out.respond(answer, params.fmt, params.charset)
 
         return endpoint

@@ -8,7 +8,6 @@ An SMS Partner `message_id` is the id of a smsgate batch (one send request).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -24,7 +23,7 @@ from smsgate.api.compat.smspartner.parse import (
     split_numbers,
     status_items,
 )
-from smsgate.api.compat.smspartner.render import JSON, Body, Value, amount, render, render_error
+from smsgate.api.compat.smspartner.render import JSON, Body, Value, amount, error_reply, render
 from smsgate.api.compat.smspartner.render import success as ok
 from smsgate.api.compat.smspartner.sends import SendEndpoint
 from smsgate.api.compat.smspartner.statistics import CostResume
@@ -40,12 +39,10 @@ from smsgate.api.compat.smspartner.tables import (
     TooLateToCancel,
 )
 from smsgate.core.accounts import Account
-from smsgate.core.errors import Forbidden, InvalidRequest, NotFound, SmsgateError
+from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Status
 from smsgate.services.messages import MAX_PAGE
 from smsgate.services.numbers import to_e164
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[[Params, Account], Awaitable[Body]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -108,11 +105,8 @@ class SmsPartnerApi:
                 account = await self._account(params, peer)
                 await self.s.policies.check_address(account.id, peer)
                 return render(await handler(params, account), fmt)
-            except SmsgateError as exc:
-                return render_error(exc, family, fmt)
-            except Exception:
-                logger.exception("unexpected error on %s %s", request.method, request.url.path)
-                return render_error(SmsgateError("internal error"), family, fmt)
+            except Exception as exc:
+                return error_reply(request, exc, family, fmt)
 
         endpoint.__name__ = handler.__name__
         return endpoint
