@@ -119,7 +119,7 @@ class FixedPaths:
                 response = await endpoint(Request(scope, receive))
                 await response(scope, receive, send_status)
         finally:
-            route = path if endpoint else getattr(scope.get("route"), "path", None)
+            route = path if endpoint is not None else getattr(scope.get("route"), "path", None)
             self._metrics.observe(method, route or "unmatched", status, started)
 
 
