@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smsgate.api.callbacks import callback_routes
-from smsgate.api.compat.agiletelecom import AgileTelecomApi
-from smsgate.api.compat.smsc import SmscApi, SmscServices
-from smsgate.api.compat.smspartner import SmsPartnerApi
-from smsgate.api.http import ApiContext
-from smsgate.api.smpp_server import SmppFrontend
+from smsgate.api.compat import agiletelecom, smsc, smspartner
+from smsgate.api.compat.dialect import Dialect, DialectServices
+from smsgate.api.context import ApiContext
+from smsgate.api.smpp.server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.callbacks import CallbackDirectory
 from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
@@ -60,6 +59,13 @@ DEMO_ACCOUNT = "demo"
 DEMO_CREDIT = 10 * MICRO
 DEMO_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEMO_PRICE = 50_000
+
+# The HTTP dialects served next to the native API, each built from `DialectServices`.
+DIALECTS: tuple[Callable[[DialectServices], Dialect], ...] = (
+    agiletelecom.Api,
+    smspartner.Api,
+    smsc.Api,
+)
 
 
 @dataclass(slots=True)
@@ -241,6 +247,7 @@ class Gateway:
             await self.store.queue_depth()
             return True
 
+        services = self.dialect_services()
         return ApiContext(
             auth=self.auth,
             policies=self.policies,
@@ -256,45 +263,22 @@ class Gateway:
                 *callback_routes(
                     self.callbacks.handler, max_body_bytes=self.settings.max_body_bytes
                 ),
-                *self._agiletelecom().routes(),
-                *self._smspartner().routes(),
-                *self._smsc().routes(),
+                *(route for dialect in DIALECTS for route in dialect(services).routes()),
             ],
         )
 
-    def _smspartner(self) -> SmsPartnerApi:
-        return SmsPartnerApi(
-            self.auth,
-            self.policies,
-            self.submit,
-            self.messages,
-            self.accounts,
-            self.stop_list,
-            max_body_bytes=self.settings.max_body_bytes,
-            now=self.clock.now,
+    def dialect_services(self) -> DialectServices:
+        return DialectServices(
+            auth=self.auth,
+            policies=self.policies,
+            submit=self.submit,
+            messages=self.messages,
+            accounts=self.accounts,
+            stop_list=self.stop_list,
             statistics=self.statistics,
-        )
-
-    def _smsc(self) -> SmscApi:
-        services = SmscServices(
-            self.auth,
-            self.submit,
-            self.messages,
-            self.accounts,
-            self.statistics,
-            self.senders,
-            self.clock,
-            self.policies,
-        )
-        return SmscApi(services, max_body_bytes=self.settings.max_body_bytes)
-
-    def _agiletelecom(self) -> AgileTelecomApi:
-        return AgileTelecomApi(
-            self.auth,
-            self.policies,
-            self.submit,
-            self.accounts,
-            NumberLookup(),
+            senders=self.senders,
+            lookup=NumberLookup(),
+            clock=self.clock,
             max_body_bytes=self.settings.max_body_bytes,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 import msgspec
@@ -26,6 +26,8 @@ from smsgate.core.errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class PayloadTooLarge(SmsgateError):
@@ -127,9 +129,36 @@ def internal_error_response() -> Response:
     return Response(_encode(body), 500, media_type="application/json")
 
 
-def http_exception_response(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404/405 (unknown path, wrong method) in our body shape."""
-    assert isinstance(exc, HTTPException)
+def error_reply(request: Request, exc: Exception) -> Response:
+    """THE answer to an error anywhere on the HTTP path, in an endpoint or in the router:
+    the error tree through the table, Starlette's own 404/405 in our body shape, and
+    anything else logged and answered 500 without details."""
+    if isinstance(exc, SmsgateError):
+        return error_response(exc)
+    if isinstance(exc, HTTPException):
+        return _http_exception_response(request, exc)
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return internal_error_response()
+
+
+ErrorReply = Callable[[Request, Exception], Response]
+
+
+def guarded(endpoint: Endpoint, reply: ErrorReply = error_reply) -> Endpoint:
+    """`endpoint` answering its own errors through `reply` (a dialect passes its own), so
+    that an unexpected one gets a 500 body without being re-raised into the server."""
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Exception as exc:
+            return reply(request, exc)
+
+    guarded.__name__ = endpoint.__name__
+    return guarded
+
+
+def _http_exception_response(request: Request, exc: HTTPException) -> Response:
     error: SmsgateError
     if exc.status_code == 404:
         error = NotFound(f"no such path: {request.url.path}")
@@ -143,9 +172,3 @@ def http_exception_response(request: Request, exc: Exception) -> Response:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
-
-
-def unexpected_error_response(request: Request, exc: Exception) -> Response:
-    """Last resort for anything raised outside an endpoint: log it, reveal nothing."""
-    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return internal_error_response()

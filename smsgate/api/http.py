@@ -1,81 +1,45 @@
-"""The HTTP app factory: native API routes, health, metrics, docs, and error mapping.
-
-`build_app` turns the services in an `ApiContext` into an ASGI app. Routes and the
-OpenAPI document come from one list of `Operation`s; `extra_routes` (dialects, portal)
-are mounted after them by the composition root and are not in the native document.
-
-A request for a native operation with a fixed path (`POST /api/v1/messages`, the hot
-one) goes straight to its endpoint; every other request goes through Starlette's
-router and middleware. Both ways answer alike: the endpoints map their own errors
-(`_guarded`) and are timed into the same latency histogram.
+"""The HTTP app factory: native routes, health, metrics and docs from one list of
+`Operation`s, `extra_routes` (dialects, callbacks) after them, and `FixedPaths`, the
+ASGI entry that times every request and sends a fixed-path operation straight to its
+endpoint. Errors are answered by `errors.error_reply` on every path.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import json_response
-from smsgate.api.errors import (
-    error_response,
-    http_exception_response,
-    internal_error_response,
-    unexpected_error_response,
-)
-from smsgate.api.metrics import LatencyMiddleware, Metrics
+from smsgate.api.context import ApiContext
+from smsgate.api.errors import Endpoint, error_reply, guarded
+from smsgate.api.metrics import Metrics
 from smsgate.api.native.accounts import AccountEndpoints
 from smsgate.api.native.docs import DocsEndpoints
 from smsgate.api.native.messages import MessageEndpoints
-from smsgate.api.native.openapi import Endpoint, Operation, Reply, encode_document
+from smsgate.api.native.openapi import Operation, Reply, encode_document
 from smsgate.api.native.schemas import Health
 from smsgate.api.native.settings import SettingsEndpoints
 from smsgate.core.errors import SmsgateError
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.counters import Counters
-from smsgate.services.credentials import Authenticator
-from smsgate.services.messages import MessageService
-from smsgate.services.submit import SubmitService
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiContext:
-    auth: Authenticator
-    policies: AccountPolicies
-    submit: SubmitService
-    messages: MessageService
-    accounts: AccountService
-    stats: Counters
-    queue_depth: Callable[[], Awaitable[int]]
-    held_messages: Callable[[], Awaitable[Mapping[str, int]]]
-    health: Callable[[], Awaitable[bool]]
-    max_body_bytes: int = 1_048_576
-    extra_routes: Sequence[BaseRoute] = ()
 
 
 def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) -> list[Operation]:
     """Every operation of the native API, in the order the document lists them."""
     who = RequestAuthenticator(ctx.auth, ctx.policies)
-    messages = MessageEndpoints(who, ctx.submit, ctx.messages, ctx.max_body_bytes)
-    accounts = AccountEndpoints(who, ctx.accounts, ctx.max_body_bytes)
-    settings = SettingsEndpoints(who, ctx.accounts, ctx.policies, ctx.max_body_bytes)
     return [
-        *messages.operations(),
-        *accounts.operations(),
-        *settings.operations(),
+        *MessageEndpoints(who, ctx).operations(),
+        *AccountEndpoints(who, ctx).operations(),
+        *SettingsEndpoints(who, ctx).operations(),
         _health_operation(ctx.health),
         *metrics.operations(),
         *docs.operations(),
@@ -87,9 +51,9 @@ def build_app(ctx: ApiContext) -> FixedPaths:
     docs = DocsEndpoints()
     operations = native_operations(ctx, metrics, docs)
     docs.publish(encode_document(operations))
-    guarded = [(op, _guarded(op.endpoint)) for op in operations]
+    endpoints = [(op, guarded(op.endpoint)) for op in operations]
     by_path: dict[str, dict[str, Endpoint]] = {}
-    for op, endpoint in guarded:
+    for op, endpoint in endpoints:
         by_path.setdefault(op.path, {})[op.method] = endpoint
     # One route per path, so that a 405 names every method of the path in `Allow`.
     routes: list[BaseRoute] = [
@@ -97,27 +61,28 @@ def build_app(ctx: ApiContext) -> FixedPaths:
         for path, endpoints in by_path.items()
     ]
     routes.extend(ctx.extra_routes)
+    # What the routes that are not guarded (dialects, callbacks) and the router raise
+    # is answered by the same function as the guarded endpoints.
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(LatencyMiddleware, metrics=metrics)],
         exception_handlers={
-            HTTPException: http_exception_response,
-            SmsgateError: _smsgate_error_handler,
-            Exception: unexpected_error_response,
+            HTTPException: error_reply,
+            SmsgateError: error_reply,
+            Exception: error_reply,
         },
     )
-    fixed = {(op.method, op.path): endpoint for op, endpoint in guarded if "{" not in op.path}
+    fixed = {(op.method, op.path): endpoint for op, endpoint in endpoints if "{" not in op.path}
     return FixedPaths(fixed, app, metrics)
 
 
 class FixedPaths:
-    """Sends a request whose method and path name an operation to its endpoint directly.
+    """The ASGI entry: times every HTTP request, and sends one whose method and path name
+    an operation to its endpoint directly.
 
-    Starlette's router and middleware cost 60-100 µs of CPU per request (measured on a
-    2-core machine), about a sixth of what a worker spends on a one-message request; a
-    dictionary lookup skips them.
-    Anything else (path parameters, HEAD, a trailing slash, a root path, the
-    dialects) is passed to `app`.
+    The dictionary lookup skips Starlette's router and middleware (docs/architecture.md).
+    Anything else (path parameters, HEAD, a trailing slash, a root path, the dialects)
+    is passed to `app`. The latency label is the route template, never the raw path;
+    requests no route matched share one "unmatched" label.
     """
 
     def __init__(
@@ -133,36 +98,29 @@ class FixedPaths:
         return self._app.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            path, method = scope["path"], scope["method"]
-            endpoint = self._endpoints.get((method, path))
-            if endpoint is not None:
-                started = time.perf_counter()
-                response = await endpoint(Request(scope, receive))
-                await response(scope, receive, send)
-                self._metrics.observe(method, path, response.status_code, started)
-                return
-        await self._app(scope, receive, send)
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method, path = scope["method"], scope["path"]
+        endpoint = None if scope.get("root_path") else self._endpoints.get((method, path))
+        status = 500
 
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
 
-def _guarded(endpoint: Endpoint) -> Endpoint:
-    """Map the error tree to responses right at the endpoint, and hide anything else.
-
-    Doing it here rather than in Starlette's exception middleware answers an
-    unexpected error with our 500 body without re-raising it into the server.
-    """
-
-    async def guarded(request: Request) -> Response:
         try:
-            return await endpoint(request)
-        except SmsgateError as exc:
-            return error_response(exc)
-        except Exception:
-            logger.exception("unexpected error on %s %s", request.method, request.url.path)
-            return internal_error_response()
-
-    guarded.__name__ = endpoint.__name__
-    return guarded
+            if endpoint is None:
+                await self._app(scope, receive, send_status)
+            else:
+                response = await endpoint(Request(scope, receive))
+                await response(scope, receive, send_status)
+        finally:
+            route = path if endpoint is not None else getattr(scope.get("route"), "path", None)
+            self._metrics.observe(method, route or "unmatched", status, started)
 
 
 def _by_method(endpoints: Mapping[str, Endpoint]) -> Endpoint:
@@ -176,11 +134,6 @@ def _by_method(endpoints: Mapping[str, Endpoint]) -> Endpoint:
 
     by_method.__name__ = "_or_".join(e.__name__ for e in endpoints.values())
     return by_method
-
-
-def _smsgate_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SmsgateError)
-    return error_response(exc)
 
 
 def _health_operation(health: Callable[[], Awaitable[bool]]) -> Operation:

@@ -1,8 +1,6 @@
-"""Prometheus metrics: the services' `Counters`, queue depth, messages held for each
-connector, HTTP request latency.
-
-`Counters` stays plain integers; a custom Collector reads it at scrape time, so the
-use cases never touch a metrics library. Each app gets its own registry.
+"""Prometheus metrics: the services' `Counters` (read at scrape time, so the use cases
+never touch a metrics library), queue depth, messages held for each connector, and the
+HTTP latency histogram `http.FixedPaths` fills. Each app gets its own registry.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smsgate.api.native.openapi import Operation, Reply
 from smsgate.services.counters import Counters
@@ -73,7 +70,7 @@ class CountersCollector:
 
 
 class Metrics:
-    """The registry of one app, its /metrics endpoint and its latency middleware."""
+    """The registry of one app, its /metrics endpoint and its latency histogram."""
 
     def __init__(
         self,
@@ -123,34 +120,3 @@ class Metrics:
                 auth=False,
             )
         ]
-
-
-class LatencyMiddleware:
-    """Times every HTTP request and labels it with the route that matched it.
-
-    The route template (not the raw path) keeps the label set small; requests no
-    route matched share one "unmatched" label.
-    """
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self._metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            self._metrics.observe(scope["method"], route, status, started)

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from smsgate.api.http import ApiContext, build_app
+from smsgate.api.context import ApiContext
+from smsgate.api.http import build_app
 from smsgate.app import Gateway
 from smsgate.config import Settings
 

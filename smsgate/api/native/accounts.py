@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
+from smsgate.api.context import Endpoints
 from smsgate.api.native.messages import parse_limit
 from smsgate.api.native.openapi import Operation, Param, Reply
 from smsgate.api.native.schemas import (
@@ -31,31 +31,25 @@ from smsgate.api.native.schemas import (
 from smsgate.core.accounts import ID_MAX, Account
 from smsgate.core.errors import InsufficientCredit, InvalidRequest
 from smsgate.core.money import format_amount, parse_amount
-from smsgate.services.accounts import AccountService
 
 MAX_LEDGER_PAGE = 1000
 
 
-class AccountEndpoints:
-    def __init__(
-        self, who: RequestAuthenticator, accounts: AccountService, max_body_bytes: int
-    ) -> None:
-        self._who = who
-        self._accounts = accounts
-        self._max_body = max_body_bytes
+class AccountEndpoints(Endpoints):
+    __slots__ = ()
 
     async def get_balance(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        balance, currency, _ = await self._accounts.balance(account)
+        account = await self.who.account(request)
+        balance, currency, _ = await self.ctx.accounts.balance(account)
         return json_response(BalanceResponse(format_amount(balance), currency))
 
     async def get_ledger(self, request: Request) -> Response:
-        account = await self._who.account(request)
+        account = await self.who.account(request)
         limit = parse_limit(request.query_params.get("limit"), 100, MAX_LEDGER_PAGE)
         cursor = request.query_params.get("cursor")
         before_id = _ledger_cursor(cursor) if cursor else None
         # One entry more than asked tells whether another page exists.
-        entries = await self._accounts.ledger(account, limit=limit + 1, before_id=before_id)
+        entries = await self.ctx.accounts.ledger(account, limit=limit + 1, before_id=before_id)
         more = len(entries) > limit
         entries = entries[:limit]
         views = [
@@ -73,22 +67,22 @@ class AccountEndpoints:
         return json_response(LedgerPage(views, next_cursor))
 
     async def list_subaccounts(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        children = await self._accounts.list_accounts(account)
+        account = await self.who.account(request)
+        children = await self.ctx.accounts.list_accounts(account)
         return json_response(SubaccountList([_subaccount(c) for c in children]))
 
     async def create_subaccount(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        body = await decode_body(request, subaccount_decoder, self._max_body)
+        account = await self.who.account(request)
+        body = await decode_body(request, subaccount_decoder, self.ctx.max_body_bytes)
         credit = parse_amount(body.credit, field="credit") if body.credit is not None else 0
         if credit > 0:
             # create() stores the account before it moves the credit; refusing an
             # unaffordable request up front keeps a failed request from leaving an
             # unfunded sub-account behind (a concurrent spend can still race it).
-            balance, _, _ = await self._accounts.balance(account)
+            balance, _, _ = await self.ctx.accounts.balance(account)
             if credit > balance:
                 raise InsufficientCredit("insufficient credit for this request", field="credit")
-        created = await self._accounts.create(
+        created = await self.ctx.accounts.create(
             body.name,
             parent=account,
             credit=credit,
@@ -109,12 +103,12 @@ class AccountEndpoints:
         )
 
     async def credit_subaccount(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        body = await decode_body(request, credit_decoder, self._max_body)
+        account = await self.who.account(request)
+        body = await decode_body(request, credit_decoder, self.ctx.max_body_bytes)
         amount = parse_amount(body.amount, field="amount")
-        child = await self._accounts.subaccount(account, request.path_params["id"])
+        child = await self.ctx.accounts.subaccount(account, request.path_params["id"])
         # transfer() answers the payer's entry first, then the sub-account's.
-        payer_entry, child_entry = await self._accounts.transfer(account, child, amount)
+        payer_entry, child_entry = await self.ctx.accounts.transfer(account, child, amount)
         return json_response(
             CreditResponse(
                 currency=child.currency,

@@ -54,34 +54,25 @@ class DocsEndpoints:
         return Response(self._assets[name], headers=headers, media_type=_TYPES[name])
 
     def operations(self) -> list[Operation]:
-        tag = "documentation"
+        """Every page is a GET anyone may make; only an asset can be missing."""
+        pages = (
+            ("/api/v1/openapi.json", self.get_openapi, "This OpenAPI 3.1 document",
+             "the document", "application/json"),
+            ("/docs", self.get_docs, "The API reference, rendered from the OpenAPI document",
+             "an HTML page", "text/html"),
+            ("/docs/static/{name}", self.get_docs_asset, "Scripts and styles of the reference page",
+             "a static asset", "text/plain"),
+        )  # fmt: skip
         return [
             Operation(
                 "GET",
-                "/api/v1/openapi.json",
-                self.get_openapi,
-                "This OpenAPI 3.1 document",
-                {200: Reply("the document", media_type="application/json")},
-                tag,
+                path,
+                endpoint,
+                summary,
+                {200: Reply(reply, media_type=media_type)},
+                "documentation",
                 auth=False,
-            ),
-            Operation(
-                "GET",
-                "/docs",
-                self.get_docs,
-                "The API reference, rendered from the OpenAPI document",
-                {200: Reply("an HTML page", media_type="text/html")},
-                tag,
-                auth=False,
-            ),
-            Operation(
-                "GET",
-                "/docs/static/{name}",
-                self.get_docs_asset,
-                "Scripts and styles of the reference page",
-                {200: Reply("a static asset", media_type="text/plain")},
-                tag,
-                auth=False,
-                errors=("not_found",),
-            ),
+                errors=("not_found",) if "{" in path else (),
+            )
+            for path, endpoint, summary, reply, media_type in pages
         ]

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
+from smsgate.api.context import Endpoints
 from smsgate.api.native.openapi import Operation, Param, Reply
 from smsgate.api.native.schemas import (
     MessagePage,
@@ -30,9 +30,8 @@ from smsgate.api.native.schemas import (
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.messages import Message, Part, PartStatus, Status
 from smsgate.core.money import format_amount
-from smsgate.services.messages import MAX_PAGE, MessageService
+from smsgate.services.messages import MAX_PAGE
 from smsgate.services.ports import Accepted
-from smsgate.services.submit import SubmitService
 
 _QUOTE_ERRORS = (
     "invalid_recipient",
@@ -46,29 +45,19 @@ _SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit", "rate_limited")
 _TRUE = frozenset({"1", "true", "yes"})
 
 
-class MessageEndpoints:
-    def __init__(
-        self,
-        who: RequestAuthenticator,
-        submit: SubmitService,
-        messages: MessageService,
-        max_body_bytes: int,
-    ) -> None:
-        self._who = who
-        self._submit = submit
-        self._messages = messages
-        self._max_body = max_body_bytes
+class MessageEndpoints(Endpoints):
+    __slots__ = ()
 
     async def send_messages(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        body = await decode_body(request, send_decoder, self._max_body)
-        accepted = await self._submit.submit(account, body.command())
+        account = await self.who.account(request)
+        body = await decode_body(request, send_decoder, self.ctx.max_body_bytes)
+        accepted = await self.ctx.submit.submit(account, body.command())
         return json_response(_sent(accepted, account.currency), 200 if accepted.replayed else 202)
 
     async def quote_messages(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        body = await decode_body(request, send_decoder, self._max_body)
-        quote = await self._submit.quote(account, body.command())
+        account = await self.who.account(request)
+        body = await decode_body(request, send_decoder, self.ctx.max_body_bytes)
+        quote = await self.ctx.submit.quote(account, body.command())
         lines = [QuoteLineView(q.to, q.parts, format_amount(q.cost)) for q in quote.lines]
         cost = format_amount(quote.cost)
         return json_response(
@@ -76,19 +65,19 @@ class MessageEndpoints:
         )
 
     async def get_message(self, request: Request) -> Response:
-        account = await self._who.account(request)
+        account = await self.who.account(request)
         message_id: str = request.path_params["id"]
-        message = await self._messages.get(account, message_id)
+        message = await self.ctx.messages.get(account, message_id)
         parts = None
         if request.query_params.get("parts", "").lower() in _TRUE:
-            parts = await self._messages.parts(account, message_id)
+            parts = await self.ctx.messages.parts(account, message_id)
         return json_response(message_view(message, parts))
 
     async def list_messages(self, request: Request) -> Response:
-        account = await self._who.account(request)
+        account = await self.who.account(request)
         query = request.query_params
         since = query.get("since")
-        page, cursor = await self._messages.page(
+        page, cursor = await self.ctx.messages.page(
             account,
             status=query.get("status") or None,
             batch_id=query.get("batch_id") or None,
@@ -99,8 +88,8 @@ class MessageEndpoints:
         return json_response(MessagePage([message_view(m) for m in page], cursor))
 
     async def cancel_message(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        message = await self._messages.cancel(account, request.path_params["id"])
+        account = await self.who.account(request)
+        message = await self.ctx.messages.cancel(account, request.path_params["id"])
         return json_response(message_view(message))
 
     def operations(self) -> list[Operation]:

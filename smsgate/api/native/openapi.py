@@ -8,18 +8,14 @@ schemas generated from the msgspec Structs the endpoints decode and encode.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
-from starlette.responses import Response
 
 import smsgate
-from smsgate.api.errors import HTTP_STATUS, ErrorBody
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+from smsgate.api.errors import HTTP_STATUS, Endpoint, ErrorBody
 
 _REF = "#/components/schemas/{name}"
 _PATH_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")

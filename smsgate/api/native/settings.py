@@ -13,42 +13,31 @@ from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.auth import RequestAuthenticator
 from smsgate.api.body import decode_body, json_response
+from smsgate.api.context import Endpoints
 from smsgate.api.native.openapi import Operation, Reply
 from smsgate.api.native.schemas import SettingsRequest, SettingsView, settings_decoder
-from smsgate.services.account_policy import AccountPolicies, AccountPolicy
-from smsgate.services.accounts import AccountService
+from smsgate.services.account_policy import AccountPolicy
 
 
-class SettingsEndpoints:
-    def __init__(
-        self,
-        who: RequestAuthenticator,
-        accounts: AccountService,
-        policies: AccountPolicies,
-        max_body_bytes: int,
-    ) -> None:
-        self._who = who
-        self._accounts = accounts
-        self._policies = policies
-        self._max_body = max_body_bytes
+class SettingsEndpoints(Endpoints):
+    __slots__ = ()
 
     async def get_settings(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        return json_response(_view(await self._policies.read(account.id)))
+        account = await self.who.account(request)
+        return json_response(_view(await self.ctx.policies.read(account.id)))
 
     async def get_subaccount_settings(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        child = await self._accounts.subaccount(account, request.path_params["id"])
-        return json_response(_view(await self._policies.read(child.id)))
+        account = await self.who.account(request)
+        child = await self.ctx.accounts.subaccount(account, request.path_params["id"])
+        return json_response(_view(await self.ctx.policies.read(child.id)))
 
     async def update_subaccount_settings(self, request: Request) -> Response:
-        account = await self._who.account(request)
-        body = await decode_body(request, settings_decoder, self._max_body)
-        child = await self._accounts.subaccount(account, request.path_params["id"])
-        current = await self._policies.read(child.id)
-        stored = await self._policies.set(child.id, _changed(current, body))
+        account = await self.who.account(request)
+        body = await decode_body(request, settings_decoder, self.ctx.max_body_bytes)
+        child = await self.ctx.accounts.subaccount(account, request.path_params["id"])
+        current = await self.ctx.policies.read(child.id)
+        stored = await self.ctx.policies.set(child.id, _changed(current, body))
         return json_response(_view(stored))
 
     def operations(self) -> list[Operation]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgate.api.http import ApiContext, build_app
+from smsgate.api.context import ApiContext
+from smsgate.api.http import build_app
 from smsgate.core.accounts import Account
 from smsgate.core.messages import Message
 from smsgate.core.money import parse_amount

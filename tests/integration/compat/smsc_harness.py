@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from smsgate.api.compat.smsc import SmscApi, SmscServices
-from smsgate.api.compat.smsc_tables import LoginGuard
+from smsgate.api.compat.smsc.routes import SmscApi
+from smsgate.api.compat.smsc.tables import LoginGuard
 from smsgate.core.accounts import Account
 from smsgate.services.credentials import Authenticator
 from smsgate.services.lockout import Lockout, LockoutPolicy
@@ -78,17 +78,11 @@ async def smsc_gateway(data_dir: Path) -> AsyncIterator[Smsc]:
         clock = Clock()
         guard = LoginGuard(now=clock)
         lockout = Lockout(gateway.store, clock, LockoutPolicy())
-        services = SmscServices(
-            Authenticator(gateway.store, gateway.clock, lockout=lockout),
-            gateway.submit,
-            gateway.messages,
-            gateway.accounts,
-            gateway.statistics,
-            gateway.senders,
-            gateway.clock,
-            gateway.policies,
+        services = dataclasses.replace(
+            gateway.dialect_services(),
+            auth=Authenticator(gateway.store, gateway.clock, lockout=lockout),
         )
-        api = SmscApi(services, guard=guard, max_body_bytes=gateway.settings.max_body_bytes)
+        api = SmscApi(services, guard=guard)
         context = dataclasses.replace(gateway.api_context(), extra_routes=api.routes())
         async with http_client(context) as http:
             refreshed = await accounts.get("alice")

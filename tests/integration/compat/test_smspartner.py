@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from smsgate.api.compat.smspartner_render import to_xml
+from smsgate.api.compat.smspartner.render import to_xml
 from smsgate.core.accounts import AccountStatus
 from smsgate.core.messages import Status
 from smsgate.services.submit import SubmitCommand

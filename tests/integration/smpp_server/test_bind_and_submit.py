@@ -10,7 +10,7 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.gsm
 
-from smsgate.api.smpp_status import ESME_RINSUFFICIENT_CREDIT
+from smsgate.api.smpp.status import ESME_RINSUFFICIENT_CREDIT
 from smsgate.core.accounts import AccountStatus
 from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.ports import MessageQuery

@@ -6,8 +6,8 @@ import calendar
 
 import pytest
 
-from smsgate.api.smpp_parse import command_of, format_smpp_time, parse_smpp_time
-from smsgate.api.smpp_status import submit_status
+from smsgate.api.smpp.parse import command_of, format_smpp_time, parse_smpp_time
+from smsgate.api.smpp.status import submit_status
 from smsgate.core.errors import InvalidRequest
 from smsgate.smpp import CommandStatus, SubmitSm, tlv
 

@@ -9,7 +9,8 @@ import httpx
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from smsgate.api.http import ApiContext, FixedPaths, build_app
+from smsgate.api.context import ApiContext
+from smsgate.api.http import FixedPaths, build_app
 from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from smsgate.api.smpp_delivery import SmppDelivery
+from smsgate.api.smpp.delivery import SmppDelivery
 from smsgate.core.messages import Message
 from smsgate.services.counters import Counters
 from smsgate.services.dispatch import Dispatcher

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from smsgate.api.compat.smspartner_parse import Params, page_number
-from smsgate.api.compat.smspartner_render import Body, Value, amount
-from smsgate.api.compat.smspartner_render import success as ok
-from smsgate.api.compat.smspartner_tables import EmptyBalance, MissingParameter
+from smsgate.api.compat.smspartner.parse import Params, page_number
+from smsgate.api.compat.smspartner.render import Body, Value, amount
+from smsgate.api.compat.smspartner.render import success as ok
+from smsgate.api.compat.smspartner.tables import EmptyBalance, MissingParameter
 from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import Forbidden, InsufficientCredit, InvalidRequest
 from smsgate.services.accounts import AccountService

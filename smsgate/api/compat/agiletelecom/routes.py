@@ -1,14 +1,11 @@
-"""Agile Telecom's HTTP API, wire-compatible, under /services: send, credit, MNP lookup.
-
-Parse (`_agiletelecom_tables`) -> call SubmitService / AccountService / NumberLookup ->
-render. A send is validated and quoted whole before the first message is stored;
-only `SubmitService.submit` stores and charges.
+"""Agile Telecom's HTTP API under /services: send, credit, MNP lookup; parse, call the
+services, render. A send is validated and quoted whole before the first message is
+stored; only `SubmitService.submit` stores and charges.
 """
 
 from __future__ import annotations
 
 import binascii
-import logging
 from base64 import b64decode
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,20 +16,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.api.body import NESTED_TOO_DEEP, read_body
-from smsgate.api.compat._agiletelecom_tables import (
-    Entry,
+from smsgate.api.compat.agiletelecom.parse import Entry, SendRequest, parse_send
+from smsgate.api.compat.agiletelecom.render import (
     Outcome,
-    SendRequest,
-    parse_send,
+    error_reply,
+    json_body,
     render_credit,
-    render_error,
-    render_internal_error,
     render_lookup,
     render_lookup_error,
     render_send,
-    wire_error,
 )
-from smsgate.api.errors import retry_after
+from smsgate.api.compat.agiletelecom.tables import wire_error
+from smsgate.api.compat.dialect import DialectServices
+from smsgate.api.errors import guarded, retry_after
 from smsgate.core.accounts import Account
 from smsgate.core.errors import (
     Forbidden,
@@ -41,22 +37,11 @@ from smsgate.core.errors import (
     SmsgateError,
     Unauthenticated,
 )
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.credentials import Authenticator
-from smsgate.services.lookup import NumberLookup
 from smsgate.services.ports import Accepted
-from smsgate.services.submit import SubmitCommand, SubmitService, plan_text
+from smsgate.services.submit import SubmitCommand, plan_text
 from smsgate.text import Encoding
 
-logger = logging.getLogger(__name__)
-
-_encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
-
-
-def json_body(body: object, status: int = 200) -> Response:
-    return Response(_encode(body), status, media_type="application/json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,57 +53,37 @@ class Planned:
 
 
 class AgileTelecomApi:
-    def __init__(
-        self,
-        auth: Authenticator,
-        policies: AccountPolicies,
-        submit: SubmitService,
-        accounts: AccountService,
-        lookup: NumberLookup,
-        *,
-        max_body_bytes: int = 1_048_576,
-    ) -> None:
-        self._auth = auth
-        self._policies = policies
-        self._submit = submit
-        self._accounts = accounts
-        self._lookup = lookup
-        self._max_body_bytes = max_body_bytes
+    def __init__(self, services: DialectServices) -> None:
+        self.s = services
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route("/services/sms/send", self.send, methods=["POST"]),
-            Route("/services/sms/credit", self.credit, methods=["GET"]),
+            Route("/services/sms/send", guarded(self.send, error_reply), methods=["POST"]),
+            Route("/services/sms/credit", guarded(self.credit, error_reply), methods=["GET"]),
             Route("/services/mnp/number-lookup", self.number_lookup, methods=["GET"]),
         ]
 
     async def send(self, request: Request) -> Response:
+        account = await self._account(request)
         try:
-            account = await self._account(request)
-            try:
-                data = _decode(await read_body(request, self._max_body_bytes))
-            except msgspec.DecodeError as exc:
-                raise InvalidRequest(f"malformed JSON: {exc}") from exc
-            except RecursionError as exc:
-                raise InvalidRequest(NESTED_TOO_DEEP) from exc
-            parsed = parse_send(data)
-            plan = [
-                _plan(parsed, entry, ids, ordinal)
-                for ordinal, (entry, ids) in enumerate(_split(parsed), 1)
-            ]
-            return await self._send(account, parsed, plan)
-        except SmsgateError as exc:
-            return _error(exc)
-        except Exception:
-            logger.exception("unexpected error on Agile Telecom send")
-            return _internal_error()
+            data = _decode(await read_body(request, self.s.max_body_bytes))
+        except msgspec.DecodeError as exc:
+            raise InvalidRequest(f"malformed JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise InvalidRequest(NESTED_TOO_DEEP) from exc
+        parsed = parse_send(data)
+        plan = [
+            _plan(parsed, entry, ids, ordinal)
+            for ordinal, (entry, ids) in enumerate(_split(parsed), 1)
+        ]
+        return await self._send(account, parsed, plan)
 
     async def _send(self, account: Account, parsed: SendRequest, plan: list[Planned]) -> Response:
         quotes = []
         for planned in plan:
             if not parsed.concatenated:
                 plan_text(planned.command, 1)
-            quotes.append(await self._submit.quote(account, planned.command))
+            quotes.append(await self.s.submit.quote(account, planned.command))
         cost = sum(q.cost for q in quotes)
         currency = quotes[0].currency
         if parsed.simulation:
@@ -130,7 +95,7 @@ class AgileTelecomApi:
                 )
             ]
             return json_body(render_send(parsed, outcomes, cost, currency))
-        balance, _, _ = await self._accounts.balance(account)
+        balance, _, _ = await self.s.accounts.balance(account)
         if balance < cost:
             raise InsufficientCredit("credit does not cover the whole request")
         outcomes = []
@@ -139,7 +104,7 @@ class AgileTelecomApi:
         for planned, quote in zip(plan, quotes, strict=True):
             if failure is None:
                 try:
-                    accepted = await self._submit.submit(account, planned.command)
+                    accepted = await self.s.submit.submit(account, planned.command)
                 except SmsgateError as exc:
                     if not outcomes:
                         raise
@@ -158,22 +123,16 @@ class AgileTelecomApi:
         return json_body(render_send(parsed, outcomes, charged, currency), status)
 
     async def credit(self, request: Request) -> Response:
-        try:
-            account = await self._account(request)
-            balance, _, _ = await self._accounts.balance(account)
-            return json_body(render_credit(balance))
-        except SmsgateError as exc:
-            return _error(exc)
-        except Exception:
-            logger.exception("unexpected error on Agile Telecom credit")
-            return _internal_error()
+        account = await self._account(request)
+        balance, _, _ = await self.s.accounts.balance(account)
+        return json_body(render_credit(balance))
 
     async def number_lookup(self, request: Request) -> Response:
         try:
             account = await self._account(request)
         except SmsgateError as exc:
-            status, body = render_error(exc)
-            response = json_body(render_lookup_error(status, body["message"]), status)
+            status = wire_error(exc)[1]
+            response = json_body(render_lookup_error(status, exc.message), status)
             response.headers.update(retry_after(exc) or {})
             return response
         msisdn = request.query_params.get("msisdn", "").strip()
@@ -182,7 +141,7 @@ class AgileTelecomApi:
         if not msisdn.startswith("+") and not msisdn.startswith("00"):
             # Agile requires the country code; a bare number is international digits.
             msisdn = "+" + msisdn
-        result = self._lookup.lookup(msisdn, account.default_country)
+        result = self.s.lookup.lookup(msisdn, account.default_country)
         if result.e164 is None:
             return json_body(render_lookup_error(400, "Specify a valid msisdn number"), 400)
         return json_body(render_lookup(result))
@@ -194,31 +153,19 @@ class AgileTelecomApi:
         scheme, _, value = header.partition(" ")
         peer = request.client.host if request.client else None
         if key:
-            account = await self._auth.by_api_key(key.strip(), peer)
+            account = await self.s.auth.by_api_key(key.strip(), peer)
         elif scheme.lower() == "basic" and value.strip():
             username, password = _basic(value.strip())
             try:
-                account = await self._auth.by_password(username, password, peer)
+                account = await self.s.auth.by_password(username, password, peer)
             except Unauthenticated as exc:
                 raise Unauthenticated("wrong credentials") from exc
         else:
             raise Unauthenticated("credentials required: HTTP Basic or X-Api-Key")
         if not account.is_active:
             raise Forbidden("account is suspended")
-        await self._policies.check_address(account.id, peer)
+        await self.s.policies.check_address(account.id, peer)
         return account
-
-
-def _error(exc: SmsgateError) -> Response:
-    status, body = render_error(exc)
-    response = json_body(body, status)
-    response.headers.update(retry_after(exc) or {})
-    return response
-
-
-def _internal_error() -> Response:
-    status, body = render_internal_error()
-    return json_body(body, status)
 
 
 def _basic(value: str) -> tuple[str, str]:

@@ -1,8 +1,6 @@
-"""Agile Telecom wire format: THE error-code table, request parsing, response rendering.
+"""Agile Telecom request parsing: a /services/sms/send body into typed entries.
 
-Pure functions over decoded JSON: `parse_send` turns a /services/sms/send body into
-typed entries or raises an error of the tree with a field the table knows; the
-`render_*` functions build the bodies. No I/O and no services are called here.
+Pure functions over decoded JSON; an error of the tree carries a field the table knows.
 """
 
 from __future__ import annotations
@@ -13,57 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-import msgspec
-
-from smsgate.core.errors import InvalidRequest, SmsgateError
-from smsgate.core.money import format_amount
-from smsgate.services.lookup import LookupResult
-
-INTERNAL_ERROR: Final = (8, 500)
-
-ERROR_TABLE: Final[tuple[tuple[str, str | None, int, int], ...]] = (
-    # (error code of the tree, field or None for any, Agile code, HTTP status);
-    # the first row that matches wins.
-    ("unauthenticated", None, 1, 401),
-    ("forbidden", "source_ip", 100, 403),
-    ("forbidden", None, 1, 403),
-    ("insufficient_credit", None, 2, 402),
-    ("invalid_recipient", None, 4, 400),
-    ("stop_listed", None, 4, 400),
-    ("no_price", None, 4, 400),
-    ("empty_text", None, 6, 400),
-    ("text_too_long", None, 7, 400),
-    ("invalid_sender", None, 18, 400),
-    ("invalid_request", "messages", 14, 400),
-    ("invalid_request", "destinations", 13, 400),
-    ("invalid_request", "to", 13, 400),
-    ("invalid_request", "ids", 15, 400),
-    ("invalid_request", "sender", 10, 400),
-    ("invalid_request", "body", 6, 400),
-    ("invalid_request", "text", 7, 400),
-    ("invalid_request", "globalId", 20, 400),
-    ("invalid_request", "maxIdLen", 21, 400),
-    ("invalid_request", "udhData", 22, 400),
-    ("invalid_request", "scheduling", 23, 400),
-    ("invalid_request", "scheduled_at", 23, 400),
-    ("invalid_request", "hexBody", 24, 400),
-    ("invalid_request", None, 14, 400),
-    ("payload_too_large", None, 14, 413),
-    # No Agile code says "try later": a blocked login is a server-side refusal (8) with
-    # the HTTP status and Retry-After of a rate limit.
-    ("login_blocked", None, 8, 429),
-    ("rate_limited", None, 8, 429),
-    ("no_route", None, 8, 400),
-)
-
-
-def wire_error(exc: SmsgateError) -> tuple[int, int]:
-    """(Agile code, HTTP status) of an error; unknown errors are a server error (8)."""
-    for code, field, agile, status in ERROR_TABLE:
-        if exc.code == code and (field is None or field == exc.field):
-            return agile, status
-    return INTERNAL_ERROR
-
+from smsgate.core.errors import InvalidRequest
 
 MAX_ID_LEN: Final = 64
 GLOBAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,50}$")
@@ -208,82 +156,3 @@ def _scheduling(value: Any) -> float | None:
     raise InvalidRequest(
         "scheduling must look like 2022-05-09 09:00:00.002+0200", field="scheduling"
     )
-
-
-# --- rendering ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one destination: stored (message_id), quoted, or refused."""
-
-    destination: str
-    client_id: str | None
-    message_id: str | None
-    parts: int
-    status: int
-    replayed: bool = False
-
-
-def number_text(micros: int) -> msgspec.Raw:
-    """A JSON number for an amount, written from integer micro-units: 10.324, 0, 3.5."""
-    return msgspec.Raw(format_amount(micros, min_decimals=0).encode())
-
-
-def render_error(exc: SmsgateError) -> tuple[int, dict[str, Any]]:
-    code, status = wire_error(exc)
-    return status, {"status": "error", "message": exc.message, "code": code}
-
-
-def render_internal_error() -> tuple[int, dict[str, Any]]:
-    code, status = INTERNAL_ERROR
-    return status, {"status": "error", "message": "server error", "code": code}
-
-
-def render_send(
-    request: SendRequest, outcomes: list[Outcome], cost: int, currency: str
-) -> dict[str, Any]:
-    """The send answer (Agile documents none): every destination with its own status."""
-    accepted = all(o.status == 200 for o in outcomes)
-    return {
-        "status": "success" if accepted else "error",
-        "globalId": request.global_id,
-        "simulation": request.simulation,
-        "accepted": accepted,
-        "sms": sum(o.parts for o in outcomes if o.status == 200),
-        "cost": number_text(cost),
-        "currency": currency,
-        "results": [
-            {
-                "destination": o.destination,
-                "id": o.client_id,
-                "messageId": o.message_id,
-                "accepted": o.status == 200,
-                "statusCode": o.status,
-                "parts": o.parts,
-                **({"replayed": True} if o.replayed else {}),
-            }
-            for o in outcomes
-        ],
-    }
-
-
-def render_credit(micros: int) -> dict[str, Any]:
-    return {"credit": number_text(micros)}
-
-
-def render_lookup(result: LookupResult) -> dict[str, Any]:
-    """Agile's MNP answer from the numbering plan: mcc/mnc unknown, never seen as ported."""
-    return {
-        "number": result.e164,
-        "mcc": "",
-        "mnc": "",
-        "numbertype": result.number_type,
-        "ported": False,
-        "operator": result.carrier_name,
-        "country": result.region or "",
-    }
-
-
-def render_lookup_error(status: int, description: str) -> dict[str, Any]:
-    return {"error_code": status, "error_description": description}

@@ -8,22 +8,30 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from xml.sax.saxutils import escape, quoteattr
 
+from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.compat.smsc_tables import (
+from smsgate.api.compat.smsc.tables import (
     NOT_FOUND,
+    OPERATION,
+    PARAMETERS,
     STATUS_CODE,
     STATUS_ERROR,
     STATUS_NAME,
     description,
+    error_number,
 )
+from smsgate.core.errors import SmsgateError
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
+
+logger = logging.getLogger(__name__)
 
 # SMSC shows dates in Moscow time unless told otherwise.
 MOSCOW = timezone(timedelta(hours=3))
@@ -132,6 +140,22 @@ def error(number: int, *, send: bool = False, message_id: Value | None = None) -
     )
 
 
+def error_reply(
+    request: Request, exc: Exception, *, send: bool, message_id: Value | None
+) -> Answer:
+    """An error as its number from the table; anything unexpected is logged and
+    answered as a failed operation."""
+    if isinstance(exc, SmsgateError):
+        return error(error_number(exc, send=send), send=send, message_id=message_id)
+    logger.error("unexpected error on %s", request.url.path, exc_info=exc)
+    return error(OPERATION, send=send, message_id=message_id)
+
+
+def unreadable(*, send: bool) -> Response:
+    """The answer to parameters that cannot be read at all: plain text, UTF-8."""
+    return respond(error(PARAMETERS, send=send), Fmt.TEXT, "utf-8")
+
+
 def digits(phone: str) -> str:
     return "".join(c for c in phone if c.isdigit())
 
@@ -145,32 +169,9 @@ def utc_date(at: float) -> str:
 
 
 # status.php fmt=1 and fmt=0 show these fields, in this order, of status_fields.
-_STATUS_CSV = (
-    "status",
-    "last_timestamp",
-    "err",
-    "send_timestamp",
-    "phone",
-    "cost",
-    "sender_id",
-    "status_name",
-    "message",
-    "country",
-    "operator",
-    "region",
-)
-_STATUS_TEXT = (
-    "err",
-    "send_date",
-    "phone",
-    "cost",
-    "sender_id",
-    "status_name",
-    "message",
-    "country",
-    "operator",
-    "region",
-)
+_STATUS_TAIL = ("phone", "cost", "sender_id", "status_name", "message", "country", "operator")
+_STATUS_CSV = ("status", "last_timestamp", "err", "send_timestamp", *_STATUS_TAIL, "region")
+_STATUS_TEXT = ("err", "send_date", *_STATUS_TAIL, "region")
 
 
 def status_answer(rows: Sequence[Fields], keys: Sequence[Fields] | None) -> Answer:

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from smsgate.api.body import is_multipart, read_body, read_multipart
-from smsgate.api.compat.smsc_formats import MOSCOW, Fmt
-from smsgate.api.compat.smsc_tables import WrongDate
+from smsgate.api.compat.smsc.render import MOSCOW, Fmt
+from smsgate.api.compat.smsc.tables import WrongDate
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.money import parse_amount
 

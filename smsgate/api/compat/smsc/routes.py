@@ -1,24 +1,23 @@
 """SMSC's HTTP API (smsc.ru /sys/*.php), wire-compatible: send, status, balance, users,
 get and senders, over GET or POST, in fmt 0-3 and the request's charset.
 
-Each endpoint parses its parameters, calls the services and renders an `Answer`
-(smsc_formats); errors and the request limits (`LoginGuard`) are in smsc_tables.
+Each endpoint parses its parameters (`parse`), calls the services and renders an
+`Answer` (`render`); errors and the request limits (`LoginGuard`) are in `tables`.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.compat import smsc_formats as out
-from smsgate.api.compat.smsc_formats import Answer, Fmt, StatItem, StatLine
-from smsgate.api.compat.smsc_params import (
+from smsgate.api.compat.dialect import DialectServices
+from smsgate.api.compat.smsc import render as out
+from smsgate.api.compat.smsc.parse import (
     Params,
     amount,
     is_decimal,
@@ -28,14 +27,8 @@ from smsgate.api.compat.smsc_params import (
     read_params,
     recipients,
 )
-from smsgate.api.compat.smsc_tables import (
-    OPERATION,
-    PARAMETERS,
-    LoginGuard,
-    NoSubclient,
-    SharedBalance,
-    error_number,
-)
+from smsgate.api.compat.smsc.render import Answer, StatItem, StatLine
+from smsgate.api.compat.smsc.tables import LoginGuard, NoSubclient, SharedBalance
 from smsgate.core.accounts import Account
 from smsgate.core.errors import (
     Conflict,
@@ -49,16 +42,8 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
 from smsgate.core.senders import check_sender
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.credentials import Authenticator
-from smsgate.services.messages import MessageService
-from smsgate.services.ports import Clock
-from smsgate.services.senders import SendersService
-from smsgate.services.statistics import Dimension, StatisticsService
-from smsgate.services.submit import SubmitCommand, SubmitService
-
-logger = logging.getLogger(__name__)
+from smsgate.services.statistics import Dimension
+from smsgate.services.submit import SubmitCommand
 
 Handler = Callable[[Account, Params], Awaitable[Answer]]
 
@@ -67,25 +52,10 @@ _INCOMING = frozenset({EntryKind.TOPUP, EntryKind.TRANSFER_IN})
 _OTHER_KINDS = ("flash", "push", "hlr", "bin", "ping", "mms", "mail", "call", "viber", "soc")
 
 
-@dataclass(frozen=True, slots=True)
-class SmscServices:
-    auth: Authenticator
-    submit: SubmitService
-    messages: MessageService
-    accounts: AccountService
-    statistics: StatisticsService
-    senders: SendersService
-    clock: Clock
-    policies: AccountPolicies
-
-
 class SmscApi:
-    def __init__(
-        self, services: SmscServices, *, guard: LoginGuard | None = None, max_body_bytes: int
-    ) -> None:
+    def __init__(self, services: DialectServices, *, guard: LoginGuard | None = None) -> None:
         self.s = services
         self.guard = guard or LoginGuard()
-        self._max_body = max_body_bytes
         self._last_id = 0
 
     def routes(self) -> list[BaseRoute]:
@@ -112,18 +82,15 @@ class SmscApi:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                params = await read_params(request, self._max_body)
+                params = await read_params(request, self.s.max_body_bytes)
             except SmsgateError:
-                return out.respond(out.error(PARAMETERS, send=send), Fmt.TEXT, "utf-8")
+                return out.unreadable(send=send)
             raw_id = params.get("id") if send else ""
             echo = int(raw_id) if is_decimal(raw_id) else (raw_id or None)
             try:
                 answer = await self._run(request, params, handler)
-            except SmsgateError as exc:
-                answer = out.error(error_number(exc, send=send), send=send, message_id=echo)
-            except Exception:
-                logger.exception("unexpected error on %s", request.url.path)
-                answer = out.error(OPERATION, send=send, message_id=echo)
+            except Exception as exc:
+                answer = out.error_reply(request, exc, send=send, message_id=echo)
             return out.respond(answer, params.fmt, params.charset)
 
         return endpoint

@@ -19,8 +19,8 @@ import msgspec
 from starlette.requests import Request
 
 from smsgate.api.body import NESTED_TOO_DEEP, is_multipart, read_body, read_multipart
-from smsgate.api.compat.smspartner_render import FORMATS, JSON
-from smsgate.api.compat.smspartner_tables import MalformedBody, MissingParameter
+from smsgate.api.compat.smspartner.render import FORMATS, JSON
+from smsgate.api.compat.smspartner.tables import MalformedBody, MissingParameter
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.money import parse_amount
 from smsgate.services.submit import SubmitCommand

@@ -7,14 +7,16 @@ numbers and booleans bare), as SMS Partner's serializer writes them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Final
 
 import msgspec
+from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.compat.smspartner_tables import (
+from smsgate.api.compat.smspartner.tables import (
     FIELD_NAMES,
     HTTP_STATUS,
     VALIDATION,
@@ -26,6 +28,8 @@ from smsgate.api.compat.smspartner_tables import (
 from smsgate.api.errors import retry_after
 from smsgate.core.errors import SmsgateError
 from smsgate.core.money import format_amount
+
+logger = logging.getLogger(__name__)
 
 Value = str | int | bool | Decimal | None | Sequence["Value"] | Mapping[str, "Value"]
 Body = dict[str, Value]
@@ -107,3 +111,12 @@ def render_error(error: SmsgateError, family: Family, fmt: str) -> Response:
     response = render(body, fmt, status)
     response.headers.update(retry_after(error) or {})
     return response
+
+
+def error_reply(request: Request, exc: Exception, family: Family, fmt: str) -> Response:
+    """An error in the body of `family`; anything unexpected is logged and answered as
+    an internal error."""
+    if not isinstance(exc, SmsgateError):
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        exc = SmsgateError("internal error")
+    return render_error(exc, family, fmt)

@@ -7,10 +7,10 @@ so a bad item changes nothing; then each item is one submission, answered per it
 
 from __future__ import annotations
 
-from smsgate.api.compat.smspartner_parse import Params, submit_commands
-from smsgate.api.compat.smspartner_render import Body, Value, amount
-from smsgate.api.compat.smspartner_render import success as ok
-from smsgate.api.compat.smspartner_tables import Family, sp_code
+from smsgate.api.compat.smspartner.parse import Params, submit_commands
+from smsgate.api.compat.smspartner.render import Body, Value, amount
+from smsgate.api.compat.smspartner.render import success as ok
+from smsgate.api.compat.smspartner.tables import Family, sp_code
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InsufficientCredit, SmsgateError
 from smsgate.services.accounts import AccountService

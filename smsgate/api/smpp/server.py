@@ -1,19 +1,19 @@
 """The SMPP server for customers: bind with the account's credentials, submit, query, cancel.
 
 `CustomerHandler` is the policy given to `smsgate.smpp.server.SmppServer`: it parses
-each request (smpp_parse), calls the services, and renders the answer through the one
-status table (smpp_status). `SmppFrontend` runs the listener and the deliver_sm worker.
+each request (`parse`), calls the services, and renders the answer through the one
+status table (`status`). `SmppFrontend` runs the listener and the deliver_sm worker.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from smsgate.api.smpp_delivery import SmppDelivery
-from smsgate.api.smpp_parse import command_of, format_smpp_time
-from smsgate.api.smpp_status import MESSAGE_STATE, bind_status, submit_status
+from smsgate.api.smpp.delivery import SmppDelivery
+from smsgate.api.smpp.parse import command_of, format_smpp_time
+from smsgate.api.smpp.status import MESSAGE_STATE, bind_status, submit_status
 from smsgate.core.accounts import Account
 from smsgate.core.errors import SmsgateError
 from smsgate.services.account_policy import AccountPolicy
@@ -47,19 +47,16 @@ class Bound:
     receiver: bool
 
 
+@dataclass(eq=False)
 class CustomerHandler(BaseServerHandler):
-    def __init__(
-        self,
-        customers: SmppCustomers,
-        messages: MessageService,
-        clock: Clock,
-        on_receiver: Callable[[int], None],
-    ) -> None:
-        self._customers = customers
-        self._messages = messages
-        self._clock = clock
-        self._on_receiver = on_receiver
-        self._bound: dict[int, tuple[ServerSession, Bound]] = {}
+    """What the SMPP server does for each customer's PDU; `on_receiver` is told the
+    account of each new receiving bind."""
+
+    customers: SmppCustomers
+    messages: MessageService
+    clock: Clock
+    on_receiver: Callable[[int], None]
+    _bound: dict[int, tuple[ServerSession, Bound]] = field(default_factory=dict, init=False)
 
     def receivers(self, account_id: int) -> list[ServerSession]:
         """The account's open RX/TRX sessions."""
@@ -75,7 +72,7 @@ class CustomerHandler(BaseServerHandler):
     async def on_bind(self, session: ServerSession, pdu: BindPdu) -> int:
         peer = session.peer
         try:
-            account, policy = await self._customers.bind(
+            account, policy = await self.customers.bind(
                 pdu.system_id, pdu.password, peer[0] if peer else None, self._binds
             )
         except SmsgateError as exc:
@@ -87,7 +84,7 @@ class CustomerHandler(BaseServerHandler):
         receiver = isinstance(pdu, BindReceiver | BindTransceiver)
         self._bound[session.id] = (session, Bound(account, policy, receiver))
         if receiver:
-            self._on_receiver(account.id)
+            self.on_receiver(account.id)
         return CommandStatus.ESME_ROK
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
@@ -107,8 +104,8 @@ class CustomerHandler(BaseServerHandler):
         if bound is None:
             return CommandStatus.ESME_RINVBNDSTS, ""
         try:
-            command = command_of(pdu, self._clock.now())
-            accepted = await self._customers.submit(bound.account, command)
+            command = command_of(pdu, self.clock.now())
+            accepted = await self.customers.submit(bound.account, command)
         except SmsgateError as exc:
             return submit_status(exc), ""
         return CommandStatus.ESME_ROK, accepted.batch_id if batch else accepted.messages[0].id
@@ -118,7 +115,7 @@ class CustomerHandler(BaseServerHandler):
         if bound is None:
             return QuerySmResp(command_status=CommandStatus.ESME_RINVBNDSTS)
         try:
-            message = await self._messages.get(bound.account, pdu.message_id)
+            message = await self.messages.get(bound.account, pdu.message_id)
         except SmsgateError:
             return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL)
         return QuerySmResp(
@@ -134,7 +131,7 @@ class CustomerHandler(BaseServerHandler):
         if not pdu.message_id:
             return CommandStatus.ESME_RCANCELFAIL
         try:
-            await self._messages.cancel(bound.account, pdu.message_id)
+            await self.messages.cancel(bound.account, pdu.message_id)
         except SmsgateError:
             return CommandStatus.ESME_RCANCELFAIL
         return CommandStatus.ESME_ROK

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
-from smsgate.api.compat.smspartner_parse import Params
-from smsgate.api.compat.smspartner_render import Body, Value, amount
-from smsgate.api.compat.smspartner_render import success as ok
+from smsgate.api.compat.smspartner.parse import Params
+from smsgate.api.compat.smspartner.render import Body, Value, amount
+from smsgate.api.compat.smspartner.render import success as ok
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InvalidRequest
 from smsgate.services.statistics import Dimension, StatisticsService

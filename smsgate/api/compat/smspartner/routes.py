@@ -8,7 +8,6 @@ An SMS Partner `message_id` is the id of a smsgate batch (one send request).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -16,19 +15,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from smsgate.api.compat.smspartner_parse import (
+from smsgate.api.compat.dialect import DialectServices
+from smsgate.api.compat.smspartner.parse import (
     Params,
     page_number,
     read_params,
     split_numbers,
     status_items,
 )
-from smsgate.api.compat.smspartner_render import JSON, Body, Value, amount, render, render_error
-from smsgate.api.compat.smspartner_render import success as ok
-from smsgate.api.compat.smspartner_sends import SendEndpoint
-from smsgate.api.compat.smspartner_statistics import CostResume
-from smsgate.api.compat.smspartner_subaccounts import SubaccountEndpoints
-from smsgate.api.compat.smspartner_tables import (
+from smsgate.api.compat.smspartner.render import JSON, Body, Value, amount, error_reply, render
+from smsgate.api.compat.smspartner.render import success as ok
+from smsgate.api.compat.smspartner.sends import SendEndpoint
+from smsgate.api.compat.smspartner.statistics import CostResume
+from smsgate.api.compat.smspartner.subaccounts import SubaccountEndpoints
+from smsgate.api.compat.smspartner.tables import (
     CANCELLED_MESSAGE,
     NOT_FOUND_STATUS,
     STATUS_WORDS,
@@ -39,19 +39,10 @@ from smsgate.api.compat.smspartner_tables import (
     TooLateToCancel,
 )
 from smsgate.core.accounts import Account
-from smsgate.core.errors import Forbidden, InvalidRequest, NotFound, SmsgateError
+from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Status
-from smsgate.services.account_policy import AccountPolicies
-from smsgate.services.accounts import AccountService
-from smsgate.services.credentials import Authenticator
-from smsgate.services.lookup import NumberLookup
-from smsgate.services.messages import MAX_PAGE, MessageService
+from smsgate.services.messages import MAX_PAGE
 from smsgate.services.numbers import to_e164
-from smsgate.services.statistics import StatisticsService
-from smsgate.services.stoplist import StopListService
-from smsgate.services.submit import SubmitService
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[[Params, Account], Awaitable[Body]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -62,30 +53,11 @@ TAG_PAGE = 500
 
 
 class SmsPartnerApi:
-    def __init__(
-        self,
-        auth: Authenticator,
-        policies: AccountPolicies,
-        submit: SubmitService,
-        messages: MessageService,
-        accounts: AccountService,
-        stop_list: StopListService,
-        *,
-        max_body_bytes: int,
-        now: Callable[[], float],
-        statistics: StatisticsService | None = None,
-    ) -> None:
-        self._auth = auth
-        self._policies = policies
-        self._messages = messages
-        self._accounts = accounts
-        self._stop_list = stop_list
-        self._max_body = max_body_bytes
-        self._now = now
-        self._send = SendEndpoint(submit, accounts)
-        self._subaccounts = SubaccountEndpoints(accounts)
-        self._lookup = NumberLookup()
-        self._costs = CostResume(statistics, now) if statistics is not None else None
+    def __init__(self, services: DialectServices) -> None:
+        self.s = services
+        self._send = SendEndpoint(services.submit, services.accounts)
+        self._subaccounts = SubaccountEndpoints(services.accounts)
+        self._costs = CostResume(services.statistics, services.clock.now)
 
     def routes(self) -> list[BaseRoute]:
         get, post = ["GET", "POST"], ["POST"]
@@ -114,10 +86,8 @@ class SmsPartnerApi:
                 Family.STOP_DELETE,
             ),
             ("/v1/lookup", post, self.lookup, Family.LOOKUP),
+            ("/v1/statistics/cost-resume", get, self._costs.cost_resume, Family.ACCOUNT),
         )
-        if self._costs is not None:
-            cost = ("/v1/statistics/cost-resume", get, self._costs.cost_resume, Family.ACCOUNT)
-            table = (*table, cost)
         return [
             Route(path, self._endpoint(handler, family), methods=methods)
             for path, methods, handler, family in table
@@ -129,17 +99,14 @@ class SmsPartnerApi:
         async def endpoint(request: Request) -> Response:
             fmt = request.query_params.get("_format", JSON).lower()
             try:
-                params = await read_params(request, self._max_body)
+                params = await read_params(request, self.s.max_body_bytes)
                 fmt = params.fmt
                 peer = request.client.host if request.client else None
                 account = await self._account(params, peer)
-                await self._policies.check_address(account.id, peer)
+                await self.s.policies.check_address(account.id, peer)
                 return render(await handler(params, account), fmt)
-            except SmsgateError as exc:
-                return render_error(exc, family, fmt)
-            except Exception:
-                logger.exception("unexpected error on %s %s", request.method, request.url.path)
-                return render_error(SmsgateError("internal error"), family, fmt)
+            except Exception as exc:
+                return error_reply(request, exc, family, fmt)
 
         endpoint.__name__ = handler.__name__
         return endpoint
@@ -148,7 +115,7 @@ class SmsPartnerApi:
         key = params.text("apiKey")
         if key is None:
             raise MissingParameter("apiKey is required", field="apiKey")
-        account = await self._auth.by_api_key(key, peer)
+        account = await self.s.auth.by_api_key(key, peer)
         if not account.is_active:
             raise Forbidden("account is suspended", field="apiKey")
         return account
@@ -156,7 +123,7 @@ class SmsPartnerApi:
     # --- account -----------------------------------------------------------------------
 
     async def me(self, params: Params, account: Account) -> Body:
-        balance, currency, _ = await self._accounts.balance(account)
+        balance, currency, _ = await self.s.accounts.balance(account)
         return ok(
             user={"username": account.name, "firstname": None, "lastname": None},
             credits={
@@ -172,7 +139,7 @@ class SmsPartnerApi:
     # --- status ------------------------------------------------------------------------
 
     async def _batch(self, account: Account, batch_id: str) -> list[Message]:
-        found, _ = await self._messages.page(account, batch_id=batch_id, limit=MAX_PAGE)
+        found, _ = await self.s.messages.page(account, batch_id=batch_id, limit=MAX_PAGE)
         if not found:
             raise NotFound(f"no message {batch_id}")
         return sorted(found, key=lambda m: m.id)
@@ -187,8 +154,8 @@ class SmsPartnerApi:
     async def message_status(self, params: Params, account: Account) -> Body:
         batch_id = params.required("messageId")
         message = await self._find(account, batch_id, params.required("phoneNumber"))
-        stopped = await self._stop_list.blocked(account.id, [message.to])
-        found = self._lookup.lookup(message.to)
+        stopped = await self.s.stop_list.blocked(account.id, [message.to])
+        found = self.s.lookup.lookup(message.to)
         return ok(
             number=message.to,
             messageId=batch_id,
@@ -206,7 +173,7 @@ class SmsPartnerApi:
         for item in status_items(params):
             number, batch_id = item.text("phoneNumber"), item.text("messageId")
             found.append((number, batch_id, await self._lookup_item(account, batches, item)))
-        stopped = await self._stop_list.blocked(account.id, {m.to for _, _, m in found if m})
+        stopped = await self.s.stop_list.blocked(account.id, {m.to for _, _, m in found if m})
         items: list[Value] = []
         for number, batch_id, message in found:
             if message is None:
@@ -253,7 +220,7 @@ class SmsPartnerApi:
             return None
 
     async def _status_list(self, account: Account, messages: Sequence[Message]) -> list[Value]:
-        stopped = await self._stop_list.blocked(account.id, {m.to for m in messages})
+        stopped = await self.s.stop_list.blocked(account.id, {m.to for m in messages})
         return [
             {
                 "phoneNumber": m.to,
@@ -278,7 +245,7 @@ class SmsPartnerApi:
         cursor: str | None = None
         # No index on tags: the account's messages are read page by page.
         while True:
-            found, cursor = await self._messages.page(account, limit=MAX_PAGE, cursor=cursor)
+            found, cursor = await self.s.messages.page(account, limit=MAX_PAGE, cursor=cursor)
             tagged += [m for m in found if m.tag == tag]
             if cursor is None:
                 break
@@ -301,16 +268,16 @@ class SmsPartnerApi:
         if any(m.status is not Status.SCHEDULED for m in messages):
             raise AlreadySent("this send has left the queue")
         due = min(m.scheduled_at or 0.0 for m in messages)
-        if due - self._now() < CANCEL_MARGIN:
+        if due - self.s.clock.now() < CANCEL_MARGIN:
             raise TooLateToCancel("a send due within five minutes cannot be cancelled")
         for message in messages:
-            await self._messages.cancel(account, message.id)
+            await self.s.messages.cancel(account, message.id)
         return ok(message=CANCELLED_MESSAGE)
 
     # --- STOP list and lookup ----------------------------------------------------------
 
     async def stop_list(self, params: Params, account: Account) -> Body:
-        entries = await self._stop_list.entries(account)
+        entries = await self.s.stop_list.entries(account)
         data: list[Value] = [
             {
                 "id": int(e.number.lstrip("+")),
@@ -322,19 +289,19 @@ class SmsPartnerApi:
         return ok(nbData=len(data), data=data)
 
     async def stop_add(self, params: Params, account: Account) -> Body:
-        entry = await self._stop_list.add(account, params.required("phoneNumber"))
+        entry = await self.s.stop_list.add(account, params.required("phoneNumber"))
         return ok(stopId=int(entry.number.lstrip("+")))
 
     async def stop_delete(self, params: Params, account: Account) -> Body:
         stop_id = params.required("id")
         number = f"+{stop_id}" if stop_id.isdigit() else stop_id
-        await self._stop_list.remove(account, number)
+        await self.s.stop_list.remove(account, number)
         return ok()
 
     async def lookup(self, params: Params, account: Account) -> Body:
         results: list[Value] = []
         for raw in split_numbers(params.required("phoneNumbers")):
-            found = self._lookup.lookup(raw, account.default_country)
+            found = self.s.lookup.lookup(raw, account.default_country)
             international = found.international_format
             results.append(
                 {

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from smsgate.api.smpp_status import MESSAGE_STATE
+from smsgate.api.smpp.status import MESSAGE_STATE
 from smsgate.core.messages import Message, Status
 from smsgate.services.smpp_customers import InboundSms, SmppCustomers, SmppOutboxItem
 from smsgate.smpp import (
@@ -37,6 +37,8 @@ Address = tuple[int, int, str]
 
 
 class SmppDelivery:
+    """The worker that hands each account's pending rows to its receiver binds."""
+
     def __init__(
         self,
         customers: SmppCustomers,
@@ -135,16 +137,9 @@ def receipt_deliver_sm(message: Message) -> DeliverSm:
 def mo_deliver_sm(mo: InboundSms) -> DeliverSm:
     encoding = Encoding.GSM7 if is_gsm7(mo.text) else Encoding.UCS2
     data = encode(mo.text, encoding)
-    source, destination = smpp_address(mo.source), smpp_address(mo.destination)
-    pdu = DeliverSm(
-        source_addr_ton=source[0],
-        source_addr_npi=source[1],
-        source_addr=source[2],
-        dest_addr_ton=destination[0],
-        dest_addr_npi=destination[1],
-        destination_addr=destination[2],
-        data_coding=data_coding_for(encoding),
-    )
+    pdu = DeliverSm(data_coding=data_coding_for(encoding))
+    pdu.source_addr_ton, pdu.source_addr_npi, pdu.source_addr = smpp_address(mo.source)
+    pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr = smpp_address(mo.destination)
     if len(data) > SHORT_MESSAGE_MAX:
         pdu.tlvs[tlv.MESSAGE_PAYLOAD.tag] = data
     else:
