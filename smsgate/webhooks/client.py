@@ -99,7 +99,7 @@ def _parse_target(url: str) -> _Target:
 
 
 def _new_h11() -> h11.Connection:
-    return h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT)
+    return h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT + 4)
 
 
 def _chunked_only(answer: bytes) -> bytes | None:
@@ -250,27 +250,30 @@ class _Connection(asyncio.Protocol):
     def _on_head(self, event: h11.Response) -> None:
         status = self.status = event.status_code
         http = self.http
-        if len(self.head) > HEAD_LIMIT and len(self.head) - len(http.trailing_data[0]) > HEAD_LIMIT:
+        head = len(self.head) - HEAD_LIMIT - 4  # h11 bounds only the heads it waits for
+        if head > 0 and head > len(http.trailing_data[0]):
             raise _Malformed(f"answer head longer than {HEAD_LIMIT} bytes")
+        if not event.http_version.startswith(b"1."):
+            raise _Malformed(f"unsupported HTTP version {event.http_version!r}")
         self.head = b""
-        if event.http_version == b"1.0":
-            tokens = {
-                token
-                for name, value in event.headers
-                if name == b"connection"
-                for token in value.lower().replace(b" ", b"").split(b",")
-            }
-            self.renew = b"keep-alive" in tokens and b"close" not in tokens
-        if status == 204 or status == 304:  # never a body, whatever the head says
-            return
         length = -1
-        for name, value in event.headers:
+        chunked = False
+        tokens: list[bytes] = []
+        for raw_name, value in event.headers.raw_items():
+            name = raw_name.lower()
             if name == b"content-length":
                 length = int(value)
             elif name == b"transfer-encoding":
-                self.chunked = self.peek = True
+                chunked = True
+            elif name == b"connection":
+                tokens += (token.strip(b" \t") for token in value.lower().split(b","))
+        if event.http_version == b"1.0":  # h11 reuses no HTTP/1.0 connection: see _on_end
+            self.renew = b"keep-alive" in tokens and b"close" not in tokens
+        if status == 204 or status == 304:  # never a body, whatever the head says
+            return
+        self.chunked = self.peek = chunked
         self.left = BODY_LIMIT
-        if self.chunked:
+        if chunked:
             self.reusable = length < 0  # both framings at once: never reuse
         elif length > BODY_LIMIT:
             self._settle((status, False))

@@ -279,6 +279,8 @@ async def test_long_body_closes_the_connection(
         b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",
         b"ICY 200 OK\r\n\r\n",
         b"HTTP/2 200\r\n\r\n",
+        b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",  # then the server closes
         b"HTTP/1.1 200OK\r\n\r\n",
         b"HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
