@@ -1,7 +1,7 @@
 """A lean HTTP/1.1 client for webhook POSTs: one small body out, the status code back.
 
-Owns URL checks, request encoding, the keep-alive pool per (scheme, host, port) and the
-framing of answers (Content-Length, chunked, until close); answer bodies are read and dropped.
+Owns URL checks, the keep-alive pool per (scheme, host, port) and the limits on answers;
+h11 frames every request and answer, one h11.Connection per pooled connection.
 """
 
 from __future__ import annotations
@@ -17,24 +17,23 @@ from dataclasses import dataclass
 from typing import cast
 from urllib.parse import quote, urlsplit
 
-HEAD_LIMIT = 64 * 1024  # status line + header fields of one answer; also chunked trailers
+import h11
+
+HEAD_LIMIT = 64 * 1024  # one answer head; also a chunk size line or the chunked trailers
 BODY_LIMIT = 1024 * 1024  # answer body bytes dropped before the connection is closed instead
-LINE_LIMIT = 4096  # one chunk-size line (with extensions) or trailer line
-_PAUSE_AT = 256 * 1024  # stop reading the socket while this much is buffered
 _TARGET_CACHE = 1024  # parsed URLs kept
 _NAME_CACHE = 256  # header names already checked
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _OWN_FIELDS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent"})
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HOST = re.compile(r"[a-z0-9._-]+")
 _SAFE = "/!$&'()*+,;=:@%~"  # kept as is in path and query; the rest is percent-encoded
-_HEX = b"0123456789abcdefABCDEF"
-_BLANK = b" \t"
-_CHUNKED = -1
-_UNTIL_CLOSE = -2
+_TRANSFER_ENCODING = re.compile(rb"\r\ntransfer-encoding:([^\r\n]*)", re.IGNORECASE)
+_END = h11.EndOfMessage()
+_ENDED = "the server closed the connection before the answer was complete"
 
 Origin = tuple[str, str, int]  # scheme, host, port
+Answer = tuple[int, bool]  # status, whether the connection can be reused
 
 
 class WebhookError(Exception):
@@ -52,7 +51,8 @@ class _Ended(Exception):
 @dataclass(frozen=True, slots=True)
 class _Target:
     origin: Origin
-    prefix: bytes  # request line, Host and User-Agent
+    path: bytes  # request target: path and query
+    fields: tuple[tuple[bytes, bytes], ...]  # Host and User-Agent
     label: str  # scheme://authority, for messages (the path and query may hold secrets)
 
 
@@ -94,78 +94,58 @@ def _parse_target(url: str) -> _Target:
     target = quote(parts.path or "/", safe=_SAFE)
     if parts.query:
         target += "?" + quote(parts.query, safe=_SAFE + "?")
-    prefix = f"POST {target} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: smsgate\r\n"
-    return _Target((scheme, host, port), prefix.encode("ascii"), f"{scheme}://{authority}")
+    fields = ((b"Host", authority.encode("ascii")), (b"User-Agent", b"smsgate"))
+    return _Target((scheme, host, port), target.encode("ascii"), fields, f"{scheme}://{authority}")
 
 
-def _content_length(value: bytes) -> int:
-    text = value.strip(_BLANK)
-    if not (text.isdigit() and len(text) <= 18):  # "5, 5" (a repeated value) is allowed
-        values = {item.strip(_BLANK) for item in value.split(b",")}
-        text = values.pop()
-        if values or not (text.isdigit() and len(text) <= 18):
-            raise _Malformed(f"invalid Content-Length {value[:40]!r}")
-    return int(text)
+def _new_h11() -> h11.Connection:
+    return h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT + 4)
 
 
-def _parse_head(head: bytes) -> tuple[int, bool, int]:
-    """(status, reusable, body length or _CHUNKED or _UNTIL_CLOSE) of an answer head."""
-    line, _, fields = head.partition(b"\r\n")
-    if not (
-        line.startswith(b"HTTP/1.")
-        and line[7:8].isdigit()
-        and line[8:9] == b" "
-        and line[9:12].isdigit()
-        and line[12:13] in (b"", b" ")
-        and line[9:10] != b"0"
-    ):
-        raise _Malformed(f"malformed status line {line[:40]!r}")
-    status = int(line[9:12])
-    length = _UNTIL_CLOSE
-    codings: list[bytes] = []
-    close = keep_alive = False
-    if fields:
-        for field in fields.split(b"\r\n"):
-            name, colon, value = field.partition(b":")
-            if not colon or not name or name[0] in _BLANK or name[-1] in _BLANK:
-                raise _Malformed(f"malformed header field {field[:40]!r}")
-            name = name.lower()
-            if name == b"content-length":
-                size = _content_length(value)
-                if length >= 0 and size != length:
-                    raise _Malformed("conflicting Content-Length fields")
-                length = size
-            elif name == b"transfer-encoding":
-                codings += (item.strip(_BLANK) for item in value.lower().split(b","))
-            elif name == b"connection":
-                tokens = {item.strip(_BLANK) for item in value.lower().split(b",")}
-                close = close or b"close" in tokens
-                keep_alive = keep_alive or b"keep-alive" in tokens
-    reusable = not close and (keep_alive or line[7:8] != b"0")
-    if status < 200 or status in (204, 304):  # never a body, whatever the head says
-        return status, reusable, 0
-    if codings:  # Transfer-Encoding wins over Content-Length; both at once: never reuse
-        reusable = reusable and length < 0
-        length = _CHUNKED if codings[-1] == b"chunked" else _UNTIL_CLOSE
-    return status, reusable and length != _UNTIL_CLOSE, length
+def _chunked_only(answer: bytes) -> bytes | None:
+    """`answer` with its first Transfer-Encoding other than plain `chunked` made one h11 frames.
+
+    A list ending in chunked becomes `chunked`; any other coding is renamed away, so the
+    body runs until the close. None when there is no such field.
+    """
+    for match in _TRANSFER_ENCODING.finditer(answer):
+        codings = match[1].lower().split(b",")
+        if [coding.strip(b" \t") for coding in codings] == [b"chunked"]:
+            continue
+        if codings[-1].strip(b" \t") == b"chunked":
+            field = b"\r\nTransfer-Encoding: chunked"
+        else:
+            field = b"\r\nX-Dropped-Transfer-Encoding:" + match[1]
+        return answer[: match.start()] + field + answer[match.end() :]
+    return None
 
 
 class _Connection(asyncio.Protocol):
-    """One TCP or TLS connection: buffers what arrives and reads answers from the buffer."""
+    """One TCP or TLS connection: feeds what arrives to h11 and settles the pending answer."""
 
     transport: asyncio.Transport
 
     def __init__(self, loop: asyncio.AbstractEventLoop, origin: Origin) -> None:
         self.loop = loop
         self.origin = origin
-        self.buffer = bytearray()  # never rebound: the readers below hold on to it
-        self.ended = False
-        self.error: Exception | None = None
-        self.waiter: asyncio.Future[None] | None = None
-        self.paused = False
+        self.http = _new_h11()
+        self.ended = False  # the server closed its side, or the connection is lost
         self.received = False  # a byte arrived since the last request was written
         self.pool: dict[Origin, list[_Connection]] | None = None  # set while idle
         self.lost: asyncio.Future[None] = loop.create_future()
+        # The exchange in progress:
+        self.answer: asyncio.Future[Answer] | None = None
+        self.request: h11.Request | None = None
+        self.body = b""
+        self.head = b""  # bytes received until the final answer head, for _retry_codings
+        self.status = 0  # of the final answer head, 0 before it
+        self.reusable = True
+        self.left = 0  # body bytes still read before giving up (chunked and until-close)
+        self.chunked = False
+        self.until_close = False
+        self.peek = False  # a chunk size line is next in h11's buffer
+        self.renew = False  # HTTP/1.0 keep-alive, which h11 does not reuse
+        self.eof_fed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -174,32 +154,172 @@ class _Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def send(self, request: h11.Request, body: bytes) -> asyncio.Future[Answer]:
+        """Write the request; the future settles with the answer or its failure."""
+        http = self.http
+        self.transport.write(
+            (http.send(request) or b"")
+            + (http.send(h11.Data(body)) or b"")
+            + (http.send(_END) or b"")
+        )
+        self.request = request
+        self.body = body
+        self.head = b""
+        self.status = 0
+        self.reusable = True
+        self.chunked = self.until_close = self.peek = self.renew = False
+        self.received = False
+        self.answer = answer = self.loop.create_future()
+        return answer
+
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
         self.received = True
-        if len(self.buffer) > _PAUSE_AT and not self.paused:
-            self.paused = True
-            self.transport.pause_reading()
-        self._wake()
+        if self.answer is None:  # nothing was asked: the connection cannot be trusted
+            self.transport.abort()
+            return
+        if not self.status:
+            self.head += data
+        self.http.receive_data(data)
+        self._drain()
 
     def eof_received(self) -> None:
         self.ended = True
-        self._wake()
+        self._feed_eof()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.ended = True
-        self.error = exc
-        self._wake()
+        if exc is None or self.until_close:  # a reset ends a body that only the close delimits
+            self._feed_eof()
+        elif self.answer is not None:
+            self._settle(exc)
+        if self.answer is not None:
+            self._settle(_Ended(_ENDED))
         self.leave_pool()
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def _wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+    def _feed_eof(self) -> None:
+        if self.answer is not None and not self.eof_fed:
+            self.eof_fed = True
+            self.http.receive_data(b"")
+            self._drain()
+
+    def _drain(self) -> None:
+        """Take h11's events until the answer is complete or more bytes are needed."""
+        http = self.http
+        try:
+            while self.answer is not None:
+                if self.peek and self._chunk_over_limit():
+                    self._settle((self.status, False))
+                    return
+                event = http.next_event()
+                kind = type(event)
+                if kind is h11.Data:
+                    self._on_data(cast(h11.Data, event))
+                elif kind is h11.Response:
+                    self._on_head(cast(h11.Response, event))
+                elif kind is h11.EndOfMessage:
+                    self._on_end()
+                elif event is h11.NEED_DATA:
+                    return
+                elif kind is not h11.InformationalResponse:  # ConnectionClosed, PAUSED
+                    raise _Ended(_ENDED)
+        except h11.RemoteProtocolError as exc:
+            if not self.status and (head := _chunked_only(self.head)) is not None:
+                self._retry_codings(head)
+            elif exc.error_status_hint == 431:
+                self._settle(_Malformed(f"answer head longer than {HEAD_LIMIT} bytes"))
+            else:
+                self._settle(_Ended(_ENDED) if self.eof_fed else _Malformed(str(exc)))
+        except (_Ended, _Malformed) as exc:
+            self._settle(exc)
+
+    def _retry_codings(self, head: bytes) -> None:
+        """Read the answer again with the transfer codings h11 refused rewritten."""
+        assert self.request is not None
+        self.http = http = _new_h11()
+        http.send(self.request)
+        http.send(h11.Data(self.body))
+        http.send(_END)
+        self.head = head
+        http.receive_data(head)
+        if self.eof_fed:
+            http.receive_data(b"")
+        self._drain()
+
+    def _on_head(self, event: h11.Response) -> None:
+        status = self.status = event.status_code
+        http = self.http
+        head = len(self.head) - HEAD_LIMIT - 4  # h11 bounds only the heads it waits for
+        if head > 0 and head > len(http.trailing_data[0]):
+            raise _Malformed(f"answer head longer than {HEAD_LIMIT} bytes")
+        if not event.http_version.startswith(b"1."):
+            raise _Malformed(f"unsupported HTTP version {event.http_version!r}")
+        self.head = b""
+        length = -1
+        chunked = False
+        tokens: list[bytes] = []
+        for raw_name, value in event.headers.raw_items():
+            name = raw_name.lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"connection":
+                tokens += (token.strip(b" \t") for token in value.lower().split(b","))
+        if event.http_version == b"1.0":  # h11 reuses no HTTP/1.0 connection: see _on_end
+            self.renew = b"keep-alive" in tokens and b"close" not in tokens
+        if status == 204 or status == 304:  # never a body, whatever the head says
+            return
+        self.chunked = self.peek = chunked
+        self.left = BODY_LIMIT
+        if chunked:
+            self.reusable = length < 0  # both framings at once: never reuse
+        elif length > BODY_LIMIT:
+            self._settle((status, False))
+        elif length < 0:
+            self.until_close = True
+
+    def _on_data(self, event: h11.Data) -> None:
+        if self.chunked:
+            self.peek = event.chunk_end
+        elif self.until_close:
+            self.left -= len(event.data)
+            if self.left < 0:
+                self._settle((self.status, False))
+
+    def _chunk_over_limit(self) -> bool:
+        """Whether the chunk whose size line is next in h11's buffer goes over BODY_LIMIT."""
+        ahead = self.http.trailing_data[0].lstrip(b"\r\n")  # the end of the previous chunk
+        end = ahead.find(b"\n")
+        if end < 0:
+            return False  # look again when more has arrived
+        self.peek = False
+        with contextlib.suppress(ValueError):  # h11 refuses a bad size line
+            self.left -= int(ahead[:end].partition(b";")[0], 16)
+        return self.left < 0
+
+    def _on_end(self) -> None:
+        http = self.http
+        reusable = self.reusable and not self.ended and not http.trailing_data[0]
+        if http.their_state is h11.DONE and http.our_state is h11.DONE:
+            if reusable:
+                http.start_next_cycle()
+        elif self.renew and reusable:
+            self.http = _new_h11()
+        else:
+            reusable = False
+        self._settle((self.status, reusable))
+
+    def _settle(self, outcome: Answer | Exception) -> None:
+        answer, self.answer = self.answer, None
+        self.request = None
+        if answer is None or answer.done():
+            return
+        if isinstance(outcome, Exception):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
 
     def leave_pool(self) -> None:
         pool, self.pool = self.pool, None
@@ -210,106 +330,7 @@ class _Connection(asyncio.Protocol):
                 del pool[self.origin]
 
     def usable(self) -> bool:
-        return not (self.ended or self.buffer or self.transport.is_closing())
-
-    async def more(self) -> bool:
-        """Wait for more bytes: False at a clean end of the stream, raises a lost connection."""
-        size = len(self.buffer)
-        while len(self.buffer) == size:
-            if self.ended:
-                if self.error is not None:
-                    raise self.error
-                return False
-            if self.paused:
-                self.paused = False
-                self.transport.resume_reading()
-            self.waiter = self.loop.create_future()
-            await self.waiter
-        return True
-
-    async def need(self) -> None:
-        if not await self.more():
-            raise _Ended("the server closed the connection before the answer was complete")
-
-    async def answer(self) -> tuple[int, bool]:
-        """Read one final answer (skipping 1xx ones): its status and whether to reuse."""
-        status = 100
-        while status < 200:
-            head = await self.until(b"\r\n\r\n", HEAD_LIMIT, "answer head")
-            status, reusable, length = _parse_head(head)
-            if status == 101:
-                raise _Malformed("unexpected 101 Switching Protocols")
-        if status == 204 or status == 304:
-            return status, reusable
-        if length >= 0:
-            complete = await self.drop(length)
-        elif length == _CHUNKED:
-            complete = await self.drop_chunked()
-        else:
-            complete = await self.drop_until_close()
-        return status, reusable and complete
-
-    async def until(self, separator: bytes, limit: int = LINE_LIMIT, what: str = "line") -> bytes:
-        """Take the (at most `limit`) bytes before `separator`, dropping both."""
-        buf = self.buffer
-        start = 0
-        stop = limit + len(separator)
-        while (end := buf.find(separator, start, stop)) < 0:
-            if len(buf) >= stop:
-                raise _Malformed(f"{what} longer than {limit} bytes")
-            start = max(0, len(buf) - len(separator) + 1)
-            await self.need()
-        found = bytes(buf[:end])
-        del buf[: end + len(separator)]
-        return found
-
-    async def drop(self, size: int) -> bool:
-        """Drop `size` body bytes; False (nothing read) when that is over BODY_LIMIT."""
-        if size > BODY_LIMIT:
-            return False
-        buf = self.buffer
-        while len(buf) < size:
-            size -= len(buf)
-            buf.clear()
-            await self.need()
-        del buf[:size]
-        return True
-
-    async def drop_chunked(self) -> bool:
-        total = 0
-        while True:
-            line = await self.until(b"\r\n", what="chunk size line")
-            size_text = line.partition(b";")[0].strip(_BLANK)
-            if not size_text or len(size_text) > 15 or size_text.lstrip(_HEX):
-                raise _Malformed(f"malformed chunk size {size_text[:20]!r}")
-            size = int(size_text, 16)
-            if size == 0:
-                break
-            total += size
-            if total > BODY_LIMIT:
-                return False
-            await self.drop(size)
-            if await self.until(b"\r\n"):
-                raise _Malformed("chunk longer than its size")
-        trailer = 0
-        while line := await self.until(b"\r\n", what="trailer line"):
-            trailer += len(line)
-            if trailer > HEAD_LIMIT:
-                return False
-        return True
-
-    async def drop_until_close(self) -> bool:
-        total = 0
-        while True:
-            total += len(self.buffer)
-            self.buffer.clear()
-            if total > BODY_LIMIT:
-                return False
-            try:
-                if not await self.more():
-                    return True
-            except OSError:  # a reset ends a body that only the close delimits
-                return True
+        return not (self.ended or self.transport.is_closing())
 
 
 class WebhookClient:
@@ -337,10 +358,10 @@ class WebhookClient:
             if len(self._targets) >= _TARGET_CACHE:
                 del self._targets[next(iter(self._targets))]
             self._targets[url] = target
-        request = b"".join((target.prefix, self._fields(body, headers), body))
+        request = self._request(target, body, headers)
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._send(target, request)
+                return await self._send(target, request, body)
         except TimeoutError:
             raise WebhookError(f"{target.label}: no answer within {self._timeout:g} s") from None
 
@@ -357,35 +378,42 @@ class WebhookClient:
                 if not conn.lost.done():
                     conn.transport.abort()
 
-    def _fields(self, body: bytes, headers: Mapping[str, str]) -> bytes:
-        lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
-        text = "".join(lines)
-        if text.count("\r") != len(lines) or text.count("\n") != len(lines) or "\0" in text:
-            raise WebhookError("CR, LF or NUL in a header name or value")
+    def _request(self, target: _Target, body: bytes, headers: Mapping[str, str]) -> h11.Request:
         for name in headers:
             if name not in self._names:
-                if not _TOKEN.fullmatch(name) or name.lower() in _OWN_FIELDS:
-                    raise WebhookError(f"header name {name!r} is invalid or set by the client")
+                if name.lower() in _OWN_FIELDS:
+                    raise WebhookError(f"header name {name!r} is set by the client")
                 if len(self._names) >= _NAME_CACHE:
                     self._names.clear()
                 self._names.add(name)
         try:
-            return f"Content-Length: {len(body)}\r\n{text}\r\n".encode("latin-1")
+            fields = [
+                *target.fields,
+                (b"Content-Length", b"%d" % len(body)),
+                *[
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in headers.items()
+                ],
+            ]
         except UnicodeEncodeError:
-            raise WebhookError("header value outside ISO-8859-1") from None
+            raise WebhookError("header name or value outside ISO-8859-1") from None
+        try:
+            return h11.Request(method=b"POST", target=target.path, headers=fields)
+        except h11.LocalProtocolError:
+            raise WebhookError("a header name or value is not valid in HTTP/1.1") from None
 
-    async def _send(self, target: _Target, request: bytes) -> int:
+    async def _send(self, target: _Target, request: h11.Request, body: bytes) -> int:
         conn = self._checkout(target.origin)
         if conn is not None:
             try:
-                return await self._exchange(conn, request)
+                return await self._exchange(conn, request, body)
             except (_Ended, _Malformed, OSError) as exc:
                 stale = isinstance(exc, _Ended | ConnectionError) and not conn.received
                 if not stale:  # else the server had closed the idle connection: retry once
                     raise _failure(target, exc) from exc
         try:
             conn = await self._connect(target.origin)
-            return await self._exchange(conn, request)
+            return await self._exchange(conn, request, body)
         except (_Ended, _Malformed, OSError, ValueError) as exc:
             raise _failure(target, exc) from exc
 
@@ -418,15 +446,13 @@ class WebhookClient:
         )
         return conn
 
-    async def _exchange(self, conn: _Connection, request: bytes) -> int:
-        conn.received = False
+    async def _exchange(self, conn: _Connection, request: h11.Request, body: bytes) -> int:
         try:
-            conn.transport.write(request)
-            status, reusable = await conn.answer()
+            status, reusable = await conn.send(request, body)
         except BaseException:
             conn.transport.abort()
             raise
-        if reusable and not conn.buffer:
+        if reusable and conn.usable():
             idle = self._idle.get(conn.origin)
             if idle is None and self._max_idle > 0:
                 idle = self._idle[conn.origin] = []

@@ -8,6 +8,7 @@ import shlex
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -278,6 +279,8 @@ async def test_long_body_closes_the_connection(
         b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",
         b"ICY 200 OK\r\n\r\n",
         b"HTTP/2 200\r\n\r\n",
+        b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",  # then the server closes
         b"HTTP/1.1 200OK\r\n\r\n",
         b"HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
@@ -292,6 +295,97 @@ async def test_long_body_closes_the_connection(
 async def test_malformed_answer_raises(serve: Serve, client: WebhookClient, raw: bytes) -> None:
     server = await serve(answer(raw, close=True))
     with pytest.raises(WebhookError, match=f"http://127.0.0.1:{server.port}: "):
+        await client.post(url(server), BODY, HEADERS)
+
+
+def trickle(raw: bytes, size: int) -> Respond:
+    """A responder that writes `raw` in pieces of `size` bytes, pausing between them."""
+
+    async def respond(request: Request, writer: asyncio.StreamWriter) -> bool:
+        for start in range(0, len(raw), size):
+            writer.write(raw[start : start + size])
+            await writer.drain()
+            await asyncio.sleep(0.002)
+        return True
+
+    return respond
+
+
+async def test_answer_in_small_pieces_is_read_and_reused(
+    serve: Serve, client: WebhookClient
+) -> None:
+    raw = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        b"5\r\nhello\r\n10\r\n" + b"y" * 16 + b"\r\n0\r\n\r\n"
+    )
+    server = await serve(trickle(raw, 7))
+    for _ in range(2):
+        assert await client.post(url(server), BODY, HEADERS) == 202
+    assert server.connections == 1
+
+
+async def test_later_chunk_over_the_limit_closes_the_connection(
+    serve: Serve, client: WebhookClient
+) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n100000\r\nzz"
+    server = await serve(trickle(raw, 5))
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n",  # bytes after it
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nok\r\n0\r\n\r\n",  # two framings at once
+    ],
+)
+async def test_doubtful_answer_is_not_reused(
+    serve: Serve, client: WebhookClient, raw: bytes
+) -> None:
+    server = await serve(answer(raw))
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert server.connections == 2
+
+
+async def test_other_transfer_coding_runs_until_close(serve: Serve, client: WebhookClient) -> None:
+    server = await serve(
+        answer(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nzz", close=True)
+    )
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert await client.post(url(server), BODY, HEADERS) == 200
+    assert server.connections == 2
+
+
+async def test_reset_ends_a_body_delimited_by_the_close(
+    serve: Serve, client: WebhookClient
+) -> None:
+    async def reset(request: Request, writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return False
+
+    server = await serve(reset)
+    assert await client.post(url(server), BODY, HEADERS) == 200
+
+
+async def test_switching_protocols_raises(serve: Serve, client: WebhookClient) -> None:
+    server = await serve(answer(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"))
+    with pytest.raises(WebhookError, match=f"http://127.0.0.1:{server.port}: "):
+        await client.post(url(server), BODY, HEADERS)
+
+
+async def test_head_over_64_kib_in_pieces_raises(serve: Serve, client: WebhookClient) -> None:
+    raw = b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"f" * 70_000
+    server = await serve(trickle(raw, 8192))
+    with pytest.raises(WebhookError, match="longer than 65536"):
         await client.post(url(server), BODY, HEADERS)
 
 
