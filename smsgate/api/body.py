@@ -1,9 +1,8 @@
 """Request bodies of every surface: read with a size limit, then decoded; JSON responses.
 
-The limit is checked against Content-Length before reading and again while the body
-streams in, so a chunked upload cannot grow past it either; multipart forms are parsed
-only from a body read that way. Decoding failures become `invalid_request` errors
-naming the offending field; a native body that is not JSON is `unsupported_media_type`.
+The limit is checked against Content-Length and again while the body streams in;
+multipart forms are parsed only from a body read that way. Decoding failures are
+`invalid_request` naming the field; a native body that is not JSON is `unsupported_media_type`.
 """
 
 from __future__ import annotations

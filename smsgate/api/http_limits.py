@@ -1,9 +1,8 @@
 """The HTTP listener's guard against slow and half-open clients, as uvicorn's protocol class.
 
-A request's headers must arrive within `header_timeout` of the connection opening (or of
-the request's first byte on a kept-alive connection), and its body within `body_timeout`
-of its headers; a late one is answered 408 and closed. One address holds at most
-`per_address` connections in a process; one more is closed at once.
+Headers must arrive within `header_timeout` of the connection (or of a kept-alive
+request's first byte) and the body within `body_timeout` of its headers, else 408 and
+close; one address holds at most `per_address` connections in a process.
 """
 
 from __future__ import annotations

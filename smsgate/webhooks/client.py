@@ -1,6 +1,6 @@
 """A lean HTTP/1.1 client for webhook POSTs: one small body out, the status code back.
 
-Owns URL checks, the keep-alive pool per (scheme, host, port) and the limits on answers;
+Owns the keep-alive pool per (scheme, host, port) and the limits on answers;
 h11 frames every request and answer, one h11.Connection per pooled connection.
 """
 
@@ -8,36 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import re
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
-from urllib.parse import quote, urlsplit
 
 import h11
+
+from smsgate.webhooks.targets import Origin, Target, WebhookError, parse_target
+
+__all__ = ["BODY_LIMIT", "HEAD_LIMIT", "WebhookClient", "WebhookError"]
 
 HEAD_LIMIT = 64 * 1024  # one answer head; also a chunk size line or the chunked trailers
 BODY_LIMIT = 1024 * 1024  # answer body bytes dropped before the connection is closed instead
 _TARGET_CACHE = 1024  # parsed URLs kept
 _NAME_CACHE = 256  # header names already checked
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _OWN_FIELDS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent"})
-_HOST = re.compile(r"[a-z0-9._-]+")
-_SAFE = "/!$&'()*+,;=:@%~"  # kept as is in path and query; the rest is percent-encoded
 _TRANSFER_ENCODING = re.compile(rb"\r\ntransfer-encoding:([^\r\n]*)", re.IGNORECASE)
 _END = h11.EndOfMessage()
 _ENDED = "the server closed the connection before the answer was complete"
 
-Origin = tuple[str, str, int]  # scheme, host, port
 Answer = tuple[int, bool]  # status, whether the connection can be reused
-
-
-class WebhookError(Exception):
-    """The POST got no usable answer: connect/TLS failure, timeout, malformed answer."""
 
 
 class _Malformed(Exception):
@@ -46,56 +39,6 @@ class _Malformed(Exception):
 
 class _Ended(Exception):
     """The server closed the connection before the answer was complete."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    origin: Origin
-    path: bytes  # request target: path and query
-    fields: tuple[tuple[bytes, bytes], ...]  # Host and User-Agent
-    label: str  # scheme://authority, for messages (the path and query may hold secrets)
-
-
-def _parse_target(url: str) -> _Target:
-    """Check `url` and pre-encode what every POST to it starts with."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise WebhookError(f"invalid URL: {exc}") from None
-    scheme = parts.scheme
-    default = _DEFAULT_PORTS.get(scheme)
-    if default is None:
-        raise WebhookError(f"unsupported URL scheme {scheme!r}: http or https only")
-    if "@" in parts.netloc:
-        raise WebhookError("user information in the URL is refused")
-    host = parts.hostname
-    if not host:
-        raise WebhookError("URL without a host")
-    if port == 0:
-        raise WebhookError("URL with port 0")
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise WebhookError(f"invalid IPv6 address {host!r}") from None
-        authority = f"[{host}]"
-    else:
-        try:
-            authority = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise WebhookError(f"invalid host name {host!r}") from None
-        if not _HOST.fullmatch(authority):
-            raise WebhookError(f"invalid host name {host!r}")
-    if port is None:
-        port = default
-    elif port != default:
-        authority += f":{port}"
-    target = quote(parts.path or "/", safe=_SAFE)
-    if parts.query:
-        target += "?" + quote(parts.query, safe=_SAFE + "?")
-    fields = ((b"Host", authority.encode("ascii")), (b"User-Agent", b"smsgate"))
-    return _Target((scheme, host, port), target.encode("ascii"), fields, f"{scheme}://{authority}")
 
 
 def _new_h11() -> h11.Connection:
@@ -347,14 +290,14 @@ class WebhookClient:
         self._max_idle = max_idle_per_origin
         self._ssl_context = ssl_context
         self._idle: dict[Origin, list[_Connection]] = {}
-        self._targets: dict[str, _Target] = {}
+        self._targets: dict[str, Target] = {}
         self._names: set[str] = set()
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         """POST body to url; return the HTTP status code, or raise WebhookError."""
         target = self._targets.get(url)
         if target is None:
-            target = _parse_target(url)
+            target = parse_target(url)
             if len(self._targets) >= _TARGET_CACHE:
                 del self._targets[next(iter(self._targets))]
             self._targets[url] = target
@@ -378,7 +321,7 @@ class WebhookClient:
                 if not conn.lost.done():
                     conn.transport.abort()
 
-    def _request(self, target: _Target, body: bytes, headers: Mapping[str, str]) -> h11.Request:
+    def _request(self, target: Target, body: bytes, headers: Mapping[str, str]) -> h11.Request:
         for name in headers:
             if name not in self._names:
                 if name.lower() in _OWN_FIELDS:
@@ -402,7 +345,7 @@ class WebhookClient:
         except h11.LocalProtocolError:
             raise WebhookError("a header name or value is not valid in HTTP/1.1") from None
 
-    async def _send(self, target: _Target, request: h11.Request, body: bytes) -> int:
+    async def _send(self, target: Target, request: h11.Request, body: bytes) -> int:
         conn = self._checkout(target.origin)
         if conn is not None:
             try:
@@ -464,7 +407,7 @@ class WebhookClient:
         return status
 
 
-def _failure(target: _Target, exc: Exception) -> WebhookError:
+def _failure(target: Target, exc: Exception) -> WebhookError:
     if isinstance(exc, _Ended | _Malformed):
         return WebhookError(f"{target.label}: {exc}")
     return WebhookError(f"{target.label}: {type(exc).__name__}: {exc}")

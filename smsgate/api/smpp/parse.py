@@ -1,9 +1,8 @@
 """SMPP requests of customers parsed into SubmitCommands, and SMPP times both ways.
 
-Text is decoded by data_coding; a segment the customer split itself (UDHI + UDH, or
-sar_* TLVs) keeps its concatenation header as `udh`; message_payload is planned by us.
-Anything malformed raises InvalidRequest, whose `field` selects the command_status; text
-no store can hold (U+0000, a lone surrogate) names the SMPP field that carried it.
+Text is decoded by data_coding; a segment the customer split (UDHI + UDH, or sar_* TLVs)
+keeps its header as `udh`; message_payload is planned by us. Malformed input raises
+InvalidRequest, whose `field` (the SMPP field that carried it) selects the command_status.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """SMSC (smsc.ru) wire tables: message status codes, error numbers and request limits.
 
-Status codes are SMSC's documented -3..25; error numbers follow the seed page for
-every endpoint, with the send.php numbers widespread SMSC client code relies on.
-`LoginGuard` enforces the limits behind error 9, per process and in memory; error 4 is the
-lockout of failed logins (services.lockout), shared by every surface and process.
+Status codes are SMSC's documented -3..25; error numbers follow the seed page and what
+SMSC client code relies on. `LoginGuard` enforces the limits behind error 9 per process;
+error 4 is the lockout of failed logins (services.lockout), shared by every surface.
 """
 
 from __future__ import annotations

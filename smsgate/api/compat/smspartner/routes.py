@@ -1,8 +1,7 @@
 """The SMS Partner wire-compatible API under /v1: parse, call the services, render.
 
-Every handler reads `Params`, authenticates by `apiKey`, calls SubmitService,
-MessageService, AccountService or StopListService, and returns an ordered body; the
-wrapper renders it as JSON or XML, and any error through the one table of codes.
+Every handler reads `Params`, authenticates by `apiKey`, calls the services and returns
+an ordered body, rendered as JSON or XML, any error through the one table of codes.
 An SMS Partner `message_id` is the id of a smsgate batch (one send request).
 """
 
