@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import math
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -215,10 +214,11 @@ class StopListService:
 
 def csv_numbers(lines: Iterable[str]) -> Iterator[str]:
     """The number column of a STOP list CSV, one item per line: the first column of
-    each line (later columns are ignored), "" for a blank line and for a first line
-    that is the header `number`."""
-    for index, row in enumerate(csv.reader(lines)):
-        first = row[0].strip() if row else ""
+    each line (later columns are ignored; quotes around it are dropped), "" for a blank
+    line and for a first line that is the header `number`. A number has no comma, so
+    a line is cut at its first one and never joined to the next."""
+    for index, line in enumerate(lines):
+        first = line.rstrip("\r\n").partition(",")[0].strip().strip('"').strip()
         yield "" if index == 0 and first.lower() == "number" else first
 
 

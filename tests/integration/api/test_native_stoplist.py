@@ -93,16 +93,22 @@ async def test_import_counts_mixed_lines(gw: Gateway) -> None:
         "3331234567\r\n"
         "not a number\r\n"
         "+393337654321\r\n"
-        "0039 333 000 1111\r\n"
+        '"0039 333 000 1111","unterminated\r\n'
+        '"+39333\x00",x\r\n'
     )
     response = await gw.http.post(f"{LIST}/import", content=body, headers={**gw.auth(), **CSV})
     assert response.status_code == 200
     assert response.json() == {
         "added": 2,
         "already_present": 2,
-        "invalid": 1,
+        "invalid": 2,
         "invalid_lines": [
-            {"line": 5, "value": "not a number", "reason": "not a valid phone number"}
+            {"line": 5, "value": "not a number", "reason": "not a valid phone number"},
+            {
+                "line": 8,
+                "value": "+39333\x00",
+                "reason": "contains characters that cannot be stored",
+            },
         ],
     }
     assert sorted(await numbers(gw)) == ["+393330001111", "+393331234567", "+393337654321"]
