@@ -1,9 +1,8 @@
 """The STOP list: numbers (in E.164) that asked an account not to text them any more.
-`StopListService` adds, removes, lists a page at a time, imports and exports, and runs the
-check `SubmitService` does before it quotes, over the `StopListStore` Protocol; lists up to
-CACHED_MAX entries are cached for a couple of seconds, and a change made in this process
-is seen at once. `csv_numbers` reads the CSV the API and the CLI import, `csv_row`
-writes the one they export.
+`StopListService` adds, removes, pages, imports and exports over the `StopListStore`
+Protocol, and runs the check `SubmitService` does before it quotes (lists up to CACHED_MAX
+entries cached for a couple of seconds; a change in this process is seen at once).
+`csv_numbers` reads the CSV the API and the CLI import, `csv_row` writes their export.
 """
 
 from __future__ import annotations
