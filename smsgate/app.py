@@ -254,6 +254,7 @@ class Gateway:
             submit=self.submit,
             messages=self.messages,
             accounts=self.accounts,
+            stop_list=self.stop_list,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             held_messages=self.connectors.held,

@@ -15,6 +15,7 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
+from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 
 
@@ -25,6 +26,7 @@ class ApiContext:
     submit: SubmitService
     messages: MessageService
     accounts: AccountService
+    stop_list: StopListService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]

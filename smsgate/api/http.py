@@ -28,6 +28,7 @@ from smsgate.api.native.messages import MessageEndpoints
 from smsgate.api.native.openapi import Operation, Reply, encode_document
 from smsgate.api.native.schemas import Health
 from smsgate.api.native.settings import SettingsEndpoints
+from smsgate.api.native.stoplist import StopListEndpoints
 from smsgate.core.errors import SmsgateError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) ->
         *MessageEndpoints(who, ctx).operations(),
         *AccountEndpoints(who, ctx).operations(),
         *SettingsEndpoints(who, ctx).operations(),
+        *StopListEndpoints(who, ctx).operations(),
         _health_operation(ctx.health),
         *metrics.operations(),
         *docs.operations(),

@@ -14,6 +14,7 @@ from smsgate.cli.messages import messages
 from smsgate.cli.prices import price
 from smsgate.cli.server import http_worker, migrate, run
 from smsgate.cli.shared import load_settings
+from smsgate.cli.stoplist import stop
 
 
 @click.group()
@@ -46,5 +47,6 @@ for command in (
     connector,
     route,
     simulator,
+    stop,
 ):
     main.add_command(command)

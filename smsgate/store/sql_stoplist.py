@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from smsgate.services.stoplist import StopEntry
+from smsgate.services.stoplist import StopEntry, StopPageQuery
 from smsgate.store.records import record_from_row
 from smsgate.store.schema import stop_list
 from smsgate.store.sql_base import SqlPart
@@ -39,6 +40,28 @@ def add_stop(conn: Connection, account_id: int, number: str, source: str, now: f
     return StopEntry(account_id, number, source, now)
 
 
+def add_stops(
+    conn: Connection, account_id: int, numbers: Sequence[str], source: str, now: float
+) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, so that a number listed already (or
+    listed meanwhile by another process) is skipped and not counted."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    added = 0
+    for start in range(0, len(numbers), _CHUNK):
+        rows = [
+            {"account_id": account_id, "number": n, "source": source, "created_at": now}
+            for n in numbers[start : start + _CHUNK]
+        ]
+        statement = (
+            dialect.insert(stop_list)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["account_id", "number"])
+            .returning(stop_list.c.number)
+        )
+        added += len(conn.execute(statement).all())
+    return added
+
+
 def remove_stop(conn: Connection, account_id: int, number: str) -> bool:
     result = conn.execute(
         delete(stop_list).where(stop_list.c.account_id == account_id, stop_list.c.number == number)
@@ -53,6 +76,24 @@ def stop_entries(conn: Connection, account_id: int) -> list[StopEntry]:
         .order_by(stop_list.c.created_at, stop_list.c.number)
     )
     return [record_from_row(StopEntry, row._mapping) for row in conn.execute(query)]
+
+
+def stop_page(conn: Connection, account_id: int, query: StopPageQuery) -> list[StopEntry]:
+    select_page = select(stop_list).where(stop_list.c.account_id == account_id)
+    if query.source is not None:
+        select_page = select_page.where(stop_list.c.source == query.source)
+    if query.after is not None:
+        at, number = query.after
+        select_page = select_page.where(
+            or_(
+                stop_list.c.created_at < at,
+                and_(stop_list.c.created_at == at, stop_list.c.number < number),
+            )
+        )
+    select_page = select_page.order_by(
+        stop_list.c.created_at.desc(), stop_list.c.number.desc()
+    ).limit(query.limit)
+    return [record_from_row(StopEntry, row._mapping) for row in conn.execute(select_page)]
 
 
 def stopped_numbers(conn: Connection, account_id: int, numbers: Sequence[str]) -> set[str]:
@@ -70,11 +111,21 @@ class SqlStopList(SqlPart):
     async def add_stop(self, account_id: int, number: str, source: str, now: float) -> StopEntry:
         return await self.connections.write(add_stop, account_id, number, source, now)
 
+    async def add_stops(
+        self, account_id: int, numbers: Sequence[str], source: str, now: float
+    ) -> int:
+        if not numbers:
+            return 0
+        return await self.connections.write(add_stops, account_id, numbers, source, now)
+
     async def remove_stop(self, account_id: int, number: str) -> bool:
         return await self.connections.write(remove_stop, account_id, number)
 
     async def stop_entries(self, account_id: int) -> list[StopEntry]:
         return await self.connections.read(stop_entries, account_id)
+
+    async def stop_page(self, account_id: int, query: StopPageQuery) -> list[StopEntry]:
+        return await self.connections.read(stop_page, account_id, query)
 
     async def stopped_numbers(self, account_id: int, numbers: Iterable[str]) -> set[str]:
         wanted = sorted(set(numbers))

@@ -19,6 +19,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
 from smsgate.core.senders import ALNUM_MAX, NUMERIC_MAX
 from smsgate.services.account_policy import MAX_ALLOWED_IPS
+from smsgate.services.stoplist import MAX_REPORTED_INVALID, NUMBER_MAX
 from smsgate.services.submit import (
     CALLBACK_URL_MAX,
     MAX_RECIPIENTS,
@@ -281,6 +282,50 @@ class SettingsRequest(Struct, frozen=True, forbid_unknown_fields=True):
 
 
 settings_decoder = msgspec.json.Decoder(SettingsRequest)
+
+
+# --- the STOP list -------------------------------------------------------------------
+
+
+class StopRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    number: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=NUMBER_MAX,
+            description="E.164, or national in the account's default country",
+            examples=["+393331234567"],
+        ),
+    ]
+
+
+class StopEntryView(Struct):
+    number: Annotated[str, Meta(description="E.164")]
+    source: Annotated[str, Meta(description="how it was listed: api, cli, import, inbound")]
+    created_at: Timestamp
+
+
+class StopPage(Struct):
+    entries: list[StopEntryView]
+    next_cursor: Annotated[str | None, Meta(description="pass as ?cursor= for the next page")]
+
+
+class InvalidLineView(Struct):
+    line: int
+    value: str
+    reason: str
+
+
+class StopImportView(Struct):
+    added: Annotated[int, Meta(description="numbers put on the list")]
+    already_present: Annotated[int, Meta(description="on the list before, or twice in the file")]
+    invalid: Annotated[int, Meta(description="lines refused")]
+    invalid_lines: Annotated[
+        list[InvalidLineView], Meta(description=f"the first {MAX_REPORTED_INVALID} refused")
+    ]
+
+
+stop_decoder = msgspec.json.Decoder(StopRequest)
 
 
 # --- codecs --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ ESME_RINSUFFICIENT_CREDIT: Final = 0x00000401
 SUBMIT_STATUS: Final[Mapping[str, int]] = {
     "invalid_request": CommandStatus.ESME_RSUBMITFAIL,
     "invalid_recipient": CommandStatus.ESME_RINVDSTADR,
+    "stop_listed": CommandStatus.ESME_RINVDSTADR,
     "invalid_sender": CommandStatus.ESME_RINVSRCADR,
     "empty_text": CommandStatus.ESME_RINVMSGLEN,
     "text_too_long": CommandStatus.ESME_RINVMSGLEN,

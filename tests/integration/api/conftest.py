@@ -26,6 +26,7 @@ from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import MessageQuery, Store
+from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 from smsgate.store import open_store
 
@@ -112,12 +113,15 @@ async def make_gateway(
     accounts = AccountService(store, catalog, auth, clock)
     assert isinstance(store, AccountPolicyStore)
     policies = AccountPolicies(store, clock)
+    assert isinstance(store, StopListStore)
+    stop_list = StopListService(store, clock)
     ctx = ApiContext(
         auth=auth,
         policies=policies,
-        submit=SubmitService(store, catalog, clock, ids, policies=policies),
+        submit=SubmitService(store, catalog, clock, ids, policies=policies, stop_list=stop_list),
         messages=MessageService(store, clock),
         accounts=accounts,
+        stop_list=stop_list,
         stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,

@@ -19,6 +19,7 @@ from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
+from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 
 
@@ -61,6 +62,7 @@ def shell_app(
         submit=SubmitService(store, catalog, clock, TimeOrderedIds()),
         messages=MessageService(store, clock),
         accounts=AccountService(store, catalog, auth, clock),
+        stop_list=StopListService(cast(StopListStore, store), clock),
         stats=stats or Counters(),
         queue_depth=queue_depth,
         held_messages=_three_held,
