@@ -14,6 +14,8 @@ from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.messages import MessageService
 from smsgate.services.submit import SubmitService
 
@@ -25,6 +27,8 @@ class ApiContext:
     submit: SubmitService
     messages: MessageService
     accounts: AccountService
+    inbound: InboundService
+    numbers: NumberService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]

@@ -24,6 +24,8 @@ from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService, InboundStore
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.submit import SubmitService
@@ -112,12 +114,15 @@ async def make_gateway(
     accounts = AccountService(store, catalog, auth, clock)
     assert isinstance(store, AccountPolicyStore)
     policies = AccountPolicies(store, clock)
+    assert isinstance(store, InboundStore)
     ctx = ApiContext(
         auth=auth,
         policies=policies,
         submit=SubmitService(store, catalog, clock, ids, policies=policies),
         messages=MessageService(store, clock),
         accounts=accounts,
+        inbound=InboundService(store, clock),
+        numbers=NumberService(store, clock),
         stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,
