@@ -308,9 +308,11 @@ class InboundService:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be 1-{MAX_PAGE}", field="limit")
         check_storable(cursor, "cursor")
+        check_storable(number, "number")
+        check_storable(keyword, "keyword")
         before = None
         if cursor is not None:
-            if not cursor.isdigit() or len(cursor) > 18:
+            if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
                 raise InvalidRequest("cursor is not one this API gave", field="cursor")
             before = int(cursor)
         destination = None

@@ -217,6 +217,17 @@ class NumberService:
             if account.id in (n.account_id, n.default_account_id) or n.id in keyed
         ]
 
+    async def of_account(
+        self, account: Account
+    ) -> builtins.list[tuple[InboundNumber, builtins.list[str]]]:
+        """The numbers the account receives on, each with its keywords there."""
+        keywords = await self.store.inbound_keywords()
+        numbers = await self.list(account)
+        return [
+            (n, [k.keyword for k in keywords if k.number_id == n.id and k.account_id == account.id])
+            for n in numbers
+        ]
+
     async def get(self, raw: str) -> InboundNumber:
         number = parse_number(raw)
         for found in await self.store.inbound_numbers():
