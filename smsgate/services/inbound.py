@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.accounts import Account
@@ -173,29 +173,29 @@ def _forms(number: str) -> list[str]:
     return [digits, "+" + digits] if digits.isdigit() else [number]
 
 
+@dataclass(eq=False, slots=True)
 class InboundService:
-    def __init__(
-        self,
-        store: InboundStore,
-        clock: Clock,
-        *,
-        numbers: NumberService | None = None,
-        stop_list: StopListService | None = None,
-        stats: Counters | None = None,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self.numbers = numbers or NumberService(store, clock)
-        self._stop_list = stop_list
-        self._stats = stats
+    """Stores, routes and reads MO; `numbers` is the routing table's source (one over
+    `store` when not given), `stop_list` acts on STOP/START, `stats` counts MO."""
+
+    store: InboundStore
+    clock: Clock
+    _: KW_ONLY
+    numbers: NumberService | None = None
+    stop_list: StopListService | None = None
+    stats: Counters | None = None
+    _routing: NumberService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._routing = self.numbers or NumberService(self.store, self.clock)
 
     async def receive(
         self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
     ) -> int:
-        now = self._clock.now()
+        now = self.clock.now()
         route = await self._router(source, destination)
         mo = route(InboundMessage(connector, source, destination, text, encoding, parts, now))
-        inbound_id = await self._store.add_inbound(mo)
+        inbound_id = await self.store.add_inbound(mo)
         await self._received(mo)
         return inbound_id
 
@@ -214,7 +214,7 @@ class InboundService:
         are decoded only when joined: a UCS-2 character or a GSM escape may straddle two
         parts."""
         check_concat(concat)
-        now = self._clock.now()
+        now = self.clock.now()
         part = InboundPart(
             connector,
             source,
@@ -233,7 +233,7 @@ class InboundService:
             whole.append(mo)
             return mo
 
-        inbound_id = await self._store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)
+        inbound_id = await self.store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)
         if inbound_id is not None and whole:
             await self._received(whole[-1])
         return inbound_id
@@ -243,7 +243,7 @@ class InboundService:
     ) -> Callable[[InboundMessage], InboundMessage]:
         """What routes an MO from `source` to `destination`, once its text is known: by
         the number it came in on, else as a reply to a message sent from that number."""
-        routing: MoRouting = await self.numbers.routing()
+        routing: MoRouting = await self._routing.routing()
         number = routing.number(destination)
         if number is not None:
 
@@ -259,26 +259,26 @@ class InboundService:
         sender, to = normalise_number(destination), normalise_number(source)
         if sender is None or to is None:
             return None
-        since = self._clock.now() - REPLY_WINDOW
-        return await self._store.reply_account(_forms(to), _forms(sender), since)
+        since = self.clock.now() - REPLY_WINDOW
+        return await self.store.reply_account(_forms(to), _forms(sender), since)
 
     async def _received(self, mo: InboundMessage) -> None:
         """Count the stored MO and act on STOP/START."""
-        if self._stats is not None:
-            self._stats.add("inbound_routed" if mo.account_id else "inbound_unrouted")
-        if mo.account_id is None or self._stop_list is None:
+        if self.stats is not None:
+            self.stats.add("inbound_routed" if mo.account_id else "inbound_unrouted")
+        if mo.account_id is None or self.stop_list is None:
             return
         command = " ".join(fold(mo.text).strip(" .!").split())
         if command not in OPT_OUT and command not in OPT_IN:
             return
-        account = await self._store.account(mo.account_id)
+        account = await self.store.account(mo.account_id)
         if account is None:
             return
         try:
             if command in OPT_OUT:
-                await self._stop_list.add(account, mo.source, source=SOURCE_INBOUND)
+                await self.stop_list.add(account, mo.source, source=SOURCE_INBOUND)
             else:
-                await self._stop_list.remove(account, mo.source)
+                await self.stop_list.remove(account, mo.source)
         except NotFound:
             pass
         except SmsgateError as exc:
@@ -286,7 +286,7 @@ class InboundService:
 
     async def get(self, account: Account, inbound_id: int) -> StoredInbound:
         """The account's MO; NotFound when it has no such MO."""
-        mo = await self._store.inbound_message(inbound_id)
+        mo = await self.store.inbound_message(inbound_id)
         if mo is None or mo.account_id != account.id:
             raise NotFound(f"no inbound message {inbound_id}")
         return mo
@@ -331,7 +331,7 @@ class InboundService:
             until,
             before,
         )
-        rows = await self._store.inbound_messages(query)
+        rows = await self.store.inbound_messages(query)
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (str(rows[-1].id) if more and rows else None)
