@@ -37,6 +37,7 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
@@ -93,6 +94,8 @@ class Gateway:
     stop_list: StopListService
     statistics: StatisticsService
     senders: SendersService
+    inbound: InboundService
+    numbers: NumberService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -128,7 +131,9 @@ class Gateway:
         auth = Authenticator(
             store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
-        inbound = InboundService(store, clock)
+        stop_list = StopListService(store, clock)
+        numbers = NumberService(store, clock)
+        inbound = InboundService(store, clock, numbers=numbers, stop_list=stop_list, stats=stats)
         simulator = SimulatedOperator(
             clock,
             delay_ms=settings.simulator_delay_ms,
@@ -158,7 +163,6 @@ class Gateway:
             stats.add("accepted", count)
             (nudge or dispatcher.wake)()
 
-        stop_list = StopListService(store, clock)
         policies = AccountPolicies(
             store, clock, default_rate=settings.account_rate_limit, share=rate_share
         )
@@ -216,6 +220,8 @@ class Gateway:
             stop_list=stop_list,
             statistics=statistics,
             senders=senders,
+            inbound=inbound,
+            numbers=numbers,
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -255,6 +261,8 @@ class Gateway:
             messages=self.messages,
             accounts=self.accounts,
             stop_list=self.stop_list,
+            inbound=self.inbound,
+            numbers=self.numbers,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             held_messages=self.connectors.held,

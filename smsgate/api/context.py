@@ -14,6 +14,8 @@ from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.messages import MessageService
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
@@ -27,6 +29,8 @@ class ApiContext:
     messages: MessageService
     accounts: AccountService
     stop_list: StopListService
+    inbound: InboundService
+    numbers: NumberService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]

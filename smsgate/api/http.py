@@ -24,6 +24,7 @@ from smsgate.api.errors import Endpoint, error_reply, guarded
 from smsgate.api.metrics import Metrics
 from smsgate.api.native.accounts import AccountEndpoints
 from smsgate.api.native.docs import DocsEndpoints
+from smsgate.api.native.inbound import InboundEndpoints
 from smsgate.api.native.messages import MessageEndpoints
 from smsgate.api.native.openapi import Operation, Reply, encode_document
 from smsgate.api.native.schemas import Health
@@ -42,6 +43,7 @@ def native_operations(ctx: ApiContext, metrics: Metrics, docs: DocsEndpoints) ->
         *AccountEndpoints(who, ctx).operations(),
         *SettingsEndpoints(who, ctx).operations(),
         *StopListEndpoints(who, ctx).operations(),
+        *InboundEndpoints(who, ctx).operations(),
         _health_operation(ctx.health),
         *metrics.operations(),
         *docs.operations(),

@@ -47,6 +47,12 @@ class CountersCollector:
         yield CounterMetricFamily(
             "smsgate_receipts", "Delivery receipts applied.", value=stats.receipts
         )
+        inbound = CounterMetricFamily(
+            "smsgate_inbound", "MO stored, routed to an account or not.", labels=["routed"]
+        )
+        inbound.add_metric(["true"], stats.total("inbound_routed"))
+        inbound.add_metric(["false"], stats.total("inbound_unrouted"))
+        yield inbound
         final = CounterMetricFamily(
             "smsgate_messages_final", "Messages that reached a final status.", labels=["status"]
         )

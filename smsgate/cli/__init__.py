@@ -11,6 +11,7 @@ from smsgate.cli.accounts import account, key
 from smsgate.cli.connectors import connector, route, simulator
 from smsgate.cli.count import count
 from smsgate.cli.messages import messages
+from smsgate.cli.numbers import inbound, keyword, number
 from smsgate.cli.prices import price
 from smsgate.cli.server import http_worker, migrate, run
 from smsgate.cli.shared import load_settings
@@ -48,5 +49,8 @@ for command in (
     route,
     simulator,
     stop,
+    number,
+    keyword,
+    inbound,
 ):
     main.add_command(command)

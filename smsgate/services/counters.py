@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from smsgate.core.messages import Status
 
-COUNTERS = ("accepted", "sent", "retried", "receipts")
+COUNTERS = ("accepted", "sent", "retried", "receipts", "inbound_routed", "inbound_unrouted")
 FINAL_STATUSES = tuple(status.value for status in Status)
 FIELDS = COUNTERS + tuple(f"final:{status}" for status in FINAL_STATUSES)
 ROW_BYTES = 8 * len(FIELDS)

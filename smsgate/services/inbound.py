@@ -1,27 +1,49 @@
-"""The inbound (MO) use case: keep a message an operator delivered to one of our numbers,
-as an unrouted row (account_id NULL) until MO routing exists. `receive` and
-`receive_part` return once it is committed, so a connector acknowledges only what is:
-the parts of a concatenated MO wait in the store for the last one, and the message is
-stored and its parts dropped in one transaction.
+"""The inbound (MO) use case: keep a message an operator delivered, routed to an account
+(by number, keyword, or as a reply) or unrouted; act on STOP/START; read an account's MO.
+`receive` and `receive_part` return once it is committed, so a connector acknowledges
+only what is: the parts of a concatenated MO wait in the store for the last one, and the
+message is stored and its parts dropped in one transaction.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol, runtime_checkable
 
-from smsgate.core.storable import storable
+from smsgate.core.accounts import Account
+from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError
+from smsgate.core.storable import check_storable, storable
+from smsgate.services.counters import Counters
+from smsgate.services.inbound_numbers import (
+    MoRouting,
+    NumberService,
+    NumberStore,
+    fold,
+    normalise_number,
+)
 from smsgate.services.ports import Clock
+from smsgate.services.stoplist import StopListService
 from smsgate.text import ConcatInfo, Encoding, TextError, check_concat, decode
+
+log = logging.getLogger(__name__)
 
 # An incomplete concatenated MO waits this long for its other parts, then is dropped.
 PARTS_KEPT_FOR = 600.0
+# An MO to no known number is a reply to the latest message sent to its source from that
+# number within this long.
+REPLY_WINDOW = 30 * 86400.0
+MAX_PAGE = 1000
+OPT_OUT = frozenset({"STOP", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET"})
+OPT_IN = frozenset({"START", "UNSTOP"})
+SOURCE_INBOUND = "inbound"
 
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """One whole MO as it is stored: routed to `account_id`, or not (yet) when None."""
+    """One whole MO as it is stored: routed to `account_id` (by `keyword` on a shared
+    number), or not when None."""
 
     connector: str
     source: str
@@ -31,6 +53,40 @@ class InboundMessage:
     parts: int
     received_at: float
     account_id: int | None = None
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredInbound:
+    """An MO as it is read back, with its id."""
+
+    id: int
+    connector: str
+    source: str
+    destination: str
+    text: str
+    encoding: str
+    parts: int
+    received_at: float
+    account_id: int | None
+    keyword: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundQuery:
+    """Which MO `InboundStore.inbound_messages` returns, newest first: at most `limit`;
+    of `account_id` (every account's when None), only unrouted ones when `unrouted`; to
+    `destination`, with `keyword`, received in [since, until), with an id below
+    `before_id`, for each one that is given."""
+
+    limit: int
+    account_id: int | None = None
+    unrouted: bool = False
+    destination: str | None = None
+    keyword: str | None = None
+    since: float | None = None
+    until: float | None = None
+    before_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +120,14 @@ class InboundPart:
         )
 
 
-# The payloads of every part of one message, in sequence order -> (text, encoding).
-JoinParts = Callable[[list[bytes]], tuple[str, str]]
+# The payloads of every part of one message, in sequence order -> the message to store.
+JoinParts = Callable[[list[bytes]], InboundMessage]
 
 
 @runtime_checkable
-class InboundStore(Protocol):
-    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
-        """Store one MO (its `account_id` is None); returns its id once committed."""
+class InboundStore(NumberStore, Protocol):
+    async def add_inbound(self, mo: InboundMessage) -> int:
+        """Store one MO; returns its id once committed."""
         ...
 
     async def add_inbound_part(
@@ -82,6 +138,19 @@ class InboundStore(Protocol):
         `join` makes of their payloads and drop its parts, in the same transaction, and
         return the message's id; else None. Either way, what was kept is committed."""
         ...
+
+    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
+        """The account of the latest message created at or after `since` to one of `to`
+        from one of `senders`; None when there is none."""
+        ...
+
+    async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
+        """The MO that match `query`, newest first."""
+        ...
+
+    async def inbound_message(self, inbound_id: int) -> StoredInbound | None: ...
+
+    async def account(self, account_id: int) -> Account | None: ...
 
 
 def mo_text(body: bytes, encoding: Encoding) -> tuple[str, str]:
@@ -98,17 +167,37 @@ def mo_text(body: bytes, encoding: Encoding) -> tuple[str, str]:
     return body.hex(), Encoding.BINARY.value
 
 
+def _forms(number: str) -> list[str]:
+    """The ways a number may be written in a message row: with and without '+'."""
+    digits = number.removeprefix("+")
+    return [digits, "+" + digits] if digits.isdigit() else [number]
+
+
+@dataclass(eq=False, slots=True)
 class InboundService:
-    def __init__(self, store: InboundStore, clock: Clock) -> None:
-        self._store = store
-        self._clock = clock
+    """Stores, routes and reads MO; `numbers` is the routing table's source (one over
+    `store` when not given), `stop_list` acts on STOP/START, `stats` counts MO."""
+
+    store: InboundStore
+    clock: Clock
+    _: KW_ONLY
+    numbers: NumberService | None = None
+    stop_list: StopListService | None = None
+    stats: Counters | None = None
+    _routing: NumberService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._routing = self.numbers or NumberService(self.store, self.clock)
 
     async def receive(
         self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
     ) -> int:
-        now = self._clock.now()
-        mo = InboundMessage(connector, source, destination, text, encoding, parts, now)
-        return await self._store.add_unrouted_inbound(mo)
+        now = self.clock.now()
+        route = await self._router(source, destination)
+        mo = route(InboundMessage(connector, source, destination, text, encoding, parts, now))
+        inbound_id = await self.store.add_inbound(mo)
+        await self._received(mo)
+        return inbound_id
 
     async def receive_part(
         self,
@@ -125,7 +214,7 @@ class InboundService:
         are decoded only when joined: a UCS-2 character or a GSM escape may straddle two
         parts."""
         check_concat(concat)
-        now = self._clock.now()
+        now = self.clock.now()
         part = InboundPart(
             connector,
             source,
@@ -136,8 +225,129 @@ class InboundService:
             payload,
             now,
         )
+        route = await self._router(source, destination)
+        whole: list[InboundMessage] = []
 
-        def join(payloads: list[bytes]) -> tuple[str, str]:
-            return mo_text(b"".join(payloads), encoding)
+        def join(payloads: list[bytes]) -> InboundMessage:
+            mo = route(part.joined(*mo_text(b"".join(payloads), encoding)))
+            whole.append(mo)
+            return mo
 
-        return await self._store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)
+        inbound_id = await self.store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)
+        if inbound_id is not None and whole:
+            await self._received(whole[-1])
+        return inbound_id
+
+    async def _router(
+        self, source: str, destination: str
+    ) -> Callable[[InboundMessage], InboundMessage]:
+        """What routes an MO from `source` to `destination`, once its text is known: by
+        the number it came in on, else as a reply to a message sent from that number."""
+        routing: MoRouting = await self._routing.routing()
+        number = routing.number(destination)
+        if number is not None:
+
+            def by_number(mo: InboundMessage) -> InboundMessage:
+                account_id, keyword = routing.route(number, mo.text)
+                return _routed(mo, account_id, keyword)
+
+            return by_number
+        reply_to = await self._reply_account(source, destination)
+        return lambda mo: _routed(mo, reply_to, None)
+
+    async def _reply_account(self, source: str, destination: str) -> int | None:
+        sender, to = normalise_number(destination), normalise_number(source)
+        if sender is None or to is None:
+            return None
+        since = self.clock.now() - REPLY_WINDOW
+        return await self.store.reply_account(_forms(to), _forms(sender), since)
+
+    async def _received(self, mo: InboundMessage) -> None:
+        """Count the stored MO and act on STOP/START."""
+        if self.stats is not None:
+            self.stats.add("inbound_routed" if mo.account_id else "inbound_unrouted")
+        if mo.account_id is None or self.stop_list is None:
+            return
+        command = " ".join(fold(mo.text).strip(" .!").split())
+        if command not in OPT_OUT and command not in OPT_IN:
+            return
+        account = await self.store.account(mo.account_id)
+        if account is None:
+            return
+        try:
+            if command in OPT_OUT:
+                await self.stop_list.add(account, mo.source, source=SOURCE_INBOUND)
+            else:
+                await self.stop_list.remove(account, mo.source)
+        except NotFound:
+            pass
+        except SmsgateError as exc:
+            log.warning("%s from %s not applied: %s", command, mo.source, exc.message)
+
+    async def get(self, account: Account, inbound_id: int) -> StoredInbound:
+        """The account's MO; NotFound when it has no such MO."""
+        mo = await self.store.inbound_message(inbound_id)
+        if mo is None or mo.account_id != account.id:
+            raise NotFound(f"no inbound message {inbound_id}")
+        return mo
+
+    async def page(
+        self,
+        account: Account | None,
+        *,
+        unrouted: bool = False,
+        number: str | None = None,
+        keyword: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[StoredInbound], str | None]:
+        """A page of MO (an account's, or every one when None), newest first, and the
+        cursor of the next page."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1-{MAX_PAGE}", field="limit")
+        check_storable(cursor, "cursor")
+        check_storable(number, "number")
+        check_storable(keyword, "keyword")
+        before = None
+        if cursor is not None:
+            if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+                raise InvalidRequest("cursor is not one this API gave", field="cursor")
+            before = int(cursor)
+        destination = None
+        if number is not None:
+            destination = normalise_number(number)
+            if destination is None:
+                raise InvalidRequest(f"number {number!r} is not a number", field="number")
+        word = fold(keyword.strip()) if keyword else None
+        query = InboundQuery(
+            limit + 1,
+            account.id if account else None,
+            unrouted,
+            destination,
+            word,
+            since,
+            until,
+            before,
+        )
+        rows = await self.store.inbound_messages(query)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (str(rows[-1].id) if more and rows else None)
+
+
+def _routed(mo: InboundMessage, account_id: int | None, keyword: str | None) -> InboundMessage:
+    if account_id is None:
+        return mo
+    return InboundMessage(
+        mo.connector,
+        mo.source,
+        mo.destination,
+        mo.text,
+        mo.encoding,
+        mo.parts,
+        mo.received_at,
+        account_id,
+        keyword,
+    )

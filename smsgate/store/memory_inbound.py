@@ -1,14 +1,21 @@
 """Inbound (MO) rows of `MemoryStore`: whole messages, and the parts of a concatenated
-one until the last arrives; the same semantics as sql_inbound."""
+one until the last arrives, and the reads of MO routing and polling; the same semantics
+as sql_inbound."""
 
 from __future__ import annotations
 
-from smsgate.services.inbound import InboundMessage, InboundPart, JoinParts
+from smsgate.services.inbound import (
+    InboundMessage,
+    InboundPart,
+    InboundQuery,
+    JoinParts,
+    StoredInbound,
+)
 from smsgate.store.memory_tables import MemoryTables, SmppRow
 
 
 class MemoryInbound(MemoryTables):
-    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+    async def add_inbound(self, mo: InboundMessage) -> int:
         return self._insert_inbound(mo)
 
     def _insert_inbound(self, mo: InboundMessage) -> int:
@@ -30,9 +37,7 @@ class MemoryInbound(MemoryTables):
         if len(kept) < part.total:
             return None
         del self._inbound_parts[part.message]
-        return await self.add_unrouted_inbound(
-            part.joined(*join([kept[seq].payload for seq in sorted(kept)]))
-        )
+        return await self.add_inbound(join([kept[seq].payload for seq in sorted(kept)]))
 
     async def add_smpp_inbound(self, mo: InboundMessage) -> int:
         if mo.account_id is None:
@@ -40,3 +45,54 @@ class MemoryInbound(MemoryTables):
         inbound_id = self._insert_inbound(mo)
         self._smpp_outbox[next(self._smpp_ids)] = SmppRow(mo.account_id, "mo", None, inbound_id)
         return inbound_id
+
+    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
+        found = [
+            (row.message.created_at, row.message.account_id)
+            for row in self._messages.values()
+            if row.message.to in to
+            and row.message.sender in senders
+            and row.message.created_at >= since
+        ]
+        return max(found)[1] if found else None
+
+    async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
+        forms = None
+        if query.destination is not None:
+            forms = {query.destination, query.destination.removeprefix("+")}
+        rows = []
+        for inbound_id in sorted(self._inbound, reverse=True):
+            mo = self._inbound[inbound_id]
+            if (
+                (query.account_id is not None and mo.account_id != query.account_id)
+                or (query.unrouted and mo.account_id is not None)
+                or (forms is not None and mo.destination not in forms)
+                or (query.keyword is not None and mo.keyword != query.keyword)
+                or (query.since is not None and mo.received_at < query.since)
+                or (query.until is not None and mo.received_at >= query.until)
+                or (query.before_id is not None and inbound_id >= query.before_id)
+            ):
+                continue
+            rows.append(_stored(inbound_id, mo))
+            if len(rows) == query.limit:
+                break
+        return rows
+
+    async def inbound_message(self, inbound_id: int) -> StoredInbound | None:
+        mo = self._inbound.get(inbound_id)
+        return None if mo is None else _stored(inbound_id, mo)
+
+
+def _stored(inbound_id: int, mo: InboundMessage) -> StoredInbound:
+    return StoredInbound(
+        inbound_id,
+        mo.connector,
+        mo.source,
+        mo.destination,
+        mo.text,
+        mo.encoding,
+        mo.parts,
+        mo.received_at,
+        mo.account_id,
+        mo.keyword,
+    )

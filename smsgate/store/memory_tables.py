@@ -18,6 +18,7 @@ from smsgate.core.routing import Route
 from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.inbound import InboundMessage, InboundPart
+from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
 from smsgate.services.senders import SenderId
 from smsgate.services.stoplist import StopEntry
 
@@ -92,6 +93,10 @@ class MemoryTables:
         self._inbound_ids = itertools.count(1)
         self._inbound: dict[int, InboundMessage] = {}
         self._inbound_parts: dict[tuple[str, str, str, int, int], dict[int, InboundPart]] = {}
+        self._number_ids = itertools.count(1)
+        self._numbers: dict[int, InboundNumber] = {}
+        self._keyword_ids = itertools.count(1)
+        self._keywords: dict[tuple[int, str], InboundKeyword] = {}
         self._connectors: dict[str, ConnectorDefinition] = {}
         self._route_ids = itertools.count(1)
         self._routes: dict[int, Route] = {}

@@ -161,6 +161,8 @@ messages = Table(
     Index("ix_messages_batch_id", "batch_id"),
     Index("ix_messages_status_expires_at", "status", "expires_at"),
     Index("ix_messages_held", "held_for", postgresql_where=_HELD_WHERE, sqlite_where=_HELD_WHERE),
+    # an MO to no inbound number finds the message it answers by its recipient
+    Index("ix_messages_to_created_at", "to", "created_at"),
 )
 
 parts = Table(
@@ -238,9 +240,36 @@ inbound = Table(
     Column("encoding", Text, nullable=False),
     Column("parts", Integer, nullable=False),
     Column("received_at", Double, nullable=False),
-    # the account it was routed to (a later step), NULL while unrouted
+    # the account it was routed to, NULL when nothing matched
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    # the keyword (folded) that routed it on a shared number
+    Column("keyword", Text, nullable=True),
     Index("ix_inbound_account_id_id", "account_id", "id"),
+)
+
+# The numbers MO arrive on (E.164 with '+', or a short code's digits): owned by an
+# account, or shared (account_id NULL) and routed by keyword, else to the default account.
+inbound_numbers = Table(
+    "inbound_numbers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", Text, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("default_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("webhook_url", Text, nullable=True),
+    Column("created_at", Double, nullable=False),
+)
+
+# Keywords (folded: upper case, no accents) routing a shared number's MO to an account.
+inbound_keywords = Table(
+    "inbound_keywords",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number_id", Integer, ForeignKey("inbound_numbers.id"), nullable=False),
+    Column("keyword", Text, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("number_id", "keyword"),
 )
 
 # Parts of a concatenated MO waiting for the rest of their message: acknowledged to the

@@ -13,6 +13,7 @@ from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
 from smsgate.store.sql_money import SqlMoney
+from smsgate.store.sql_numbers import SqlNumbers
 from smsgate.store.sql_outbox import SqlOutbox
 from smsgate.store.sql_receipts import SqlReceipts
 from smsgate.store.sql_routing import SqlRouting
@@ -35,6 +36,7 @@ class SqlStore(
     SqlSmpp,
     SqlRouting,
     SqlInbound,
+    SqlNumbers,
     SqlStopList,
     SqlLockout,
 ):

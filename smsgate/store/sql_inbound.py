@@ -1,5 +1,6 @@
 """Inbound (MO) rows in SQL: whole messages in `inbound`, the parts of a concatenated
-one in `inbound_parts` until the last arrives; `SqlInbound` is SqlStore's part for them.
+one in `inbound_parts` until the last arrives, and the reads of MO routing and polling;
+`SqlInbound` is SqlStore's part for them.
 On PostgreSQL the parts of one message are added under a transaction-level advisory lock
 of their message, so two parts arriving on two binds at once cannot both miss the other
 (SQLite's writer lock does the same).
@@ -13,8 +14,15 @@ from dataclasses import asdict
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
-from smsgate.services.inbound import InboundMessage, InboundPart, JoinParts
-from smsgate.store.schema import inbound, inbound_parts
+from smsgate.services.inbound import (
+    InboundMessage,
+    InboundPart,
+    InboundQuery,
+    JoinParts,
+    StoredInbound,
+)
+from smsgate.store.records import record_from_row
+from smsgate.store.schema import inbound, inbound_parts, messages
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_smpp import add_smpp_mo
 
@@ -56,7 +64,50 @@ def add_inbound_part(
     if len(kept) < part.total:
         return None
     conn.execute(delete(inbound_parts).where(*same_message))
-    return insert_inbound(conn, part.joined(*join(kept)))
+    return insert_inbound(conn, join(kept))
+
+
+def reply_account(conn: Connection, to: list[str], senders: list[str], since: float) -> int | None:
+    m = messages.c
+    query = (
+        select(m.account_id)
+        .where(m.to.in_(to), m.sender.in_(senders), m.created_at >= since)
+        .order_by(m.created_at.desc())
+        .limit(1)
+    )
+    found = conn.execute(query).scalar()
+    return None if found is None else int(found)
+
+
+def inbound_messages(conn: Connection, query: InboundQuery) -> list[StoredInbound]:
+    c = inbound.c
+    where = []
+    if query.account_id is not None:
+        where.append(c.account_id == query.account_id)
+    if query.unrouted:
+        where.append(c.account_id.is_(None))
+    if query.destination is not None:
+        where.append(c.destination.in_(_forms(query.destination)))
+    if query.keyword is not None:
+        where.append(c.keyword == query.keyword)
+    if query.since is not None:
+        where.append(c.received_at >= query.since)
+    if query.until is not None:
+        where.append(c.received_at < query.until)
+    if query.before_id is not None:
+        where.append(c.id < query.before_id)
+    statement = select(inbound).where(*where).order_by(c.id.desc()).limit(query.limit)
+    return [record_from_row(StoredInbound, row._mapping) for row in conn.execute(statement)]
+
+
+def inbound_message(conn: Connection, inbound_id: int) -> StoredInbound | None:
+    row = conn.execute(select(inbound).where(inbound.c.id == inbound_id)).first()
+    return None if row is None else record_from_row(StoredInbound, row._mapping)
+
+
+def _forms(number: str) -> list[str]:
+    """A normalised number as an operator may have written it: with and without '+'."""
+    return [number, number[1:]] if number.startswith("+") else [number]
 
 
 def _message_key(part: InboundPart) -> int:
@@ -67,7 +118,7 @@ def _message_key(part: InboundPart) -> int:
 
 
 class SqlInbound(SqlPart):
-    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+    async def add_inbound(self, mo: InboundMessage) -> int:
         return await self.connections.write(insert_inbound, mo)
 
     async def add_inbound_part(
@@ -77,3 +128,14 @@ class SqlInbound(SqlPart):
 
     async def add_smpp_inbound(self, mo: InboundMessage) -> int:
         return await self.connections.write(add_smpp_inbound, mo)
+
+    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
+        return await self.connections.read(reply_account, to, senders, since)
+
+    async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
+        return await self.connections.read(inbound_messages, query)
+
+    async def inbound_message(self, inbound_id: int) -> StoredInbound | None:
+        if not 0 < inbound_id < 2**63:
+            return None
+        return await self.connections.read(inbound_message, inbound_id)

@@ -15,7 +15,12 @@ from tests.e2e.gateway import GatewayProcess
 pytestmark = pytest.mark.e2e
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-SECTIONS = ("## Operators and routes", "## Counting parts", "## Administration")
+SECTIONS = (
+    "## Operators and routes",
+    "## Counting parts",
+    "## Administration",
+    "## Receiving SMS",
+)
 
 
 def shell_blocks(section: str) -> list[str]:

@@ -328,6 +328,40 @@ class StopImportView(Struct):
 stop_decoder = msgspec.json.Decoder(StopRequest)
 
 
+class InboundView(Struct, rename={"source": "from", "destination": "to"}):
+    """An MO: `to` is the number it came in on, `keyword` the keyword that routed it to
+    the account on a shared number (null otherwise)."""
+
+    id: int
+    source: str
+    destination: str
+    text: str
+    encoding: str
+    parts: int
+    keyword: str | None
+    received_at: Timestamp
+
+
+class InboundPage(Struct):
+    inbound: list[InboundView]
+    next_cursor: Annotated[str | None, Meta(description="pass as ?cursor= for the next page")]
+
+
+class NumberView(Struct):
+    """A number the account receives on: its own (`shared` false), or a shared one where
+    it has `keywords` or is the `default` account (MO matching no keyword)."""
+
+    number: str
+    shared: bool
+    default: bool
+    keywords: list[str]
+    created_at: Timestamp
+
+
+class NumberList(Struct):
+    numbers: list[NumberView]
+
+
 # --- codecs --------------------------------------------------------------------------
 
 send_decoder = msgspec.json.Decoder(SendRequest)

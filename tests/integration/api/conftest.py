@@ -24,6 +24,8 @@ from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService, InboundStore
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.stoplist import StopListService, StopListStore
@@ -115,6 +117,7 @@ async def make_gateway(
     policies = AccountPolicies(store, clock)
     assert isinstance(store, StopListStore)
     stop_list = StopListService(store, clock)
+    assert isinstance(store, InboundStore)
     ctx = ApiContext(
         auth=auth,
         policies=policies,
@@ -122,6 +125,8 @@ async def make_gateway(
         messages=MessageService(store, clock),
         accounts=accounts,
         stop_list=stop_list,
+        inbound=InboundService(store, clock),
+        numbers=NumberService(store, clock),
         stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,

@@ -31,9 +31,9 @@ class MoStore(MemoryStore):
         super().__init__()
         self.mo: list[tuple[str, str, str, str, str, int]] = []
 
-    async def add_unrouted_inbound(self, mo: InboundMessage) -> int:
+    async def add_inbound(self, mo: InboundMessage) -> int:
         self.mo.append((mo.connector, mo.source, mo.destination, mo.text, mo.encoding, mo.parts))
-        return await super().add_unrouted_inbound(mo)
+        return await super().add_inbound(mo)
 
 
 class Collected:

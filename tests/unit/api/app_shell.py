@@ -17,6 +17,8 @@ from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService, InboundStore
+from smsgate.services.inbound_numbers import NumberService, NumberStore
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
 from smsgate.services.stoplist import StopListService, StopListStore
@@ -63,6 +65,8 @@ def shell_app(
         messages=MessageService(store, clock),
         accounts=AccountService(store, catalog, auth, clock),
         stop_list=StopListService(cast(StopListStore, store), clock),
+        inbound=InboundService(cast(InboundStore, store), clock),
+        numbers=NumberService(cast(NumberStore, store), clock),
         stats=stats or Counters(),
         queue_depth=queue_depth,
         held_messages=_three_held,
