@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, astuple, dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.accounts import Account
@@ -70,6 +70,11 @@ class StoredInbound:
     received_at: float
     account_id: int | None
     keyword: str | None
+
+
+def stored(inbound_id: int, mo: InboundMessage) -> StoredInbound:
+    """`mo` as it is read back under its id."""
+    return StoredInbound(inbound_id, *astuple(mo))
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,16 +343,4 @@ class InboundService:
 
 
 def _routed(mo: InboundMessage, account_id: int | None, keyword: str | None) -> InboundMessage:
-    if account_id is None:
-        return mo
-    return InboundMessage(
-        mo.connector,
-        mo.source,
-        mo.destination,
-        mo.text,
-        mo.encoding,
-        mo.parts,
-        mo.received_at,
-        account_id,
-        keyword,
-    )
+    return mo if account_id is None else replace(mo, account_id=account_id, keyword=keyword)

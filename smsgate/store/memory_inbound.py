@@ -10,6 +10,7 @@ from smsgate.services.inbound import (
     InboundQuery,
     JoinParts,
     StoredInbound,
+    stored,
 )
 from smsgate.store.memory_tables import MemoryTables, SmppRow
 
@@ -73,26 +74,11 @@ class MemoryInbound(MemoryTables):
                 or (query.before_id is not None and inbound_id >= query.before_id)
             ):
                 continue
-            rows.append(_stored(inbound_id, mo))
+            rows.append(stored(inbound_id, mo))
             if len(rows) == query.limit:
                 break
         return rows
 
     async def inbound_message(self, inbound_id: int) -> StoredInbound | None:
         mo = self._inbound.get(inbound_id)
-        return None if mo is None else _stored(inbound_id, mo)
-
-
-def _stored(inbound_id: int, mo: InboundMessage) -> StoredInbound:
-    return StoredInbound(
-        inbound_id,
-        mo.connector,
-        mo.source,
-        mo.destination,
-        mo.text,
-        mo.encoding,
-        mo.parts,
-        mo.received_at,
-        mo.account_id,
-        mo.keyword,
-    )
+        return None if mo is None else stored(inbound_id, mo)

@@ -1,10 +1,8 @@
-"""Inbound (MO) rows in SQL: whole messages in `inbound`, the parts of a concatenated
-one in `inbound_parts` until the last arrives, and the reads of MO routing and polling;
-`SqlInbound` is SqlStore's part for them.
-On PostgreSQL the parts of one message are added under a transaction-level advisory lock
-of their message, so two parts arriving on two binds at once cannot both miss the other
-(SQLite's writer lock does the same).
-"""
+"""Inbound (MO) rows in SQL: whole messages in `inbound`, the parts of a concatenated one
+in `inbound_parts` until the last arrives, and the reads of MO routing and polling.
+On PostgreSQL the parts of one message are added under an advisory lock of their message,
+so two parts arriving on two binds at once cannot both miss the other (SQLite's writer
+lock does the same). `SqlInbound` is SqlStore's part for them."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from smsgate.api.body import decode_body, json_response
 from smsgate.api.context import Endpoints
 from smsgate.api.native.messages import parse_limit
-from smsgate.api.native.openapi import Operation, Param, Reply
+from smsgate.api.native.openapi import Operation, Param, Reply, id_param, limit_param
 from smsgate.api.native.schemas import (
     AccountBalance,
     BalanceResponse,
@@ -121,11 +121,7 @@ class AccountEndpoints(Endpoints):
 
     def operations(self) -> list[Operation]:
         tag = "accounts"
-        page = Param(
-            "limit",
-            "page size",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LEDGER_PAGE, "default": 100},
-        )
+        page = limit_param(MAX_LEDGER_PAGE)
         return [
             Operation(
                 "GET",
@@ -182,13 +178,7 @@ class AccountEndpoints(Endpoints):
                 {200: Reply("both balances after the move", CreditResponse)},
                 tag,
                 body=CreditRequest,
-                path_params=(
-                    Param(
-                        "id",
-                        "the sub-account's id",
-                        {"type": "integer", "minimum": 1, "maximum": ID_MAX},
-                    ),
-                ),
+                path_params=(id_param("the sub-account's id", ID_MAX),),
                 errors=("insufficient_credit", "not_found"),
             ),
         ]

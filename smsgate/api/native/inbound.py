@@ -14,11 +14,9 @@ from starlette.responses import Response
 from smsgate.api.body import json_response
 from smsgate.api.context import Endpoints
 from smsgate.api.native.messages import parse_limit, parse_time
-from smsgate.api.native.openapi import Operation, Param, Reply
+from smsgate.api.native.openapi import Operation, Param, Reply, id_param, page_params
 from smsgate.api.native.schemas import InboundPage, InboundView, NumberList, NumberView
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
-
-ID_MAX = 2**63 - 1
 
 
 class InboundEndpoints(Endpoints):
@@ -73,12 +71,7 @@ class InboundEndpoints(Endpoints):
                     Param("keyword", "only MO routed by this keyword (any case, accents)"),
                     Param("since", "received at or after: ISO-8601 with offset, or epoch seconds"),
                     Param("until", "received before: ISO-8601 with offset, or epoch seconds"),
-                    Param(
-                        "limit",
-                        "page size",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100},
-                    ),
-                    Param("cursor", "`next_cursor` of the previous page"),
+                    *page_params(MAX_PAGE),
                 ),
                 errors=("invalid_request",),
             ),
@@ -89,11 +82,7 @@ class InboundEndpoints(Endpoints):
                 "Get one MO",
                 {200: Reply("the MO", InboundView)},
                 tag,
-                path_params=(
-                    Param(
-                        "id", "the MO's id", {"type": "integer", "minimum": 1, "maximum": ID_MAX}
-                    ),
-                ),
+                path_params=(id_param("the MO's id"),),
                 errors=("not_found",),
             ),
             Operation(

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from smsgate.api.body import decode_body, json_response
 from smsgate.api.context import Endpoints
-from smsgate.api.native.openapi import Operation, Param, Reply
+from smsgate.api.native.openapi import Operation, Param, Reply, page_params
 from smsgate.api.native.schemas import (
     MessagePage,
     MessageView,
@@ -142,12 +142,7 @@ class MessageEndpoints(Endpoints):
                     ),
                     Param("batch_id", "only messages of this batch"),
                     Param("since", "created at or after: ISO-8601 with offset, or epoch seconds"),
-                    Param(
-                        "limit",
-                        "page size",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100},
-                    ),
-                    Param("cursor", "`next_cursor` of the previous page"),
+                    *page_params(MAX_PAGE),
                 ),
                 errors=("invalid_request",),
             ),

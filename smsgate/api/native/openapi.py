@@ -39,6 +39,22 @@ class Param:
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
+def limit_param(max_page: int) -> Param:
+    """`limit`: the page size of a listing, 1 to `max_page`, 100 by default."""
+    schema = {"type": "integer", "minimum": 1, "maximum": max_page, "default": 100}
+    return Param("limit", "page size", schema)
+
+
+def page_params(max_page: int) -> tuple[Param, Param]:
+    """`limit` and `cursor` of a listing in cursor pages."""
+    return limit_param(max_page), Param("cursor", "`next_cursor` of the previous page")
+
+
+def id_param(description: str, maximum: int = 2**63 - 1) -> Param:
+    """An `{id}` path parameter: a positive integer up to `maximum` (64-bit by default)."""
+    return Param("id", description, {"type": "integer", "minimum": 1, "maximum": maximum})
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One documented response: a Struct type for JSON bodies, or a media type."""

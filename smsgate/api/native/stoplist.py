@@ -17,7 +17,7 @@ from smsgate.api.body import decode_body, json_response, read_body
 from smsgate.api.context import Endpoints
 from smsgate.api.errors import UnsupportedMediaType
 from smsgate.api.native.messages import parse_limit
-from smsgate.api.native.openapi import Operation, Param, Reply
+from smsgate.api.native.openapi import Operation, Param, Reply, page_params
 from smsgate.api.native.schemas import (
     InvalidLineView,
     StopEntryView,
@@ -113,12 +113,7 @@ class StopListEndpoints(Endpoints):
                 tag,
                 query=(
                     source,
-                    Param(
-                        "limit",
-                        "page size",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100},
-                    ),
-                    Param("cursor", "`next_cursor` of the previous page"),
+                    *page_params(MAX_PAGE),
                 ),
                 errors=("invalid_request",),
             ),
