@@ -12,16 +12,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InvalidRecipient, InvalidRequest, NotFound
+from smsgate.core.urls import check_http_url
 from smsgate.services.numbers import to_e164
 from smsgate.services.ports import Clock
 
 CACHE_SECONDS = 2.0
 KEYWORD_MAX = 20
-WEBHOOK_URL_MAX = 2000
 _SHORT_CODE = re.compile(r"[0-9]{3,8}")
 _KEYWORD = re.compile(r"[A-Z0-9]+")
 
@@ -140,24 +139,6 @@ def parse_keyword(raw: str) -> str:
     return keyword
 
 
-def check_webhook_url(url: str | None) -> None:
-    if url is None:
-        return
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        port = 0
-    else:
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            port = 0
-    if len(url) > WEBHOOK_URL_MAX or port == 0:
-        raise InvalidRequest(
-            f"webhook_url must be an http(s) URL of at most {WEBHOOK_URL_MAX} characters",
-            field="webhook_url",
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class MoRouting:
     """The numbers and keywords an MO is routed by."""
@@ -196,7 +177,7 @@ class NumberService:
         webhook_url: str | None = None,
     ) -> InboundNumber:
         number = parse_number(raw)
-        check_webhook_url(webhook_url)
+        check_http_url(webhook_url, "webhook_url")
         owner = account.id if account else None
         default = default_account.id if default_account else None
         row = NumberToAdd(number, owner, default, webhook_url, self.clock.now())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
-from urllib.parse import urlsplit
 
 from smsgate.core.accounts import Account, check_active, funding_account
 from smsgate.core.errors import EmptyText, InvalidRequest, StopListed, TextTooLong
@@ -16,6 +15,7 @@ from smsgate.core.messages import Status
 from smsgate.core.pricing import price_per_part
 from smsgate.core.senders import check_sender
 from smsgate.core.storable import check_storable
+from smsgate.core.urls import URL_MAX, check_http_url
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.catalog import Catalog
 from smsgate.services.numbers import to_e164
@@ -34,7 +34,7 @@ MAX_SCHEDULE_AHEAD = 366 * 24 * 3600
 # The longest value of each stored string field a customer gives (characters); the
 # native schemas, the dialects and docs/security.md use these same numbers.
 REFERENCE_MAX = 64
-CALLBACK_URL_MAX = 2048
+CALLBACK_URL_MAX = URL_MAX
 TAG_MAX = 64
 
 
@@ -233,20 +233,4 @@ def _check_options(command: SubmitCommand) -> None:
         raise InvalidRequest(f"reference must be 1-{REFERENCE_MAX} characters", field="reference")
     if command.tag is not None and len(command.tag) > TAG_MAX:
         raise InvalidRequest(f"tag must be at most {TAG_MAX} characters", field="tag")
-    if command.callback_url is not None:
-        if len(command.callback_url) > CALLBACK_URL_MAX:
-            raise InvalidRequest(
-                f"callback_url must be at most {CALLBACK_URL_MAX} characters", field="callback_url"
-            )
-        if not _is_http_url(command.callback_url):
-            raise InvalidRequest("callback_url must be an http(s) URL", field="callback_url")
-
-
-def _is_http_url(value: str) -> bool:
-    """An http(s) URL with a host, whose brackets and port parse ("http://]x" does not)."""
-    try:
-        url = urlsplit(value)
-        port = url.port
-    except ValueError:
-        return False
-    return url.scheme in ("http", "https") and bool(url.netloc) and port != 0
+    check_http_url(command.callback_url, "callback_url")
