@@ -3,16 +3,21 @@ format, with after_id, hour, to_phone and cnt; bad values and other accounts' MO
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+import uvicorn
 
 from smsgate.api.compat.smsc.render import moscow_date
+from smsgate.api.http import build_app
 from smsgate.services.inbound import InboundService
-from tests.integration.compat.smsc_harness import Smsc, smsc_gateway
+from tests.integration.compat.smsc_harness import PASSWORD, Smsc, smsc_gateway
 
 ALICE_NUMBER = "+79000000001"
 ALICE_OTHER = "+79000000002"
@@ -205,3 +210,48 @@ async def test_a_failed_login_shows_nothing(smsc: Smsc) -> None:
     await receive(smsc, "hi")
     smsc.auth = {"login": "alice", "psw": "wrong"}
     assert await smsc.text("get", **ANSWERS) == "ERROR = 2 (authorise error)"
+
+
+@pytest.fixture
+async def served(smsc: Smsc) -> AsyncIterator[str]:
+    """The gateway's own app on a real socket: /sys/get.php's base URL."""
+    config = uvicorn.Config(
+        build_app(smsc.gateway.api_context()),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "uvicorn stopped before it started"
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/sys/get.php"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+def poll(url: str, after_id: int, **extra: str) -> Any:
+    """One poll the way an SMSC client written with `requests` makes it."""
+    params = {"login": "alice", "psw": PASSWORD, "get_answers": "1", "after_id": str(after_id)}
+    reply = requests.get(url, params={**params, **extra}, timeout=10)
+    assert reply.status_code == 200
+    return reply.json() if extra.get("fmt") == "3" else reply.text
+
+
+async def test_a_requests_client_polls_with_after_id(smsc: Smsc, served: str) -> None:
+    first = await receive(smsc, "да, спасибо")
+    got = await asyncio.to_thread(poll, served, 0, fmt="3")
+    assert [(a["id"], a["message"]) for a in got] == [(first, "да, спасибо")]
+
+    nothing = await asyncio.to_thread(poll, served, first, fmt="3")
+    assert nothing == {"error": "no records", "error_code": 3}
+
+    second = await receive(smsc, "ещё")
+    text = await asyncio.to_thread(poll, served, first)
+    assert text.startswith(f"id = {second}, received = ")
+    assert ", message = ещё, to_phone = 79000000001, sent = " in text
