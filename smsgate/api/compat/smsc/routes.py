@@ -1,6 +1,5 @@
 """SMSC's HTTP API (smsc.ru /sys/*.php), wire-compatible: send, status, balance, users,
-get (statistics, history, inbound MO) and senders, over GET or POST, in fmt 0-3 and the
-request's charset.
+get (statistics, history, MO) and senders, over GET or POST, in fmt 0-3 and the request's charset.
 
 Each endpoint parses its parameters (`parse`), calls the services and renders an
 `Answer` (`render`); errors and the request limits (`LoginGuard`) are in `tables`.
