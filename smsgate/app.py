@@ -287,6 +287,7 @@ class Gateway:
             statistics=self.statistics,
             senders=self.senders,
             lookup=NumberLookup(),
+            inbound=self.inbound,
             clock=self.clock,
             max_body_bytes=self.settings.max_body_bytes,
         )

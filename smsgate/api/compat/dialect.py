@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
@@ -36,6 +37,7 @@ class DialectServices:
     statistics: StatisticsService
     senders: SendersService
     lookup: NumberLookup
+    inbound: InboundService
     clock: Clock
     max_body_bytes: int
 

@@ -5,6 +5,7 @@ and the parameter forms its endpoints share (times, periods, amounts, recipients
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
@@ -12,9 +13,16 @@ from starlette.requests import Request
 
 from smsgate.api.body import is_multipart, read_body, read_multipart
 from smsgate.api.compat.smsc.render import MOSCOW, Fmt
-from smsgate.api.compat.smsc.tables import WrongDate
+from smsgate.api.compat.smsc.tables import (
+    DEFAULT_ANSWER_HOURS,
+    DEFAULT_ANSWERS,
+    MAX_ANSWER_HOURS,
+    MAX_ANSWERS,
+    WrongDate,
+)
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.money import parse_amount
+from smsgate.services.inbound_numbers import normalise_number
 
 CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "windows-1251": "cp1251", "koi8-r": "koi8_r"}
 # SMSC reads parameters as windows-1251 unless `charset` says otherwise.
@@ -155,3 +163,26 @@ def recipients(p: Params) -> list[tuple[tuple[str, ...], str]]:
     if not p.get("mes"):
         raise InvalidRequest("mes is required", field="mes")
     return [(phones, p.values["mes"])]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswersQuery:
+    """get_answers: at most `cnt` MO with an id above `after_id`, received at or after
+    `since`, to `to_phone` when given."""
+
+    after_id: int
+    since: float
+    cnt: int
+    to_phone: str | None
+
+
+def answers_query(p: Params, now: float) -> AnswersQuery:
+    """`after_id`, `hour` (1-168, default 24), `cnt` (1-10000, default 1000), `to_phone`."""
+    after_id = p.number("after_id", 0, 10**18 - 1, 0)
+    hours = p.number("hour", 1, MAX_ANSWER_HOURS, DEFAULT_ANSWER_HOURS)
+    cnt = p.number("cnt", 1, MAX_ANSWERS, DEFAULT_ANSWERS)
+    raw = p.get("to_phone")
+    to_phone = normalise_number(raw) if raw else None
+    if raw and to_phone is None:
+        raise InvalidRequest(f"to_phone {raw!r} is not a number", field="to_phone")
+    return AnswersQuery(after_id, now - hours * 3600, cnt, to_phone)

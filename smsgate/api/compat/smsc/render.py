@@ -30,6 +30,7 @@ from smsgate.api.compat.smsc.tables import (
 from smsgate.core.errors import SmsgateError
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
+from smsgate.services.inbound import StoredInbound
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,23 @@ def moscow_date(at: float) -> str:
 
 def utc_date(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def answers(found: Sequence[StoredInbound]) -> Answer:
+    """get_answers: one record per MO, `<list><answer>..</answer></list>` in XML. `sent`,
+    the time of the message an MO answers, is not known and is left empty."""
+    rows = [
+        (
+            ("id", mo.id),
+            ("received", moscow_date(mo.received_at)),
+            ("phone", digits(mo.source)),
+            ("message", mo.text),
+            ("to_phone", digits(mo.destination)),
+            ("sent", ""),
+        )
+        for mo in found
+    ]
+    return records(rows, item="answer")
 
 
 # status.php fmt=1 and fmt=0 show these fields, in this order, of status_fields.

@@ -1,5 +1,5 @@
 """SMSC's HTTP API (smsc.ru /sys/*.php), wire-compatible: send, status, balance, users,
-get and senders, over GET or POST, in fmt 0-3 and the request's charset.
+get (statistics, history, MO) and senders, over GET or POST, in fmt 0-3 and the request's charset.
 
 Each endpoint parses its parameters (`parse`), calls the services and renders an
 `Answer` (`render`); errors and the request limits (`LoginGuard`) are in `tables`.
@@ -20,6 +20,7 @@ from smsgate.api.compat.smsc import render as out
 from smsgate.api.compat.smsc.parse import (
     Params,
     amount,
+    answers_query,
     is_decimal,
     parse_time,
     parse_validity,
@@ -42,6 +43,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
 from smsgate.core.senders import check_sender
+from smsgate.services.inbound import MAX_PAGE, StoredInbound
 from smsgate.services.statistics import Dimension
 from smsgate.services.submit import SubmitCommand
 
@@ -286,8 +288,7 @@ class SmscApi:
         if p.flag("get_messages"):
             return await self._history(account, p, self.s.clock.now())
         if p.flag("get_answers"):
-            # Inbound messages are not routed to accounts yet: there is nothing to list.
-            raise NotFound("no inbound messages")
+            return await self._answers(account, p)
         raise InvalidRequest("one of get_stat, get_messages, get_answers is required")
 
     async def _history(self, account: Account, p: Params, now: float) -> Answer:
@@ -312,6 +313,30 @@ class SmscApi:
         if not rows:
             raise NotFound("no messages")
         return out.records(rows, item="message")
+
+    async def _answers(self, account: Account, p: Params) -> Answer:
+        """The account's MO above `after_id`, oldest first: the `cnt` oldest of them when
+        `after_id` is given (so that polling with the last id seen misses none), else
+        the `cnt` newest."""
+        query = answers_query(p, self.s.clock.now())
+        kept: list[StoredInbound] = []  # newest first
+        cursor: str | None = None
+        while True:
+            page, cursor = await self.s.inbound.page(
+                account, number=query.to_phone, since=query.since, limit=MAX_PAGE, cursor=cursor
+            )
+            above = [mo for mo in page if mo.id > query.after_id]
+            kept.extend(above)
+            if query.after_id:
+                del kept[: -query.cnt]
+            elif len(kept) >= query.cnt:
+                del kept[query.cnt :]
+                break
+            if cursor is None or len(above) < len(page):
+                break
+        if not kept:
+            raise NotFound("no inbound messages")
+        return out.answers(sorted(kept, key=lambda mo: mo.id))
 
     # --- senders.php ------------------------------------------------------------------
 

@@ -53,6 +53,12 @@ STATUS_ERROR: Final[Mapping[Status, int]] = {
     Status.REJECTED: 255,
 }
 
+# get.php?get_answers: at most this many answers, of at most this many last hours.
+MAX_ANSWERS = 10_000
+DEFAULT_ANSWERS = 1000
+MAX_ANSWER_HOURS = 168
+DEFAULT_ANSWER_HOURS = 24
+
 PARAMETERS = 1
 CREDENTIALS = 2
 NO_RECORDS = 3
