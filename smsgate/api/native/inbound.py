@@ -1,10 +1,8 @@
-"""Native inbound endpoints: an account polls the MO routed to it, replies to one, reads
-its conversation with a number and lists the numbers (and keywords on shared numbers)
-it receives on.
+"""Native inbound endpoints: an account polls its MO, replies to one, reads its
+conversation with a number and lists the numbers (and keywords) it receives on.
 
-Parse, call `InboundService`, `ConversationService` or `NumberService`, render; routing
-is decided there, and a reply is sent by `SubmitService` as any send.
-"""
+Parse, call `InboundService`, `ConversationService` or `NumberService`, render; a reply
+is sent by `SubmitService` as any send."""
 
 from __future__ import annotations
 
