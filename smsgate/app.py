@@ -32,6 +32,7 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
+from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
@@ -262,6 +263,7 @@ class Gateway:
             accounts=self.accounts,
             stop_list=self.stop_list,
             inbound=self.inbound,
+            conversations=ConversationService(self.store, self.inbound),
             numbers=self.numbers,
             stats=self.stats,
             queue_depth=self.store.queue_depth,

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from smsgate.api.auth import RequestAuthenticator
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
+from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
@@ -30,6 +31,7 @@ class ApiContext:
     accounts: AccountService
     stop_list: StopListService
     inbound: InboundService
+    conversations: ConversationService
     numbers: NumberService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]

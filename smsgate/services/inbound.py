@@ -81,8 +81,8 @@ def stored(inbound_id: int, mo: InboundMessage) -> StoredInbound:
 class InboundQuery:
     """Which MO `InboundStore.inbound_messages` returns, newest first: at most `limit`;
     of `account_id` (every account's when None), only unrouted ones when `unrouted`; to
-    `destination`, with `keyword`, received in [since, until), with an id below
-    `before_id`, for each one that is given."""
+    `destination`, from `source` (with or without '+'), with `keyword`, received in
+    [since, until), with an id below `before_id`, for each one that is given."""
 
     limit: int
     account_id: int | None = None
@@ -92,6 +92,7 @@ class InboundQuery:
     since: float | None = None
     until: float | None = None
     before_id: int | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

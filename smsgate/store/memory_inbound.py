@@ -61,6 +61,9 @@ class MemoryInbound(MemoryTables):
         forms = None
         if query.destination is not None:
             forms = {query.destination, query.destination.removeprefix("+")}
+        sources = None
+        if query.source is not None:
+            sources = {query.source, query.source.removeprefix("+")}
         rows = []
         for inbound_id in sorted(self._inbound, reverse=True):
             mo = self._inbound[inbound_id]
@@ -68,6 +71,7 @@ class MemoryInbound(MemoryTables):
                 (query.account_id is not None and mo.account_id != query.account_id)
                 or (query.unrouted and mo.account_id is not None)
                 or (forms is not None and mo.destination not in forms)
+                or (sources is not None and mo.source not in sources)
                 or (query.keyword is not None and mo.keyword != query.keyword)
                 or (query.since is not None and mo.received_at < query.since)
                 or (query.until is not None and mo.received_at >= query.until)

@@ -44,6 +44,8 @@ class MemoryMessages(MemoryTables):
             and (q.batch_id is None or m.batch_id == q.batch_id)
             and (q.since is None or m.created_at >= q.since)
             and (q.before_id is None or m.id < q.before_id)
+            and (q.to is None or m.to == q.to)
+            and (q.until is None or m.created_at < q.until)
         ]
         found.sort(key=lambda m: m.id, reverse=True)
         return found[: q.limit]

@@ -86,6 +86,8 @@ def inbound_messages(conn: Connection, query: InboundQuery) -> list[StoredInboun
         where.append(c.account_id.is_(None))
     if query.destination is not None:
         where.append(c.destination.in_(_forms(query.destination)))
+    if query.source is not None:
+        where.append(c.source.in_(_forms(query.source)))
     if query.keyword is not None:
         where.append(c.keyword == query.keyword)
     if query.since is not None:

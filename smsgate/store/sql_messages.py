@@ -41,6 +41,10 @@ def message_page(conn: Connection, account_id: int, query: MessageQuery) -> list
         found = found.where(messages.c.created_at >= q.since)
     if q.before_id is not None:
         found = found.where(messages.c.id < q.before_id)
+    if q.to is not None:
+        found = found.where(messages.c.to == q.to)
+    if q.until is not None:
+        found = found.where(messages.c.created_at < q.until)
     found = found.order_by(messages.c.id.desc()).limit(q.limit)
     return [message_from_row(row._mapping) for row in conn.execute(found)]
 

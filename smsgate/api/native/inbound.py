@@ -1,8 +1,8 @@
-"""Native inbound endpoints: an account polls the MO routed to it and lists the numbers
-(and keywords on shared numbers) it receives on.
+"""Native inbound endpoints: an account polls its MO, replies to one, reads its
+conversation with a number and lists the numbers (and keywords) it receives on.
 
-Parse, call `InboundService` or `NumberService`, render; routing is decided there.
-"""
+Parse, call `InboundService`, `ConversationService` or `NumberService`, render; a reply
+is sent by `SubmitService` as any send."""
 
 from __future__ import annotations
 
@@ -11,12 +11,43 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smsgate.api.body import json_response
+from smsgate.api.body import decode_body, json_response
 from smsgate.api.context import Endpoints
-from smsgate.api.native.messages import parse_limit, parse_time
-from smsgate.api.native.openapi import Operation, Param, Reply, id_param, page_params
-from smsgate.api.native.schemas import InboundPage, InboundView, NumberList, NumberView
+from smsgate.api.native.messages import parse_limit, parse_time, sent_view
+from smsgate.api.native.openapi import (
+    Operation,
+    Param,
+    Reply,
+    id_param,
+    limit_param,
+    page_params,
+)
+from smsgate.api.native.schemas import (
+    ConversationItemView,
+    ConversationView,
+    InboundPage,
+    InboundView,
+    NumberList,
+    NumberView,
+    ReplyRequest,
+    SendResponse,
+    reply_decoder,
+)
+from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
+
+_REPLY_ERRORS = (
+    "not_found",
+    "invalid_request",
+    "invalid_recipient",
+    "stop_listed",
+    "invalid_sender",
+    "empty_text",
+    "text_too_long",
+    "no_price",
+    "insufficient_credit",
+    "rate_limited",
+)
 
 
 class InboundEndpoints(Endpoints):
@@ -41,6 +72,33 @@ class InboundEndpoints(Endpoints):
         account = await self.who.account(request)
         mo = await self.ctx.inbound.get(account, request.path_params["id"])
         return json_response(inbound_view(mo))
+
+    async def reply_inbound(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        body = await decode_body(request, reply_decoder, self.ctx.max_body_bytes)
+        command = await self.ctx.conversations.reply_command(
+            account,
+            request.path_params["id"],
+            body.text,
+            callback_url=body.callback_url,
+            reference=body.reference,
+        )
+        accepted = await self.ctx.submit.submit(account, command)
+        return json_response(
+            sent_view(accepted, account.currency), 200 if accepted.replayed else 202
+        )
+
+    async def get_conversation(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        query = request.query_params
+        before = query.get("before")
+        conversation = await self.ctx.conversations.conversation(
+            account,
+            request.path_params["msisdn"],
+            before=parse_time(before, "before") if before else None,
+            limit=parse_limit(query.get("limit"), 100, MAX_CONVERSATION),
+        )
+        return json_response(conversation_view(conversation))
 
     async def list_numbers(self, request: Request) -> Response:
         account = await self.who.account(request)
@@ -86,6 +144,37 @@ class InboundEndpoints(Endpoints):
                 errors=("not_found",),
             ),
             Operation(
+                "POST",
+                "/api/v1/inbound/{id:int}/reply",
+                self.reply_inbound,
+                "Reply to one MO: to its sender, from the number it came in on",
+                {
+                    202: Reply("accepted: stored, charged and queued", SendResponse),
+                    200: Reply("a replay: `reference` was used before; the original", SendResponse),
+                },
+                tag,
+                body=ReplyRequest,
+                path_params=(id_param("the MO's id"),),
+                errors=_REPLY_ERRORS,
+                description=(
+                    "A send like `POST /api/v1/messages` to the MO's `from`, with its `to` "
+                    "as the sender: priced, charged and refused the same way."
+                ),
+            ),
+            Operation(
+                "GET",
+                "/api/v1/conversations/{msisdn}",
+                self.get_conversation,
+                "The account's MT to a number and MO from it, newest first",
+                {200: Reply("a page of the conversation", ConversationView)},
+                tag,
+                query=(
+                    Param("before", "only older: ISO-8601 with offset, or epoch seconds"),
+                    limit_param(MAX_CONVERSATION),
+                ),
+                errors=("invalid_request",),
+            ),
+            Operation(
                 "GET",
                 "/api/v1/numbers",
                 self.list_numbers,
@@ -107,3 +196,20 @@ def inbound_view(mo: StoredInbound) -> InboundView:
         keyword=mo.keyword,
         received_at=datetime.fromtimestamp(mo.received_at, UTC),
     )
+
+
+def conversation_view(conversation: Conversation) -> ConversationView:
+    items = [
+        ConversationItemView(
+            item.direction,
+            item.id,
+            item.source,
+            item.destination,
+            item.text,
+            item.status,
+            datetime.fromtimestamp(item.at, UTC),
+        )
+        for item in conversation.items
+    ]
+    after = conversation.next_before
+    return ConversationView(conversation.msisdn, items, None if after is None else repr(after))

@@ -52,7 +52,9 @@ class MessageEndpoints(Endpoints):
         account = await self.who.account(request)
         body = await decode_body(request, send_decoder, self.ctx.max_body_bytes)
         accepted = await self.ctx.submit.submit(account, body.command())
-        return json_response(_sent(accepted, account.currency), 200 if accepted.replayed else 202)
+        return json_response(
+            sent_view(accepted, account.currency), 200 if accepted.replayed else 202
+        )
 
     async def quote_messages(self, request: Request) -> Response:
         account = await self.who.account(request)
@@ -172,7 +174,7 @@ class MessageEndpoints(Endpoints):
         ]
 
 
-def _sent(accepted: Accepted, currency: str) -> SendResponse:
+def sent_view(accepted: Accepted, currency: str) -> SendResponse:
     messages = accepted.messages
     return SendResponse(
         batch_id=accepted.batch_id,

@@ -112,6 +112,14 @@ class SendRequest(Struct, frozen=True, forbid_unknown_fields=True, rename={"send
         )
 
 
+class ReplyRequest(Struct, frozen=True, forbid_unknown_fields=True):
+    """A reply to one MO: sent to its sender from the number it came in on."""
+
+    text: Text
+    callback_url: CallbackUrl | None = None
+    reference: Reference | None = None
+
+
 class SubaccountRequest(Struct, frozen=True, forbid_unknown_fields=True):
     name: Annotated[
         str,
@@ -347,6 +355,27 @@ class InboundPage(Struct):
     next_cursor: Annotated[str | None, Meta(description="pass as ?cursor= for the next page")]
 
 
+class ConversationItemView(Struct, rename={"source": "from", "destination": "to"}):
+    """An MT sent to the number (`status` set) or an MO received from it (`status`
+    null); `at` is when it was created or received."""
+
+    direction: Literal["mt", "mo"]
+    id: str
+    source: str
+    destination: str
+    text: str
+    status: Status | None
+    at: Timestamp
+
+
+class ConversationView(Struct):
+    msisdn: Annotated[str, Meta(description="the number, in E.164")]
+    items: list[ConversationItemView]
+    next_before: Annotated[
+        str | None, Meta(description="pass as ?before= for the next page (epoch seconds)")
+    ]
+
+
 class NumberView(Struct):
     """A number the account receives on: its own (`shared` false), or a shared one where
     it has `keywords` or is the `default` account (MO matching no keyword)."""
@@ -367,6 +396,7 @@ class NumberList(Struct):
 send_decoder = msgspec.json.Decoder(SendRequest)
 subaccount_decoder = msgspec.json.Decoder(SubaccountRequest)
 credit_decoder = msgspec.json.Decoder(CreditRequest)
+reply_decoder = msgspec.json.Decoder(ReplyRequest)
 
 
 def utc(seconds: float | None) -> datetime | None:

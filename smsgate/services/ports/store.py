@@ -31,13 +31,16 @@ class AccountToCreate:
 class MessageQuery:
     """Which of an account's messages `Store.messages` returns: at most `limit`, those
     with `status`, of `batch_id`, created at or after `since`, with an id before
-    `before_id` (the last id of the page before), for each one that is given."""
+    `before_id` (the last id of the page before), to `to` (E.164), created before
+    `until`, for each one that is given."""
 
     limit: int
     status: Status | None = None
     batch_id: str | None = None
     since: float | None = None
     before_id: str | None = None
+    to: str | None = None
+    until: float | None = None
 
 
 # --- records written by the submit use case -------------------------------------------

@@ -22,6 +22,7 @@ from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService, InboundStore
@@ -125,7 +126,8 @@ async def make_gateway(
         messages=MessageService(store, clock),
         accounts=accounts,
         stop_list=stop_list,
-        inbound=InboundService(store, clock),
+        inbound=(inbound := InboundService(store, clock)),
+        conversations=ConversationService(store, inbound),
         numbers=NumberService(store, clock),
         stats=Counters(),
         queue_depth=store.queue_depth,

@@ -15,6 +15,7 @@ from smsgate.services.account_policy import AccountPolicies, AccountPolicyStore
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService, InboundStore
@@ -65,7 +66,8 @@ def shell_app(
         messages=MessageService(store, clock),
         accounts=AccountService(store, catalog, auth, clock),
         stop_list=StopListService(cast(StopListStore, store), clock),
-        inbound=InboundService(cast(InboundStore, store), clock),
+        inbound=(inbound := InboundService(cast(InboundStore, store), clock)),
+        conversations=ConversationService(store, inbound),
         numbers=NumberService(cast(NumberStore, store), clock),
         stats=stats or Counters(),
         queue_depth=queue_depth,

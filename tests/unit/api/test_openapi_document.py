@@ -31,6 +31,8 @@ EXPECTED = {
     ("get", "/api/v1/stoplist/export"),
     ("get", "/api/v1/inbound"),
     ("get", "/api/v1/inbound/{id}"),
+    ("post", "/api/v1/inbound/{id}/reply"),
+    ("get", "/api/v1/conversations/{msisdn}"),
     ("get", "/api/v1/numbers"),
     ("get", "/healthz"),
     ("get", "/metrics"),
