@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from smsgate.api.body import decode_body, json_response
 from smsgate.api.context import Endpoints
-from smsgate.api.native.messages import parse_limit, parse_time, sent_view
+from smsgate.api.native.messages import SEND_ERRORS, parse_limit, parse_time, sent_view
 from smsgate.api.native.openapi import (
     Operation,
     Param,
@@ -36,18 +36,8 @@ from smsgate.api.native.schemas import (
 from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
 
-_REPLY_ERRORS = (
-    "not_found",
-    "invalid_request",
-    "invalid_recipient",
-    "stop_listed",
-    "invalid_sender",
-    "empty_text",
-    "text_too_long",
-    "no_price",
-    "insufficient_credit",
-    "rate_limited",
-)
+# A reply is a send to the sender of an MO the caller must own.
+_REPLY_ERRORS = ("not_found", "invalid_request", *SEND_ERRORS)
 
 
 class InboundEndpoints(Endpoints):

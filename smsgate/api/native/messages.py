@@ -41,7 +41,7 @@ _QUOTE_ERRORS = (
     "text_too_long",
     "no_price",
 )
-_SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit", "rate_limited")
+SEND_ERRORS = (*_QUOTE_ERRORS, "insufficient_credit", "rate_limited")
 _TRUE = frozenset({"1", "true", "yes"})
 
 
@@ -108,7 +108,7 @@ class MessageEndpoints(Endpoints):
                 {202: sent, 200: replay},
                 tag,
                 body=SendRequest,
-                errors=_SEND_ERRORS,
+                errors=SEND_ERRORS,
                 description=(
                     "All-or-nothing: either every recipient is stored and charged, or the "
                     "request fails and nothing is. Sending the same `reference` again returns "

@@ -6,7 +6,7 @@ rejected request must leave unchanged: messages, ledger entries and balances.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 from smsgate.store import open_store
+from tests.e2e.gateway import postgres_database
 
 PRICE = 50_000  # 0.05 per part
 PASSWORD = "alice-secret"
@@ -149,3 +150,14 @@ async def gw(store: Store) -> AsyncIterator[Gateway]:
     gateway = await make_gateway(store)
     async with gateway.http:
         yield gateway
+
+
+# `database_url` of a test that opens the real gateway: its SQLite file ("") or a fresh
+# PostgreSQL database.
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield ""
+        return
+    with postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
+        yield url

@@ -6,7 +6,7 @@ the account its keyword names."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +15,9 @@ import pytest
 
 from smsgate.app import Gateway
 from smsgate.smpp.smsc_simulator import SmscSimulator
-from tests.e2e.gateway import postgres_database
 from tests.integration.gateway import http_client, open_gateway
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield ""
-        return
-    with postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
-        yield url
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ the MO from it, and shows only the caller's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 from smsgate.app import Gateway
 from smsgate.core.accounts import Account
 from smsgate.core.ledger import EntryKind
-from tests.e2e.gateway import postgres_database
 from tests.integration.gateway import http_client, open_gateway
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.timeout(60)
 PRICE = 50_000  # 0.05 per part
 CREDIT = 10_000_000
 PEER = "+393339999999"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield ""
-        return
-    with postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
-        yield url
 
 
 @pytest.fixture
