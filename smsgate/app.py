@@ -39,6 +39,7 @@ from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
+from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
@@ -97,6 +98,7 @@ class Gateway:
     senders: SendersService
     inbound: InboundService
     numbers: NumberService
+    inbound_settings: InboundSettingsService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -134,7 +136,15 @@ class Gateway:
         )
         stop_list = StopListService(store, clock)
         numbers = NumberService(store, clock)
-        inbound = InboundService(store, clock, numbers=numbers, stop_list=stop_list, stats=stats)
+        inbound_settings = InboundSettingsService(store, clock)
+        inbound = InboundService(
+            store,
+            clock,
+            numbers=numbers,
+            settings=inbound_settings,
+            stop_list=stop_list,
+            stats=stats,
+        )
         simulator = SimulatedOperator(
             clock,
             delay_ms=settings.simulator_delay_ms,
@@ -223,6 +233,7 @@ class Gateway:
             senders=senders,
             inbound=inbound,
             numbers=numbers,
+            inbound_settings=inbound_settings,
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -265,6 +276,7 @@ class Gateway:
             inbound=self.inbound,
             conversations=ConversationService(self.store, self.inbound),
             numbers=self.numbers,
+            inbound_settings=self.inbound_settings,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             held_messages=self.connectors.held,

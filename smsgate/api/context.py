@@ -17,6 +17,7 @@ from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
+from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
@@ -33,6 +34,7 @@ class ApiContext:
     inbound: InboundService
     conversations: ConversationService
     numbers: NumberService
+    inbound_settings: InboundSettingsService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]

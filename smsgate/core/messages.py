@@ -120,6 +120,7 @@ class Message:
     tag: str | None = None
     udh: bytes | None = None
     concat: str = "udh8"
+    reply_url: str | None = None
 
     @property
     def is_final(self) -> bool:

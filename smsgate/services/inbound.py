@@ -13,15 +13,24 @@ from dataclasses import KW_ONLY, astuple, dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.accounts import Account
-from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError
+from smsgate.core.errors import InvalidRequest, NotFound
 from smsgate.core.storable import check_storable, storable
 from smsgate.services.counters import Counters
 from smsgate.services.inbound_numbers import (
+    InboundNumber,
     MoRouting,
     NumberService,
     NumberStore,
     fold,
     normalise_number,
+)
+from smsgate.services.inbound_plan import (
+    NO_EFFECTS,
+    InboundSettings,
+    InboundSettingsService,
+    InboundSettingsStore,
+    MoEffects,
+    plan,
 )
 from smsgate.services.ports import Clock
 from smsgate.services.stoplist import StopListService
@@ -35,9 +44,9 @@ PARTS_KEPT_FOR = 600.0
 # number within this long.
 REPLY_WINDOW = 30 * 86400.0
 MAX_PAGE = 1000
-OPT_OUT = frozenset({"STOP", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET"})
-OPT_IN = frozenset({"START", "UNSTOP"})
-SOURCE_INBOUND = "inbound"
+# why an MO's text is kept as its raw bytes' hex (see InboundMessage.flag)
+FLAG_CODING = "bad_coding"
+FLAG_UDH = "bad_udh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,7 @@ class InboundMessage:
     received_at: float
     account_id: int | None = None
     keyword: str | None = None
+    flag: str | None = None  # why the text is the raw bytes' hex: FLAG_CODING, FLAG_UDH
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,7 @@ class StoredInbound:
     received_at: float
     account_id: int | None
     keyword: str | None
+    flag: str | None = None
 
 
 def stored(inbound_id: int, mo: InboundMessage) -> StoredInbound:
@@ -126,14 +137,16 @@ class InboundPart:
         )
 
 
-# The payloads of every part of one message, in sequence order -> the message to store.
-JoinParts = Callable[[list[bytes]], InboundMessage]
+# The payloads of every part of one message, in sequence order -> the message to store
+# and what storing it does.
+JoinParts = Callable[[list[bytes]], tuple[InboundMessage, MoEffects]]
 
 
 @runtime_checkable
-class InboundStore(NumberStore, Protocol):
-    async def add_inbound(self, mo: InboundMessage) -> int:
-        """Store one MO; returns its id once committed."""
+class InboundStore(NumberStore, InboundSettingsStore, Protocol):
+    async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
+        """Store one MO and, when it is routed to an account, apply `effects` in the same
+        transaction; returns its id once committed."""
         ...
 
     async def add_inbound_part(
@@ -141,13 +154,16 @@ class InboundStore(NumberStore, Protocol):
     ) -> int | None:
         """Keep one part (a repeat replaces the earlier copy) and drop the parts received
         before `stale_before`. Once every part of its message is in, store the message
-        `join` makes of their payloads and drop its parts, in the same transaction, and
-        return the message's id; else None. Either way, what was kept is committed."""
+        `join` makes of their payloads with its effects and drop its parts, in the same
+        transaction, and return the message's id; else None. Either way, what was kept is
+        committed."""
         ...
 
-    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
-        """The account of the latest message created at or after `since` to one of `to`
-        from one of `senders`; None when there is none."""
+    async def reply_to(
+        self, to: list[str], senders: list[str], since: float
+    ) -> tuple[int, str | None] | None:
+        """(account, reply_url) of the latest message created at or after `since` to one
+        of `to` from one of `senders`; None when there is none."""
         ...
 
     async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
@@ -181,28 +197,43 @@ def _forms(number: str) -> list[str]:
 
 @dataclass(eq=False, slots=True)
 class InboundService:
-    """Stores, routes and reads MO; `numbers` is the routing table's source (one over
-    `store` when not given), `stop_list` acts on STOP/START, `stats` counts MO."""
+    """Stores, routes and reads MO; `numbers` and `settings` are the routing table's and
+    the accounts' inbound settings' sources (over `store` when not given), `stop_list`'s
+    cache forgets what STOP/START changed, `stats` counts MO."""
 
     store: InboundStore
     clock: Clock
     _: KW_ONLY
     numbers: NumberService | None = None
+    settings: InboundSettingsService | None = None
     stop_list: StopListService | None = None
     stats: Counters | None = None
     _routing: NumberService = field(init=False)
+    _settings: InboundSettingsService = field(init=False)
 
     def __post_init__(self) -> None:
         self._routing = self.numbers or NumberService(self.store, self.clock)
+        self._settings = self.settings or InboundSettingsService(self.store, self.clock)
 
     async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        text: str,
+        encoding: str,
+        parts: int,
+        *,
+        flag: str | None = None,
     ) -> int:
+        """Store a whole MO, routed, with its effects; `flag` says why `text` is the raw
+        bytes' hex (FLAG_CODING, FLAG_UDH)."""
         now = self.clock.now()
         route = await self._router(source, destination)
-        mo = route(InboundMessage(connector, source, destination, text, encoding, parts, now))
-        inbound_id = await self.store.add_inbound(mo)
-        await self._received(mo)
+        mo = InboundMessage(connector, source, destination, text, encoding, parts, now, flag=flag)
+        routed, effects = route(mo)
+        inbound_id = await self.store.add_inbound(routed, effects)
+        await self._received(routed, effects)
         return inbound_id
 
     async def receive_part(
@@ -232,63 +263,52 @@ class InboundService:
             now,
         )
         route = await self._router(source, destination)
-        whole: list[InboundMessage] = []
+        whole: list[tuple[InboundMessage, MoEffects]] = []
 
-        def join(payloads: list[bytes]) -> InboundMessage:
-            mo = route(part.joined(*mo_text(b"".join(payloads), encoding)))
-            whole.append(mo)
-            return mo
+        def join(payloads: list[bytes]) -> tuple[InboundMessage, MoEffects]:
+            text, stored_as = mo_text(b"".join(payloads), encoding)
+            mo = part.joined(text, stored_as)
+            if stored_as != encoding.value:
+                mo = replace(mo, flag=FLAG_CODING)
+            whole.append(route(mo))
+            return whole[-1]
 
         inbound_id = await self.store.add_inbound_part(part, join, now - PARTS_KEPT_FOR)
         if inbound_id is not None and whole:
-            await self._received(whole[-1])
+            await self._received(*whole[-1])
         return inbound_id
 
-    async def _router(
-        self, source: str, destination: str
-    ) -> Callable[[InboundMessage], InboundMessage]:
-        """What routes an MO from `source` to `destination`, once its text is known: by
-        the number it came in on, else as a reply to a message sent from that number."""
+    async def _router(self, source: str, destination: str) -> Route:
+        """What routes an MO from `source` to `destination` and plans its effects, once
+        its text is known: by the number it came in on, else as a reply to a message sent
+        from that number."""
         routing: MoRouting = await self._routing.routing()
+        settings = await self._settings.all()
         number = routing.number(destination)
         if number is not None:
 
-            def by_number(mo: InboundMessage) -> InboundMessage:
+            def by_number(mo: InboundMessage) -> tuple[InboundMessage, MoEffects]:
                 account_id, keyword = routing.route(number, mo.text)
-                return _routed(mo, account_id, keyword)
+                return _planned(_routed(mo, account_id, keyword), number, settings, None)
 
             return by_number
-        reply_to = await self._reply_account(source, destination)
-        return lambda mo: _routed(mo, reply_to, None)
+        reply = await self._reply_to(source, destination)
+        account_id, reply_url = reply if reply is not None else (None, None)
+        return lambda mo: _planned(_routed(mo, account_id, None), None, settings, reply_url)
 
-    async def _reply_account(self, source: str, destination: str) -> int | None:
+    async def _reply_to(self, source: str, destination: str) -> tuple[int, str | None] | None:
         sender, to = normalise_number(destination), normalise_number(source)
         if sender is None or to is None:
             return None
         since = self.clock.now() - REPLY_WINDOW
-        return await self.store.reply_account(_forms(to), _forms(sender), since)
+        return await self.store.reply_to(_forms(to), _forms(sender), since)
 
-    async def _received(self, mo: InboundMessage) -> None:
-        """Count the stored MO and act on STOP/START."""
+    async def _received(self, mo: InboundMessage, effects: MoEffects) -> None:
+        """Count the stored MO; the STOP list's cache forgets what it changed."""
         if self.stats is not None:
             self.stats.add("inbound_routed" if mo.account_id else "inbound_unrouted")
-        if mo.account_id is None or self.stop_list is None:
-            return
-        command = " ".join(fold(mo.text).strip(" .!").split())
-        if command not in OPT_OUT and command not in OPT_IN:
-            return
-        account = await self.store.account(mo.account_id)
-        if account is None:
-            return
-        try:
-            if command in OPT_OUT:
-                await self.stop_list.add(account, mo.source, source=SOURCE_INBOUND)
-            else:
-                await self.stop_list.remove(account, mo.source)
-        except NotFound:
-            pass
-        except SmsgateError as exc:
-            log.warning("%s from %s not applied: %s", command, mo.source, exc.message)
+        if effects.stop is not None and self.stop_list is not None and mo.account_id:
+            self.stop_list.forget(mo.account_id)
 
     async def get(self, account: Account, inbound_id: int) -> StoredInbound:
         """The account's MO; NotFound when it has no such MO."""
@@ -341,6 +361,21 @@ class InboundService:
         more = len(rows) > limit
         rows = rows[:limit]
         return rows, (str(rows[-1].id) if more and rows else None)
+
+
+# An MO, once its text is known -> the MO routed, and what storing it does.
+Route = Callable[[InboundMessage], tuple[InboundMessage, MoEffects]]
+
+
+def _planned(
+    mo: InboundMessage,
+    number: InboundNumber | None,
+    settings: dict[int, InboundSettings],
+    reply_url: str | None,
+) -> tuple[InboundMessage, MoEffects]:
+    if mo.account_id is None:
+        return mo, NO_EFFECTS
+    return mo, plan(mo.source, mo.text, number, settings.get(mo.account_id), reply_url)
 
 
 def _routed(mo: InboundMessage, account_id: int | None, keyword: str | None) -> InboundMessage:

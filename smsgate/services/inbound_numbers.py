@@ -36,6 +36,8 @@ class InboundNumber:
     default_account_id: int | None
     webhook_url: str | None
     created_at: float
+    webhook_shape: str | None = None  # one of inbound_plan.SHAPES; None: native
+    price: int = 0  # micro-units debited per MO received on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class NumberToAdd:
     default_account_id: int | None
     webhook_url: str | None
     created_at: float
+    webhook_shape: str | None = None
+    price: int = 0
 
 
 @dataclass(frozen=True, slots=True)

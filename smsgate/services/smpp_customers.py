@@ -17,7 +17,6 @@ from smsgate.core.messages import Message
 from smsgate.services.account_policy import AccountPolicies, AccountPolicy
 from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import Authenticator
-from smsgate.services.inbound import InboundMessage
 from smsgate.services.ports import Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
 
@@ -58,11 +57,6 @@ class SmppStore(Protocol):
         self, delivered: Sequence[int], attempted: Sequence[int], now: float
     ) -> None:
         """Mark rows delivered (the ESME answered 0); count an attempt on the others."""
-        ...
-
-    async def add_smpp_inbound(self, mo: InboundMessage) -> int:
-        """Store an MO routed to `mo.account_id` (ValueError when None) and queue it for
-        the account's SMPP binds, in one transaction; returns its id."""
         ...
 
 

@@ -25,6 +25,7 @@ from smsgate.services.ports import Clock
 SOURCE_API = "api"
 SOURCE_CLI = "cli"
 SOURCE_IMPORT = "import"
+SOURCE_INBOUND = "inbound"  # an MO asked for it (STOP)
 CACHED_MAX = 50_000
 CACHE_SECONDS = 2.0
 MAX_PAGE = 1000
@@ -108,6 +109,10 @@ class StopListService:
     clock: Clock
     # account id -> (valid until, its numbers, or None when the list is too long)
     _cache: dict[int, tuple[float, frozenset[str] | None]] = field(default_factory=dict, init=False)
+
+    def forget(self, account_id: int) -> None:
+        """Read the account's list again next time: it changed behind this service."""
+        self._cache.pop(account_id, None)
 
     async def add(self, account: Account, raw: str, *, source: str = SOURCE_API) -> StopEntry:
         number = to_e164(raw, account.default_country)

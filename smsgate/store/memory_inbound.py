@@ -12,17 +12,36 @@ from smsgate.services.inbound import (
     StoredInbound,
     stored,
 )
-from smsgate.store.memory_tables import MemoryTables, SmppRow
+from smsgate.services.inbound_plan import NO_EFFECTS, STOP_ADD, MoEffects
+from smsgate.services.stoplist import SOURCE_INBOUND, StopEntry
+from smsgate.store.memory_tables import MemoryTables, MoOutboxRow, SmppRow
 
 
 class MemoryInbound(MemoryTables):
-    async def add_inbound(self, mo: InboundMessage) -> int:
-        return self._insert_inbound(mo)
-
-    def _insert_inbound(self, mo: InboundMessage) -> int:
+    async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
         inbound_id = next(self._inbound_ids)
         self._inbound[inbound_id] = mo
+        self._apply_effects(inbound_id, mo, effects)
         return inbound_id
+
+    def _apply_effects(self, inbound_id: int, mo: InboundMessage, effects: MoEffects) -> None:
+        """As sql_inbound_effects.apply_effects."""
+        account_id = mo.account_id
+        if account_id is None:
+            return
+        now = mo.received_at
+        for target in effects.webhooks:
+            row = MoOutboxRow(inbound_id, account_id, mo.source, target.url, target.shape, now, now)
+            self._mo_outbox[next(self._mo_outbox_ids)] = row
+        if effects.smpp:
+            self._smpp_outbox[next(self._smpp_ids)] = SmppRow(account_id, "mo", None, inbound_id)
+        if effects.stop is not None:
+            command, number = effects.stop
+            if command == STOP_ADD:
+                entry = StopEntry(account_id, number, SOURCE_INBOUND, now)
+                self._stop_list.setdefault((account_id, number), entry)
+            else:
+                self._stop_list.pop((account_id, number), None)
 
     async def add_inbound_part(
         self, part: InboundPart, join: JoinParts, stale_before: float
@@ -38,24 +57,22 @@ class MemoryInbound(MemoryTables):
         if len(kept) < part.total:
             return None
         del self._inbound_parts[part.message]
-        return await self.add_inbound(join([kept[seq].payload for seq in sorted(kept)]))
+        return await self.add_inbound(*join([kept[seq].payload for seq in sorted(kept)]))
 
-    async def add_smpp_inbound(self, mo: InboundMessage) -> int:
-        if mo.account_id is None:
-            raise ValueError("an MO for SMPP binds is routed to an account")
-        inbound_id = self._insert_inbound(mo)
-        self._smpp_outbox[next(self._smpp_ids)] = SmppRow(mo.account_id, "mo", None, inbound_id)
-        return inbound_id
-
-    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
+    async def reply_to(
+        self, to: list[str], senders: list[str], since: float
+    ) -> tuple[int, str | None] | None:
         found = [
-            (row.message.created_at, row.message.account_id)
+            row.message
             for row in self._messages.values()
             if row.message.to in to
             and row.message.sender in senders
             and row.message.created_at >= since
         ]
-        return max(found)[1] if found else None
+        if not found:
+            return None
+        latest = max(found, key=lambda m: m.created_at)
+        return latest.account_id, latest.reply_url
 
     async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
         forms = None

@@ -1,9 +1,13 @@
-"""Inbound numbers and keywords of `MemoryStore`: the same rows as sql_numbers, in dicts."""
+"""Inbound numbers, keywords and inbound settings of `MemoryStore`: the same rows as
+sql_numbers, in dicts."""
 
 from __future__ import annotations
 
+from dataclasses import astuple, replace
+
 from smsgate.core.errors import Conflict
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber, NumberToAdd
+from smsgate.services.inbound_plan import InboundSettings
 from smsgate.store.memory_tables import MemoryTables
 
 
@@ -11,14 +15,7 @@ class MemoryNumbers(MemoryTables):
     async def add_number(self, number: NumberToAdd) -> InboundNumber:
         if any(n.number == number.number for n in self._numbers.values()):
             raise Conflict(f"inbound number {number.number} exists already", field="number")
-        row = InboundNumber(
-            next(self._number_ids),
-            number.number,
-            number.account_id,
-            number.default_account_id,
-            number.webhook_url,
-            number.created_at,
-        )
+        row = InboundNumber(next(self._number_ids), *astuple(number))
         self._numbers[row.id] = row
         return row
 
@@ -31,8 +28,8 @@ class MemoryNumbers(MemoryTables):
         row = self._numbers.get(number_id)
         if row is None:
             return False
-        self._numbers[number_id] = InboundNumber(
-            row.id, row.number, account_id, default_account_id, row.webhook_url, row.created_at
+        self._numbers[number_id] = replace(
+            row, account_id=account_id, default_account_id=default_account_id
         )
         return True
 
@@ -55,3 +52,9 @@ class MemoryNumbers(MemoryTables):
 
     async def remove_keyword(self, number_id: int, keyword: str) -> bool:
         return self._keywords.pop((number_id, keyword), None) is not None
+
+    async def all_inbound_settings(self) -> list[InboundSettings]:
+        return [self._inbound_settings[key] for key in sorted(self._inbound_settings)]
+
+    async def set_inbound_settings(self, settings: InboundSettings) -> None:
+        self._inbound_settings[settings.account_id] = settings

@@ -19,6 +19,7 @@ from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
+from smsgate.services.inbound_plan import InboundSettings
 from smsgate.services.senders import SenderId
 from smsgate.services.stoplist import StopEntry
 
@@ -51,6 +52,23 @@ class OutboxItem:
     next_at: float
     state: str = PENDING
     attempts: int = 0
+
+
+@dataclass(slots=True)
+class MoOutboxRow:
+    """An MO waiting for a webhook (`inbound_outbox` in SQL)."""
+
+    inbound_id: int
+    account_id: int
+    source: str
+    url: str
+    shape: str
+    next_at: float
+    created_at: float
+    state: str = PENDING
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -97,6 +115,9 @@ class MemoryTables:
         self._numbers: dict[int, InboundNumber] = {}
         self._keyword_ids = itertools.count(1)
         self._keywords: dict[tuple[int, str], InboundKeyword] = {}
+        self._inbound_settings: dict[int, InboundSettings] = {}
+        self._mo_outbox_ids = itertools.count(1)
+        self._mo_outbox: dict[int, MoOutboxRow] = {}
         self._connectors: dict[str, ConnectorDefinition] = {}
         self._route_ids = itertools.count(1)
         self._routes: dict[int, Route] = {}

@@ -89,6 +89,7 @@ def message_from_row(row: Row) -> Message:
         tag=opt_str(row["tag"]),
         udh=None if row["udh"] is None else bytes.fromhex(row["udh"]),
         concat=str(row["concat"]),
+        reply_url=opt_str(row["reply_url"]),
     )
 
 
@@ -141,6 +142,7 @@ MESSAGE_COLUMNS = (
     "tag",
     "udh",
     "concat",
+    "reply_url",
 )
 
 
@@ -176,6 +178,7 @@ def message_values(message: Message) -> tuple[Any, ...]:
         m.tag,
         None if m.udh is None else m.udh.hex(),
         m.concat,
+        m.reply_url,
     )
 
 

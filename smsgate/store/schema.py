@@ -148,6 +148,8 @@ messages = Table(
     # the upstream a queued message waits for (no route to it has a bind): held out of
     # the due index until the bound upstreams or the routes change
     Column("held_for", Text, nullable=True),
+    # where MO answering this message go, in SMS Partner's shape (its `urlResponse`)
+    Column("reply_url", Text, nullable=True),
     # Ordered by due time, so a claim reads `limit` index entries even with a million
     # due rows behind them; (status, next_at) would make it sort every due row.
     Index(
@@ -244,7 +246,12 @@ inbound = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
     # the keyword (folded) that routed it on a shared number
     Column("keyword", Text, nullable=True),
+    # why the text is kept as the raw bytes' hex (encoding `binary`): `bad_coding` (an
+    # unknown data_coding or bytes it does not decode), `bad_udh` (a broken header)
+    Column("flag", Text, nullable=True),
     Index("ix_inbound_account_id_id", "account_id", "id"),
+    # a conversation: the account's MO from one number
+    Index("ix_inbound_account_id_source_id", "account_id", "source", "id"),
 )
 
 # The numbers MO arrive on (E.164 with '+', or a short code's digits): owned by an
@@ -258,6 +265,50 @@ inbound_numbers = Table(
     Column("default_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
     Column("webhook_url", Text, nullable=True),
     Column("created_at", Double, nullable=False),
+    # the shape webhook_url takes MO in (services.inbound_plan.SHAPES); NULL: native
+    Column("webhook_shape", Text, nullable=True),
+    # micro-units debited from the receiving account per MO on this number
+    Column("price", BigInteger, nullable=False, server_default=text("0")),
+)
+
+# An account's inbound settings: its default MO webhook (and the shape it takes), whether
+# MO go to its SMPP binds, its own opt-out words and the replies confirming STOP/START.
+inbound_settings = Table(
+    "inbound_settings",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("webhook_url", Text, nullable=True),
+    Column("webhook_shape", Text, nullable=True),
+    Column("smpp", Boolean, nullable=False),
+    # how a long MO reaches a bind: `udh` (one deliver_sm a part) or `payload` (one
+    # deliver_sm, the whole text in message_payload)
+    Column("smpp_long", Text, nullable=False, server_default=text("'udh'")),
+    # folded words, separated by one space
+    Column("opt_out", Text, nullable=False),
+    Column("stop_reply", Text, nullable=True),
+    Column("start_reply", Text, nullable=True),
+    Column("updated_at", Double, nullable=False),
+)
+
+# MO waiting to be POSTed to a customer's webhook: written in the MO's transaction, sent
+# in order per (account, source), retried with back-off like the receipts' outbox.
+inbound_outbox = Table(
+    "inbound_outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("inbound_id", BigId, ForeignKey("inbound.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("shape", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Double, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_inbound_outbox_state_next_at", "state", "next_at"),
+    Index("ix_inbound_outbox_account_id_source_id", "account_id", "source", "id"),
 )
 
 # Keywords (folded: upper case, no accents) routing a shared number's MO to an account.

@@ -19,10 +19,11 @@ from smsgate.services.inbound import (
     JoinParts,
     StoredInbound,
 )
+from smsgate.services.inbound_plan import NO_EFFECTS, MoEffects
 from smsgate.store.records import record_from_row
 from smsgate.store.schema import inbound, inbound_parts, messages
 from smsgate.store.sql_base import SqlPart
-from smsgate.store.sql_smpp import add_smpp_mo
+from smsgate.store.sql_inbound_effects import apply_effects
 
 
 def insert_inbound(conn: Connection, mo: InboundMessage) -> int:
@@ -31,11 +32,10 @@ def insert_inbound(conn: Connection, mo: InboundMessage) -> int:
     return int(conn.execute(statement).scalar_one())
 
 
-def add_smpp_inbound(conn: Connection, mo: InboundMessage) -> int:
-    if mo.account_id is None:
-        raise ValueError("an MO for SMPP binds is routed to an account")
+def add_inbound(conn: Connection, mo: InboundMessage, effects: MoEffects) -> int:
+    """Store one MO and apply its effects when it is routed; returns its id."""
     inbound_id = insert_inbound(conn, mo)
-    add_smpp_mo(conn, [(mo.account_id, inbound_id)], mo.received_at)
+    apply_effects(conn, inbound_id, mo, effects)
     return inbound_id
 
 
@@ -62,19 +62,21 @@ def add_inbound_part(
     if len(kept) < part.total:
         return None
     conn.execute(delete(inbound_parts).where(*same_message))
-    return insert_inbound(conn, join(kept))
+    return add_inbound(conn, *join(kept))
 
 
-def reply_account(conn: Connection, to: list[str], senders: list[str], since: float) -> int | None:
+def reply_to(
+    conn: Connection, to: list[str], senders: list[str], since: float
+) -> tuple[int, str | None] | None:
     m = messages.c
     query = (
-        select(m.account_id)
+        select(m.account_id, m.reply_url)
         .where(m.to.in_(to), m.sender.in_(senders), m.created_at >= since)
         .order_by(m.created_at.desc())
         .limit(1)
     )
-    found = conn.execute(query).scalar()
-    return None if found is None else int(found)
+    found = conn.execute(query).first()
+    return None if found is None else (int(found.account_id), found.reply_url)
 
 
 def inbound_messages(conn: Connection, query: InboundQuery) -> list[StoredInbound]:
@@ -118,19 +120,18 @@ def _message_key(part: InboundPart) -> int:
 
 
 class SqlInbound(SqlPart):
-    async def add_inbound(self, mo: InboundMessage) -> int:
-        return await self.connections.write(insert_inbound, mo)
+    async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
+        return await self.connections.write(add_inbound, mo, effects)
 
     async def add_inbound_part(
         self, part: InboundPart, join: JoinParts, stale_before: float
     ) -> int | None:
         return await self.connections.write(add_inbound_part, part, join, stale_before)
 
-    async def add_smpp_inbound(self, mo: InboundMessage) -> int:
-        return await self.connections.write(add_smpp_inbound, mo)
-
-    async def reply_account(self, to: list[str], senders: list[str], since: float) -> int | None:
-        return await self.connections.read(reply_account, to, senders, since)
+    async def reply_to(
+        self, to: list[str], senders: list[str], since: float
+    ) -> tuple[int, str | None] | None:
+        return await self.connections.read(reply_to, to, senders, since)
 
     async def inbound_messages(self, query: InboundQuery) -> list[StoredInbound]:
         return await self.connections.read(inbound_messages, query)

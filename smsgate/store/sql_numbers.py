@@ -1,5 +1,5 @@
-"""Inbound numbers and keywords in SQL: `inbound_numbers` and `inbound_keywords`;
-`SqlNumbers` is SqlStore's part for them."""
+"""Inbound numbers, keywords and accounts' inbound settings in SQL: `inbound_numbers`,
+`inbound_keywords`, `inbound_settings`; `SqlNumbers` is SqlStore's part for them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 
 from smsgate.core.errors import Conflict
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber, NumberToAdd
+from smsgate.services.inbound_plan import NATIVE, InboundSettings
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import inbound_keywords, inbound_numbers
+from smsgate.store.schema import inbound_keywords, inbound_numbers, inbound_settings
 from smsgate.store.sql_base import SqlPart
 
 
@@ -87,6 +88,32 @@ def remove_keyword(conn: Connection, number_id: int, keyword: str) -> bool:
     return bool(result.rowcount)
 
 
+def all_settings(conn: Connection) -> list[InboundSettings]:
+    query = select(inbound_settings).order_by(inbound_settings.c.account_id)
+    return [
+        InboundSettings(
+            account_id=int(row.account_id),
+            webhook_url=row.webhook_url,
+            webhook_shape=row.webhook_shape or NATIVE,
+            smpp=bool(row.smpp),
+            smpp_long=row.smpp_long,
+            opt_out=tuple(row.opt_out.split()),
+            stop_reply=row.stop_reply,
+            start_reply=row.start_reply,
+            updated_at=float(row.updated_at),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def set_settings(conn: Connection, settings: InboundSettings) -> None:
+    values = asdict(settings)
+    values["opt_out"] = " ".join(settings.opt_out)
+    where = inbound_settings.c.account_id == settings.account_id
+    conn.execute(delete(inbound_settings).where(where))
+    conn.execute(insert(inbound_settings).values(values))
+
+
 class SqlNumbers(SqlPart):
     async def add_number(self, number: NumberToAdd) -> InboundNumber:
         try:
@@ -120,3 +147,9 @@ class SqlNumbers(SqlPart):
 
     async def remove_keyword(self, number_id: int, keyword: str) -> bool:
         return await self.connections.write(remove_keyword, number_id, keyword)
+
+    async def all_inbound_settings(self) -> list[InboundSettings]:
+        return await self.connections.read(all_settings)
+
+    async def set_inbound_settings(self, settings: InboundSettings) -> None:
+        await self.connections.write(set_settings, settings)

@@ -27,6 +27,7 @@ from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService, InboundStore
 from smsgate.services.inbound_numbers import NumberService
+from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import MessageQuery, Store
 from smsgate.services.stoplist import StopListService, StopListStore
@@ -130,6 +131,7 @@ async def make_gateway(
         inbound=(inbound := InboundService(store, clock)),
         conversations=ConversationService(store, inbound),
         numbers=NumberService(store, clock),
+        inbound_settings=InboundSettingsService(store, clock),
         stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,

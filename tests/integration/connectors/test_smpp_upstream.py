@@ -13,6 +13,7 @@ from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.core.messages import PartStatus
 from smsgate.services.clock import SystemClock
 from smsgate.services.inbound import InboundMessage, InboundService
+from smsgate.services.inbound_plan import NO_EFFECTS, MoEffects
 from smsgate.services.ports import ReceiptUpdate
 from smsgate.smpp import CommandStatus, normalize_message_id, tlv
 from smsgate.smpp.smsc_simulator import SmscSimulator
@@ -31,9 +32,9 @@ class MoStore(MemoryStore):
         super().__init__()
         self.mo: list[tuple[str, str, str, str, str, int]] = []
 
-    async def add_inbound(self, mo: InboundMessage) -> int:
+    async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
         self.mo.append((mo.connector, mo.source, mo.destination, mo.text, mo.encoding, mo.parts))
-        return await super().add_inbound(mo)
+        return await super().add_inbound(mo, effects)
 
 
 class Collected:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import smpplib.gsm
 
-from smsgate.services.inbound import InboundMessage
+from smsgate.services.inbound import InboundMessage, InboundStore
+from smsgate.services.inbound_plan import MoEffects
 from smsgate.smpp import parse_receipt_text
 from tests.integration.smpp_server.conftest import PASSWORD, PRICE, Customer, Esme
 
@@ -110,11 +111,13 @@ async def test_receipts_wait_for_a_receiver_bind(alice: Customer) -> None:
 
 
 async def test_inbound_sms_is_delivered_as_plain_deliver_sm(alice: Customer) -> None:
-    store = alice.store
-    await store.add_smpp_inbound(
+    store = alice.gateway.store
+    assert isinstance(store, InboundStore)
+    await store.add_inbound(
         InboundMessage(
             "simulator", "+393331234567", "4321", "STOP please", "gsm7", 1, 1.0, alice.account.id
-        )
+        ),
+        MoEffects(smpp=True),
     )
     received = await asyncio.to_thread(receive, alice.port, 1)
     mo = received[0]

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from smsgate.core.messages import PartStatus, Status
-from smsgate.services.inbound import InboundMessage
+from smsgate.services.inbound import InboundMessage, InboundStore
+from smsgate.services.inbound_plan import MoEffects
 from smsgate.services.ports import ReceiptUpdate, SendOutcome, Store
 from smsgate.services.smpp_customers import SmppStore
 from tests.integration.backends import BACKENDS, fresh_database
@@ -28,6 +29,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 def smpp(store: Store) -> SmppStore:
     assert isinstance(store, SmppStore)
+    return store
+
+
+def inbound(store: Store) -> InboundStore:
+    assert isinstance(store, InboundStore)
     return store
 
 
@@ -87,8 +93,9 @@ async def test_rows_are_handed_over_once(store: Store) -> None:
 
 async def test_inbound_rows(store: Store) -> None:
     alice = await funded(store, "alice")
-    inbound_id = await smpp(store).add_smpp_inbound(
-        InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW, alice.id)
+    inbound_id = await inbound(store).add_inbound(
+        InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW, alice.id),
+        MoEffects(smpp=True),
     )
     [item] = await smpp(store).smpp_pending(alice.id, 10)
     assert item.kind == "mo" and item.inbound is not None
@@ -99,9 +106,9 @@ async def test_inbound_rows(store: Store) -> None:
     )
 
 
-async def test_inbound_for_binds_names_its_account(store: Store) -> None:
+async def test_unrouted_inbound_is_queued_for_no_bind(store: Store) -> None:
     alice = await funded(store, "alice")
     unrouted = InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW)
-    with pytest.raises(ValueError):
-        await smpp(store).add_smpp_inbound(unrouted)
+    assert await inbound(store).add_inbound(unrouted, MoEffects(smpp=True)) > 0
+    assert await smpp(store).smpp_waiting_accounts() == []
     assert await smpp(store).smpp_pending(alice.id, 10) == []

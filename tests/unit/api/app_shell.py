@@ -20,6 +20,7 @@ from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService, InboundStore
 from smsgate.services.inbound_numbers import NumberService, NumberStore
+from smsgate.services.inbound_plan import InboundSettingsService, InboundSettingsStore
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
 from smsgate.services.stoplist import StopListService, StopListStore
@@ -69,6 +70,7 @@ def shell_app(
         inbound=(inbound := InboundService(cast(InboundStore, store), clock)),
         conversations=ConversationService(store, inbound),
         numbers=NumberService(cast(NumberStore, store), clock),
+        inbound_settings=InboundSettingsService(cast(InboundSettingsStore, store), clock),
         stats=stats or Counters(),
         queue_depth=queue_depth,
         held_messages=_three_held,

@@ -1,0 +1,54 @@
+"""What storing a routed MO does in its transaction (services.inbound_plan.MoEffects), in
+SQL: the rows that queue it for webhooks (`inbound_outbox`) and SMPP binds
+(`smpp_outbox`), and its sender put on or taken off the account's STOP list."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from smsgate.services.inbound import InboundMessage
+from smsgate.services.inbound_plan import STOP_ADD, MoEffects
+from smsgate.services.stoplist import SOURCE_INBOUND
+from smsgate.store.schema import inbound_outbox
+from smsgate.store.sql_rows import insert_rows
+from smsgate.store.sql_smpp import add_smpp_mo
+from smsgate.store.sql_stoplist import add_stop, remove_stop
+
+PENDING = "pending"
+
+
+def apply_effects(
+    conn: Connection, inbound_id: int, mo: InboundMessage, effects: MoEffects
+) -> None:
+    account_id = mo.account_id
+    if account_id is None:
+        return
+    now = mo.received_at
+    insert_rows(
+        conn,
+        inbound_outbox,
+        [
+            {
+                "inbound_id": inbound_id,
+                "account_id": account_id,
+                "source": mo.source,
+                "url": target.url,
+                "shape": target.shape,
+                "state": PENDING,
+                "attempts": 0,
+                "next_at": now,
+                "created_at": now,
+                "last_status": None,
+                "last_error": None,
+            }
+            for target in effects.webhooks
+        ],
+    )
+    if effects.smpp:
+        add_smpp_mo(conn, [(account_id, inbound_id)], now)
+    if effects.stop is not None:
+        command, number = effects.stop
+        if command == STOP_ADD:
+            add_stop(conn, account_id, number, SOURCE_INBOUND, now)
+        else:
+            remove_stop(conn, account_id, number)
