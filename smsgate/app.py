@@ -43,6 +43,7 @@ from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
+from smsgate.services.nodes import NodeService, default_node_id
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
 from smsgate.services.routing import Router, RouteService
@@ -99,6 +100,7 @@ class Gateway:
     inbound: InboundService
     numbers: NumberService
     inbound_settings: InboundSettingsService
+    node: NodeService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -134,6 +136,7 @@ class Gateway:
         auth = Authenticator(
             store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
+        node = NodeService(store, settings.node_id or default_node_id(settings.data_dir))
         stop_list = StopListService(store, clock)
         numbers = NumberService(store, clock)
         inbound_settings = InboundSettingsService(store, clock)
@@ -166,7 +169,13 @@ class Gateway:
         router = Router(lambda: supervisor.upstreams, default=simulator.name)
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
-            store, router, clock, stats, batch_size=settings.dispatch_batch, plans=plans
+            store,
+            router,
+            clock,
+            stats,
+            batch_size=settings.dispatch_batch,
+            plans=plans,
+            node=node.node_id,
         )
         receipts = ReceiptRecorder(store, clock, stats)
 
@@ -212,7 +221,12 @@ class Gateway:
             receipts=receipts,
             dispatcher=dispatcher,
             housekeeper=Housekeeper(
-                store, receipts, clock, stats, interval=settings.housekeeping_interval
+                store,
+                receipts,
+                clock,
+                stats,
+                interval=settings.housekeeping_interval,
+                node=node.node_id,
             ),
             webhooks=WebhookSender(
                 store,
@@ -234,18 +248,27 @@ class Gateway:
             inbound=inbound,
             numbers=numbers,
             inbound_settings=inbound_settings,
+            node=node,
         )
 
     async def start(self, *, smpp: bool = True) -> None:
         """Recover what a previous process left behind, then start the background roles
-        (with the SMPP server unless an ingress worker runs it)."""
+        (with the SMPP server unless an ingress worker runs it). The node's id is taken
+        first: Conflict when a live process holds it."""
+        await self.node.register()
         recovered = await self.housekeeper.recover()
         if recovered:
             log.warning("requeued %d messages left in flight by a previous process", recovered)
         await self.supervisor.start(self.receipts.record)
         if smpp:
             await self.smpp.start()
-        jobs = (self.dispatcher.run, self.housekeeper.run, self.webhooks.run, self.supervisor.run)
+        jobs = (
+            self.node.run,
+            self.dispatcher.run,
+            self.housekeeper.run,
+            self.webhooks.run,
+            self.supervisor.run,
+        )
         for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))
 
@@ -257,6 +280,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.supervisor.close()
+        if self.tasks:
+            await self.node.leave()
         await self.store.close()
         self.auth.close()
 

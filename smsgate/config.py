@@ -51,6 +51,8 @@ class Settings:
     demo: bool = True
     log_level: str = "INFO"
     log_json: bool = False
+    # this gateway's node id (services.nodes); empty: the host name and the data directory
+    node_id: str = ""
 
     def database(self) -> str:
         """The database URL: the configured one, else the SQLite file in data_dir."""

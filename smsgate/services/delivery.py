@@ -128,17 +128,19 @@ class Housekeeper:
     _: KW_ONLY
     interval: float = 1.0
     claim_timeout: float = 300.0
+    node: str | None = None  # this node's id: only its own and dead nodes' claims are taken
 
     async def recover(self) -> int:
-        """At start-up: messages a crashed process left `sending` go back to the queue."""
-        return await self.store.recover_sending(self.clock.now() + 1)
+        """At start-up: messages this node's previous process (or a dead node) left
+        `sending` go back to the queue."""
+        return await self.store.recover_sending(self.clock.now() + 1, self.node)
 
     async def run_once(self) -> None:
         now = self.clock.now()
         expired = await self.store.expire(now, 1000)
         if expired:
             self.stats.count_final("expired", expired)
-        await self.store.recover_sending(now - self.claim_timeout)
+        await self.store.recover_sending(now - self.claim_timeout, self.node)
         await self.receipts.retry_unmatched()
 
     async def run(self) -> None:

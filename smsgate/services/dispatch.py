@@ -133,6 +133,7 @@ class Dispatcher:
     idle_poll: float = 0.2
     gather: float = 0.003
     plans: RoutePlans | None = None
+    node: str | None = None  # the node id its claims carry (services.nodes)
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     # None: not looked yet, so held messages from an earlier run are released too.
     _routing: Hashable | None = field(init=False, default=None)
@@ -200,7 +201,9 @@ class Dispatcher:
         # Asking every message only while an upstream has no bind or a lane could fill
         # keeps the common claim free of routing work inside its transaction.
         check = not self.route.all_ready() or any(lane.room < limit for lane in lanes)
-        claimed = await self.store.claim(self.clock.now(), limit, hold if check else None)
+        claimed = await self.store.claim(
+            self.clock.now(), limit, hold if check else None, self.node
+        )
         if claimed and self.plans is not None:
             await self.plans.fresh()
         no_route = []

@@ -3,6 +3,7 @@ webhook outbox; the same semantics as sql_dispatch, sql_receipts and sql_outbox.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -40,7 +41,11 @@ class MemoryDispatch(MemoryTables):
         )
 
     async def claim(
-        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
+        self,
+        now: float,
+        limit: int,
+        hold: Callable[[Message], str | None] | None = None,
+        node: str | None = None,
     ) -> list[Message]:
         due = sorted(
             (row.next_at, row.message.id)
@@ -59,6 +64,7 @@ class MemoryDispatch(MemoryTables):
             attempts = row.message.attempts + 1
             row.message = replace(row.message, status=Status.SENDING, attempts=attempts)
             row.claimed_at = now
+            row.claimed_by = node
             claimed.append(row.message)
         return sorted(claimed, key=lambda m: m.id)
 
@@ -94,7 +100,7 @@ class MemoryDispatch(MemoryTables):
             if o.status is Status.QUEUED:
                 row.message = replace(row.message, status=Status.QUEUED, error=o.error)
                 row.next_at = o.retry_at or now
-                row.claimed_at = None
+                row.claimed_at = row.claimed_by = None
                 continue
             for p in o.parts:
                 part = Part(o.message_id, p.seq, p.status, p.upstream_id, o.connector, p.error)
@@ -104,7 +110,7 @@ class MemoryDispatch(MemoryTables):
                     self._by_upstream.setdefault(key, []).append((o.message_id, p.seq))
             if o.status is Status.SENT:
                 row.message = replace(row.message, status=Status.SENT, sent_at=now, error=o.error)
-                row.claimed_at = None
+                row.claimed_at = row.claimed_by = None
             else:
                 self._refund(row, o.refund, now)
                 self._finish(row, o.status, now, o.error)
@@ -168,18 +174,24 @@ class MemoryDispatch(MemoryTables):
             self._finish(row, Status.EXPIRED, now, row.message.error)
         return len(due)
 
-    async def recover_sending(self, older_than: float) -> int:
-        stuck = [
+    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
+        live = {n.id for n in self._nodes.values() if n.lease_until >= time.time()}
+
+        def stuck(row: Queued) -> bool:
+            old = row.claimed_at is not None and row.claimed_at < older_than
+            if node is None or row.claimed_by in (None, node):
+                return old
+            return row.claimed_by not in live
+
+        rows = [
             row
             for row in self._messages.values()
-            if row.message.status is Status.SENDING
-            and row.claimed_at is not None
-            and row.claimed_at < older_than
+            if row.message.status is Status.SENDING and stuck(row)
         ]
-        for row in stuck:
+        for row in rows:
             row.message = replace(row.message, status=Status.QUEUED)
-            row.claimed_at = None
-        return len(stuck)
+            row.claimed_at = row.claimed_by = None
+        return len(rows)
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         due = sorted(

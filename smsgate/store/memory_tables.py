@@ -20,6 +20,7 @@ from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
 from smsgate.services.inbound_plan import InboundSettings
+from smsgate.services.nodes import Node
 from smsgate.services.senders import SenderId
 from smsgate.services.stoplist import StopEntry
 
@@ -43,6 +44,7 @@ class Queued:
     next_at: float
     claimed_at: float | None = None
     held_for: str | None = None
+    claimed_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -125,6 +127,7 @@ class MemoryTables:
         self._senders: dict[int, SenderId] = {}
         self._stop_list: dict[tuple[int, str], StopEntry] = {}
         self._login_failures: dict[str, LoginFailures] = {}
+        self._nodes: dict[str, Node] = {}
 
     def _move(
         self,
@@ -167,7 +170,7 @@ class MemoryTables:
     def _finish(self, row: Queued, status: Status, now: float, error: str | None) -> Message:
         """The message becomes final, with the webhook and SMPP receipt it asked for."""
         message = row.message = replace(row.message, status=status, done_at=now, error=error)
-        row.claimed_at = None
+        row.claimed_at = row.claimed_by = None
         if message.callback_url:
             self._outbox[next(self._ids)] = OutboxItem(message.id, message.callback_url, now)
         if message.registered_delivery:

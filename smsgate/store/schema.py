@@ -137,6 +137,8 @@ messages = Table(
     Column("done_at", Double, nullable=True),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("claimed_at", Double, nullable=True),
+    # the node (services.nodes) whose claim made it `sending`
+    Column("claimed_by", Text, nullable=True),
     # the customer asked for a receipt on its SMPP bind (registered_delivery)
     Column("registered_delivery", Boolean, nullable=False, server_default=text("false")),
     # free label given by the customer (SMS Partner `tag`), for grouping and statistics
@@ -363,6 +365,18 @@ smpp_outbox = Table(
     Column("created_at", Double, nullable=False),
     Column("delivered_at", Double, nullable=True),
     Index("ix_smpp_outbox_account_id_state_id", "account_id", "state", "id"),
+)
+
+# The gateway nodes holding claims, each with a lease on the database's clock that its
+# heartbeat renews (services.nodes).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("lease_until", Double, nullable=False),
 )
 
 stop_list = Table(

@@ -13,6 +13,7 @@ from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
 from smsgate.store.sql_money import SqlMoney
+from smsgate.store.sql_nodes import SqlNodes
 from smsgate.store.sql_numbers import SqlNumbers
 from smsgate.store.sql_outbox import SqlOutbox
 from smsgate.store.sql_receipts import SqlReceipts
@@ -39,6 +40,7 @@ class SqlStore(
     SqlNumbers,
     SqlStopList,
     SqlLockout,
+    SqlNodes,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Row
 
 from smsgate.core.ledger import EntryKind
@@ -22,6 +22,7 @@ from smsgate.store.schema import messages, parts
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
+from smsgate.store.sql_nodes import live_node_ids
 from smsgate.store.sql_outbox import add_notifications
 from smsgate.store.sql_rows import execute_rows, insert_rows, planned_afresh, update_by_id
 from smsgate.store.sql_smpp import add_smpp_receipts
@@ -35,7 +36,8 @@ from smsgate.store.sql_smpp import add_smpp_receipts
 _CLAIM = {
     "sqlite": text(
         """
-        UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
+        UPDATE messages SET status = 'sending', claimed_at = :now, claimed_by = :node,
+            attempts = attempts + 1
         WHERE id IN (
             SELECT id FROM messages INDEXED BY ix_messages_due
             WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
@@ -45,7 +47,8 @@ _CLAIM = {
     ),
     "postgresql": text(
         """
-        UPDATE messages SET status = 'sending', claimed_at = :now, attempts = attempts + 1
+        UPDATE messages SET status = 'sending', claimed_at = :now, claimed_by = :node,
+            attempts = attempts + 1
         WHERE id = ANY(ARRAY(
             SELECT id FROM messages
             WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
@@ -64,6 +67,7 @@ _HOLD = update_by_id(
     "h_id",
     status=Status.QUEUED.value,
     claimed_at=None,
+    claimed_by=None,
     attempts=messages.c.attempts - 1,
     held_for=bindparam("h_for"),
 )
@@ -78,6 +82,7 @@ _RECORD = update_by_id(
     next_at=func.coalesce(bindparam("m_next_at"), messages.c.next_at),
     cost=bindparam("m_cost"),
     claimed_at=None,
+    claimed_by=None,
 )
 
 
@@ -101,11 +106,12 @@ def _replan_row(message_id: str, plan: Replanned) -> dict[str, Any]:
     }
 
 
-def claim(conn: Connection, now: float, limit: int) -> Sequence[Row[Any]]:
-    """The claimed rows as they come; `claimed_messages` makes them messages after the
-    commit, so the write lock is not held for it."""
+def claim(conn: Connection, now: float, limit: int, node: str | None = None) -> Sequence[Row[Any]]:
+    """The claimed rows as they come, claimed by `node`; `claimed_messages` makes them
+    messages after the commit, so the write lock is not held for it."""
+    params = {"now": now, "limit": limit, "node": node}
     with planned_afresh(conn):
-        return conn.execute(_CLAIM[conn.dialect.name], {"now": now, "limit": limit}).all()
+        return conn.execute(_CLAIM[conn.dialect.name], params).all()
 
 
 def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
@@ -115,10 +121,14 @@ def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
 
 
 def claim_holding(
-    conn: Connection, now: float, limit: int, hold: Callable[[Message], str | None]
+    conn: Connection,
+    now: float,
+    limit: int,
+    hold: Callable[[Message], str | None],
+    node: str | None = None,
 ) -> list[Message]:
     """Claim, then hold what `hold` names an upstream for, before the transaction commits."""
-    claimed = claimed_messages(claim(conn, now, limit))
+    claimed = claimed_messages(claim(conn, now, limit, node))
     held = [(m, hold(m)) for m in claimed]
     execute_rows(
         conn,
@@ -245,7 +255,13 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     conn.execute(
         update(messages)
         .where(messages.c.id.in_(ids))
-        .values(status=Status.EXPIRED.value, done_at=now, claimed_at=None, held_for=None)
+        .values(
+            status=Status.EXPIRED.value,
+            done_at=now,
+            claimed_at=None,
+            claimed_by=None,
+            held_for=None,
+        )
     )
     if unsent:
         refunded = [str(row.id) for row in unsent]
@@ -262,11 +278,24 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     return len(rows)
 
 
-def recover_sending(conn: Connection, older_than: float) -> int:
+def recover_sending(conn: Connection, older_than: float, node: str | None = None) -> int:
+    """Queue again what is `sending` (see the port): claimed before `older_than` by no
+    node or by `node` (every claim when `node` is None), or claimed by a node whose
+    lease ran out."""
+    m = messages.c
+    stuck = m.claimed_at < older_than
+    if node is not None:
+        mine = or_(m.claimed_by.is_(None), m.claimed_by == node)
+        orphaned = and_(
+            m.claimed_by.is_not(None),
+            m.claimed_by != node,
+            m.claimed_by.not_in(live_node_ids(conn)),
+        )
+        stuck = or_(and_(stuck, mine), orphaned)
     result = conn.execute(
         update(messages)
-        .where(messages.c.status == Status.SENDING.value, messages.c.claimed_at < older_than)
-        .values(status=Status.QUEUED.value, claimed_at=None)
+        .where(m.status == Status.SENDING.value, stuck)
+        .values(status=Status.QUEUED.value, claimed_at=None, claimed_by=None)
     )
     return int(result.rowcount)
 
@@ -286,11 +315,15 @@ def queue_depth(conn: Connection) -> int:
 
 class SqlDispatch(SqlPart):
     async def claim(
-        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
+        self,
+        now: float,
+        limit: int,
+        hold: Callable[[Message], str | None] | None = None,
+        node: str | None = None,
     ) -> list[Message]:
         if hold is not None:
-            return await self.connections.write(claim_holding, now, limit, hold)
-        return claimed_messages(await self.connections.write(claim, now, limit))
+            return await self.connections.write(claim_holding, now, limit, hold, node)
+        return claimed_messages(await self.connections.write(claim, now, limit, node))
 
     async def release_held(self, limit: int, upstream: str | None = None) -> int:
         return await self.connections.write(release_held, limit, upstream)
@@ -305,8 +338,8 @@ class SqlDispatch(SqlPart):
     async def expire(self, now: float, limit: int) -> int:
         return await self.connections.write(expire, now, limit)
 
-    async def recover_sending(self, older_than: float) -> int:
-        return await self.connections.write(recover_sending, older_than)
+    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
+        return await self.connections.write(recover_sending, older_than, node)
 
     async def queue_depth(self) -> int:
         return await self.connections.read(queue_depth)

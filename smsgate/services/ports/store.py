@@ -270,9 +270,14 @@ class Store(Protocol):
 
     # dispatch and delivery
     async def claim(
-        self, now: float, limit: int, hold: Callable[[Message], str | None] | None = None
+        self,
+        now: float,
+        limit: int,
+        hold: Callable[[Message], str | None] | None = None,
+        node: str | None = None,
     ) -> list[Message]:
-        """Due queued or scheduled messages become `sending`; returned by id.
+        """Due queued or scheduled messages become `sending`, claimed by `node`; returned
+        by id.
 
         With `hold`, a message for which it names an upstream stays `queued` as it was
         (attempts too) and is held for that upstream: no claim sees it again until
@@ -306,8 +311,10 @@ class Store(Protocol):
         """Messages sent (or stuck in the queue) past their validity become `expired`."""
         ...
 
-    async def recover_sending(self, older_than: float) -> int:
-        """Messages left `sending` by a crash go back to `queued`."""
+    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
+        """Messages left `sending` by a crash go back to `queued`: those claimed before
+        `older_than` (by `node` or by no node, when `node` is given), and those claimed by
+        another node whose lease ran out (services.nodes)."""
         ...
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:

@@ -1,0 +1,107 @@
+"""Node identity and leases: each gateway core registers its node id in the store with a
+lease on the database's clock and renews it by a heartbeat. A message claimed `sending`
+carries its node's id, so recovery takes back only the claims of this node's previous
+life and of nodes whose lease ran out, never a live node's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import KW_ONLY, dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from smsgate.core.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A registered node: `lease_until` is on the database's clock."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: float
+    lease_until: float
+
+
+@runtime_checkable
+class NodeStore(Protocol):
+    async def register_node(self, node_id: str, host: str, pid: int, lease: float) -> None:
+        """Store the node (replacing a row of the same id) with a lease of `lease` seconds
+        from the database's now."""
+        ...
+
+    async def renew_node(self, node_id: str, pid: int, lease: float) -> bool:
+        """Extend the lease; False when the id is no longer this `pid`'s."""
+        ...
+
+    async def drop_node(self, node_id: str, pid: int) -> None:
+        """Forget the node if the row is still this `pid`'s."""
+        ...
+
+    async def live_nodes(self) -> list[Node]:
+        """The nodes whose lease has not run out on the database's clock."""
+        ...
+
+
+def default_node_id(data_dir: str) -> str:
+    """The host name and the data directory: unique for every gateway on a host."""
+    return f"{socket.gethostname()}:{Path(data_dir).resolve()}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(eq=False, slots=True)
+class NodeService:
+    """Registers this process as node `node_id` and keeps its lease alive."""
+
+    store: NodeStore
+    node_id: str
+    _: KW_ONLY
+    lease: float = LEASE_SECONDS
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+    async def register(self) -> None:
+        """Take the node id; Conflict when a live process elsewhere (or still running
+        here) holds it. A holder on this host whose process is gone died without leaving:
+        its id is taken over at once."""
+        for node in await self.store.live_nodes():
+            if node.id != self.node_id or node.pid == self.pid:
+                continue
+            if node.host != self.host or _running(node.pid):
+                raise Conflict(
+                    f"node id {self.node_id} is held by process {node.pid} on {node.host};"
+                    " give each gateway its own SMSGATE_NODE_ID"
+                )
+        await self.store.register_node(self.node_id, self.host, self.pid, self.lease)
+
+    async def run(self) -> None:
+        """Renew the lease three times per lease period, registering again if lost."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self.store.renew_node(self.node_id, self.pid, self.lease):
+                    log.warning("node %s lost its lease; registering again", self.node_id)
+                    await self.store.register_node(self.node_id, self.host, self.pid, self.lease)
+            except Exception:
+                log.exception("node %s: lease not renewed", self.node_id)
+
+    async def leave(self) -> None:
+        await self.store.drop_node(self.node_id, self.pid)

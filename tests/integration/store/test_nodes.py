@@ -1,0 +1,99 @@
+"""Node leases and the recovery of claims by node, on memory, SQLite and PostgreSQL:
+a node takes back its own earlier claims and those of nodes whose lease ran out, never
+a live node's."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from smsgate.core.errors import Conflict
+from smsgate.core.messages import Message, Status
+from smsgate.services.nodes import NodeService, NodeStore
+from smsgate.services.ports import Store
+from tests.integration.store.scenario import NOW, funded, submission
+
+
+def nodes(store: Store) -> NodeStore:
+    assert isinstance(store, NodeStore)
+    return store
+
+
+async def statuses(store: Store, *claimed: Message) -> list[Status]:
+    found = [await store.message(m.id) for m in claimed]
+    return [m.status for m in found if m is not None]
+
+
+async def claimed_by_a_and_b(store: Store) -> tuple[Message, Message, Message]:
+    alice = await funded(store, "alice", 100)
+    await store.accept(submission(alice, recipients=3))
+    (a,) = await store.claim(NOW + 1, 1, node="a")
+    (b,) = await store.claim(NOW + 1, 1, node="b")
+    (legacy,) = await store.claim(NOW + 1, 1)
+    return a, b, legacy
+
+
+async def test_a_live_node_s_claims_are_left_alone(store: Store) -> None:
+    a, b, legacy = await claimed_by_a_and_b(store)
+    await nodes(store).register_node("a", "host-a", 101, 60.0)
+    await nodes(store).register_node("b", "host-b", 102, 60.0)
+    # b restarts: its own claims and those of no node come back, a's stay `sending`
+    assert await store.recover_sending(NOW + 2, "b") == 2
+    assert await statuses(store, a, b, legacy) == [Status.SENDING, Status.QUEUED, Status.QUEUED]
+    # a's claim is young: the claim timeout of b does not reach it either
+    assert await store.recover_sending(NOW + 100, "b") == 0
+
+
+async def test_a_dead_node_s_claims_come_back(store: Store) -> None:
+    a, b, _ = await claimed_by_a_and_b(store)
+    await nodes(store).register_node("a", "host-a", 101, 0.2)
+    await nodes(store).register_node("b", "host-b", 102, 60.0)
+    assert await store.recover_sending(NOW, "b") == 0
+    await asyncio.sleep(0.5)
+    assert [n.id for n in await nodes(store).live_nodes()] == ["b"]
+    assert await store.recover_sending(NOW, "b") == 1
+    assert await statuses(store, a, b) == [Status.QUEUED, Status.SENDING]
+    (again,) = await store.claim(NOW + 3, 10, node="b")
+    assert (again.id, again.attempts) == (a.id, 2)
+
+
+async def test_a_node_that_left_is_not_live(store: Store) -> None:
+    a, _, _ = await claimed_by_a_and_b(store)
+    await nodes(store).register_node("a", "host-a", 101, 60.0)
+    await nodes(store).drop_node("a", 999)  # another process's row: kept
+    assert await store.recover_sending(NOW, "b") == 0
+    await nodes(store).drop_node("a", 101)
+    assert await store.recover_sending(NOW, "b") == 1
+    assert await statuses(store, a) == [Status.QUEUED]
+
+
+async def test_renewing_extends_only_the_holder_s_lease(store: Store) -> None:
+    await nodes(store).register_node("a", "host-a", 101, 0.3)
+    assert not await nodes(store).renew_node("a", 999, 60.0)
+    assert await nodes(store).renew_node("a", 101, 60.0)
+    await asyncio.sleep(0.5)
+    [node] = await nodes(store).live_nodes()
+    assert (node.id, node.host, node.pid) == ("a", "host-a", 101)
+    assert not await nodes(store).renew_node("gone", 101, 60.0)
+
+
+async def test_a_node_id_held_by_a_live_process_is_refused(store: Store) -> None:
+    elsewhere = NodeService(nodes(store), "n1", host="other-host", pid=4242)
+    await elsewhere.register()
+    with pytest.raises(Conflict):
+        await NodeService(nodes(store), "n1").register()
+    here = NodeService(nodes(store), "n2", pid=os.getppid())  # a running process here
+    await here.register()
+    with pytest.raises(Conflict):
+        await NodeService(nodes(store), "n2").register()
+
+
+async def test_a_dead_process_s_node_id_on_this_host_is_taken_over(store: Store) -> None:
+    proc = await asyncio.create_subprocess_exec("true")
+    await proc.wait()  # its pid now names no process
+    await NodeService(nodes(store), "n1", pid=proc.pid).register()
+    await NodeService(nodes(store), "n1").register()
+    [node] = await nodes(store).live_nodes()
+    assert node.pid == os.getpid()
