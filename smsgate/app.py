@@ -11,9 +11,10 @@ import contextlib
 import logging
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from smsgate.api.callbacks import callback_routes
 from smsgate.api.compat import agiletelecom, smsc, smspartner
@@ -253,22 +254,21 @@ class Gateway:
 
     async def start(self, *, smpp: bool = True) -> None:
         """Recover what a previous process left behind, then start the background roles
-        (with the SMPP server unless an ingress worker runs it). The node's id is taken
-        first: Conflict when a live process holds it."""
+        this node runs (with the SMPP server unless an ingress worker runs it). The node's
+        id is taken first: Conflict when a live process holds it."""
         await self.node.register()
-        recovered = await self.housekeeper.recover()
-        if recovered:
-            log.warning("requeued %d messages left in flight by a previous process", recovered)
-        await self.supervisor.start(self.receipts.record)
-        if smpp:
+        runs = self.settings.runs
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [self.node.run]
+        if runs("dispatch"):
+            recovered = await self.housekeeper.recover()
+            if recovered:
+                log.warning("requeued %d messages left in flight by a previous process", recovered)
+            await self.supervisor.start(self.receipts.record)
+            jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
+        if smpp and runs("smpp"):
             await self.smpp.start()
-        jobs = (
-            self.node.run,
-            self.dispatcher.run,
-            self.housekeeper.run,
-            self.webhooks.run,
-            self.supervisor.run,
-        )
+        if runs("webhooks"):
+            jobs.append(self.webhooks.run)
         for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))
 

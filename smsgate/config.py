@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# What a gateway process may run (`roles`): the HTTP API, the customer SMPP server, the
+# dispatcher with the connectors and housekeeping, the webhook senders.
+ROLES = ("api", "smpp", "dispatch", "webhooks")
+
 
 class ConfigError(ValueError):
     """A setting is missing, of the wrong type or out of range; the message says which."""
@@ -53,12 +57,18 @@ class Settings:
     log_json: bool = False
     # this gateway's node id (services.nodes); empty: the host name and the data directory
     node_id: str = ""
+    # the ROLES this node runs, comma-separated
+    roles: str = ",".join(ROLES)
 
     def database(self) -> str:
         """The database URL: the configured one, else the SQLite file in data_dir."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{Path(self.data_dir) / 'smsgate.db'}"
+
+    def runs(self, role: str) -> bool:
+        """Whether this node runs `role` (one of ROLES)."""
+        return role in {name.strip() for name in self.roles.split(",")}
 
 
 _PREFIX = "SMSGATE_"
@@ -103,7 +113,7 @@ def load(environ: Mapping[str, str] | None = None, toml_path: str | None = None)
             if key in _FIELDS:
                 values[key] = _coerce(key, raw, source=name)
     settings = Settings(**values)
-    _validate(settings)
+    validate(settings)
     return settings
 
 
@@ -136,7 +146,8 @@ def _coerce(key: str, value: Any, *, source: str) -> Any:
         raise ConfigError(f"{source}: {key} must be of type {kind}, got {value!r}") from exc
 
 
-def _validate(settings: Settings) -> None:
+def validate(settings: Settings) -> None:
+    """ConfigError naming the first setting out of its range or form."""
     for key, (low, high) in _RANGES.items():
         value = getattr(settings, key)
         if not low <= value <= high:
@@ -145,6 +156,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("account_rate_limit must be 0 (off) or more")
     if settings.sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise ConfigError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
+    roles = [name.strip() for name in settings.roles.split(",")]
+    if not all(name in ROLES for name in roles) or len(set(roles)) != len(roles):
+        raise ConfigError(f"roles must be a comma-separated list of {', '.join(ROLES)}")
     url = settings.database_url
     if url and not url.startswith(("sqlite://", "postgresql://", "postgres://", "memory://")):
         raise ConfigError("database_url must start with sqlite://, postgresql:// or memory://")

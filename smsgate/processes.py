@@ -199,6 +199,7 @@ class HttpWorkers:
     wake_port: int
     counters: Path
     bell: CommitBell
+    smpp: bool = True  # the first worker runs the customer SMPP server
     smpp_port: int | None = field(init=False, default=None)
     _procs: dict[int, asyncio.subprocess.Process] = field(init=False, default_factory=dict)
     _lifeline_read: int = field(init=False)
@@ -246,7 +247,7 @@ class HttpWorkers:
             wake_port=self.wake_port,
             counters=str(self.counters),
             workers=self.count,
-            smpp=index == 1,
+            smpp=self.smpp and index == 1,
             bell_read_fd=self.bell.fds[0],
             bell_write_fd=self.bell.fds[1],
         )

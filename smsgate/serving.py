@@ -46,6 +46,9 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
     raise_open_files_limit()
     await ensure_free(settings.http_host, settings.http_port, "SMSGATE_HTTP_PORT or --port")
     await ensure_free(settings.smpp_host, settings.smpp_port, "SMSGATE_SMPP_PORT")
+    if not settings.runs("api"):
+        await _serve_without_http(settings, say)
+        return
     workers = 0 if settings.database().startswith(MEMORY_URL) else settings.http_workers
     if not workers:
         await _serve_one_process(settings, say)
@@ -67,6 +70,19 @@ async def _serve_one_process(settings: Settings, say: Callable[[str], None]) -> 
     try:
         stop = await _start(gateway, say, smpp=True)
         await _serve_in_process(gateway, stop, say)
+    finally:
+        await gateway.close()
+
+
+async def _serve_without_http(settings: Settings, say: Callable[[str], None]) -> None:
+    """A node without the `api` role: its other roles in one process."""
+    gateway = await Gateway.open(settings)
+    try:
+        stop = await _start(gateway, say, smpp=True)
+        if settings.runs("smpp"):
+            say(f"smsgate: SMPP on {settings.smpp_host}:{gateway.smpp.port}")
+        say(f"smsgate: running {settings.roles} (ready)")
+        await stop.wait()
     finally:
         await gateway.close()
 
@@ -153,7 +169,7 @@ async def _serve_with_workers(
     except OSError as exc:
         raise RuntimeError(f"HTTP server could not start on port {settings.http_port}") from exc
     transport, wake_port = await listen_for_wakeups(gateway.dispatcher.wake)
-    workers = HttpWorkers(count, listen, wake_port, counters, bell)
+    workers = HttpWorkers(count, listen, wake_port, counters, bell, smpp=settings.runs("smpp"))
     try:
         await workers.start()
         port = listen.getsockname()[1]
@@ -227,5 +243,6 @@ def _announce(
     gateway: Gateway, say: Callable[[str], None], smpp_port: int, port: int, detail: str = ""
 ) -> None:
     settings = gateway.settings
-    say(f"smsgate: SMPP on {settings.smpp_host}:{smpp_port}")
+    if settings.runs("smpp"):
+        say(f"smsgate: SMPP on {settings.smpp_host}:{smpp_port}")
     say(f"smsgate: HTTP API on http://{settings.http_host}:{port}{detail} (ready)")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import uvloop
 
-from smsgate.config import Settings
+from smsgate.config import ConfigError, Settings, validate
 from smsgate.logs import configure_logging
 from smsgate.processes import PortInUse, WorkerLink
 from smsgate.serving import serve, serve_http_worker
@@ -20,9 +20,19 @@ from smsgate.store import migrate as migrate_store
 @click.command()
 @click.option("--port", type=int, help="HTTP port (default 8080, or SMSGATE_HTTP_PORT).")
 @click.option("--host", help="HTTP address to listen on (default 127.0.0.1).")
+@click.option(
+    "--roles",
+    help="What this node runs, comma-separated: api,smpp,dispatch,webhooks (default all).",
+)
 @click.pass_obj
-def run(settings: Settings, port: int | None, host: str | None) -> None:
+def run(settings: Settings, port: int | None, host: str | None, roles: str | None) -> None:
     """Start the gateway: HTTP API, dispatcher, simulated operator, webhooks."""
+    if roles is not None:
+        settings = replace(settings, roles=roles)
+        try:
+            validate(settings)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
     if port is not None:
         settings = replace(settings, http_port=port)
     if host is not None:

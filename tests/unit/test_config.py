@@ -74,3 +74,12 @@ def test_unknown_file_key_is_an_error(tmp_path: Path) -> None:
 def test_missing_file_is_an_error() -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load(environ={}, toml_path="/nonexistent/smsgate.toml")
+
+
+def test_roles() -> None:
+    assert load({}).runs("dispatch")
+    front = load({"SMSGATE_ROLES": "api, smpp"})
+    assert front.runs("api") and front.runs("smpp") and not front.runs("dispatch")
+    for bad in ("api,mail", "", "api,api"):
+        with pytest.raises(ConfigError, match="roles must be"):
+            load({"SMSGATE_ROLES": bad})
