@@ -44,7 +44,7 @@ from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
-from smsgate.services.nodes import NodeService, default_node_id
+from smsgate.services.nodes import DUE, Announcer, NodeService, default_node_id
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
 from smsgate.services.routing import Router, RouteService
@@ -102,6 +102,8 @@ class Gateway:
     numbers: NumberService
     inbound_settings: InboundSettingsService
     node: NodeService
+    # what accepted messages call (and the HTTP workers' wake-ups, through the core)
+    wake: Callable[[], None]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -180,9 +182,12 @@ class Gateway:
         )
         receipts = ReceiptRecorder(store, clock, stats)
 
+        # Accepted messages wake this node's dispatcher, or the nodes that dispatch.
+        wake = dispatcher.wake if settings.runs("dispatch") else Announcer(store, DUE)
+
         def accepted(count: int) -> None:
             stats.add("accepted", count)
-            (nudge or dispatcher.wake)()
+            (nudge or wake)()
 
         policies = AccountPolicies(
             store, clock, default_rate=settings.account_rate_limit, share=rate_share
@@ -250,6 +255,7 @@ class Gateway:
             numbers=numbers,
             inbound_settings=inbound_settings,
             node=node,
+            wake=wake,
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -260,6 +266,7 @@ class Gateway:
         runs = self.settings.runs
         jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [self.node.run]
         if runs("dispatch"):
+            await self.store.listen(DUE, self.dispatcher.wake)
             recovered = await self.housekeeper.recover()
             if recovered:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)

@@ -168,7 +168,7 @@ async def _serve_with_workers(
         listen = await listening_socket(settings.http_host, settings.http_port)
     except OSError as exc:
         raise RuntimeError(f"HTTP server could not start on port {settings.http_port}") from exc
-    transport, wake_port = await listen_for_wakeups(gateway.dispatcher.wake)
+    transport, wake_port = await listen_for_wakeups(gateway.wake)
     workers = HttpWorkers(count, listen, wake_port, counters, bell, smpp=settings.runs("smpp"))
     try:
         await workers.start()

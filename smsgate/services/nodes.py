@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -19,6 +20,8 @@ from smsgate.core.errors import Conflict
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10.0
+# Messages were accepted: a node that dispatches should claim.
+DUE = "smsgate_due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,15 @@ class NodeStore(Protocol):
 
     async def live_nodes(self) -> list[Node]:
         """The nodes whose lease has not run out on the database's clock."""
+        ...
+
+    async def signal(self, channel: str) -> None:
+        """Wake the nodes that listen on `channel` (PostgreSQL NOTIFY)."""
+        ...
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` on every signal on `channel` from now on (and once after a
+        lost connection is back); returns once listening."""
         ...
 
 
@@ -105,3 +117,23 @@ class NodeService:
 
     async def leave(self) -> None:
         await self.store.drop_node(self.node_id, self.pid)
+
+
+@dataclass(eq=False, slots=True)
+class Announcer:
+    """Signals `channel` at most once per event-loop iteration however often it is
+    called: a burst of accepts costs one NOTIFY."""
+
+    store: NodeStore
+    channel: str
+    _pending: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def __call__(self) -> None:
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.get_running_loop().create_task(self._signal())
+
+    async def _signal(self) -> None:
+        try:
+            await self.store.signal(self.channel)
+        except Exception:
+            log.exception("signal %s not sent", self.channel)

@@ -1,8 +1,10 @@
-"""Gateway nodes of `MemoryStore`: the same rows as sql_nodes, on this process's clock."""
+"""Gateway nodes of `MemoryStore`: the same rows as sql_nodes, on this process's clock,
+and signals delivered to this process's listeners."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from smsgate.services.nodes import Node
@@ -25,6 +27,13 @@ class MemoryNodes(MemoryTables):
         node = self._nodes.get(node_id)
         if node is not None and node.pid == pid:
             del self._nodes[node_id]
+
+    async def signal(self, channel: str) -> None:
+        for callback in self._listeners.get(channel, []):
+            callback()
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        self._listeners.setdefault(channel, []).append(callback)
 
     async def live_nodes(self) -> list[Node]:
         now = time.time()

@@ -7,7 +7,7 @@ with its webhook and SMPP receipt. Each memory_<feature>.py class part extends
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from smsgate.core.accounts import Account
@@ -128,6 +128,7 @@ class MemoryTables:
         self._stop_list: dict[tuple[int, str], StopEntry] = {}
         self._login_failures: dict[str, LoginFailures] = {}
         self._nodes: dict[str, Node] = {}
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
 
     def _move(
         self,

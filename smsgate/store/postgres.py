@@ -7,15 +7,21 @@ UPDATE on payer rows in id order, SKIP LOCKED for claims); reads run in autocomm
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
+import asyncpg
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from smsgate.store.sql_base import COMPILED_SQL
 
+log = logging.getLogger(__name__)
+
+LISTEN_RETRY = 1.0
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -28,6 +34,9 @@ class PostgresConnections:
         if search_path:
             settings["search_path"] = search_path
         connect_args: dict[str, Any] = {"server_settings": settings}
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._server_settings = settings
+        self._listeners: list[asyncio.Task[None]] = []
         self._engine = create_async_engine(
             url.set(drivername="postgresql+asyncpg"),
             pool_size=pool_size,
@@ -53,7 +62,52 @@ class PostgresConnections:
         async with self._reader.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
+    async def notify(self, channel: str) -> None:
+        async with self._reader.connect() as conn:
+            await conn.execute(select(func.pg_notify(channel, "")))
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        listening = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._keep_listening(channel, callback, listening))
+        self._listeners.append(task)
+        await asyncio.shield(listening)
+
+    async def _keep_listening(
+        self, channel: str, callback: Callable[[], None], listening: asyncio.Future[None]
+    ) -> None:
+        """One connection of its own LISTENs on `channel`; a lost one is replaced after
+        LISTEN_RETRY seconds, and `callback` is called then too (a notification may have
+        been missed meanwhile)."""
+        while True:
+            try:
+                await self._listen_once(channel, callback, listening)
+            except (OSError, asyncpg.PostgresError):
+                log.warning("cannot LISTEN on %s; trying again", channel)
+            await asyncio.sleep(LISTEN_RETRY)
+
+    async def _listen_once(
+        self, channel: str, callback: Callable[[], None], listening: asyncio.Future[None]
+    ) -> None:
+        """LISTEN on one new connection until it is lost."""
+        lost = asyncio.Event()
+        conn = await asyncpg.connect(self._dsn, server_settings=self._server_settings)
+        try:
+            conn.add_termination_listener(lambda _conn: lost.set())
+            await conn.add_listener(channel, lambda *_: callback())
+            if listening.done():
+                callback()
+            else:
+                listening.set_result(None)
+            await lost.wait()
+        finally:
+            if not conn.is_closed():
+                await conn.close()
+
     async def close(self) -> None:
+        for task in self._listeners:
+            task.cancel()
+        await asyncio.gather(*self._listeners, return_exceptions=True)
+        self._listeners.clear()
         await self._engine.dispose()
 
 

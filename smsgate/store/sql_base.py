@@ -34,6 +34,15 @@ class Connections(Protocol):
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T: ...
 
+    async def notify(self, channel: str) -> None:
+        """Tell every node listening on `channel` (PostgreSQL NOTIFY; nothing on SQLite)."""
+        ...
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever `channel` is notified, from now until close,
+        reconnecting when the connection is lost (nothing on SQLite)."""
+        ...
+
     async def close(self) -> None: ...
 
 

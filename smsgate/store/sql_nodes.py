@@ -3,6 +3,7 @@ clock is off cannot take a live node's lease; `SqlNodes` is SqlStore's part for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, delete, func, insert, literal_column, select, update
@@ -69,3 +70,9 @@ class SqlNodes(SqlPart):
 
     async def live_nodes(self) -> list[Node]:
         return await self.connections.read(live_nodes)
+
+    async def signal(self, channel: str) -> None:
+        await self.connections.notify(channel)
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        await self.connections.listen(channel, callback)

@@ -87,6 +87,12 @@ class SqliteConnections:
         call = partial(self._on_reader, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
+    async def notify(self, channel: str) -> None:
+        """Nodes on one SQLite file poll; the processes of one node have the bell."""
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        return None
+
     async def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

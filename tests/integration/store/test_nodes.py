@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 
 import pytest
 
@@ -13,6 +14,8 @@ from smsgate.core.errors import Conflict
 from smsgate.core.messages import Message, Status
 from smsgate.services.nodes import NodeService, NodeStore
 from smsgate.services.ports import Store
+from tests.conftest import run_sql
+from tests.integration.backends import Database
 from tests.integration.store.scenario import NOW, funded, submission
 
 
@@ -97,3 +100,49 @@ async def test_a_dead_process_s_node_id_on_this_host_is_taken_over(store: Store)
     await NodeService(nodes(store), "n1").register()
     [node] = await nodes(store).live_nodes()
     assert node.pid == os.getpid()
+
+
+@pytest.mark.parametrize(
+    "backend", ["memory", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_signal_reaches_the_listeners_of_its_channel(database: Database) -> None:
+    channel = f"test_{secrets.token_hex(4)}"
+    listener, sender = nodes(await database.open()), await database.open()
+    if database.backend == "memory":
+        sender = listener  # one process: the listeners are its own
+    heard, other = asyncio.Event(), asyncio.Event()
+    await listener.listen(channel, heard.set)
+    await listener.listen(channel + "_other", other.set)
+    await nodes(sender).signal(channel)
+    async with asyncio.timeout(10):
+        await heard.wait()
+    assert not other.is_set()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_listener_whose_connection_is_killed_listens_again(database: Database) -> None:
+    channel = f"test_{secrets.token_hex(4)}"
+    listener, sender = nodes(await database.open()), nodes(await database.open())
+    calls: list[int] = []
+    heard = asyncio.Event()
+
+    def on_signal() -> None:
+        calls.append(1)
+        heard.set()
+
+    await listener.listen(channel, on_signal)
+    await run_sql(
+        database.url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        f" WHERE query = 'LISTEN \"{channel}\"'",
+    )
+    # once back, the listener is called (it may have missed a signal) and hears again
+    async with asyncio.timeout(20):
+        await heard.wait()
+    heard.clear()
+    async with asyncio.timeout(20):
+        while not heard.is_set():
+            await sender.signal(channel)
+            await asyncio.sleep(0.2)
+    assert len(calls) >= 2
