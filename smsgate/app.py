@@ -54,7 +54,7 @@ from smsgate.services.submit import SubmitService
 from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
-from smsgate.webhooks.sender import WebhookSender
+from smsgate.webhooks.sender import MoQueue, ReceiptQueue, WebhookQueue, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class Gateway:
     inbound: InboundService
     numbers: NumberService
     inbound_settings: InboundSettingsService
+    mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -199,6 +200,16 @@ class Gateway:
             per_address=settings.connections_per_address,
         )
         statistics, senders = StatisticsService(store), SendersService(store, clock)
+
+        def webhook_sender(queue: WebhookQueue) -> WebhookSender:
+            return WebhookSender(
+                queue,
+                clock,
+                secret,
+                max_attempts=settings.webhook_max_attempts,
+                base_delay=settings.webhook_base_delay,
+            )
+
         return cls(
             settings=settings,
             store=store,
@@ -214,13 +225,7 @@ class Gateway:
             housekeeper=Housekeeper(
                 store, receipts, clock, stats, interval=settings.housekeeping_interval
             ),
-            webhooks=WebhookSender(
-                store,
-                clock,
-                secret,
-                max_attempts=settings.webhook_max_attempts,
-                base_delay=settings.webhook_base_delay,
-            ),
+            webhooks=webhook_sender(ReceiptQueue(store)),
             connectors=connectors,
             routes=routes,
             supervisor=supervisor,
@@ -234,6 +239,7 @@ class Gateway:
             inbound=inbound,
             numbers=numbers,
             inbound_settings=inbound_settings,
+            mo_webhooks=webhook_sender(MoQueue(store)),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -245,7 +251,13 @@ class Gateway:
         await self.supervisor.start(self.receipts.record)
         if smpp:
             await self.smpp.start()
-        jobs = (self.dispatcher.run, self.housekeeper.run, self.webhooks.run, self.supervisor.run)
+        jobs = (
+            self.dispatcher.run,
+            self.housekeeper.run,
+            self.webhooks.run,
+            self.mo_webhooks.run,
+            self.supervisor.run,
+        )
         for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))
 
