@@ -15,16 +15,14 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
-import uvicorn
 
-from smsgate.api.http import build_app
 from smsgate.app import Gateway
 from smsgate.services.inbound_numbers import NumberToAdd
 from smsgate.services.inbound_plan import AGILETELECOM, InboundSettings
 from smsgate.services.ports import MessageQuery
 from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.webhooks.signing import HEADER, verify
-from tests.integration.gateway import open_gateway
+from tests.integration.gateway import open_gateway, served_http
 from tests.integration.webhooks.receiving import LoopbackReceiver, serving
 
 pytestmark = pytest.mark.timeout(60)
@@ -147,29 +145,13 @@ async def test_a_reply_to_an_sms_partner_send_reaches_its_url_response(
     await gateway.accounts.set_price(None, "33", 50_000)
     alice = await gateway.accounts.create("alice", credit=10_000_000, default_country="FR")
     await start_bound(gateway, smsc)
-    config = uvicorn.Config(
-        build_app(gateway.api_context()),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    serving_http = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not serving_http.done(), "uvicorn stopped before it started"
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        client = SMSPartner(f"http://127.0.0.1:{port}/v1", alice.api_key)
+    async with served_http(gateway.api_context()) as base:
+        client = SMSPartner(f"{base}/v1", alice.api_key)
         url = receiver.url("/sp?campaign=7")
         sent = await asyncio.to_thread(client.send_sms, "0612345678", "Venez ?", "36001", url)
         assert sent["success"] is True, sent
         bad = await asyncio.to_thread(client.send_sms, "0612345678", "x", "36001", "ftp://x")
         assert (bad["success"], bad["code"]) == (False, 9), bad
-    finally:
-        server.should_exit = True
-        await serving_http
     stored = await gateway.store.messages(alice.account.id, MessageQuery(limit=10))
     assert [m.reply_url for m in stored] == [url], "the refused send stored nothing"
 
