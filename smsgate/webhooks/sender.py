@@ -71,10 +71,12 @@ class MoQueue:
         due = []
         for d in await self.store.due_mo_webhooks(now, limit):
             body = mo_body(d)
-            if body is None:
-                due.append(Outgoing(d.id, d.url, d.attempts, None, error=f"shape {d.shape!r}"))
-            else:
-                due.append(Outgoing(d.id, d.url, d.attempts, *body))
+            unknown = f"unknown shape {d.shape!r}"
+            due.append(
+                Outgoing(d.id, d.url, d.attempts, None, error=unknown)
+                if body is None
+                else Outgoing(d.id, d.url, d.attempts, *body)
+            )
         return due
 
     async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:

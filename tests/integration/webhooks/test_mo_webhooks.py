@@ -97,14 +97,18 @@ async def add_mo(
     return await store.add_inbound(mo, MoEffects(webhooks=(target,)))
 
 
-def sender(store: Store, clock: Clock, *, round_wait: float = 1.0) -> WebhookSender:
+def outbox(store: Store) -> MoOutboxStore:
     assert isinstance(store, MoOutboxStore)
-    return WebhookSender(MoQueue(store), clock, SECRET, base_delay=5.0, round_wait=round_wait)
+    return store
+
+
+def sender(store: Store, clock: Clock, *, round_wait: float = 1.0) -> WebhookSender:
+    queue = MoQueue(outbox(store))
+    return WebhookSender(queue, clock, SECRET, base_delay=5.0, round_wait=round_wait)
 
 
 async def pending(store: Store, at: float) -> list[str]:
-    assert isinstance(store, MoOutboxStore)
-    return [d.mo.text for d in await store.due_mo_webhooks(at, 100)]
+    return [d.mo.text for d in await outbox(store).due_mo_webhooks(at, 100)]
 
 
 async def test_each_shape_is_posted_signed_in_its_own_form(
@@ -258,3 +262,21 @@ async def test_a_failing_or_hanging_receiver_holds_up_only_its_own_mo(
         assert await pending(store, clock.at + 10_000) == ["bad1"]
     finally:
         await client.close()
+
+
+async def test_a_row_of_an_unknown_shape_is_never_posted_and_ends_failed(
+    store: Store, receiver: Receiver
+) -> None:
+    await add_mo(store, MoTarget(receiver.url("/x"), "carrier-pigeon"), "coo")
+    clock = Clock()
+    webhooks = WebhookSender(MoQueue(outbox(store)), clock, SECRET, max_attempts=2)
+    client = webhooks.new_client()
+    try:
+        assert await webhooks.send_due(client) == 1
+        clock.at += 10_000
+        assert await webhooks.send_due(client) == 1
+        assert await webhooks.send_due(client) == 0
+    finally:
+        await client.close()
+    assert receiver.posts == []
+    assert await pending(store, clock.at + 10_000) == []
