@@ -56,7 +56,7 @@ from smsgate.services.submit import SubmitService
 from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
-from smsgate.webhooks.sender import WebhookSender
+from smsgate.webhooks.sender import MoQueue, ReceiptQueue, WebhookQueue, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class Gateway:
     node: NodeService
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
+    mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -214,6 +215,16 @@ class Gateway:
             per_address=settings.connections_per_address,
         )
         statistics, senders = StatisticsService(store), SendersService(store, clock)
+
+        def webhook_sender(queue: WebhookQueue) -> WebhookSender:
+            return WebhookSender(
+                queue,
+                clock,
+                secret,
+                max_attempts=settings.webhook_max_attempts,
+                base_delay=settings.webhook_base_delay,
+            )
+
         return cls(
             settings=settings,
             store=store,
@@ -234,13 +245,7 @@ class Gateway:
                 interval=settings.housekeeping_interval,
                 node=node.node_id,
             ),
-            webhooks=WebhookSender(
-                store,
-                clock,
-                secret,
-                max_attempts=settings.webhook_max_attempts,
-                base_delay=settings.webhook_base_delay,
-            ),
+            webhooks=webhook_sender(ReceiptQueue(store)),
             connectors=connectors,
             routes=routes,
             supervisor=supervisor,
@@ -256,6 +261,7 @@ class Gateway:
             inbound_settings=inbound_settings,
             node=node,
             wake=wake,
+            mo_webhooks=webhook_sender(MoQueue(store)),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -275,7 +281,7 @@ class Gateway:
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):
-            jobs.append(self.webhooks.run)
+            jobs += [self.webhooks.run, self.mo_webhooks.run]
         for job in jobs:
             self.tasks.append(asyncio.create_task(job(), name=job.__qualname__))
 

@@ -28,6 +28,9 @@ NATIVE = "native"
 AGILETELECOM = "agiletelecom"
 SMSPARTNER = "smspartner"
 SHAPES = (NATIVE, AGILETELECOM, SMSPARTNER)
+# The shape of an MO replying to an SMS Partner send that had `urlResponse`: planned only,
+# never set on a number or an account.
+SMSPARTNER_REPLY = "smspartner_reply"
 
 # How a long MO reaches an SMPP bind: a deliver_sm per part with a UDH, or one with the
 # whole text in message_payload.
@@ -63,7 +66,7 @@ class InboundSettings:
 
 @dataclass(frozen=True, slots=True)
 class MoTarget:
-    """A webhook an MO is POSTed to, in one of SHAPES."""
+    """A webhook an MO is POSTed to, in one of SHAPES or SMSPARTNER_REPLY."""
 
     url: str
     shape: str
@@ -121,7 +124,7 @@ def plan(
     if number is not None and number.webhook_url:
         webhooks.append(MoTarget(number.webhook_url, number.webhook_shape or NATIVE))
     elif reply_url:
-        webhooks.append(MoTarget(reply_url, SMSPARTNER))
+        webhooks.append(MoTarget(reply_url, SMSPARTNER_REPLY))
     elif settings is not None and settings.webhook_url:
         webhooks.append(MoTarget(settings.webhook_url, settings.webhook_shape))
     return MoEffects(

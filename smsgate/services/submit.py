@@ -55,6 +55,8 @@ class SubmitCommand:
     tag: str | None = None
     # one segment of a message the client split itself (its concatenation header)
     udh: bytes | None = None
+    # where MO replying to the messages are POSTed (SMS Partner's urlResponse)
+    reply_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,7 @@ class SubmitService:
             registered_delivery=command.registered_delivery,
             tag=command.tag,
             udh=command.udh,
+            reply_url=command.reply_url,
         )
         accepted = await self.store.accept(submission)
         if self.on_accepted is not None and not accepted.replayed:
@@ -225,6 +228,7 @@ def _check_options(command: SubmitCommand) -> None:
     check_storable(command.reference, "reference")
     check_storable(command.callback_url, "callback_url")
     check_storable(command.tag, "tag")
+    check_storable(command.reply_url, "reply_url")
     if command.validity is not None and not MIN_VALIDITY <= command.validity <= MAX_VALIDITY:
         raise InvalidRequest(
             f"validity must be {MIN_VALIDITY}-{MAX_VALIDITY} seconds", field="validity"
@@ -234,3 +238,4 @@ def _check_options(command: SubmitCommand) -> None:
     if command.tag is not None and len(command.tag) > TAG_MAX:
         raise InvalidRequest(f"tag must be at most {TAG_MAX} characters", field="tag")
     check_http_url(command.callback_url, "callback_url")
+    check_http_url(command.reply_url, "reply_url")

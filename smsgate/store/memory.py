@@ -10,6 +10,7 @@ from smsgate.store.memory_dispatch import MemoryDispatch
 from smsgate.store.memory_inbound import MemoryInbound
 from smsgate.store.memory_lockout import MemoryLockout
 from smsgate.store.memory_messages import MemoryMessages
+from smsgate.store.memory_mo_outbox import MemoryMoOutbox
 from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
 from smsgate.store.memory_routing import MemoryRouting
@@ -27,6 +28,7 @@ class MemoryStore(
     MemorySmpp,
     MemoryRouting,
     MemoryInbound,
+    MemoryMoOutbox,
     MemoryNumbers,
     MemoryStopList,
     MemorySenders,

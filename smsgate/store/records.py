@@ -212,6 +212,7 @@ def new_messages(submission: Submission) -> tuple[Message, ...]:
             tag=s.tag,
             udh=s.udh,
             concat=m.concat,
+            reply_url=s.reply_url,
         )
         for m in s.messages
     )

@@ -12,6 +12,7 @@ from smsgate.store.sql_dispatch import SqlDispatch
 from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
+from smsgate.store.sql_mo_outbox import SqlMoOutbox
 from smsgate.store.sql_money import SqlMoney
 from smsgate.store.sql_nodes import SqlNodes
 from smsgate.store.sql_numbers import SqlNumbers
@@ -37,6 +38,7 @@ class SqlStore(
     SqlSmpp,
     SqlRouting,
     SqlInbound,
+    SqlMoOutbox,
     SqlNumbers,
     SqlStopList,
     SqlLockout,

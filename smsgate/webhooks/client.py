@@ -89,6 +89,8 @@ class _Connection(asyncio.Protocol):
         self.peek = False  # a chunk size line is next in h11's buffer
         self.renew = False  # HTTP/1.0 keep-alive, which h11 does not reuse
         self.eof_fed = False
+        self.keep = 0  # answer body bytes kept in `kept` for the caller
+        self.kept = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -97,8 +99,9 @@ class _Connection(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def send(self, request: h11.Request, body: bytes) -> asyncio.Future[Answer]:
-        """Write the request; the future settles with the answer or its failure."""
+    def send(self, request: h11.Request, body: bytes, keep: int = 0) -> asyncio.Future[Answer]:
+        """Write the request; the future settles with the answer or its failure, and the
+        first `keep` bytes of the answer's body are in `kept` then."""
         http = self.http
         self.transport.write(
             (http.send(request) or b"")
@@ -112,6 +115,7 @@ class _Connection(asyncio.Protocol):
         self.reusable = True
         self.chunked = self.until_close = self.peek = self.renew = False
         self.received = False
+        self.keep, self.kept = keep, b""
         self.answer = answer = self.loop.create_future()
         return answer
 
@@ -224,6 +228,8 @@ class _Connection(asyncio.Protocol):
             self.until_close = True
 
     def _on_data(self, event: h11.Data) -> None:
+        if len(self.kept) < self.keep:
+            self.kept += event.data[: self.keep - len(self.kept)]
         if self.chunked:
             self.peek = event.chunk_end
         elif self.until_close:
@@ -295,6 +301,13 @@ class WebhookClient:
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         """POST body to url; return the HTTP status code, or raise WebhookError."""
+        return (await self.post_read(url, body, headers))[0]
+
+    async def post_read(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, keep: int = 0
+    ) -> tuple[int, bytes]:
+        """POST body to url; return the HTTP status code and the first `keep` bytes of the
+        answer's body, or raise WebhookError."""
         target = self._targets.get(url)
         if target is None:
             target = parse_target(url)
@@ -304,7 +317,7 @@ class WebhookClient:
         request = self._request(target, body, headers)
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._send(target, request, body)
+                return await self._send(target, request, body, keep)
         except TimeoutError:
             raise WebhookError(f"{target.label}: no answer within {self._timeout:g} s") from None
 
@@ -345,18 +358,20 @@ class WebhookClient:
         except h11.LocalProtocolError:
             raise WebhookError("a header name or value is not valid in HTTP/1.1") from None
 
-    async def _send(self, target: Target, request: h11.Request, body: bytes) -> int:
+    async def _send(
+        self, target: Target, request: h11.Request, body: bytes, keep: int
+    ) -> tuple[int, bytes]:
         conn = self._checkout(target.origin)
         if conn is not None:
             try:
-                return await self._exchange(conn, request, body)
+                return await self._exchange(conn, request, body, keep)
             except (_Ended, _Malformed, OSError) as exc:
                 stale = isinstance(exc, _Ended | ConnectionError) and not conn.received
                 if not stale:  # else the server had closed the idle connection: retry once
                     raise _failure(target, exc) from exc
         try:
             conn = await self._connect(target.origin)
-            return await self._exchange(conn, request, body)
+            return await self._exchange(conn, request, body, keep)
         except (_Ended, _Malformed, OSError, ValueError) as exc:
             raise _failure(target, exc) from exc
 
@@ -389,12 +404,15 @@ class WebhookClient:
         )
         return conn
 
-    async def _exchange(self, conn: _Connection, request: h11.Request, body: bytes) -> int:
+    async def _exchange(
+        self, conn: _Connection, request: h11.Request, body: bytes, keep: int
+    ) -> tuple[int, bytes]:
         try:
-            status, reusable = await conn.send(request, body)
+            status, reusable = await conn.send(request, body, keep)
         except BaseException:
             conn.transport.abort()
             raise
+        answer = (status, conn.kept)
         if reusable and conn.usable():
             idle = self._idle.get(conn.origin)
             if idle is None and self._max_idle > 0:
@@ -402,9 +420,9 @@ class WebhookClient:
             if idle is not None and len(idle) < self._max_idle:
                 conn.pool = self._idle
                 idle.append(conn)
-                return status
+                return answer
         conn.transport.close()
-        return status
+        return answer
 
 
 def _failure(target: Target, exc: Exception) -> WebhookError:

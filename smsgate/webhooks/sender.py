@@ -1,57 +1,91 @@
-"""The outbox sender: POSTs a message's final status to its callback_url, with retries.
-
-A 2xx answer ends a notification; anything else is retried with exponential back-off
-until `max_attempts`, then it is marked failed.
+"""The outbox sender: POSTs what a webhook queue has due (a message's final status to its
+callback_url, an MO to its webhook), with retries. A 2xx answer (with the body the shape
+asks for, if any) ends a POST; anything else is retried with exponential back-off until
+`max_attempts`, then it is marked failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Protocol
 
-import msgspec
-
-from smsgate.core.messages import Message
-from smsgate.core.money import format_amount
-from smsgate.services.ports import Clock, Notification, NotificationAttempt, Store
+from smsgate.services.mo_webhooks import MoOutboxStore
+from smsgate.services.ports import Clock, NotificationAttempt, Store
+from smsgate.webhooks.bodies import JSON, mo_body, notification_body
 from smsgate.webhooks.client import WebhookClient, WebhookError
 from smsgate.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
+ANSWER_KEPT = 64  # answer body bytes read when a shape expects one
 
 
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One POST a queue's row asks for: `body` (None: nothing to announce, it fails with
+    `error`) as `content_type`; delivered by a 2xx answer whose body, stripped, is
+    `expect` when that is given."""
+
+    id: int
+    url: str
+    attempts: int
+    body: bytes | None
+    content_type: str = JSON
+    expect: bytes | None = None
+    error: str = ""
 
 
-def notification_body(message: Message) -> bytes:
-    return msgspec.json.encode(
-        {
-            "event": "message.status",
-            "id": message.id,
-            "batch_id": message.batch_id,
-            "reference": message.reference,
-            "to": message.to,
-            "from": message.sender,
-            "status": message.status.value,
-            "error": message.error,
-            "parts": message.parts,
-            "cost": format_amount(message.cost),
-            "currency": message.currency,
-            "created_at": _iso(message.created_at),
-            "sent_at": _iso(message.sent_at),
-            "done_at": _iso(message.done_at),
-        }
-    )
+class WebhookQueue(Protocol):
+    async def due(self, now: float, limit: int) -> Sequence[Outgoing]: ...
+
+    async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None: ...
+
+
+@dataclass(eq=False, slots=True)
+class ReceiptQueue:
+    """Messages' final statuses for their callback_url (the store's `outbox`)."""
+
+    store: Store
+
+    async def due(self, now: float, limit: int) -> Sequence[Outgoing]:
+        return [
+            Outgoing(n.id, n.url, n.attempts, None, error="message not found")
+            if n.message is None
+            else Outgoing(n.id, n.url, n.attempts, notification_body(n.message))
+            for n in await self.store.due_notifications(now, limit)
+        ]
+
+    async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
+        await self.store.record_notifications(attempts, now)
+
+
+@dataclass(eq=False, slots=True)
+class MoQueue:
+    """MO for their webhooks (the store's `inbound_outbox`), in order per sender and URL."""
+
+    store: MoOutboxStore
+
+    async def due(self, now: float, limit: int) -> Sequence[Outgoing]:
+        due = []
+        for d in await self.store.due_mo_webhooks(now, limit):
+            body = mo_body(d)
+            unknown = f"unknown shape {d.shape!r}"
+            due.append(
+                Outgoing(d.id, d.url, d.attempts, None, error=unknown)
+                if body is None
+                else Outgoing(d.id, d.url, d.attempts, *body)
+            )
+        return due
+
+    async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
+        await self.store.record_mo_webhooks(attempts, now)
 
 
 @dataclass(eq=False, slots=True)
 class WebhookSender:
-    """Due notifications are taken in batches, POSTed concurrently over kept-alive
+    """Due POSTs of one queue are taken in batches, made concurrently over kept-alive
     connections, and the attempts that finished are recorded in one transaction per round.
 
     A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
@@ -60,7 +94,7 @@ class WebhookSender:
     stops is made again after the restart.
     """
 
-    store: Store
+    queue: WebhookQueue
     clock: Clock
     secret: str = field(repr=False)
     _: KW_ONLY
@@ -111,10 +145,10 @@ class WebhookSender:
         room = min(self.batch, self.batch + self.concurrency - len(in_flight))
         started: list[asyncio.Task[NotificationAttempt]] = []
         if room > 0:
-            due = await self.store.due_notifications(self.clock.now(), room + len(in_flight))
-            for notification in [n for n in due if n.id not in in_flight][:room]:
-                task = asyncio.create_task(self._attempt(client, notification))
-                in_flight[notification.id] = task
+            due = await self.queue.due(self.clock.now(), room + len(in_flight))
+            for outgoing in [o for o in due if o.id not in in_flight][:room]:
+                task = asyncio.create_task(self._attempt(client, outgoing))
+                in_flight[outgoing.id] = task
                 started.append(task)
         if started:
             await asyncio.wait(started, timeout=self.round_wait)
@@ -124,36 +158,36 @@ class WebhookSender:
             if attempt is not None:
                 attempts.append(attempt)
         if attempts:
-            await self.store.record_notifications(attempts, self.clock.now())
+            await self.queue.record(attempts, self.clock.now())
         return len(started)
 
-    async def _attempt(
-        self, client: WebhookClient, notification: Notification
-    ) -> NotificationAttempt:
-        if notification.message is None:
-            return self._failed(notification, None, "message not found")
-        body = notification_body(notification.message)
+    async def _attempt(self, client: WebhookClient, outgoing: Outgoing) -> NotificationAttempt:
+        body = outgoing.body
+        if body is None:
+            return self._failed(outgoing, None, outgoing.error)
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": outgoing.content_type,
             HEADER: sign(self.secret, body, int(self.clock.now())),
         }
+        expect = outgoing.expect
+        keep = 0 if expect is None else ANSWER_KEPT
         async with self._slots:
             try:
-                status = await client.post(notification.url, body, headers)
+                status, answer = await client.post_read(outgoing.url, body, headers, keep=keep)
             except WebhookError as exc:
-                return self._failed(notification, None, str(exc)[:200])
-        if 200 <= status < 300:
-            return NotificationAttempt(notification.id, True, status, None, None)
-        return self._failed(notification, status, f"HTTP {status}")
+                return self._failed(outgoing, None, str(exc)[:200])
+        if not 200 <= status < 300:
+            return self._failed(outgoing, status, f"HTTP {status}")
+        if expect is not None and answer.strip() != expect:
+            return self._failed(outgoing, status, f"HTTP {status}, not {expect.decode()}")
+        return NotificationAttempt(outgoing.id, True, status, None, None)
 
-    def _failed(
-        self, notification: Notification, status: int | None, error: str
-    ) -> NotificationAttempt:
-        attempts = notification.attempts + 1
+    def _failed(self, outgoing: Outgoing, status: int | None, error: str) -> NotificationAttempt:
+        attempts = outgoing.attempts + 1
         next_at = None
         if attempts < self.max_attempts:
             next_at = self.clock.now() + self.base_delay * 2 ** (attempts - 1)
-        return NotificationAttempt(notification.id, False, status, error, next_at)
+        return NotificationAttempt(outgoing.id, False, status, error, next_at)
 
 
 def _outcome(task: asyncio.Task[NotificationAttempt]) -> NotificationAttempt | None:

@@ -1,15 +1,18 @@
 """The real composition root in this process: `open_gateway` opens a `smsgate.app.Gateway`
 (free ports, no demo account, SQLite in `data_dir` unless `database_url` says otherwise)
-and closes it after the block; `http_client` talks to an API in process through httpx."""
+and closes it after the block; `http_client` talks to an API in process through httpx,
+`served_http` serves it with uvicorn on a real loopback port."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 from smsgate.api.context import ApiContext
 from smsgate.api.http import build_app
@@ -34,3 +37,22 @@ async def http_client(context: ApiContext, **transport: Any) -> AsyncIterator[ht
     asgi = httpx.ASGITransport(build_app(context), **transport)
     async with httpx.AsyncClient(transport=asgi, base_url="http://test") as http:
         yield http
+
+
+@asynccontextmanager
+async def served_http(context: ApiContext) -> AsyncIterator[str]:
+    """The HTTP API of `context` served by uvicorn on 127.0.0.1; yields its base URL."""
+    config = uvicorn.Config(
+        build_app(context), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "uvicorn stopped before it started"
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

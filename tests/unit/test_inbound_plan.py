@@ -6,7 +6,7 @@ from smsgate.services.inbound_numbers import InboundNumber
 from smsgate.services.inbound_plan import (
     AGILETELECOM,
     NATIVE,
-    SMSPARTNER,
+    SMSPARTNER_REPLY,
     STOP_ADD,
     STOP_REMOVE,
     InboundSettings,
@@ -33,7 +33,7 @@ def test_the_account_s_webhook_and_the_number_s_price() -> None:
 
 def test_a_reply_to_a_send_with_a_reply_url_goes_there_in_sms_partner_s_shape() -> None:
     effects = plan("393331234567", "yes", None, SETTINGS, "https://sp.example/r")
-    assert effects.webhooks == (MoTarget("https://sp.example/r", SMSPARTNER),)
+    assert effects.webhooks == (MoTarget("https://sp.example/r", SMSPARTNER_REPLY),)
     assert effects.charge == 0
 
 

@@ -80,6 +80,7 @@ class Submission:
     registered_delivery: bool = False
     tag: str | None = None
     udh: bytes | None = None
+    reply_url: str | None = None  # where MO replying to these messages are POSTed
 
     @property
     def total_cost(self) -> int:

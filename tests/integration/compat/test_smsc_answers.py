@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from smsgate.api.compat.smsc.render import moscow_date
-from smsgate.api.http import build_app
 from smsgate.services.inbound import InboundService
 from tests.integration.compat.smsc_harness import PASSWORD, Smsc, smsc_gateway
+from tests.integration.gateway import served_http
 
 ALICE_NUMBER = "+79000000001"
 ALICE_OTHER = "+79000000002"
@@ -215,24 +214,8 @@ async def test_a_failed_login_shows_nothing(smsc: Smsc) -> None:
 @pytest.fixture
 async def served(smsc: Smsc) -> AsyncIterator[str]:
     """The gateway's own app on a real socket: /sys/get.php's base URL."""
-    config = uvicorn.Config(
-        build_app(smsc.gateway.api_context()),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "uvicorn stopped before it started"
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/sys/get.php"
-    finally:
-        server.should_exit = True
-        await serving
+    async with served_http(smsc.gateway.api_context()) as base:
+        yield f"{base}/sys/get.php"
 
 
 def poll(url: str, after_id: int, **extra: str) -> Any:

@@ -219,6 +219,33 @@ async def test_send_list_sends_each_text_and_sandbox_stores_nothing(partner: Par
     assert sent["message_id"] == results[0]["messageId"] == stored["+33612345678"].batch_id
 
 
+async def test_url_response_is_kept_on_every_message_of_a_send(partner: Partner) -> None:
+    items = [
+        {"phoneNumber": "0612345678", "message": "A"},
+        {"phoneNumber": "0698765432", "message": "B"},
+    ]
+    url = "https://client.example/mo?id=1"
+    await _send(partner, phoneNumbers="0611111111", message="Hi", urlResponse=url)
+    await _send(partner, SMSList=items, urlResponse=url)
+    await _send(partner, phoneNumbers="0622222222", message="no replies wanted")
+    stored = {m.to: m.reply_url for m in await partner.messages()}
+    assert stored == {
+        "+33611111111": url,
+        "+33612345678": url,
+        "+33698765432": url,
+        "+33622222222": None,
+    }
+
+
+@pytest.mark.parametrize("bad", ["ftp://client.example/mo", "not a url", "http://", "x" * 3000])
+async def test_a_bad_url_response_is_code_9_and_changes_nothing(partner: Partner, bad: str) -> None:
+    before = await partner.snapshot()
+    body = await _send(partner, phoneNumbers="0612345678", message="Hi", urlResponse=bad)
+    assert (body["success"], body["code"]) == (False, 9)
+    assert [e["elementId"] for e in body["errors"]] == ["children[urlResponse].data"]
+    assert await partner.snapshot() == before
+
+
 async def test_stop_list_blocks_sends_until_removed(partner: Partner) -> None:
     added = await partner.http.post(
         "/v1/stop-sms/add", json={"apiKey": partner.key, "phoneNumber": "+33612345678"}

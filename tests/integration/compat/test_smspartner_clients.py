@@ -20,11 +20,10 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
-from smsgate.api.http import build_app
 from smsgate.core.money import MICRO
 from tests.integration.compat.smspartner_harness import Partner, partner_gateway
+from tests.integration.gateway import served_http
 
 SEED_URL = '"https://api.smspartner.fr/v1"'
 SEED_KEY = '"MY API KEY"'
@@ -106,24 +105,8 @@ class Served:
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     async with partner_gateway(tmp_path) as (gateway, partner):
         assert partner is not None
-        config = uvicorn.Config(
-            build_app(gateway.api_context()),
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            assert not serving.done(), "uvicorn stopped before it started"
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        try:
-            yield Served(partner, f"http://127.0.0.1:{port}/v1")
-        finally:
-            server.should_exit = True
-            await serving
+        async with served_http(gateway.api_context()) as base:
+            yield Served(partner, f"{base}/v1")
 
 
 async def _printed(call: Callable[[], bool]) -> tuple[bool, str]:

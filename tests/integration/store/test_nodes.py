@@ -107,13 +107,13 @@ async def test_a_dead_process_s_node_id_on_this_host_is_taken_over(store: Store)
 )
 async def test_a_signal_reaches_the_listeners_of_its_channel(database: Database) -> None:
     channel = f"test_{secrets.token_hex(4)}"
-    listener, sender = nodes(await database.open()), await database.open()
-    if database.backend == "memory":
-        sender = listener  # one process: the listeners are its own
+    listener = nodes(await database.open())
+    # memory: one process, whose listeners are its own
+    sender = listener if database.backend == "memory" else nodes(await database.open())
     heard, other = asyncio.Event(), asyncio.Event()
     await listener.listen(channel, heard.set)
     await listener.listen(channel + "_other", other.set)
-    await nodes(sender).signal(channel)
+    await sender.signal(channel)
     async with asyncio.timeout(10):
         await heard.wait()
     assert not other.is_set()

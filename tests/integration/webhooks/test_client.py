@@ -192,6 +192,32 @@ async def test_chunked_body_with_extension_and_trailer(serve: Serve, client: Web
     assert server.connections == 1
 
 
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n +OK\n", b" +OK\n"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\n+O\r\n3\r\nKxy\r\n0\r\n\r\n",
+            b"+OKx",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n123456789", b"1234"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+    ],
+)
+async def test_the_first_bytes_of_an_answer_body_are_read_on_request(
+    serve: Serve, client: WebhookClient, raw: bytes, kept: bytes
+) -> None:
+    server = await serve(answer(raw))
+    status = 204 if not kept else 200
+    assert await client.post_read(url(server), BODY, HEADERS, keep=len(kept) or 4) == (
+        status,
+        kept,
+    )
+    assert await client.post_read(url(server), BODY, HEADERS) == (status, b"")
+    assert server.connections == 1
+
+
 async def test_eof_delimited_body_is_not_reused(serve: Serve, client: WebhookClient) -> None:
     server = await serve(answer(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", close=True))
     assert await client.post(url(server), BODY, HEADERS) == 200

@@ -12,10 +12,11 @@ import pytest
 from smsgate.core.messages import Status
 from smsgate.services.ports import SendOutcome, Store
 from smsgate.webhooks.client import WebhookClient
-from smsgate.webhooks.sender import WebhookSender
+from smsgate.webhooks.sender import ReceiptQueue, WebhookSender
 from smsgate.webhooks.signing import HEADER, verify
 from tests.e2e.gateway import free_port
 from tests.integration.store.scenario import NOW, funded, submission
+from tests.integration.webhooks.receiving import LoopbackReceiver, serving
 
 SECRET = "s3cret"
 
@@ -28,58 +29,34 @@ class Clock:
         return self.at
 
 
-class Receiver:
+class Receiver(LoopbackReceiver):
     """Answers POST /ok with 204, /slow with 204 after `slow_for` seconds, anything else
     with 500; keeps what /ok received and counts what /slow did."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.received: list[tuple[bytes, str]] = []
-        self.port = 0
-        self.connections = 0
         self.slow_for = 0.0
         self.slow_posts = 0
-        self.handlers: set[asyncio.Task[None]] = set()
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        handler = asyncio.current_task()
-        assert handler is not None
-        self.handlers.add(handler)
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode().split("\r\n")
-                headers = {
-                    k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:])
-                }
-                body = await reader.readexactly(int(headers["content-length"]))
-                path = lines[0].split()[1]
-                if path == "/ok":
-                    self.received.append((body, headers[HEADER.lower()]))
-                elif path == "/slow":
-                    self.slow_posts += 1
-                    await asyncio.sleep(self.slow_for)
-                else:
-                    writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
-                    continue
-                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-        except asyncio.CancelledError:
-            writer.close()
-            raise
+    async def answer(
+        self, path: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter
+    ) -> None:
+        if path == "/ok":
+            self.received.append((body, headers[HEADER.lower()]))
+        elif path == "/slow":
+            self.slow_posts += 1
+            await asyncio.sleep(self.slow_for)
+        else:
+            writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
+            return
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
 
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    found = Receiver()
-    server = await asyncio.start_server(found.handle, "127.0.0.1", 0)
-    found.port = server.sockets[0].getsockname()[1]
-    async with server:
+    async with serving(Receiver()) as found:
         yield found
-        for handler in found.handlers:
-            handler.cancel()
-        await asyncio.gather(*found.handlers, return_exceptions=True)
 
 
 async def final_messages(store: Store, urls: list[str]) -> list[str]:
@@ -102,7 +79,7 @@ async def test_a_batch_is_posted_signed_and_every_outcome_recorded(
     dead = f"http://127.0.0.1:{free_port()}/hook"
     ids = await final_messages(store, [f"{base}/ok", f"{base}/fail", dead])
     clock = Clock()
-    sender = WebhookSender(store, clock, SECRET, max_attempts=2, base_delay=5.0)
+    sender = WebhookSender(ReceiptQueue(store), clock, SECRET, max_attempts=2, base_delay=5.0)
     client = WebhookClient(timeout=5.0)
     try:
         assert await sender.send_due(client) == 3
@@ -132,7 +109,7 @@ async def test_connections_to_a_busy_receiver_are_reused_batch_after_batch(
     store: Store, receiver: Receiver
 ) -> None:
     url = f"http://127.0.0.1:{receiver.port}/ok"
-    sender = WebhookSender(store, Clock(), SECRET, concurrency=40)
+    sender = WebhookSender(ReceiptQueue(store), Clock(), SECRET, concurrency=40)
     client = sender.new_client()
     try:
         await final_messages(store, [url] * 60)
@@ -154,7 +131,7 @@ async def test_a_slow_receiver_holds_up_only_its_own_callbacks(
     base = f"http://127.0.0.1:{receiver.port}"
     slow_id, first_id = await final_messages(store, [f"{base}/slow", f"{base}/ok"])
     clock = Clock()
-    sender = WebhookSender(store, clock, SECRET, round_wait=0.1)
+    sender = WebhookSender(ReceiptQueue(store), clock, SECRET, round_wait=0.1)
     client = sender.new_client()
     try:
         assert await sender.send_due(client) == 2
@@ -180,7 +157,9 @@ async def test_a_post_in_flight_at_stop_is_made_again_later(
     receiver.slow_for = 30.0
     (slow_id,) = await final_messages(store, [f"http://127.0.0.1:{receiver.port}/slow"])
     clock = Clock()
-    running = asyncio.create_task(WebhookSender(store, clock, SECRET, round_wait=0.1).run())
+    running = asyncio.create_task(
+        WebhookSender(ReceiptQueue(store), clock, SECRET, round_wait=0.1).run()
+    )
     async with asyncio.timeout(5):
         while receiver.slow_posts == 0:
             await asyncio.sleep(0.01)

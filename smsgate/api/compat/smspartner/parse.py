@@ -195,6 +195,7 @@ def submit_commands(params: Params) -> list[SubmitCommand]:
     unicode = params.flag("isUnicode")
     sender = params.text("sender") or DEFAULT_SENDER
     callback_url = params.text("urlDlr")
+    reply_url = params.text("urlResponse")
     scheduled_at = schedule(params)
     tag = check_tag(params.text("tag"))
     stop_notice = params.flag("isStopSms")
@@ -208,6 +209,7 @@ def submit_commands(params: Params) -> list[SubmitCommand]:
             # Without isUnicode, SMS Partner replaces what GSM 03.38 lacks (é -> e ...).
             transliterate=not unicode,
             callback_url=callback_url,
+            reply_url=reply_url,
             scheduled_at=scheduled_at,
             tag=tag,
         )

@@ -183,6 +183,7 @@ FIELD_NAMES: Final[Mapping[str, str]] = {
     "from": "sender",
     "scheduled_at": "scheduledDeliveryDate",
     "callback_url": "urlDlr",
+    "reply_url": "urlResponse",
 }
 
 # Families whose code 9 is a list of constraint violations (`errors`), not one message.
