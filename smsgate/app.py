@@ -206,7 +206,7 @@ class Gateway:
         )
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
-            SmppCustomers(store, auth, catalog, submit, clock, policies),
+            SmppCustomers(store, auth, catalog, submit, clock, policies, settings=inbound_settings),
             messages,
             clock,
             host=settings.smpp_host,

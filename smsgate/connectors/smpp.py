@@ -16,7 +16,7 @@ from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.connectors.throughput import TokenBucket
 from smsgate.core.messages import Message, PartStatus
 from smsgate.core.receipts import part_status_for_stat
-from smsgate.services.inbound import mo_text
+from smsgate.services.inbound import FLAG_CODING, FLAG_UDH, mo_text
 from smsgate.services.ports import (
     Clock,
     MoSink,
@@ -46,6 +46,7 @@ from smsgate.text import (
     ConcatInfo,
     Encoding,
     TextError,
+    check_concat,
     data_coding_for,
     encode,
     encoding_for_data_coding,
@@ -54,6 +55,7 @@ from smsgate.text import (
 )
 
 log = logging.getLogger(__name__)
+BINARY = Encoding.BINARY.value
 
 TEMPORARY_STATUSES = frozenset(
     {CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL, CommandStatus.ESME_RSYSERR}
@@ -295,15 +297,12 @@ class SmppUpstream:
     # --- deliveries ------------------------------------------------------------------------
 
     async def _on_deliver(self, pdu: DeliverSm | DataSm) -> int | None:
-        """Receipt or MO; the client answers with our return value after we return."""
+        """Receipt or MO; the client answers with our return value after we return (an
+        exception: ESME_RX_T_APPN, so the operator tries again)."""
         if is_receipt(pdu):
             await self._receipt(pdu)
-            return CommandStatus.ESME_ROK
-        try:
+        else:
             await self._mo(pdu)
-        except TextError as exc:  # a broken header or part numbering: resending cannot help
-            log.warning("connector %s: unreadable MO: %s", self.name, exc)
-            return CommandStatus.ESME_RX_P_APPN
         return CommandStatus.ESME_ROK
 
     async def _receipt(self, pdu: DeliverSm | DataSm) -> None:
@@ -324,28 +323,51 @@ class SmppUpstream:
         await self._sink([update])
 
     async def _mo(self, pdu: DeliverSm | DataSm) -> None:
-        body = pdu.short_message if isinstance(pdu, DeliverSm) else b""
-        body = body or tlv.MESSAGE_PAYLOAD.get(pdu.tlvs) or b""
-        info: ConcatInfo | None = None
-        if pdu.esm_class & EsmClass.UDHI:
-            parsed = parse_udh(body)
-            body, info = parsed.payload, parsed.concat
-        elif tlv.SAR_TOTAL_SEGMENTS.tag in pdu.tlvs:
-            info = ConcatInfo(
-                tlv.SAR_MSG_REF_NUM.get(pdu.tlvs) or 0,
-                tlv.SAR_TOTAL_SEGMENTS.get(pdu.tlvs) or 1,
-                tlv.SAR_SEGMENT_SEQNUM.get(pdu.tlvs) or 1,
-            )
+        """Hand an MO to the sink. One it cannot read is kept whole, as the raw bytes' hex
+        under `binary` and flagged: a header that does not parse or part numbering no
+        part can have (FLAG_UDH), a data_coding it does not know (FLAG_CODING)."""
         if self._mo_sink is None:
             return
+        raw = pdu.short_message if isinstance(pdu, DeliverSm) else b""
+        raw = raw or tlv.MESSAGE_PAYLOAD.get(pdu.tlvs) or b""
         source, destination = pdu.source_addr, pdu.destination_addr
+        try:
+            body, info = _concat_of(pdu, raw)
+        except TextError as exc:
+            log.warning("connector %s: MO with a broken header kept as hex: %s", self.name, exc)
+            await self._mo_sink.receive(
+                self.name, source, destination, raw.hex(), BINARY, 1, flag=FLAG_UDH
+            )
+            return
+        flag = None
         try:
             encoding = encoding_for_data_coding(pdu.data_coding)
         except TextError:
-            encoding = Encoding.BINARY
+            encoding, flag = Encoding.BINARY, FLAG_CODING
         if info is not None and info.total > 1:
             # Kept in the store until its last part arrives: acknowledged means committed.
-            await self._mo_sink.receive_part(self.name, source, destination, info, body, encoding)
+            await self._mo_sink.receive_part(
+                self.name, source, destination, info, body, encoding, flag=flag
+            )
             return
         text, stored_as = mo_text(body, encoding)
-        await self._mo_sink.receive(self.name, source, destination, text, stored_as, 1)
+        if stored_as != encoding.value:
+            flag = FLAG_CODING
+        await self._mo_sink.receive(self.name, source, destination, text, stored_as, 1, flag=flag)
+
+
+def _concat_of(pdu: DeliverSm | DataSm, raw: bytes) -> tuple[bytes, ConcatInfo | None]:
+    """The payload of an MO and where it sits in a concatenated one (a UDH or SAR TLVs);
+    raises TextError for a header that does not parse or numbering no part can have."""
+    if pdu.esm_class & EsmClass.UDHI:
+        parsed = parse_udh(raw)
+        return parsed.payload, parsed.concat
+    if tlv.SAR_TOTAL_SEGMENTS.tag not in pdu.tlvs:
+        return raw, None
+    info = ConcatInfo(
+        tlv.SAR_MSG_REF_NUM.get(pdu.tlvs) or 0,
+        tlv.SAR_TOTAL_SEGMENTS.get(pdu.tlvs) or 0,
+        tlv.SAR_SEGMENT_SEQNUM.get(pdu.tlvs) or 0,
+    )
+    check_concat(info)
+    return raw, info

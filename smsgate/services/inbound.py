@@ -244,12 +244,15 @@ class InboundService:
         concat: ConcatInfo,
         payload: bytes,
         encoding: Encoding,
+        *,
+        flag: str | None = None,
     ) -> int | None:
         """Keep one part of a concatenated MO; returns the message's id once it is whole.
 
         Raises InvalidConcat (a TextError) for numbering no part can have. The payloads
         are decoded only when joined: a UCS-2 character or a GSM escape may straddle two
-        parts."""
+        parts; joined bytes that do not decode are kept as hex, flagged FLAG_CODING, as
+        are those of a part received with `flag` FLAG_CODING (an unknown data_coding)."""
         check_concat(concat)
         now = self.clock.now()
         part = InboundPart(
@@ -268,8 +271,8 @@ class InboundService:
         def join(payloads: list[bytes]) -> tuple[InboundMessage, MoEffects]:
             text, stored_as = mo_text(b"".join(payloads), encoding)
             mo = part.joined(text, stored_as)
-            if stored_as != encoding.value:
-                mo = replace(mo, flag=FLAG_CODING)
+            if flag is not None or stored_as != encoding.value:
+                mo = replace(mo, flag=flag or FLAG_CODING)
             whole.append(route(mo))
             return whole[-1]
 

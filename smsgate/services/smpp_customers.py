@@ -17,18 +17,24 @@ from smsgate.core.messages import Message
 from smsgate.services.account_policy import AccountPolicies, AccountPolicy
 from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound_plan import UDH, InboundSettingsService, InboundSettingsStore
 from smsgate.services.ports import Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
 
 
 @dataclass(frozen=True, slots=True)
 class InboundSms:
+    """An MO as a deliver_sm renders it: `text` in `encoding` (the raw bytes' hex when
+    `binary`), received in `parts`; `flag` says why it was kept as hex, if it was."""
+
     id: int
     source: str
     destination: str
     text: str
     encoding: str
     received_at: float
+    parts: int = 1
+    flag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,7 @@ class SmppOutboxItem:
 
 
 @runtime_checkable
-class SmppStore(Protocol):
+class SmppStore(InboundSettingsStore, Protocol):
     async def smpp_waiting_accounts(self) -> list[int]:
         """Accounts with at least one pending smpp_outbox row."""
         ...
@@ -61,7 +67,9 @@ class SmppStore(Protocol):
 
 
 class SmppCustomers:
-    """Bind checks and the deliver_sm queue of SMPP customers."""
+    """Bind checks and the deliver_sm queue of SMPP customers; how a long MO reaches an
+    account's binds is read from its inbound settings (`settings`, over `store` when not
+    given)."""
 
     def __init__(
         self,
@@ -71,6 +79,8 @@ class SmppCustomers:
         submit: SubmitService,
         clock: Clock,
         policies: AccountPolicies,
+        *,
+        settings: InboundSettingsService | None = None,
     ) -> None:
         self._store = store
         self._auth = auth
@@ -78,6 +88,7 @@ class SmppCustomers:
         self._submit = submit
         self._clock = clock
         self._policies = policies
+        self._settings = settings or InboundSettingsService(store, clock)
 
     async def bind(
         self,
@@ -107,6 +118,11 @@ class SmppCustomers:
 
     async def pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
         return await self._store.smpp_pending(account_id, limit)
+
+    async def long_mo(self, account_id: int) -> str:
+        """How a long MO reaches the account's binds: inbound_plan.UDH or PAYLOAD."""
+        settings = (await self._settings.all()).get(account_id)
+        return settings.smpp_long if settings is not None else UDH
 
     async def handed_over(self, delivered: Sequence[int], attempted: Sequence[int]) -> None:
         if delivered or attempted:

@@ -155,15 +155,18 @@ class SmscSimulator(BaseServerHandler):
         short_message: bytes,
         *,
         data_coding: int = 0,
+        esm_class: int = 0,
         system_id: str | None = None,
         tlvs: Mapping[int, tlv.TlvValue] | None = None,
     ) -> Pdu:
-        """Deliver a mobile-originated message to a receiving bind; return its response."""
+        """Deliver a mobile-originated message to a receiving bind; return its response.
+        `esm_class` 0x40 says `short_message` starts with a user data header."""
         pdu = DeliverSm(
             source_addr_ton=1,
             source_addr_npi=1,
             source_addr=source_addr,
             destination_addr=destination_addr,
+            esm_class=esm_class,
             data_coding=data_coding,
             short_message=short_message,
             tlvs=dict(tlvs or {}),

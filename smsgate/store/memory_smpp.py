@@ -33,7 +33,16 @@ class MemorySmpp(MemoryTables):
         mo = None if row_id is None else self._inbound.get(row_id)
         if row_id is None or mo is None:
             return None
-        return InboundSms(row_id, mo.source, mo.destination, mo.text, mo.encoding, mo.received_at)
+        return InboundSms(
+            row_id,
+            mo.source,
+            mo.destination,
+            mo.text,
+            mo.encoding,
+            mo.received_at,
+            parts=mo.parts,
+            flag=mo.flag,
+        )
 
     async def smpp_handed_over(
         self, delivered: Sequence[int], attempted: Sequence[int], now: float

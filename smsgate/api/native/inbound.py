@@ -185,6 +185,7 @@ def inbound_view(mo: StoredInbound) -> InboundView:
         parts=mo.parts,
         keyword=mo.keyword,
         received_at=datetime.fromtimestamp(mo.received_at, UTC),
+        flag=mo.flag,
     )
 
 

@@ -338,7 +338,8 @@ stop_decoder = msgspec.json.Decoder(StopRequest)
 
 class InboundView(Struct, rename={"source": "from", "destination": "to"}):
     """An MO: `to` is the number it came in on, `keyword` the keyword that routed it to
-    the account on a shared number (null otherwise)."""
+    the account on a shared number (null otherwise), `flag` why its text is the raw
+    bytes' hex (`bad_coding`, `bad_udh`; null otherwise)."""
 
     id: int
     source: str
@@ -348,6 +349,7 @@ class InboundView(Struct, rename={"source": "from", "destination": "to"}):
     parts: int
     keyword: str | None
     received_at: Timestamp
+    flag: str | None = None
 
 
 class InboundPage(Struct):

@@ -38,10 +38,19 @@ ReceiptSink = Callable[[Sequence[ReceiptUpdate]], Awaitable[None]]
 
 
 class MoSink(Protocol):
-    """Where MO goes (`services.inbound.InboundService`); each call returns after commit."""
+    """Where MO goes (`services.inbound.InboundService`); each call returns after commit.
+    `flag` says why the text is kept as the raw bytes' hex (services.inbound FLAG_*)."""
 
     async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        text: str,
+        encoding: str,
+        parts: int,
+        *,
+        flag: str | None = None,
     ) -> object: ...
 
     async def receive_part(
@@ -52,6 +61,8 @@ class MoSink(Protocol):
         concat: ConcatInfo,
         payload: bytes,
         encoding: Encoding,
+        *,
+        flag: str | None = None,
     ) -> object: ...
 
 

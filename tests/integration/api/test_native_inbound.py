@@ -66,6 +66,7 @@ async def test_an_account_polls_its_own_mo(gateway: Gateway) -> None:
             "parts": 2,
             "keyword": "INFO",
             "received_at": newest["received_at"],
+            "flag": None,
         }
         assert newest["received_at"].endswith("Z") or "+00:00" in newest["received_at"]
         status, rest = await as_alice.get("/api/v1/inbound", limit=2, cursor=page["next_cursor"])

@@ -43,7 +43,15 @@ class Recorded:
         self.receipts.extend(receipts)
 
     async def receive(
-        self, connector: str, source: str, destination: str, text: str, encoding: str, parts: int
+        self,
+        connector: str,
+        source: str,
+        destination: str,
+        text: str,
+        encoding: str,
+        parts: int,
+        *,
+        flag: str | None = None,
     ) -> int:
         self.mo.append((connector, source, destination, text, encoding, parts))
         await self.mo_gate.wait()
@@ -57,6 +65,8 @@ class Recorded:
         concat: ConcatInfo,
         payload: bytes,
         encoding: Encoding,
+        *,
+        flag: str | None = None,
     ) -> None:
         raise AssertionError("the suite sends single-part MO")
 

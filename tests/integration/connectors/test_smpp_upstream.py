@@ -26,14 +26,16 @@ LONG = "".join(f"word{i:03d} " for i in range(50))  # 3 parts
 
 
 class MoStore(MemoryStore):
-    """A memory store that also lists the MO it stored, as it stored them."""
+    """A memory store that also lists the MO it stored, as it stored them, and their flags."""
 
     def __init__(self) -> None:
         super().__init__()
         self.mo: list[tuple[str, str, str, str, str, int]] = []
+        self.flags: list[str | None] = []
 
     async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
         self.mo.append((mo.connector, mo.source, mo.destination, mo.text, mo.encoding, mo.parts))
+        self.flags.append(mo.flag)
         return await super().add_inbound(mo, effects)
 
 

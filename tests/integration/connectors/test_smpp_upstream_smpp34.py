@@ -105,11 +105,12 @@ async def test_against_smpp34() -> None:
             assert response.command_status == 0
         assert collected.mo == [("rust", "393331234567", "4000", "Ciao, come stai?", "gsm7", 2)]
 
-        broken = await esme.deliver_sm(
-            "4000", bytes((9, 0, 3, 1)) + b"x", source_addr="393331234567", esm_class=0x40
-        )
-        assert broken.command_status == CommandStatus.ESME_RX_P_APPN
-        assert len(collected.mo) == 1
+        # A header longer than the message: kept whole, as hex, and acknowledged.
+        raw = bytes((9, 0, 3, 1)) + b"x"
+        broken = await esme.deliver_sm("4000", raw, source_addr="393331234567", esm_class=0x40)
+        assert broken.command_status == 0
+        assert collected.mo[-1] == ("rust", "393331234567", "4000", raw.hex(), "binary", 1)
+        assert collected.store.flags[-1] == "bad_udh"
 
         payload = encode("Grazie", Encoding.UCS2)
         await esme.deliver_sm(

@@ -25,7 +25,13 @@ from smsgate.smpp import (
     connect,
     parse_receipt_text,
 )
-from tests.integration.smpp_server.conftest import CREDIT, PASSWORD, PRICE, Customer
+from tests.integration.smpp_server.conftest import (
+    CREDIT,
+    PASSWORD,
+    PRICE,
+    Customer,
+    stop_aiosmpplib,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -161,12 +167,7 @@ async def test_aiosmpplib_customer_submits_and_gets_receipts(alice: Customer) ->
         while len(hook.of(TheirDeliverSm)) < 2:
             hook.changed.clear()
             await hook.changed.wait()
-    writer = esme._writer
-    await esme.stop()
-    await runner
-    if writer is not None:
-        writer.close()
-        await writer.wait_closed()
+    await stop_aiosmpplib(esme, runner)
     responses = hook.of(TheirSubmitSmResp)
     assert [r.command_status for r in responses] == [0, 0]
     # One receipt for each message: the Unicode one's too, not the first one twice.

@@ -106,6 +106,22 @@ async def test_inbound_rows(store: Store) -> None:
     )
 
 
+async def test_inbound_rows_carry_what_rendering_needs(store: Store) -> None:
+    alice = await funded(store, "alice")
+    flagged = InboundMessage(
+        "sim", "393331234567", "4321", "fffe", "binary", 2, NOW, alice.id, flag="bad_coding"
+    )
+    long = dataclasses.replace(flagged, text="long " * 60, encoding="ucs2", parts=3, flag=None)
+    for mo in (flagged, long):
+        await inbound(store).add_inbound(mo, MoEffects(smpp=True))
+    items = await smpp(store).smpp_pending(alice.id, 10)
+    assert [
+        (i.inbound.text, i.inbound.encoding, i.inbound.parts, i.inbound.flag)
+        for i in items
+        if i.inbound is not None
+    ] == [("fffe", "binary", 2, "bad_coding"), ("long " * 60, "ucs2", 3, None)]
+
+
 async def test_unrouted_inbound_is_queued_for_no_bind(store: Store) -> None:
     alice = await funded(store, "alice")
     unrouted = InboundMessage("sim", "+393331234567", "4321", "hi", "gsm7", 1, NOW)
