@@ -12,6 +12,7 @@ from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.login import LoginPages
 from smsgate.web.portal import Portal, templates
+from smsgate.web.send import SendPages
 from smsgate.web.sessions import SessionCodec
 
 STATIC = Path(__file__).parent / "static"
@@ -22,5 +23,6 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
     return [
         *LoginPages(portal).routes(),
         *DashboardPage(portal).routes(),
+        *SendPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]
