@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.login import LoginPages
+from smsgate.web.messages import MessagePages
 from smsgate.web.portal import Portal, templates
 from smsgate.web.send import SendPages
 from smsgate.web.sessions import SessionCodec
@@ -24,5 +25,6 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *LoginPages(portal).routes(),
         *DashboardPage(portal).routes(),
         *SendPages(portal).routes(),
+        *MessagePages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

@@ -29,7 +29,7 @@ class Visitor:
         self.csrf = ""
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
-        response = await self.http.get(path, params=params)
+        response = await self.http.get(path, params=params or None)
         found = CSRF.search(response.text)
         if found:
             self.csrf = found.group(1)
