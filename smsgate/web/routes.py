@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
+from smsgate.web.ledger import LedgerPages
 from smsgate.web.login import LoginPages
 from smsgate.web.messages import MessagePages
 from smsgate.web.portal import Portal, templates
@@ -26,5 +27,6 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *DashboardPage(portal).routes(),
         *SendPages(portal).routes(),
         *MessagePages(portal).routes(),
+        *LedgerPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]
