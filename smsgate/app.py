@@ -375,6 +375,8 @@ smsgate: created the demo account {account.name!r} with {format_amount(account.b
   API key (shown once):  {api_key}
   password (shown once): {password}   (HTTP Basic, SMPP and the dialects, as {account.name!r})
 
+Log in to the web portal as {account.name!r} with that password: {base}/
+
 Send a message:
   curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {api_key}' \\
        -H 'Content-Type: application/json' \\

@@ -51,7 +51,7 @@ def bar_chart(
                 box = f'x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"'
                 out.append(f'<rect class="{s.css}" {box}/>')
         out.append("</g>")
-        if i % 7 == 0 or i == len(labels) - 1:
+        if (len(labels) - 1 - i) % 7 == 0:  # the last bar's label, then every 7th
             out.append(
                 f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
                 f'font-size="11">{escape(label)}</text>'

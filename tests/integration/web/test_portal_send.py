@@ -38,7 +38,7 @@ async def test_the_counter_and_quote_follow_the_text(visitor: Visitor, alice: Ac
     assert quote.status_code == 200
     assert field(quote.text, "count-encoding") == "GSM 03.38"
     assert field(quote.text, "count-characters") == "161"
-    assert field(quote.text, "count-units") == "161 / 153"
+    assert field(quote.text, "count-units") == "161 (153 a part)"
     assert field(quote.text, "count-parts") == "2"
     assert field(quote.text, "count-cost") == "0.20 EUR for 2 recipients"
     ucs2 = await visitor.post("/portal/send/quote", {**draft, "to": "", "text": "привет"})
