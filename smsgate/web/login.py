@@ -45,7 +45,7 @@ class LoginPages:
         session = self.portal.session(request)
         form = await self.portal.form(request, session)
         assert session is not None
-        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        name, password = form.get("name", "").strip(), form.get("password", "")
         peer = request.client.host if request.client else None
         ctx = self.portal.ctx
         try:

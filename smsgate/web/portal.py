@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -24,6 +24,9 @@ from smsgate.web.sessions import COOKIE, Session, SessionCodec
 log = logging.getLogger(__name__)
 
 LOGIN = "/portal/login"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 64 * 1024
+MAX_FIELDS = 20
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
@@ -43,6 +46,15 @@ class LoginRequired(Exception):
 
 class CsrfRefused(Exception):
     """A form without the token of the visitor's session."""
+
+
+class FormRefused(Exception):
+    """A body that is not a form the portal reads: too large, or of another type."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +117,25 @@ class Portal:
             raise LoginRequired from exc
         return self.visitor(session, account)
 
-    async def form(self, request: Request, session: Session | None) -> FormData:
-        """The posted form, once its CSRF token matches the session's."""
-        form = await request.form()
-        token = form.get("csrf")
-        if session is None or not self.codec.csrf_matches(
-            session, token if isinstance(token, str) else None
-        ):
+    async def form(self, request: Request, session: Session | None) -> dict[str, str]:
+        """The posted form (URL-encoded, at most MAX_FORM_BYTES), once its CSRF token
+        matches the session's."""
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != FORM_TYPE:
+            raise FormRefused(415, f"a form is sent as {FORM_TYPE}")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise FormRefused(413, f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
+        try:
+            fields = parse_qsl(
+                body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+            )
+        except ValueError as exc:
+            raise FormRefused(413, f"a form has at most {MAX_FIELDS} fields") from exc
+        form = dict(fields)
+        if session is None or not self.codec.csrf_matches(session, form.get("csrf")):
             raise CsrfRefused
         return form
 
@@ -146,6 +170,8 @@ class Portal:
                 if request.headers.get("hx-request"):
                     return Response(status_code=204, headers={"HX-Redirect": LOGIN})
                 return RedirectResponse(LOGIN, 303)
+            except FormRefused as exc:
+                return self.error(exc.status, "Refused", exc.message)
             except CsrfRefused:
                 message = "This form has expired or was not sent by this site: reload it."
                 return self.error(403, "Refused", message)
@@ -153,6 +179,9 @@ class Portal:
                 return self.error(404, "Not found", "There is nothing here for this account.")
             except SmsgateError as exc:
                 return self.error(400, "Not possible", exc.message)
+            except Exception:
+                log.exception("portal page %s failed", request.url.path)
+                return self.error(500, "Something went wrong", "The error has been logged.")
 
         return guarded
 

@@ -5,10 +5,10 @@ through `SubmitService`, then the batch's page with its progress."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -43,9 +43,9 @@ class Draft:
     scheduled_at: str = ""
 
     @classmethod
-    def of(cls, form: FormData) -> Draft:
+    def of(cls, form: Mapping[str, str]) -> Draft:
         def field(name: str, size: int = MAX_FIELD) -> str:
-            return str(form.get(name, ""))[:size]
+            return form.get(name, "")[:size]
 
         return cls(field("to"), field("sender"), field("text"), field("scheduled_at", 40).strip())
 

@@ -123,6 +123,25 @@ async def test_a_send_without_its_csrf_token_is_refused(
     assert await stored(gateway, alice) == ([], 10_000_000)
 
 
+async def test_a_form_too_large_or_not_urlencoded_is_refused(
+    gateway: Gateway, visitor: Visitor, alice: Account
+) -> None:
+    await visitor.log_in()
+    await visitor.get("/portal/send")
+    draft = {"csrf": visitor.csrf, "to": "+393331234567", "sender": "Shop", "text": "hello"}
+    large = await visitor.http.post("/portal/send", data={**draft, "text": "a" * 70_000})
+    assert large.status_code == 413
+    many = await visitor.http.post(
+        "/portal/send", data={**draft, **{f"x{n}": "" for n in range(20)}}
+    )
+    assert many.status_code == 413
+    multipart = await visitor.http.post("/portal/send", data=draft, files={"f": b"x"})
+    assert multipart.status_code == 415
+    as_json = await visitor.http.post("/portal/send", json=draft)
+    assert as_json.status_code == 415 and "application/x-www-form-urlencoded" in as_json.text
+    assert await stored(gateway, alice) == ([], 10_000_000)
+
+
 async def test_another_account_s_batch_is_not_found(
     gateway: Gateway, visitor: Visitor, alice: Account
 ) -> None:
