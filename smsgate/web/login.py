@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.core.errors import Forbidden, LoginBlocked, Unauthenticated
-from smsgate.web.portal import LOGIN, Portal
+from smsgate.web.portal import LOGIN, LoginRequired, Portal
 from smsgate.web.sessions import COOKIE, Session
 
 HOME = "/portal"
@@ -33,10 +33,14 @@ class LoginPages:
         return RedirectResponse(LOGIN, 307)
 
     async def login_form(self, request: Request) -> Response:
-        session = self.portal.session(request)
-        if session is not None and session.account_id is not None:
+        try:
+            await self.portal.signed_in(request)
             return RedirectResponse(HOME, 303)
-        if session is None:
+        except LoginRequired:
+            pass
+        session = self.portal.session(request)
+        if session is None or session.account_id is not None:
+            # no session, or one whose account may not come in any more: start afresh
             session = self.portal.codec.new(self.portal.ctx.clock.now())
         response = self.portal.render("login.html", self.portal.visitor(session), name="")
         return self.portal.keep(response, request, session)

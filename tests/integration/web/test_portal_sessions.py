@@ -133,11 +133,16 @@ async def test_a_forged_cookie_or_a_suspended_account_is_sent_to_login(
     body, _, signature = cookie.rpartition(".")
     other = str(alice.id + 1)
     forged = body.replace(f"v1.{alice.id}.", f"v1.{other}.") + "." + signature
-    visitor.http.cookies.set(COOKIE, forged, path="/portal")
+    visitor.http.cookies.set(COOKIE, forged, domain="test.local", path="/portal")
     response = await visitor.get("/portal")
     assert response.status_code == 303 and response.headers["location"] == "/portal/login"
-    visitor.http.cookies.set(COOKIE, cookie, path="/portal")
+    visitor.http.cookies.set(COOKIE, cookie, domain="test.local", path="/portal")
     assert (await visitor.get("/portal")).status_code == 200
     await gateway.accounts.set_status(alice, AccountStatus.SUSPENDED)
     response = await visitor.get("/portal")
     assert response.status_code == 303
+    login = await visitor.get("/portal/login")  # not sent back home: no loop
+    assert login.status_code == 200
+    assert session_of(gateway, visitor) is None
+    refused = await visitor.post("/portal/login", {"name": "alice", "password": PASSWORD})
+    assert refused.status_code == 403 and "suspended" in refused.text
