@@ -31,7 +31,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess
         yield process
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, never longer: Playwright's sync API runs an event loop on this thread
+# while it is open, and the asyncio tests of the next module need the thread without one.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
