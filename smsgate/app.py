@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import string
 from collections.abc import Callable, Coroutine
@@ -56,6 +57,8 @@ from smsgate.services.submit import SubmitService
 from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
+from smsgate.web.context import PortalContext
+from smsgate.web.routes import portal_routes
 from smsgate.webhooks.sender import MoQueue, ReceiptQueue, WebhookQueue, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -325,7 +328,21 @@ class Gateway:
                     self.callbacks.handler, max_body_bytes=self.settings.max_body_bytes
                 ),
                 *(route for dialect in DIALECTS for route in dialect(services).routes()),
+                *portal_routes(self.portal_context()),
             ],
+        )
+
+    def portal_context(self) -> PortalContext:
+        return PortalContext(
+            secret=portal_secret(self.settings),
+            clock=self.clock,
+            auth=self.auth,
+            policies=self.policies,
+            accounts=self.accounts,
+            submit=self.submit,
+            messages=self.messages,
+            statistics=self.statistics,
+            inbound=self.inbound,
         )
 
     def dialect_services(self) -> DialectServices:
@@ -360,6 +377,22 @@ def prepare_data_dir(settings: Settings) -> str:
     return secret
 
 
+def portal_secret(settings: Settings) -> bytes:
+    """The key portal sessions are signed with: generated once into the data directory,
+    so every process (and every restart) accepts the same cookies."""
+    path = Path(settings.data_dir) / "portal.secret"
+    if not path.exists():
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        fresh = path.with_name(f"portal.secret.{secrets.token_hex(8)}")
+        fresh.write_text(secrets.token_hex(32) + "\n")
+        fresh.chmod(0o600)
+        # A link never replaces a file: of two processes starting at once, one key wins.
+        with contextlib.suppress(FileExistsError):
+            os.link(fresh, path)
+        fresh.unlink()
+    return bytes.fromhex(path.read_text().strip())
+
+
 async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
     """On a database without accounts: a demo account with credit, a random password, a
     default price, and how to use it (the key and password are shown this once)."""
@@ -379,6 +412,8 @@ smsgate: created the demo account {account.name!r} with {format_amount(account.b
 {account.currency} credit; every part costs {format_amount(DEMO_PRICE)} by default.
   API key (shown once):  {api_key}
   password (shown once): {password}   (HTTP Basic, SMPP and the dialects, as {account.name!r})
+
+Log in to the web portal as {account.name!r} with that password: {base}/
 
 Send a message:
   curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {api_key}' \\

@@ -40,8 +40,13 @@ class MessageService:
         since: float | None = None,
         limit: int = 100,
         cursor: str | None = None,
+        to: str | None = None,
+        until: float | None = None,
+        sender: str | None = None,
+        reference: str | None = None,
     ) -> tuple[list[Message], str | None]:
-        """A page of the account's messages, newest first, and the cursor of the next page."""
+        """A page of the account's messages, newest first, and the cursor of the next page;
+        `to` is compared as given (E.164), `sender` and `reference` exactly."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be 1-{MAX_PAGE}", field="limit")
         try:
@@ -49,9 +54,11 @@ class MessageService:
         except ValueError as exc:
             raise InvalidRequest(f"unknown status {status!r}", field="status") from exc
         check_storable(cursor, "cursor")
-        if batch_id is not None and not storable(batch_id):
-            return [], None  # no batch has such an id
-        query = MessageQuery(limit + 1, wanted, batch_id, since, cursor)
+        if any(v is not None and not storable(v) for v in (batch_id, to, sender, reference)):
+            return [], None  # no message has such a value
+        query = MessageQuery(
+            limit + 1, wanted, batch_id, since, cursor, to, until, sender, reference
+        )
         page = await self.store.messages(account.id, query)
         more = len(page) > limit
         page = page[:limit]

@@ -46,6 +46,8 @@ class MemoryMessages(MemoryTables):
             and (q.before_id is None or m.id < q.before_id)
             and (q.to is None or m.to == q.to)
             and (q.until is None or m.created_at < q.until)
+            and (q.sender is None or m.sender == q.sender)
+            and (q.reference is None or m.reference == q.reference)
         ]
         found.sort(key=lambda m: m.id, reverse=True)
         return found[: q.limit]

@@ -45,6 +45,10 @@ def message_page(conn: Connection, account_id: int, query: MessageQuery) -> list
         found = found.where(messages.c.to == q.to)
     if q.until is not None:
         found = found.where(messages.c.created_at < q.until)
+    if q.sender is not None:
+        found = found.where(messages.c.sender == q.sender)
+    if q.reference is not None:
+        found = found.where(messages.c.reference == q.reference)
     found = found.order_by(messages.c.id.desc()).limit(q.limit)
     return [message_from_row(row._mapping) for row in conn.execute(found)]
 

@@ -32,7 +32,7 @@ class MessageQuery:
     """Which of an account's messages `Store.messages` returns: at most `limit`, those
     with `status`, of `batch_id`, created at or after `since`, with an id before
     `before_id` (the last id of the page before), to `to` (E.164), created before
-    `until`, for each one that is given."""
+    `until`, from `sender`, with the client `reference`, for each one that is given."""
 
     limit: int
     status: Status | None = None
@@ -41,6 +41,8 @@ class MessageQuery:
     before_id: str | None = None
     to: str | None = None
     until: float | None = None
+    sender: str | None = None
+    reference: str | None = None
 
 
 # --- records written by the submit use case -------------------------------------------

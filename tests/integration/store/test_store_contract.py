@@ -266,6 +266,22 @@ async def test_messages_newest_first_with_filters(store: Store) -> None:
     assert await page(status=Status.SENT) == []
 
 
+async def test_messages_from_a_sender_or_with_a_reference(store: Store) -> None:
+    alice = await funded(store, "alice", 100)
+    shop = await store.accept(replace(submission(alice, reference="r-1"), sender="Shop"))
+    plain = await store.accept(submission(alice, recipients=2, reference="r-2"))
+    bob = await funded(store, "bob", 100)
+    await store.accept(replace(submission(bob, reference="r-1"), sender="Shop"))
+
+    async def ids(query: MessageQuery) -> list[str]:
+        return [m.id for m in await store.messages(alice.id, query)]
+
+    assert await ids(MessageQuery(10, sender="Shop")) == [shop.messages[0].id]
+    assert await ids(MessageQuery(10, reference="r-2")) == [m.id for m in plain.messages][::-1]
+    assert await ids(MessageQuery(10, sender="Shop", reference="r-2")) == []
+    assert await ids(MessageQuery(10, sender="shop")) == []
+
+
 async def test_cancel_a_scheduled_message_refunds_it(store: Store) -> None:
     alice = await funded(store, "alice", 100)
     accepted = await store.accept(

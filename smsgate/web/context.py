@@ -1,0 +1,28 @@
+"""`PortalContext`: what the portal's pages are built from (the services they call, the
+clock and the secret its sessions are signed with)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smsgate.services.account_policy import AccountPolicies
+from smsgate.services.accounts import AccountService
+from smsgate.services.credentials import Authenticator
+from smsgate.services.inbound import InboundService
+from smsgate.services.messages import MessageService
+from smsgate.services.ports import Clock
+from smsgate.services.statistics import StatisticsService
+from smsgate.services.submit import SubmitService
+
+
+@dataclass(frozen=True, slots=True)
+class PortalContext:
+    secret: bytes
+    clock: Clock
+    auth: Authenticator
+    policies: AccountPolicies
+    accounts: AccountService
+    submit: SubmitService
+    messages: MessageService
+    statistics: StatisticsService
+    inbound: InboundService

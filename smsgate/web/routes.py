@@ -1,0 +1,32 @@
+"""The portal's routes, served by the gateway's HTTP app next to the native API: `/`
+(to the login page), `/portal/...` pages, and `/portal/static/` (CSS, vendored htmx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from smsgate.web.context import PortalContext
+from smsgate.web.dashboard import DashboardPage
+from smsgate.web.ledger import LedgerPages
+from smsgate.web.login import LoginPages
+from smsgate.web.messages import MessagePages
+from smsgate.web.portal import Portal, templates
+from smsgate.web.send import SendPages
+from smsgate.web.sessions import SessionCodec
+
+STATIC = Path(__file__).parent / "static"
+
+
+def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
+    portal = Portal(ctx, SessionCodec(ctx.secret), templates())
+    return [
+        *LoginPages(portal).routes(),
+        *DashboardPage(portal).routes(),
+        *SendPages(portal).routes(),
+        *MessagePages(portal).routes(),
+        *LedgerPages(portal).routes(),
+        Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
+    ]
