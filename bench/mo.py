@@ -142,10 +142,11 @@ class GatewayRun:
         ).stdout  # fmt: skip
 
     async def provision(
-        self, upstream_port: int, webhook_port: int, binds: int, paths: tuple[str, ...]
+        self, upstream_port: int, webhook_port: int, binds: int, window: int, paths: tuple[str, ...]
     ) -> None:
         """Accounts with a keyword each on the short code, their inbound settings (MO to
-        each of `paths`), and a connector to the upstream."""
+        each of `paths`), and a connector to the upstream (`window`: the PDUs each bind
+        has unanswered, either way)."""
         self.cli("migrate")
         self.cli("number", "add", SHORT_CODE)
         ids = {}
@@ -172,7 +173,7 @@ class GatewayRun:
             await store.close()
         self.cli(
             "connector", "add", "upstream", "--host", "127.0.0.1", "--port", str(upstream_port),
-            "--system-id", "gw", "--password", "pw", "--binds", str(binds),
+            "--system-id", "gw", "--password", "pw", "--binds", str(binds), "--window", str(window),
         )  # fmt: skip
 
     def start(self) -> None:
@@ -239,6 +240,7 @@ async def run(args: argparse.Namespace) -> Result:
                 upstream_server.sockets[0].getsockname()[1],
                 webhook_server.sockets[0].getsockname()[1],
                 args.binds,
+                args.window,
                 args.paths,
             )
             gateway.start()
