@@ -25,9 +25,10 @@ from smsgate.api.smpp.server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.callbacks import CallbackDirectory
 from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
-from smsgate.connectors.simulated_operator import SimulatedOperator
+from smsgate.connectors.simulated_operator import AUTO_REPLY_NUMBER, SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
 from smsgate.core.accounts import Account
+from smsgate.core.errors import Conflict
 from smsgate.core.money import MICRO, format_amount
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
@@ -67,6 +68,7 @@ DEMO_ACCOUNT = "demo"
 DEMO_CREDIT = 10 * MICRO
 DEMO_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEMO_PRICE = 50_000
+DEMO_NUMBER = "3000"  # a shared short code whose default account is the demo account
 
 # The HTTP dialects served next to the native API, each built from `DialectServices`.
 DIALECTS: tuple[Callable[[DialectServices], Dialect], ...] = (
@@ -402,11 +404,14 @@ async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
     # 8 letters and digits (47 bits): SMPP carries no more, and no shell reads it as an option
     password = "".join(secrets.choice(DEMO_PASSWORD_ALPHABET) for _ in range(8))
     created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password=password)
+    with contextlib.suppress(Conflict):  # the number is someone else's already
+        await gateway.numbers.add(DEMO_NUMBER, default_account=created.account)
     say(demo_banner(gateway.settings, created.account, created.api_key, password))
 
 
 def demo_banner(settings: Settings, account: Account, api_key: str, password: str) -> str:
     base = f"http://{settings.http_host}:{settings.http_port}"
+    auth = f"-H 'Authorization: Bearer {api_key}'"
     return f"""
 smsgate: created the demo account {account.name!r} with {format_amount(account.balance)} \
 {account.currency} credit; every part costs {format_amount(DEMO_PRICE)} by default.
@@ -422,4 +427,12 @@ Send a message:
 
 Read its status (use the id from the answer):
   curl -s {base}/api/v1/messages/MESSAGE_ID -H 'Authorization: Bearer {api_key}'
+
+Two-way SMS: MO to the short code {DEMO_NUMBER} go to {account.name!r}. \
+Have the simulated operator deliver one, then read it:
+  .venv/bin/smsgate simulator mo --from +393331234567 --to {DEMO_NUMBER} --text "INFO"
+  curl -s {base}/api/v1/inbound {auth}
+The test number {AUTO_REPLY_NUMBER} answers every message with "Auto-reply: <its text>":
+  curl -s -X POST {base}/api/v1/messages {auth} -H 'Content-Type: application/json' \\
+       -d '{{"to": "{AUTO_REPLY_NUMBER}", "from": "{DEMO_NUMBER}", "text": "Hello"}}'
 """

@@ -8,13 +8,14 @@ import click
 
 from smsgate import __version__
 from smsgate.cli.accounts import account, key
-from smsgate.cli.connectors import connector, route, simulator
+from smsgate.cli.connectors import connector, route
 from smsgate.cli.count import count
 from smsgate.cli.messages import messages
 from smsgate.cli.numbers import inbound, keyword, number
 from smsgate.cli.prices import price
 from smsgate.cli.server import http_worker, migrate, run
 from smsgate.cli.shared import load_settings
+from smsgate.cli.simulator import simulator
 from smsgate.cli.stoplist import stop
 
 

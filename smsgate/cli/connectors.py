@@ -1,4 +1,4 @@
-"""`smsgate connector ...`, `smsgate route ...` and `smsgate simulator`.
+"""`smsgate connector ...` and `smsgate route ...`.
 
 Connector and route changes go to the store; a running gateway picks them up within a
 few seconds, without a restart.
@@ -15,7 +15,6 @@ from smsgate.app import Gateway
 from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
 from smsgate.core.routing import Route
 from smsgate.services.connectors import ConnectorDefinition
-from smsgate.smpp import smsc_simulator
 
 HIDDEN = "********"
 
@@ -244,13 +243,3 @@ def remove_route(ctx: click.Context, route_id: int, as_json: bool) -> None:
     """Remove one route by its id."""
     with_gateway(ctx, lambda gw: gw.routes.remove(route_id))
     emit(as_json, {"removed": route_id}, f"removed route {route_id}")
-
-
-@click.command(
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-    add_help_option=False,
-)
-@click.argument("options", nargs=-1, type=click.UNPROCESSED)
-def simulator(options: tuple[str, ...]) -> None:
-    """Run a fake operator SMSC (SMPP server); `smsgate simulator --help` lists its options."""
-    raise SystemExit(smsc_simulator.main(list(options)))

@@ -1,7 +1,7 @@
 """The built-in simulated operator: an in-process upstream that behaves like a real one.
 
-Its operator controls (refuse for now, stop answering, send an MO) are for tests and
-demos, as the fake SMSC's are.
+Its operator controls (refuse for now, stop answering, send an MO) and its auto-reply
+test number are for tests and demos, as the fake SMSC's are.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from smsgate.services.ports import (
     UpstreamPart,
     UpstreamResult,
 )
+from smsgate.text import plan
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,18 @@ REJECTED_SUFFIX = "0002"
 SILENT_SUFFIX = "0003"
 # It answers at once, so its window never binds; as large as the largest dispatch batch.
 WINDOW = 10_000
+# An MT to this number is answered, after its receipt, by an MO from it to the MT's
+# sender. Ofcom keeps +44 7700 900000-900999 for drama: no handset has it.
+AUTO_REPLY_NUMBER = "+447700900000"
+AUTO_REPLY_PREFIX = "Auto-reply: "
+MO_MAX_PARTS = 255  # the most parts a concatenated MO can number
+
+
+def mo_coding(text: str) -> tuple[str, int]:
+    """The encoding (gsm7 or ucs2) and the parts an operator delivers `text` in; a
+    TextError (empty, longer than 255 parts, unpaired surrogate) when none could."""
+    made = plan(text, max_parts=MO_MAX_PARTS)
+    return made.encoding.value, made.sms_count
 
 
 class SimulatedOperator:
@@ -39,7 +52,8 @@ class SimulatedOperator:
     It accepts submits, gives each part an id and reports a receipt after a delay. The
     outcome depends on the destination's last digits (the README lists these test
     numbers): ...0001 undelivered, ...0002 rejected at submit, ...0003 never gets a
-    receipt, anything else delivered.
+    receipt, anything else delivered. An MT to AUTO_REPLY_NUMBER is answered, once its
+    last part's receipt is reported, by an MO "Auto-reply: <its text>" to its sender.
     """
 
     def __init__(
@@ -68,6 +82,8 @@ class SimulatedOperator:
         self._due: deque[tuple[float, list[ReceiptUpdate]]] = deque()
         self._ready = asyncio.Event()
         self._sink: ReceiptSink | None = None
+        # the upstream id of an auto-reply MT's last part -> (its sender, the reply's text)
+        self._replies: dict[str, tuple[str, str]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, sink: ReceiptSink) -> None:
@@ -99,6 +115,9 @@ class SimulatedOperator:
         )
         for part in parts:
             self._schedule(part.upstream_id or "", message.to)
+        if self._mo_sink is not None and _same_number(message.to, AUTO_REPLY_NUMBER):
+            reply = (message.sender, AUTO_REPLY_PREFIX + message.text)
+            self._replies[parts[-1].upstream_id or ""] = reply
         return UpstreamResult(True, False, parts, None)
 
     def _schedule(self, upstream_id: str, to: str) -> None:
@@ -138,6 +157,20 @@ class SimulatedOperator:
                 except Exception:
                     log.exception("receipt sink failed; retrying %d receipts", len(stamped))
                     self._due.appendleft((loop.time() + 1.0, batch))
+                else:
+                    await self._auto_reply(batch)
+
+    async def _auto_reply(self, reported: list[ReceiptUpdate]) -> None:
+        """The auto-reply MO of the auto-reply MT whose receipts were just reported."""
+        for receipt in reported:
+            reply = self._replies.pop(receipt.upstream_id, None)
+            if reply is None:
+                continue
+            sender, text = reply
+            try:
+                await self.inject_mo(AUTO_REPLY_NUMBER, sender, text)
+            except Exception:
+                log.exception("the auto-reply MO to %s was not stored", sender)
 
     # --- operator controls -------------------------------------------------------------
 
@@ -153,9 +186,11 @@ class SimulatedOperator:
             self._answering.set()
 
     async def inject_mo(self, source: str, destination: str, text: str) -> None:
-        """Hand an MO to the MO sink; returns after it did, as an acknowledgement would."""
+        """Hand an MO to the MO sink, in the encoding and parts `mo_coding` gives; returns
+        after it did, as an acknowledgement would."""
         if self._mo_sink is not None:
-            await self._mo_sink.receive(self.name, source, destination, text, "gsm7", 1)
+            encoding, parts = mo_coding(text)
+            await self._mo_sink.receive(self.name, source, destination, text, encoding, parts)
 
     async def close(self) -> None:
         self._closed = True
@@ -165,3 +200,8 @@ class SimulatedOperator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _same_number(a: str, b: str) -> bool:
+    """The same number, written with or without '+'."""
+    return a.removeprefix("+") == b.removeprefix("+")

@@ -79,6 +79,7 @@ class GatewayProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.demo_key: str | None = None
         self.demo_password: str | None = None
+        self.printed: list[str] = []  # what its last start printed until ready
         self.base = f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> None:
@@ -94,10 +95,12 @@ class GatewayProcess:
         log.close()
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
+        self.printed = []
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 raise RuntimeError(f"gateway exited early: {self.log_tail()}")
+            self.printed.append(line)
             found = KEY_LINE.search(line)
             if found:
                 self.demo_key = found.group(1)
