@@ -188,6 +188,7 @@ class Gateway:
             stop_list=stop_list,
             plans=plans,
         )
+        inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
             SmppCustomers(store, auth, catalog, submit, clock, policies),

@@ -1,13 +1,14 @@
 """Native inbound endpoints: an account polls its MO, replies to one, reads its
-conversation with a number and lists the numbers (and keywords) it receives on.
-
-Parse, call `InboundService`, `ConversationService` or `NumberService`, render; a reply
-is sent by `SubmitService` as any send."""
+conversation with a number, lists the numbers (and keywords) it receives on, and reads
+and sets its inbound settings. Parse, call `InboundService`, `ConversationService`,
+`NumberService` or `InboundSettingsService`, render; a reply is sent by `SubmitService`
+as any send."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from msgspec.structs import asdict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,15 +27,19 @@ from smsgate.api.native.schemas import (
     ConversationItemView,
     ConversationView,
     InboundPage,
+    InboundSettingsBody,
     InboundView,
     NumberList,
     NumberView,
     ReplyRequest,
     SendResponse,
+    inbound_settings_decoder,
     reply_decoder,
 )
+from smsgate.core.money import format_amount
 from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
+from smsgate.services.inbound_plan import InboundSettings
 
 # A reply is a send to the sender of an MO the caller must own.
 _REPLY_ERRORS = ("not_found", "invalid_request", *SEND_ERRORS)
@@ -99,13 +104,27 @@ class InboundEndpoints(Endpoints):
                 number.account_id is None and number.default_account_id == account.id,
                 keywords,
                 datetime.fromtimestamp(number.created_at, UTC),
+                number.webhook_shape,
+                format_amount(number.price),
             )
             for number, keywords in await self.ctx.numbers.of_account(account)
         ]
         return json_response(NumberList(views))
 
+    async def get_inbound_settings(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        return json_response(settings_view(await self.ctx.inbound_settings.get(account)))
+
+    async def put_inbound_settings(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        body = await decode_body(request, inbound_settings_decoder, self.ctx.max_body_bytes)
+        fields = {**asdict(body), "opt_out": tuple(body.opt_out)}
+        stored = await self.ctx.inbound_settings.set(InboundSettings(account.id, **fields))
+        return json_response(settings_view(stored))
+
     def operations(self) -> list[Operation]:
         tag = "inbound"
+        settings_path = "/api/v1/inbound/settings"
         return [
             Operation(
                 "GET",
@@ -172,6 +191,31 @@ class InboundEndpoints(Endpoints):
                 {200: Reply("the account's numbers", NumberList)},
                 tag,
             ),
+            Operation(
+                "GET",
+                settings_path,
+                self.get_inbound_settings,
+                "The account's inbound settings: MO webhook, SMPP, opt-out words, confirmations",
+                {200: Reply("the account's inbound settings", InboundSettingsBody)},
+                tag,
+            ),
+            Operation(
+                "PUT",
+                settings_path,
+                self.put_inbound_settings,
+                "Replace the account's inbound settings",
+                {200: Reply("the settings as stored", InboundSettingsBody)},
+                tag,
+                body=InboundSettingsBody,
+                errors=("invalid_request",),
+                description=(
+                    "An absent field takes its default. A webhook_url that is not http(s), "
+                    "a webhook_shape or smpp_long not listed, an opt-out word that is not "
+                    "one word of 1-20 letters or digits, or a reply of more than 612 "
+                    "characters is 400 `invalid_request` naming the field, and changes "
+                    "nothing. Other processes apply a change within a few seconds."
+                ),
+            ),
         ]
 
 
@@ -185,6 +229,18 @@ def inbound_view(mo: StoredInbound) -> InboundView:
         parts=mo.parts,
         keyword=mo.keyword,
         received_at=datetime.fromtimestamp(mo.received_at, UTC),
+    )
+
+
+def settings_view(settings: InboundSettings) -> InboundSettingsBody:
+    return InboundSettingsBody(
+        webhook_url=settings.webhook_url,
+        webhook_shape=settings.webhook_shape,
+        smpp=settings.smpp,
+        smpp_long=settings.smpp_long,
+        opt_out=list(settings.opt_out),
+        stop_reply=settings.stop_reply,
+        start_reply=settings.start_reply,
     )
 
 

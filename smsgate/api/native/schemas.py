@@ -385,10 +385,25 @@ class NumberView(Struct):
     default: bool
     keywords: list[str]
     created_at: Timestamp
+    webhook_shape: Annotated[str | None, Meta(description="its webhook's MO shape; null: native")]
+    price: Annotated[str, Meta(description="charged per MO received on it", examples=["0.01"])]
 
 
 class NumberList(Struct):
     numbers: list[NumberView]
+
+
+class InboundSettingsBody(Struct, frozen=True, forbid_unknown_fields=True):
+    """An account's inbound settings (docs/inbound.md, "Settings"); in a PUT an absent
+    field takes its default."""
+
+    webhook_url: Annotated[str | None, Meta(description="where MO are posted")] = None
+    webhook_shape: Annotated[str, Meta(description="native, agiletelecom or smspartner")] = "native"
+    smpp: Annotated[bool, Meta(description="MO go to the account's SMPP binds")] = False
+    smpp_long: Annotated[str, Meta(description="a long MO over SMPP: udh or payload")] = "udh"
+    opt_out: Annotated[list[str], Meta(description="opt-out words besides STOP...")] = []
+    stop_reply: Annotated[str | None, Meta(description="sent to who opts out")] = None
+    start_reply: Annotated[str | None, Meta(description="sent to who opts in again")] = None
 
 
 # --- codecs --------------------------------------------------------------------------
@@ -397,6 +412,7 @@ send_decoder = msgspec.json.Decoder(SendRequest)
 subaccount_decoder = msgspec.json.Decoder(SubaccountRequest)
 credit_decoder = msgspec.json.Decoder(CreditRequest)
 reply_decoder = msgspec.json.Decoder(ReplyRequest)
+inbound_settings_decoder = msgspec.json.Decoder(InboundSettingsBody)
 
 
 def utc(seconds: float | None) -> datetime | None:

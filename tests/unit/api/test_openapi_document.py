@@ -34,6 +34,8 @@ EXPECTED = {
     ("post", "/api/v1/inbound/{id}/reply"),
     ("get", "/api/v1/conversations/{msisdn}"),
     ("get", "/api/v1/numbers"),
+    ("get", "/api/v1/inbound/settings"),
+    ("put", "/api/v1/inbound/settings"),
     ("get", "/healthz"),
     ("get", "/metrics"),
     ("get", "/api/v1/openapi.json"),
