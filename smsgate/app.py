@@ -278,6 +278,7 @@ class Gateway:
             conversations=ConversationService(self.store, self.inbound),
             numbers=self.numbers,
             inbound_settings=self.inbound_settings,
+            statistics=self.statistics,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             held_messages=self.connectors.held,

@@ -29,6 +29,8 @@ from smsgate.api.native.schemas import (
     InboundPage,
     InboundSettingsBody,
     InboundView,
+    MoDayView,
+    MoStatistics,
     NumberList,
     NumberView,
     ReplyRequest,
@@ -36,11 +38,13 @@ from smsgate.api.native.schemas import (
     inbound_settings_decoder,
     reply_decoder,
 )
+from smsgate.core.errors import InvalidRequest
 from smsgate.core.money import format_amount
 from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
 from smsgate.services.inbound_plan import InboundSettings
 
+REPORT_PERIOD = 30 * 86_400.0  # MO statistics without `since`: the last 30 days
 # A reply is a send to the sender of an MO the caller must own.
 _REPLY_ERRORS = ("not_found", "invalid_request", *SEND_ERRORS)
 
@@ -111,6 +115,22 @@ class InboundEndpoints(Endpoints):
         ]
         return json_response(NumberList(views))
 
+    async def inbound_statistics(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        query = request.query_params
+        now = self.ctx.inbound.clock.now()
+        until = parse_time(query["until"], "until") if "until" in query else now
+        since = parse_time(query["since"], "since") if "since" in query else until - REPORT_PERIOD
+        totals = await self.ctx.statistics.inbound(
+            account,
+            since=since,
+            until=until,
+            subaccounts=query.get("subaccounts", "").lower() in ("1", "true", "yes"),
+            utc_offset=_offset(query.get("utc_offset", "0")),
+        )
+        days = [MoDayView(t.account_id, t.day, t.messages) for t in totals]
+        return json_response(MoStatistics(days, sum(t.messages for t in totals)))
+
     async def get_inbound_settings(self, request: Request) -> Response:
         account = await self.who.account(request)
         return json_response(settings_view(await self.ctx.inbound_settings.get(account)))
@@ -126,6 +146,21 @@ class InboundEndpoints(Endpoints):
         tag = "inbound"
         settings_path = "/api/v1/inbound/settings"
         return [
+            Operation(
+                "GET",
+                "/api/v1/inbound/statistics",
+                self.inbound_statistics,
+                "MO received per day, by the account (and its sub-accounts)",
+                {200: Reply("MO per account and day, and their total", MoStatistics)},
+                tag,
+                query=(
+                    Param("since", "from: ISO-8601 with offset, or epoch seconds (30 days ago)"),
+                    Param("until", "before: ISO-8601 with offset, or epoch seconds (now)"),
+                    Param("utc_offset", "seconds east of UTC where days start (0)"),
+                    Param("subaccounts", "true: every account below the caller too"),
+                ),
+                errors=("invalid_request",),
+            ),
             Operation(
                 "GET",
                 "/api/v1/inbound",
@@ -230,6 +265,13 @@ def inbound_view(mo: StoredInbound) -> InboundView:
         keyword=mo.keyword,
         received_at=datetime.fromtimestamp(mo.received_at, UTC),
     )
+
+
+def _offset(value: str) -> int:
+    """`utc_offset` in seconds; the service checks its range."""
+    if not (value.lstrip("-").isascii() and value.lstrip("-").isdigit() and len(value) <= 7):
+        raise InvalidRequest("utc_offset must be whole seconds", field="utc_offset")
+    return int(value)
 
 
 def settings_view(settings: InboundSettings) -> InboundSettingsBody:

@@ -7,7 +7,7 @@ Money is a decimal string, times are ISO-8601 UTC strings or null.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -391,6 +391,17 @@ class NumberView(Struct):
 
 class NumberList(Struct):
     numbers: list[NumberView]
+
+
+class MoDayView(Struct):
+    account_id: int
+    day: Annotated[date, Meta(description="in the report's utc_offset")]
+    mo: Annotated[int, Meta(description="MO routed to the account and received that day")]
+
+
+class MoStatistics(Struct):
+    days: list[MoDayView]
+    total: int
 
 
 class InboundSettingsBody(Struct, frozen=True, forbid_unknown_fields=True):

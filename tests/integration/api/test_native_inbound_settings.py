@@ -2,10 +2,12 @@
 real gateway on SQLite and PostgreSQL: an account reads and replaces its own inbound
 settings (bad ones are 400 naming the field and change nothing); its numbers show their
 webhook shape and price; an MO "STOP" lists its sender, who gets the account's
-confirmation, stored and charged as a send, while a normal send to it is refused."""
+confirmation, stored and charged as a send, while a normal send to it is refused; MO
+statistics count MO per account and day."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -142,3 +144,40 @@ async def test_a_stop_gets_its_confirmation_charged_and_then_sends_are_refused(
         assert listed["entries"] == []
         _, sent = await caller.get("/api/v1/messages")
         assert [m["text"] for m in sent["messages"]] == ["Welcome back", "You are unsubscribed"]
+
+
+async def test_inbound_statistics_count_mo_per_account_and_day(gateway: Gateway) -> None:
+    alice = await gateway.accounts.create("alice", default_country="IT")
+    bob = await gateway.accounts.create("bob", parent=alice.account, default_country="IT")
+    await gateway.numbers.add("3000", account=alice.account)
+    await gateway.numbers.add("4000", account=bob.account)
+    for to in ("3000", "3000", "4000", "5000"):
+        await gateway.inbound.receive("op", PEER, to, "hi", "gsm7", 1)
+    [first, *_] = (await gateway.inbound.page(alice.account))[0]
+    today = datetime.fromtimestamp(first.received_at, UTC).date().isoformat()
+    path = "/api/v1/inbound/statistics"
+    async with http_client(gateway.api_context()) as http:
+        as_alice, as_bob = Caller(http, alice.api_key), Caller(http, bob.api_key)
+        status, own = await as_alice.get(path)
+        assert (status, own) == (200, {"days": [_day(alice, today, 2)], "total": 2})
+        _, tree = await as_alice.get(path, subaccounts="true")
+        assert tree == {"days": [_day(alice, today, 2), _day(bob, today, 1)], "total": 3}
+        assert (await as_bob.get(path, subaccounts="1"))[1]["total"] == 1
+        _, later = await as_alice.get(path, since="2999-01-01T00:00:00+00:00", until="32503680000")
+        assert later == {"days": [], "total": 0}
+        for params, field in (
+            ({"utc_offset": "3h"}, "utc_offset"),
+            ({"utc_offset": str(15 * 3600)}, "utc_offset"),
+            ({"since": "yesterday"}, "since"),
+            ({"since": "1700000000", "until": "1600000000"}, "until"),
+        ):
+            status, refused = await as_alice.get(path, **params)
+            assert (status, refused["error"]["code"], refused["error"].get("field")) == (
+                400,
+                "invalid_request",
+                field,
+            ), params
+
+
+def _day(created: Any, day: str, mo: int) -> dict[str, Any]:
+    return {"account_id": created.account.id, "day": day, "mo": mo}

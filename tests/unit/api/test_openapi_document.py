@@ -36,6 +36,7 @@ EXPECTED = {
     ("get", "/api/v1/numbers"),
     ("get", "/api/v1/inbound/settings"),
     ("put", "/api/v1/inbound/settings"),
+    ("get", "/api/v1/inbound/statistics"),
     ("get", "/healthz"),
     ("get", "/metrics"),
     ("get", "/api/v1/openapi.json"),
