@@ -39,6 +39,7 @@ SMPP_LONG = (UDH, PAYLOAD)
 OPT_OUT = frozenset({"STOP", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET"})
 OPT_IN = frozenset({"START", "UNSTOP"})
 REPLY_MAX = 612  # four GSM parts
+OPT_OUT_MAX = 100  # an account's own opt-out words
 # what `MoEffects.stop` asks of the STOP list
 STOP_ADD = "add"
 STOP_REMOVE = "remove"
@@ -179,14 +180,17 @@ class InboundSettingsService:
         return (await self.all()).get(account.id) or InboundSettings(account.id)
 
     async def set(self, settings: InboundSettings) -> InboundSettings:
-        """Check and store them: an http(s) webhook URL, one of SHAPES, opt-out words as
-        keywords are, replies of at most REPLY_MAX characters; InvalidRequest otherwise."""
+        """Check and store them: an http(s) webhook URL, one of SHAPES, at most
+        OPT_OUT_MAX opt-out words, each as keywords are, replies of at most REPLY_MAX
+        characters; InvalidRequest otherwise."""
         check_http_url(settings.webhook_url, "webhook_url")
         if settings.smpp_long not in SMPP_LONG:
             raise InvalidRequest(
                 f"smpp_long must be one of {', '.join(SMPP_LONG)}", field="smpp_long"
             )
         check_shape(settings.webhook_shape)
+        if len(settings.opt_out) > OPT_OUT_MAX:
+            raise InvalidRequest(f"at most {OPT_OUT_MAX} opt-out words", field="opt_out")
         words = tuple(sorted({parse_keyword(word) for word in settings.opt_out}))
         for name in ("stop_reply", "start_reply"):
             reply = getattr(settings, name)

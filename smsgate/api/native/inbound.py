@@ -6,6 +6,7 @@ as any send."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from msgspec.structs import asdict
@@ -44,6 +45,7 @@ from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
 from smsgate.services.inbound_plan import InboundSettings
 
+_OFFSET = re.compile(r"-?[0-9]{1,6}")
 REPORT_PERIOD = 30 * 86_400.0  # MO statistics without `since`: the last 30 days
 # A reply is a send to the sender of an MO the caller must own.
 _REPLY_ERRORS = ("not_found", "invalid_request", *SEND_ERRORS)
@@ -269,7 +271,7 @@ def inbound_view(mo: StoredInbound) -> InboundView:
 
 def _offset(value: str) -> int:
     """`utc_offset` in seconds; the service checks its range."""
-    if not (value.lstrip("-").isascii() and value.lstrip("-").isdigit() and len(value) <= 7):
+    if not _OFFSET.fullmatch(value):
         raise InvalidRequest("utc_offset must be whole seconds", field="utc_offset")
     return int(value)
 

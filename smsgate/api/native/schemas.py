@@ -19,6 +19,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
 from smsgate.core.senders import ALNUM_MAX, NUMERIC_MAX
 from smsgate.services.account_policy import MAX_ALLOWED_IPS
+from smsgate.services.inbound_plan import OPT_OUT_MAX
 from smsgate.services.stoplist import MAX_REPORTED_INVALID, NUMBER_MAX
 from smsgate.services.submit import (
     CALLBACK_URL_MAX,
@@ -412,7 +413,9 @@ class InboundSettingsBody(Struct, frozen=True, forbid_unknown_fields=True):
     webhook_shape: Annotated[str, Meta(description="native, agiletelecom or smspartner")] = "native"
     smpp: Annotated[bool, Meta(description="MO go to the account's SMPP binds")] = False
     smpp_long: Annotated[str, Meta(description="a long MO over SMPP: udh or payload")] = "udh"
-    opt_out: Annotated[list[str], Meta(description="opt-out words besides STOP...")] = []
+    opt_out: Annotated[
+        list[str], Meta(max_length=OPT_OUT_MAX, description="opt-out words besides STOP...")
+    ] = []
     stop_reply: Annotated[str | None, Meta(description="sent to who opts out")] = None
     start_reply: Annotated[str | None, Meta(description="sent to who opts in again")] = None
 

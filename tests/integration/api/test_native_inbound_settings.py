@@ -77,6 +77,7 @@ async def test_bad_inbound_settings_are_400_naming_the_field_and_change_nothing(
             ({"smpp": "yes"}, "smpp"),
             ({"opt_out": ["two words"]}, "keyword"),
             ({"opt_out": "STOP"}, "opt_out"),
+            ({"opt_out": [f"W{n}" for n in range(101)]}, "opt_out"),
             ({"stop_reply": ""}, "stop_reply"),
             ({"start_reply": "x" * 613}, "start_reply"),
             ({"stop_reply": "a\u0000b"}, "stop_reply"),
@@ -167,6 +168,7 @@ async def test_inbound_statistics_count_mo_per_account_and_day(gateway: Gateway)
         assert later == {"days": [], "total": 0}
         for params, field in (
             ({"utc_offset": "3h"}, "utc_offset"),
+            ({"utc_offset": "--5"}, "utc_offset"),
             ({"utc_offset": str(15 * 3600)}, "utc_offset"),
             ({"since": "yesterday"}, "since"),
             ({"since": "1700000000", "until": "1600000000"}, "until"),

@@ -116,6 +116,7 @@ async def test_inbound_settings_are_stored_checked_and_bad_ones_change_nothing(
         {"webhook_shape": "xml"},
         {"smpp_long": "sar"},
         {"opt_out": ("two words",)},
+        {"opt_out": tuple(f"W{n}" for n in range(101))},
         {"stop_reply": ""},
         {"start_reply": "x" * 613},
         {"stop_reply": "a\x00b"},
