@@ -209,6 +209,7 @@ class Gateway:
             stop_list=stop_list,
             plans=plans,
         )
+        inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
             SmppCustomers(store, auth, catalog, submit, clock, policies, settings=inbound_settings),
@@ -320,6 +321,7 @@ class Gateway:
             conversations=ConversationService(self.store, self.inbound),
             numbers=self.numbers,
             inbound_settings=self.inbound_settings,
+            statistics=self.statistics,
             stats=self.stats,
             queue_depth=self.store.queue_depth,
             held_messages=self.connectors.held,

@@ -19,6 +19,7 @@ from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
+from smsgate.services.statistics import StatisticsService
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 
@@ -35,6 +36,7 @@ class ApiContext:
     conversations: ConversationService
     numbers: NumberService
     inbound_settings: InboundSettingsService
+    statistics: StatisticsService
     stats: Counters
     queue_depth: Callable[[], Awaitable[int]]
     held_messages: Callable[[], Awaitable[Mapping[str, int]]]

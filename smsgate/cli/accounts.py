@@ -9,10 +9,16 @@ from typing import Any
 import click
 
 from smsgate.app import Gateway
-from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
+from smsgate.cli.shared import (
+    command_on,
+    emit,
+    emit_rows,
+    json_option,
+    parse_money,
+    with_gateway,
+)
 from smsgate.core.accounts import Account, AccountStatus
-from smsgate.core.errors import SmsgateError
-from smsgate.core.money import format_amount, parse_amount
+from smsgate.core.money import format_amount
 from smsgate.services.account_policy import AccountPolicy
 
 
@@ -62,13 +68,6 @@ def _emit_with_policy(as_json: bool, account: Account, policy: AccountPolicy) ->
     )
 
 
-def _amount(value: str) -> int:
-    try:
-        return parse_amount(value)
-    except SmsgateError as exc:
-        raise click.BadParameter(exc.message) from exc
-
-
 @click.group()
 def account() -> None:
     """Create and manage accounts and sub-accounts."""
@@ -98,7 +97,7 @@ def create_account(
     as_json: bool,
 ) -> None:
     """Create an account and print its first API key (shown once)."""
-    amount = _amount(credit)
+    amount = parse_money(credit)
 
     async def work(gw: Gateway) -> tuple[Account, str]:
         parent_account = await gw.accounts.get(parent) if parent else None
@@ -201,7 +200,7 @@ def max_binds(ctx: click.Context, name: str, binds: int, as_json: bool) -> None:
 @click.pass_context
 def topup(ctx: click.Context, name: str, amount: str, as_json: bool) -> None:
     """Add credit (a negative AMOUNT removes it, as an adjustment)."""
-    micros = _amount(amount)
+    micros = parse_money(amount)
 
     async def work(gw: Gateway) -> Account:
         await gw.accounts.topup(await gw.accounts.get(name), micros)

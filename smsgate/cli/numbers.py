@@ -1,19 +1,36 @@
 """`smsgate number ...`, `smsgate keyword ...` and `smsgate inbound ...`: the numbers MO
-arrive on and who owns them, the keywords of shared numbers, and the MO received."""
+arrive on, who owns them and what their MO cost, the keywords of shared numbers, the MO
+received and accounts' inbound settings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from smsgate.app import Gateway
-from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
+from smsgate.cli.shared import (
+    command_on,
+    emit,
+    emit_rows,
+    json_option,
+    parse_money,
+    with_gateway,
+)
+from smsgate.core.money import format_amount
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
-from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
+from smsgate.services.inbound_numbers import SHAPES, InboundKeyword, InboundNumber
+from smsgate.services.inbound_plan import SMPP_LONG, InboundSettings
 
 NumberRow = tuple[InboundNumber, dict[int, str]]
+shape_option = click.option(
+    "--webhook-shape", type=click.Choice(SHAPES), help="The shape MO are posted in."
+)
+price_option = click.option(
+    "--price", "price_text", help="Charged per MO received on the number, e.g. 0.01."
+)
 KeywordRow = tuple[InboundKeyword, str, dict[int, str]]
 
 
@@ -37,6 +54,8 @@ def number_json(row: NumberRow) -> dict[str, Any]:
             names.get(number.default_account_id) if number.default_account_id else None
         ),
         "webhook_url": number.webhook_url,
+        "webhook_shape": number.webhook_shape,
+        "price": format_amount(number.price),
     }
 
 
@@ -46,7 +65,9 @@ def number_line(row: NumberRow) -> str:
         owner = f"account={data['account']}"
     else:
         owner = f"shared default={data['default_account'] or '(unrouted)'}"
-    return f"{data['number']:<16} {owner}"
+    hook = data["webhook_url"] or "(account's webhook)"
+    shape = f" ({data['webhook_shape']})" if data["webhook_shape"] else ""
+    return f"{data['number']:<16} {owner}  price={data['price']}  webhook={hook}{shape}"
 
 
 async def _number_rows(gw: Gateway, numbers: list[InboundNumber]) -> list[NumberRow]:
@@ -68,6 +89,8 @@ def number() -> None:
 @click.option("--account", "account_name", help="The account that owns every MO to it.")
 @click.option("--default-account", "default_name", help="Shared: where MO matching no keyword go.")
 @click.option("--webhook-url", help="Where this number's MO will be posted.")
+@shape_option
+@price_option
 @json_option
 @click.pass_context
 def add_number(
@@ -76,15 +99,23 @@ def add_number(
     account_name: str | None,
     default_name: str | None,
     webhook_url: str | None,
+    webhook_shape: str | None,
+    price_text: str | None,
     as_json: bool,
 ) -> None:
     """Add a number; without --account it is shared, routed by keyword."""
+    price = parse_money(price_text) if price_text is not None else 0
 
     async def work(gw: Gateway) -> NumberRow:
         owner = await gw.accounts.get(account_name) if account_name else None
         default = await gw.accounts.get(default_name) if default_name else None
         added = await gw.numbers.add(
-            number, account=owner, default_account=default, webhook_url=webhook_url
+            number,
+            account=owner,
+            default_account=default,
+            webhook_url=webhook_url,
+            webhook_shape=webhook_shape,
+            price=price,
         )
         return (await _number_rows(gw, [added]))[0]
 
@@ -142,6 +173,43 @@ def set_default(ctx: click.Context, number: str, account_name: str | None, as_js
     async def work(gw: Gateway) -> NumberRow:
         default = await gw.accounts.get(account_name) if account_name else None
         return (await _number_rows(gw, [await gw.numbers.set_default(number, default)]))[0]
+
+    _emit_number(as_json, with_gateway(ctx, work))
+
+
+@number.command("set")
+@click.argument("number")
+@click.option("--webhook-url", help="Post this number's MO here.")
+@click.option("--no-webhook", is_flag=True, help="Post them to the account's inbound webhook.")
+@shape_option
+@price_option
+@json_option
+@click.pass_context
+def set_number(
+    ctx: click.Context,
+    number: str,
+    webhook_url: str | None,
+    no_webhook: bool,
+    webhook_shape: str | None,
+    price_text: str | None,
+    as_json: bool,
+) -> None:
+    """Change where NUMBER's MO are posted, in what shape, and what each costs; what is
+    not given stays."""
+    if webhook_url is not None and no_webhook:
+        raise click.UsageError("--webhook-url and --no-webhook exclude each other")
+    price = parse_money(price_text) if price_text is not None else None
+
+    async def work(gw: Gateway) -> NumberRow:
+        found = await gw.numbers.get(number)
+        url = None if no_webhook else (webhook_url or found.webhook_url)
+        changed = await gw.numbers.set_delivery(
+            number,
+            url,
+            webhook_shape or found.webhook_shape,
+            found.price if price is None else price,
+        )
+        return (await _number_rows(gw, [changed]))[0]
 
     _emit_number(as_json, with_gateway(ctx, work))
 
@@ -281,3 +349,75 @@ def list_inbound(
 
     rows = with_gateway(ctx, work)
     emit_rows(as_json, "inbound", rows, inbound_json, inbound_line, "no inbound messages")
+
+
+def settings_json(settings: InboundSettings) -> dict[str, Any]:
+    return {
+        "webhook_url": settings.webhook_url,
+        "webhook_shape": settings.webhook_shape,
+        "smpp": settings.smpp,
+        "smpp_long": settings.smpp_long,
+        "opt_out": list(settings.opt_out),
+        "stop_reply": settings.stop_reply,
+        "start_reply": settings.start_reply,
+    }
+
+
+def settings_lines(settings: InboundSettings) -> str:
+    data = settings_json(settings)
+    data["opt_out"] = " ".join(data["opt_out"]) or None
+    return "\n".join(f"{key:<14} {'-' if value is None else value}" for key, value in data.items())
+
+
+@inbound.command("settings")
+@click.argument("account_name", metavar="ACCOUNT")
+@click.option("--webhook-url", help="Post the account's MO here (a number's own URL wins).")
+@click.option("--no-webhook", is_flag=True, help="Post them nowhere (poll them instead).")
+@shape_option
+@click.option("--smpp/--no-smpp", default=None, help="Deliver MO to the account's SMPP binds.")
+@click.option("--smpp-long", type=click.Choice(SMPP_LONG), help="A long MO over SMPP.")
+@click.option("--opt-out", "opt_out", multiple=True, help="An opt-out word (repeat; '' clears).")
+@click.option("--stop-reply", help="Sent to who opts out ('' sends none).")
+@click.option("--start-reply", help="Sent to who opts in again ('' sends none).")
+@json_option
+@click.pass_context
+def inbound_settings(
+    ctx: click.Context,
+    account_name: str,
+    webhook_url: str | None,
+    no_webhook: bool,
+    webhook_shape: str | None,
+    smpp: bool | None,
+    smpp_long: str | None,
+    opt_out: tuple[str, ...],
+    stop_reply: str | None,
+    start_reply: str | None,
+    as_json: bool,
+) -> None:
+    """Print ACCOUNT's inbound settings, or change those given."""
+    if webhook_url is not None and no_webhook:
+        raise click.UsageError("--webhook-url and --no-webhook exclude each other")
+    changes: dict[str, Any] = {"webhook_url": None} if no_webhook else {}
+    given = {
+        "webhook_url": webhook_url,
+        "webhook_shape": webhook_shape,
+        "smpp": smpp,
+        "smpp_long": smpp_long,
+        "opt_out": tuple(word for word in opt_out if word.strip()) if opt_out else None,
+        "stop_reply": stop_reply,
+        "start_reply": start_reply,
+    }
+    changes.update({key: value for key, value in given.items() if value is not None})
+    for reply in ("stop_reply", "start_reply"):  # '' sends none
+        if reply in changes:
+            changes[reply] = changes[reply] or None
+
+    async def work(gw: Gateway) -> InboundSettings:
+        account = await gw.accounts.get(account_name)
+        current = await gw.inbound_settings.get(account)
+        if not changes:
+            return current
+        return await gw.inbound_settings.set(replace(current, **changes))
+
+    settings = with_gateway(ctx, work)
+    emit(as_json, settings_json(settings), settings_lines(settings))

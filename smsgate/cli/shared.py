@@ -13,6 +13,7 @@ import click
 from smsgate.app import Gateway
 from smsgate.config import ConfigError, Settings, load
 from smsgate.core.errors import SmsgateError
+from smsgate.core.money import parse_amount
 
 T = TypeVar("T")
 
@@ -28,6 +29,14 @@ def command_on(
         return group.command(name)(click.argument(argument)(json_option(click.pass_context(f))))
 
     return decorate
+
+
+def parse_money(value: str) -> int:
+    """An amount given on the command line ("5", "0.05") in micro-units, or BadParameter."""
+    try:
+        return parse_amount(value)
+    except SmsgateError as exc:
+        raise click.BadParameter(exc.message) from exc
 
 
 def load_settings(config_path: str | None) -> Settings:

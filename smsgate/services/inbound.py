@@ -13,7 +13,7 @@ from dataclasses import KW_ONLY, astuple, dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.accounts import Account
-from smsgate.core.errors import InvalidRequest, NotFound
+from smsgate.core.errors import InvalidRequest, NotFound, SmsgateError
 from smsgate.core.storable import check_storable, storable
 from smsgate.services.counters import Counters
 from smsgate.services.inbound_numbers import (
@@ -26,6 +26,7 @@ from smsgate.services.inbound_numbers import (
 )
 from smsgate.services.inbound_plan import (
     NO_EFFECTS,
+    STOP_ADD,
     InboundSettings,
     InboundSettingsService,
     InboundSettingsStore,
@@ -34,6 +35,7 @@ from smsgate.services.inbound_plan import (
 )
 from smsgate.services.ports import Clock
 from smsgate.services.stoplist import StopListService
+from smsgate.services.submit import SubmitService
 from smsgate.text import ConcatInfo, Encoding, TextError, check_concat, decode
 
 log = logging.getLogger(__name__)
@@ -199,7 +201,8 @@ def _forms(number: str) -> list[str]:
 class InboundService:
     """Stores, routes and reads MO; `numbers` and `settings` are the routing table's and
     the accounts' inbound settings' sources (over `store` when not given), `stop_list`'s
-    cache forgets what STOP/START changed, `stats` counts MO."""
+    cache forgets what STOP/START changed, `submit` sends the accounts' STOP/START
+    confirmations, `stats` counts MO."""
 
     store: InboundStore
     clock: Clock
@@ -207,6 +210,7 @@ class InboundService:
     numbers: NumberService | None = None
     settings: InboundSettingsService | None = None
     stop_list: StopListService | None = None
+    submit: SubmitService | None = None
     stats: Counters | None = None
     _routing: NumberService = field(init=False)
     _settings: InboundSettingsService = field(init=False)
@@ -307,11 +311,31 @@ class InboundService:
         return await self.store.reply_to(_forms(to), _forms(sender), since)
 
     async def _received(self, mo: InboundMessage, effects: MoEffects) -> None:
-        """Count the stored MO; the STOP list's cache forgets what it changed."""
+        """Count the stored MO; the STOP list's cache forgets what it changed, and the
+        sender gets the account's confirmation of it."""
         if self.stats is not None:
             self.stats.add("inbound_routed" if mo.account_id else "inbound_unrouted")
-        if effects.stop is not None and self.stop_list is not None and mo.account_id:
-            self.stop_list.forget(mo.account_id)
+        if effects.stop is not None and mo.account_id:
+            if self.stop_list is not None:
+                self.stop_list.forget(mo.account_id)
+            await self._confirm(mo.account_id, mo.destination, *effects.stop)
+
+    async def _confirm(self, account_id: int, number: str, command: str, to: str) -> None:
+        """Send the account's stop_reply (STOP) or start_reply (START), when it has one,
+        to `to` from the `number` the MO came in on, charged as any send. The MO is
+        kept either way: a confirmation the account cannot send is logged."""
+        settings = (await self._settings.all()).get(account_id)
+        if self.submit is None or settings is None:
+            return
+        text = settings.stop_reply if command == STOP_ADD else settings.start_reply
+        account = await self.store.account(account_id)
+        if text is None or account is None:
+            return
+        sender = normalise_number(number) or number
+        try:
+            await self.submit.confirm_stop(account, to, sender, text)
+        except SmsgateError as exc:
+            log.warning("STOP confirmation to %s not sent: %s", to, exc.message)
 
     async def get(self, account: Account, inbound_id: int) -> StoredInbound:
         """The account's MO; NotFound when it has no such MO."""

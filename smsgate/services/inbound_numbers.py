@@ -20,6 +20,12 @@ from smsgate.services.numbers import to_e164
 from smsgate.services.ports import Clock
 
 CACHE_SECONDS = 2.0
+# The shapes a webhook takes MO in: smsgate's JSON, Agile Telecom's form POST (answered
+# `+OK`), SMS Partner's JSON.
+NATIVE = "native"
+AGILETELECOM = "agiletelecom"
+SMSPARTNER = "smspartner"
+SHAPES = (NATIVE, AGILETELECOM, SMSPARTNER)
 KEYWORD_MAX = 20
 _SHORT_CODE = re.compile(r"[0-9]{3,8}")
 _KEYWORD = re.compile(r"[A-Z0-9]+")
@@ -74,6 +80,13 @@ class NumberStore(Protocol):
         self, number_id: int, account_id: int | None, default_account_id: int | None
     ) -> bool:
         """Set the owner and the default account; False when there is no such number."""
+        ...
+
+    async def set_number_delivery(
+        self, number_id: int, webhook_url: str | None, webhook_shape: str | None, price: int
+    ) -> bool:
+        """Set where and in what shape its MO are posted and what each costs; False when
+        there is no such number."""
         ...
 
     async def remove_number(self, number_id: int) -> bool:
@@ -143,6 +156,20 @@ def parse_keyword(raw: str) -> str:
     return keyword
 
 
+def check_shape(shape: str | None, name: str = "webhook_shape") -> None:
+    """InvalidRequest naming `name` unless `shape` is one of SHAPES (or None)."""
+    if shape is not None and shape not in SHAPES:
+        raise InvalidRequest(f"{name} must be one of {', '.join(SHAPES)}", field=name)
+
+
+def check_delivery(webhook_url: str | None, webhook_shape: str | None, price: int) -> None:
+    """An http(s) URL, one of SHAPES, a price of 0 or more; InvalidRequest otherwise."""
+    check_http_url(webhook_url, "webhook_url")
+    check_shape(webhook_shape)
+    if price < 0:
+        raise InvalidRequest("price must be 0 or more", field="price")
+
+
 @dataclass(frozen=True, slots=True)
 class MoRouting:
     """The numbers and keywords an MO is routed by."""
@@ -179,12 +206,16 @@ class NumberService:
         account: Account | None = None,
         default_account: Account | None = None,
         webhook_url: str | None = None,
+        webhook_shape: str | None = None,
+        price: int = 0,
     ) -> InboundNumber:
+        """Add a number (see `set_delivery` for the last three)."""
         number = parse_number(raw)
-        check_http_url(webhook_url, "webhook_url")
+        check_delivery(webhook_url, webhook_shape, price)
         owner = account.id if account else None
         default = default_account.id if default_account else None
-        row = NumberToAdd(number, owner, default, webhook_url, self.clock.now())
+        now = self.clock.now()
+        row = NumberToAdd(number, owner, default, webhook_url, now, webhook_shape, price)
         self._routing = None
         return await self.store.add_number(row)
 
@@ -235,6 +266,18 @@ class NumberService:
     ) -> InboundNumber:
         self._routing = None
         if not await self.store.set_number_accounts(number.id, owner, default):
+            raise NotFound(f"no inbound number {number.number}", field="number")
+        return await self.get(number.number)
+
+    async def set_delivery(
+        self, raw: str, webhook_url: str | None, webhook_shape: str | None, price: int
+    ) -> InboundNumber:
+        """Post the number's MO to `webhook_url` (None: the account's inbound webhook) in
+        `webhook_shape` (one of SHAPES; None: native), each MO costing `price` micro-units."""
+        check_delivery(webhook_url, webhook_shape, price)
+        number = await self.get(raw)
+        self._routing = None
+        if not await self.store.set_number_delivery(number.id, webhook_url, webhook_shape, price):
             raise NotFound(f"no inbound number {number.number}", field="number")
         return await self.get(number.number)
 

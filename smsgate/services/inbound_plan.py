@@ -6,28 +6,30 @@ the MO's own transaction, so an MO acknowledged upstream is never kept without t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
-from smsgate.core.accounts import Account
+from smsgate.core.accounts import Account, funding_account
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.storable import check_storable
 from smsgate.core.urls import check_http_url
 from smsgate.services.inbound_numbers import (
+    AGILETELECOM as AGILETELECOM,  # the MO shapes, defined with the numbers that use them
+)
+from smsgate.services.inbound_numbers import (
     CACHE_SECONDS,
     InboundNumber,
+    check_shape,
     fold,
     normalise_number,
     parse_keyword,
 )
+from smsgate.services.inbound_numbers import NATIVE as NATIVE
+from smsgate.services.inbound_numbers import SHAPES as SHAPES
+from smsgate.services.inbound_numbers import SMSPARTNER as SMSPARTNER
 from smsgate.services.ports import Clock
 
-# The shapes a webhook takes MO in: smsgate's JSON, Agile Telecom's form POST (answered
-# `+OK`), SMS Partner's JSON.
-NATIVE = "native"
-AGILETELECOM = "agiletelecom"
-SMSPARTNER = "smspartner"
-SHAPES = (NATIVE, AGILETELECOM, SMSPARTNER)
 # The shape of an MO replying to an SMS Partner send that had `urlResponse`: planned only,
 # never set on a number or an account.
 SMSPARTNER_REPLY = "smspartner_reply"
@@ -41,6 +43,7 @@ SMPP_LONG = (UDH, PAYLOAD)
 OPT_OUT = frozenset({"STOP", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET"})
 OPT_IN = frozenset({"START", "UNSTOP"})
 REPLY_MAX = 612  # four GSM parts
+OPT_OUT_MAX = 100  # an account's own opt-out words
 # what `MoEffects.stop` asks of the STOP list
 STOP_ADD = "add"
 STOP_REMOVE = "remove"
@@ -75,9 +78,10 @@ class MoTarget:
 @dataclass(frozen=True, slots=True)
 class MoEffects:
     """What storing a routed MO does in its transaction: queue it for `webhooks` and the
-    account's SMPP binds (`smpp`), debit `charge` micro-units with a ledger entry, and
-    `stop`: (STOP_ADD or STOP_REMOVE, the sender in E.164) puts the sender on or takes it
-    off the account's STOP list."""
+        account's SMPP binds (`smpp`), debit `charge` micro-units with a ledger entry (from
+    the account that pays for it, `charge_payer`, even below zero), and
+        `stop`: (STOP_ADD or STOP_REMOVE, the sender in E.164) puts the sender on or takes it
+        off the account's STOP list."""
 
     webhooks: tuple[MoTarget, ...] = ()
     smpp: bool = False
@@ -97,6 +101,20 @@ class InboundSettingsStore(Protocol):
     async def set_inbound_settings(self, settings: InboundSettings) -> None:
         """Store the account's settings, replacing what it had."""
         ...
+
+
+def charge_payer(chain: Sequence[Account]) -> int | None:
+    """The account that pays an MO's charge, as for a send (`funding_account`): the
+    account, or the ancestor whose balance it shares; None when no account keeps one."""
+    try:
+        return funding_account(chain).id
+    except InvalidRequest:
+        return None
+
+
+def charge_reference(inbound_id: int) -> str:
+    """The ledger reference of an MO's charge."""
+    return f"inbound:{inbound_id}"
 
 
 def stop_command(text: str, settings: InboundSettings | None) -> str | None:
@@ -166,17 +184,17 @@ class InboundSettingsService:
         return (await self.all()).get(account.id) or InboundSettings(account.id)
 
     async def set(self, settings: InboundSettings) -> InboundSettings:
-        """Check and store them: an http(s) webhook URL, one of SHAPES, opt-out words as
-        keywords are, replies of at most REPLY_MAX characters; InvalidRequest otherwise."""
+        """Check and store them: an http(s) webhook URL, one of SHAPES, at most
+        OPT_OUT_MAX opt-out words, each as keywords are, replies of at most REPLY_MAX
+        characters; InvalidRequest otherwise."""
         check_http_url(settings.webhook_url, "webhook_url")
         if settings.smpp_long not in SMPP_LONG:
             raise InvalidRequest(
                 f"smpp_long must be one of {', '.join(SMPP_LONG)}", field="smpp_long"
             )
-        if settings.webhook_shape not in SHAPES:
-            raise InvalidRequest(
-                f"webhook_shape must be one of {', '.join(SHAPES)}", field="webhook_shape"
-            )
+        check_shape(settings.webhook_shape)
+        if len(settings.opt_out) > OPT_OUT_MAX:
+            raise InvalidRequest(f"at most {OPT_OUT_MAX} opt-out words", field="opt_out")
         words = tuple(sorted({parse_keyword(word) for word in settings.opt_out}))
         for name in ("stop_reply", "start_reply"):
             reply = getattr(settings, name)

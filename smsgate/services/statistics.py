@@ -1,5 +1,5 @@
-"""Sending statistics: messages, parts and cost per account, day, connector and status;
-and the history lookups the dialects report from (messages by client reference).
+"""Statistics: messages sent (parts, cost) per account, day, connector and status, MO
+received per account and day; and the history lookups the dialects report from.
 
 The store adds up one row per (account, day, connector, status, currency); this service
 decides whose messages an account may see and folds those rows into a report's groups.
@@ -37,6 +37,15 @@ class StatsRow:
     cost: int
 
 
+@dataclass(frozen=True, slots=True)
+class MoTotal:
+    """The MO routed to one account and received on one day (in the report's UTC offset)."""
+
+    account_id: int
+    day: date
+    messages: int
+
+
 @runtime_checkable
 class StatisticsStore(Protocol):
     async def message_totals(
@@ -45,6 +54,13 @@ class StatisticsStore(Protocol):
         """Totals of the messages of these accounts created in [since, until), one row
         per (account, day, connector, status, currency); days start at midnight of
         UTC+`utc_offset` seconds; a message counts for the connector of its parts."""
+        ...
+
+    async def inbound_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[MoTotal]:
+        """The MO routed to these accounts received in [since, until), one row per
+        (account, day) that has any; days as in `message_totals`."""
         ...
 
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
@@ -136,6 +152,37 @@ class StatisticsService:
     ) -> list[StatsRow]:
         """The store rows for `account` (default: the actor) and, with `subaccounts`,
         every account below it, in [since, until)."""
+        ids = await self._accounts(actor, since, until, account, subaccounts, utc_offset)
+        return await self.store.message_totals(ids, since=since, until=until, utc_offset=utc_offset)
+
+    async def inbound(
+        self,
+        actor: Account,
+        *,
+        since: float,
+        until: float,
+        account: Account | None = None,
+        subaccounts: bool = False,
+        utc_offset: int = 0,
+    ) -> list[MoTotal]:
+        """The MO received per account and day, of the accounts `rows` reports on, by
+        account and day."""
+        ids = await self._accounts(actor, since, until, account, subaccounts, utc_offset)
+        totals = await self.store.inbound_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+        return sorted(totals, key=lambda t: (t.account_id, t.day))
+
+    async def _accounts(
+        self,
+        actor: Account,
+        since: float,
+        until: float,
+        account: Account | None,
+        subaccounts: bool,
+        utc_offset: int,
+    ) -> list[int]:
+        """The ids a report covers, once its period and offset are checked."""
         if until <= since:
             raise InvalidRequest("the period must end after it starts", field="until")
         if not -MAX_UTC_OFFSET <= utc_offset <= MAX_UTC_OFFSET:
@@ -144,7 +191,7 @@ class StatisticsService:
         ids = [target.id]
         if subaccounts:
             ids.extend(a.id for a in await self.descendants(target))
-        return await self.store.message_totals(ids, since=since, until=until, utc_offset=utc_offset)
+        return ids
 
     async def report(
         self,

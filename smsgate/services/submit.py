@@ -110,10 +110,22 @@ class SubmitService:
 
     async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
         """Store and charge a command whole, or raise and change nothing."""
+        return await self._submit(account, command, None)
+
+    async def confirm_stop(self, account: Account, to: str, sender: str, text: str) -> Accepted:
+        """`submit` of the confirmation of a STOP (or START) MO from `to` (E.164), stored
+        and charged as any send: the STOP check lets `to` through, though that MO has
+        just listed it. Only InboundService sends it; no API, dialect or bind can."""
+        command = SubmitCommand(to=(to,), sender=sender, text=text)
+        return await self._submit(account, command, to)
+
+    async def _submit(
+        self, account: Account, command: SubmitCommand, stop_confirmed: str | None
+    ) -> Accepted:
         chain = await self.catalog.chain(account.id)
         check_active(chain)
         _check_options(command)
-        quote = await self._quote(chain, command)
+        quote = await self._quote(chain, command, stop_confirmed)
         now = self.clock.now()
         scheduled_at = _due_time(command.scheduled_at, now)
         if self.policies is not None:  # the account's send rate, shared by every surface
@@ -149,7 +161,10 @@ class SubmitService:
             self.on_accepted(len(accepted.messages))
         return accepted
 
-    async def _quote(self, chain: list[Account], command: SubmitCommand) -> Quote:
+    async def _quote(
+        self, chain: list[Account], command: SubmitCommand, stop_confirmed: str | None = None
+    ) -> Quote:
+        """The quote; `stop_confirmed` is a recipient the STOP check lets through."""
         account = chain[0]
         if not command.to:
             raise InvalidRequest("at least one recipient is required", field="to")
@@ -179,7 +194,7 @@ class SubmitService:
                 QuoteLine(number, parts, cost, line_plan.encoding.value, scheme.concat.value)
             )
         if self.stop_list is not None:
-            blocked = await self.stop_list.blocked(account.id, seen)
+            blocked = await self.stop_list.blocked(account.id, seen - {stop_confirmed})
             if blocked:
                 raise StopListed(f"on the STOP list: {', '.join(sorted(blocked))}", field="to")
         first = lines[0]

@@ -38,12 +38,7 @@ class MemoryAccounts(MemoryTables):
         return [a for a in found if parent_id is None or a.parent_id == parent_id]
 
     async def chain(self, account_id: int) -> list[Account]:
-        found: list[Account] = []
-        account = self._accounts.get(account_id)
-        while account is not None and len(found) <= 64:
-            found.append(account)
-            account = self._accounts.get(account.parent_id) if account.parent_id else None
-        return found
+        return self._chain(account_id)
 
     async def set_status(self, account_id: int, status: str) -> None:
         if account_id in self._accounts:

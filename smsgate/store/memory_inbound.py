@@ -4,6 +4,7 @@ as sql_inbound."""
 
 from __future__ import annotations
 
+from smsgate.core.ledger import EntryKind
 from smsgate.services.inbound import (
     InboundMessage,
     InboundPart,
@@ -12,7 +13,13 @@ from smsgate.services.inbound import (
     StoredInbound,
     stored,
 )
-from smsgate.services.inbound_plan import NO_EFFECTS, STOP_ADD, MoEffects
+from smsgate.services.inbound_plan import (
+    NO_EFFECTS,
+    STOP_ADD,
+    MoEffects,
+    charge_payer,
+    charge_reference,
+)
 from smsgate.services.stoplist import SOURCE_INBOUND, StopEntry
 from smsgate.store.memory_tables import MemoryTables, MoOutboxRow, SmppRow
 
@@ -35,6 +42,10 @@ class MemoryInbound(MemoryTables):
             self._mo_outbox[next(self._mo_outbox_ids)] = row
         if effects.smpp:
             self._smpp_outbox[next(self._smpp_ids)] = SmppRow(account_id, "mo", None, inbound_id)
+        payer = charge_payer(self._chain(account_id)) if effects.charge else None
+        if payer is not None:
+            charge = (payer, EntryKind.CHARGE, -effects.charge, charge_reference(inbound_id))
+            self._move([charge], now, overdraw=True)
         if effects.stop is not None:
             command, number = effects.stop
             if command == STOP_ADD:

@@ -33,6 +33,17 @@ class MemoryNumbers(MemoryTables):
         )
         return True
 
+    async def set_number_delivery(
+        self, number_id: int, webhook_url: str | None, webhook_shape: str | None, price: int
+    ) -> bool:
+        row = self._numbers.get(number_id)
+        if row is None:
+            return False
+        self._numbers[number_id] = replace(
+            row, webhook_url=webhook_url, webhook_shape=webhook_shape, price=price
+        )
+        return True
+
     async def remove_number(self, number_id: int) -> bool:
         for key in [key for key in self._keywords if key[0] == number_id]:
             del self._keywords[key]

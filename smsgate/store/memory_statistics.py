@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from smsgate.core.messages import Message, Status
-from smsgate.services.statistics import DAY, StatsRow
+from smsgate.services.statistics import DAY, MoTotal, StatsRow
 from smsgate.store.memory_tables import MemoryTables
 from smsgate.store.rules import day_of
 
@@ -46,3 +46,15 @@ class MemoryStatistics(MemoryTables):
             StatsRow(account_id, day_of(day), connector, status, currency, *total)
             for (account_id, day, connector, status, currency), total in totals.items()
         ]
+
+    async def inbound_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[MoTotal]:
+        wanted = set(account_ids)
+        totals: dict[tuple[int, int], int] = {}
+        for mo in self._inbound.values():
+            if mo.account_id not in wanted or not since <= mo.received_at < until:
+                continue
+            key = (mo.account_id, int((mo.received_at + utc_offset) // DAY))
+            totals[key] = totals.get(key, 0) + 1
+        return [MoTotal(a, day_of(day), count) for (a, day), count in totals.items()]

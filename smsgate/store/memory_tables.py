@@ -130,6 +130,15 @@ class MemoryTables:
         self._nodes: dict[str, Node] = {}
         self._listeners: dict[str, list[Callable[[], None]]] = {}
 
+    def _chain(self, account_id: int) -> list[Account]:
+        """The account and its ancestors, nearest first (as sql_accounts.chain)."""
+        found: list[Account] = []
+        account = self._accounts.get(account_id)
+        while account is not None and len(found) <= 64:
+            found.append(account)
+            account = self._accounts.get(account.parent_id) if account.parent_id else None
+        return found
+
     def _move(
         self,
         moves: Sequence[tuple[int, EntryKind, int, str]],

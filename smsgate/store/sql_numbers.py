@@ -51,6 +51,21 @@ def set_number_accounts(
     return bool(conn.execute(statement).rowcount)
 
 
+def set_number_delivery(
+    conn: Connection,
+    number_id: int,
+    webhook_url: str | None,
+    webhook_shape: str | None,
+    price: int,
+) -> bool:
+    statement = (
+        update(inbound_numbers)
+        .where(inbound_numbers.c.id == number_id)
+        .values(webhook_url=webhook_url, webhook_shape=webhook_shape, price=price)
+    )
+    return bool(conn.execute(statement).rowcount)
+
+
 def remove_number(conn: Connection, number_id: int) -> bool:
     conn.execute(delete(inbound_keywords).where(inbound_keywords.c.number_id == number_id))
     result = conn.execute(delete(inbound_numbers).where(inbound_numbers.c.id == number_id))
@@ -129,6 +144,13 @@ class SqlNumbers(SqlPart):
     ) -> bool:
         return await self.connections.write(
             set_number_accounts, number_id, account_id, default_account_id
+        )
+
+    async def set_number_delivery(
+        self, number_id: int, webhook_url: str | None, webhook_shape: str | None, price: int
+    ) -> bool:
+        return await self.connections.write(
+            set_number_delivery, number_id, webhook_url, webhook_shape, price
         )
 
     async def remove_number(self, number_id: int) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from smsgate.cli import main
+from tests.integration.api.test_native_inbound_settings import DEFAULTS
 from tests.integration.gateway import open_gateway
 
 
@@ -98,6 +99,8 @@ def test_bad_input_is_reported_and_changes_nothing(smsgate: Any) -> None:
                 "account": None,
                 "default_account": None,
                 "webhook_url": None,
+                "webhook_shape": None,
+                "price": "0.00",
             }
         ]
     }
@@ -125,3 +128,64 @@ def test_inbound_lists_routed_and_unrouted_mo(smsgate: Any, tmp_path: Path) -> N
     assert len(smsgate("inbound", "list", "--limit", "1", "--json")["inbound"]) == 1
     assert "(unrouted): lost" in smsgate("inbound", "list")
     smsgate("inbound", "list", "--limit", "0", ok=False)
+
+
+def test_a_number_gets_a_webhook_shape_and_a_price_and_bad_ones_change_nothing(
+    smsgate: Any,
+) -> None:
+    added = smsgate(
+        "number", "add", "3000", "--account", "alice", "--webhook-shape", "agiletelecom",
+        "--price", "0.01", "--webhook-url", "https://alice.example/mo", "--json",
+    )  # fmt: skip
+    assert (added["webhook_shape"], added["price"]) == ("agiletelecom", "0.01")
+    assert "price=0.01" in smsgate("number", "list")
+    changed = smsgate("number", "set", "3000", "--price", "0,5", "--json")
+    assert (changed["webhook_url"], changed["webhook_shape"], changed["price"]) == (
+        "https://alice.example/mo",
+        "agiletelecom",
+        "0.50",
+    )
+    changed = smsgate(
+        "number", "set", "3000", "--no-webhook", "--webhook-shape", "native", "--json"
+    )
+    assert (changed["webhook_url"], changed["webhook_shape"], changed["price"]) == (
+        None,
+        "native",
+        "0.50",
+    )
+    assert "price must be 0 or more" in smsgate("number", "set", "3000", "--price", "-1", ok=False)
+    assert "not a decimal amount" in smsgate("number", "set", "3000", "--price", "x", ok=False)
+    assert "webhook_url" in smsgate("number", "set", "3000", "--webhook-url", "ftp://x", ok=False)
+    assert "--webhook-shape" in smsgate("number", "set", "3000", "--webhook-shape", "x", ok=False)
+    assert "not_found" in smsgate("number", "set", "4000", "--price", "1", ok=False)
+    assert smsgate("number", "list", "--json")["numbers"] == [changed]
+
+
+def test_inbound_settings_are_printed_and_changed_one_option_at_a_time(smsgate: Any) -> None:
+    defaults = smsgate("inbound", "settings", "alice", "--json")
+    assert defaults == DEFAULTS
+    changed = smsgate(
+        "inbound", "settings", "alice", "--webhook-url", "https://alice.example/mo",
+        "--webhook-shape", "smspartner", "--smpp", "--smpp-long", "payload",
+        "--opt-out", "basta", "--opt-out", "Ferma", "--stop-reply", "You will get no more SMS",
+        "--json",
+    )  # fmt: skip
+    assert changed == {
+        "webhook_url": "https://alice.example/mo",
+        "webhook_shape": "smspartner",
+        "smpp": True,
+        "smpp_long": "payload",
+        "opt_out": ["BASTA", "FERMA"],
+        "stop_reply": "You will get no more SMS",
+        "start_reply": None,
+    }
+    again = smsgate("inbound", "settings", "alice", "--no-smpp", "--stop-reply", "", "--json")
+    assert again == {**changed, "smpp": False, "stop_reply": None}
+    assert "stop_reply" in smsgate("inbound", "settings", "alice")
+    refused = smsgate("inbound", "settings", "alice", "--opt-out", "two words", ok=False)
+    assert "invalid_request" in refused
+    refused = smsgate("inbound", "settings", "alice", "--start-reply", "x" * 613, ok=False)
+    assert "start_reply" in refused
+    assert smsgate("inbound", "settings", "alice", "--json") == again
+    assert smsgate("inbound", "settings", "bob", "--json") == defaults
+    assert "not_found" in smsgate("inbound", "settings", "carol", ok=False)

@@ -1,13 +1,15 @@
 """Native inbound endpoints: an account polls its MO, replies to one, reads its
-conversation with a number and lists the numbers (and keywords) it receives on.
-
-Parse, call `InboundService`, `ConversationService` or `NumberService`, render; a reply
-is sent by `SubmitService` as any send."""
+conversation with a number, lists the numbers (and keywords) it receives on, and reads
+and sets its inbound settings. Parse, call `InboundService`, `ConversationService`,
+`NumberService` or `InboundSettingsService`, render; a reply is sent by `SubmitService`
+as any send."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+from msgspec.structs import asdict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -26,16 +28,25 @@ from smsgate.api.native.schemas import (
     ConversationItemView,
     ConversationView,
     InboundPage,
+    InboundSettingsBody,
     InboundView,
+    MoDayView,
+    MoStatistics,
     NumberList,
     NumberView,
     ReplyRequest,
     SendResponse,
+    inbound_settings_decoder,
     reply_decoder,
 )
+from smsgate.core.errors import InvalidRequest
+from smsgate.core.money import format_amount
 from smsgate.services.conversations import MAX_CONVERSATION, Conversation
 from smsgate.services.inbound import MAX_PAGE, StoredInbound
+from smsgate.services.inbound_plan import InboundSettings
 
+_OFFSET = re.compile(r"-?[0-9]{1,6}")
+REPORT_PERIOD = 30 * 86_400.0  # MO statistics without `since`: the last 30 days
 # A reply is a send to the sender of an MO the caller must own.
 _REPLY_ERRORS = ("not_found", "invalid_request", *SEND_ERRORS)
 
@@ -99,14 +110,59 @@ class InboundEndpoints(Endpoints):
                 number.account_id is None and number.default_account_id == account.id,
                 keywords,
                 datetime.fromtimestamp(number.created_at, UTC),
+                number.webhook_shape,
+                format_amount(number.price),
             )
             for number, keywords in await self.ctx.numbers.of_account(account)
         ]
         return json_response(NumberList(views))
 
+    async def inbound_statistics(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        query = request.query_params
+        now = self.ctx.inbound.clock.now()
+        until = parse_time(query["until"], "until") if "until" in query else now
+        since = parse_time(query["since"], "since") if "since" in query else until - REPORT_PERIOD
+        totals = await self.ctx.statistics.inbound(
+            account,
+            since=since,
+            until=until,
+            subaccounts=query.get("subaccounts", "").lower() in ("1", "true", "yes"),
+            utc_offset=_offset(query.get("utc_offset", "0")),
+        )
+        days = [MoDayView(t.account_id, t.day, t.messages) for t in totals]
+        return json_response(MoStatistics(days, sum(t.messages for t in totals)))
+
+    async def get_inbound_settings(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        return json_response(settings_view(await self.ctx.inbound_settings.get(account)))
+
+    async def put_inbound_settings(self, request: Request) -> Response:
+        account = await self.who.account(request)
+        body = await decode_body(request, inbound_settings_decoder, self.ctx.max_body_bytes)
+        fields = {**asdict(body), "opt_out": tuple(body.opt_out)}
+        stored = await self.ctx.inbound_settings.set(InboundSettings(account.id, **fields))
+        return json_response(settings_view(stored))
+
     def operations(self) -> list[Operation]:
         tag = "inbound"
+        settings_path = "/api/v1/inbound/settings"
         return [
+            Operation(
+                "GET",
+                "/api/v1/inbound/statistics",
+                self.inbound_statistics,
+                "MO received per day, by the account (and its sub-accounts)",
+                {200: Reply("MO per account and day, and their total", MoStatistics)},
+                tag,
+                query=(
+                    Param("since", "from: ISO-8601 with offset, or epoch seconds (30 days ago)"),
+                    Param("until", "before: ISO-8601 with offset, or epoch seconds (now)"),
+                    Param("utc_offset", "seconds east of UTC where days start (0)"),
+                    Param("subaccounts", "true: every account below the caller too"),
+                ),
+                errors=("invalid_request",),
+            ),
             Operation(
                 "GET",
                 "/api/v1/inbound",
@@ -172,6 +228,31 @@ class InboundEndpoints(Endpoints):
                 {200: Reply("the account's numbers", NumberList)},
                 tag,
             ),
+            Operation(
+                "GET",
+                settings_path,
+                self.get_inbound_settings,
+                "The account's inbound settings: MO webhook, SMPP, opt-out words, confirmations",
+                {200: Reply("the account's inbound settings", InboundSettingsBody)},
+                tag,
+            ),
+            Operation(
+                "PUT",
+                settings_path,
+                self.put_inbound_settings,
+                "Replace the account's inbound settings",
+                {200: Reply("the settings as stored", InboundSettingsBody)},
+                tag,
+                body=InboundSettingsBody,
+                errors=("invalid_request",),
+                description=(
+                    "An absent field takes its default. A webhook_url that is not http(s), "
+                    "a webhook_shape or smpp_long not listed, an opt-out word that is not "
+                    "one word of 1-20 letters or digits, or a reply of more than 612 "
+                    "characters is 400 `invalid_request` naming the field, and changes "
+                    "nothing. Other processes apply a change within a few seconds."
+                ),
+            ),
         ]
 
 
@@ -186,6 +267,25 @@ def inbound_view(mo: StoredInbound) -> InboundView:
         keyword=mo.keyword,
         received_at=datetime.fromtimestamp(mo.received_at, UTC),
         flag=mo.flag,
+    )
+
+
+def _offset(value: str) -> int:
+    """`utc_offset` in seconds; the service checks its range."""
+    if not _OFFSET.fullmatch(value):
+        raise InvalidRequest("utc_offset must be whole seconds", field="utc_offset")
+    return int(value)
+
+
+def settings_view(settings: InboundSettings) -> InboundSettingsBody:
+    return InboundSettingsBody(
+        webhook_url=settings.webhook_url,
+        webhook_shape=settings.webhook_shape,
+        smpp=settings.smpp,
+        smpp_long=settings.smpp_long,
+        opt_out=list(settings.opt_out),
+        stop_reply=settings.stop_reply,
+        start_reply=settings.start_reply,
     )
 
 

@@ -7,7 +7,7 @@ Money is a decimal string, times are ISO-8601 UTC strings or null.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -19,6 +19,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import PartStatus, Status
 from smsgate.core.senders import ALNUM_MAX, NUMERIC_MAX
 from smsgate.services.account_policy import MAX_ALLOWED_IPS
+from smsgate.services.inbound_plan import OPT_OUT_MAX
 from smsgate.services.stoplist import MAX_REPORTED_INVALID, NUMBER_MAX
 from smsgate.services.submit import (
     CALLBACK_URL_MAX,
@@ -387,10 +388,38 @@ class NumberView(Struct):
     default: bool
     keywords: list[str]
     created_at: Timestamp
+    webhook_shape: Annotated[str | None, Meta(description="its webhook's MO shape; null: native")]
+    price: Annotated[str, Meta(description="charged per MO received on it", examples=["0.01"])]
 
 
 class NumberList(Struct):
     numbers: list[NumberView]
+
+
+class MoDayView(Struct):
+    account_id: int
+    day: Annotated[date, Meta(description="in the report's utc_offset")]
+    mo: Annotated[int, Meta(description="MO routed to the account and received that day")]
+
+
+class MoStatistics(Struct):
+    days: list[MoDayView]
+    total: int
+
+
+class InboundSettingsBody(Struct, frozen=True, forbid_unknown_fields=True):
+    """An account's inbound settings (docs/inbound.md, "Settings"); in a PUT an absent
+    field takes its default."""
+
+    webhook_url: Annotated[str | None, Meta(description="where MO are posted")] = None
+    webhook_shape: Annotated[str, Meta(description="native, agiletelecom or smspartner")] = "native"
+    smpp: Annotated[bool, Meta(description="MO go to the account's SMPP binds")] = False
+    smpp_long: Annotated[str, Meta(description="a long MO over SMPP: udh or payload")] = "udh"
+    opt_out: Annotated[
+        list[str], Meta(max_length=OPT_OUT_MAX, description="opt-out words besides STOP...")
+    ] = []
+    stop_reply: Annotated[str | None, Meta(description="sent to who opts out")] = None
+    start_reply: Annotated[str | None, Meta(description="sent to who opts in again")] = None
 
 
 # --- codecs --------------------------------------------------------------------------
@@ -399,6 +428,7 @@ send_decoder = msgspec.json.Decoder(SendRequest)
 subaccount_decoder = msgspec.json.Decoder(SubaccountRequest)
 credit_decoder = msgspec.json.Decoder(CreditRequest)
 reply_decoder = msgspec.json.Decoder(ReplyRequest)
+inbound_settings_decoder = msgspec.json.Decoder(InboundSettingsBody)
 
 
 def utc(seconds: float | None) -> datetime | None:

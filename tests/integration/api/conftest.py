@@ -30,6 +30,7 @@ from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import MessageQuery, Store
+from smsgate.services.statistics import StatisticsService, StatisticsStore
 from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 from smsgate.store import open_store
@@ -121,6 +122,7 @@ async def make_gateway(
     assert isinstance(store, StopListStore)
     stop_list = StopListService(store, clock)
     assert isinstance(store, InboundStore)
+    assert isinstance(store, StatisticsStore)
     ctx = ApiContext(
         auth=auth,
         policies=policies,
@@ -132,6 +134,7 @@ async def make_gateway(
         conversations=ConversationService(store, inbound),
         numbers=NumberService(store, clock),
         inbound_settings=InboundSettingsService(store, clock),
+        statistics=StatisticsService(store),
         stats=Counters(),
         queue_depth=store.queue_depth,
         held_messages=_nothing_held,

@@ -206,7 +206,9 @@ async def test_get_messages_and_stat(smsc: Smsc) -> None:
     only = json.loads(await smsc.text("get", get_messages="1", fmt="3", phone=PHONE))
     assert [h["message"] for h in only] == ["one"]
     stat = await smsc.text("get", get_stat="1")
-    assert stat == "login = alice, sms = 2, credit = 0.10, debit = 10.00, currency = EUR"
+    assert (
+        stat == "login = alice, sms = 2, credit = 0.10, debit = 10.00, currency = EUR, answers = 0"
+    )
 
 
 async def test_get_answers_has_no_records(smsc: Smsc) -> None:
@@ -247,8 +249,10 @@ async def test_users_stat_filters_and_operator(smsc: Smsc) -> None:
     smsc.auth = {"login": "alice", "psw": PASSWORD}
 
     own = await smsc.text("users", get_stat="1", reseller="1", fmt="1")
-    assert own == "bob,1,0.05,1.00,EUR"
-    assert await smsc.text("users", get_stat="1", reseller="0", fmt="1") == "shared,0,0.00,0.00,EUR"
+    assert own == "bob,1,0.05,1.00,EUR,0"
+    assert (
+        await smsc.text("users", get_stat="1", reseller="0", fmt="1") == "shared,0,0.00,0.00,EUR,0"
+    )
     by_id = await smsc.text("users", get_stat="1", user_id=str(bob.account.id), fmt="1")
     assert by_id == own
     detailed = json.loads(await smsc.text("users", get_stat_all="1", fmt="3"))

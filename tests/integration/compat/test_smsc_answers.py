@@ -238,3 +238,24 @@ async def test_a_requests_client_polls_with_after_id(smsc: Smsc, served: str) ->
     text = await asyncio.to_thread(poll, served, first)
     assert text.startswith(f"id = {second}, received = ")
     assert ", message = ещё, to_phone = 79000000001, sent = " in text
+
+
+async def test_get_stat_counts_the_mo_received_as_answers(smsc: Smsc) -> None:
+    carol = await smsc.gateway.accounts.create("carol", parent=smsc.alice)
+    await smsc.gateway.numbers.add("+79000000003", account=carol.account)
+    for text, to in (("a", ALICE_NUMBER), ("b", ALICE_OTHER), ("c", ALICE_NUMBER)):
+        await receive(smsc, text, to)
+    await receive(smsc, "for bob", BOB_NUMBER)
+    await receive(smsc, "for carol", "+79000000003")
+
+    [own] = json.loads(await smsc.text("get", get_stat="1", fmt="3"))
+    assert (own["login"], own["sms"], own["answers"]) == ("alice", "0", "3")
+    assert (await smsc.text("get", get_stat="1", fmt="1")).endswith(",EUR,3")
+    children = await smsc.text("users", get_stat="1", fmt="0")
+    assert (
+        children
+        == "login = carol, sms = 0, credit = 0.00, debit = 0.00, currency = EUR, answers = 1"
+    )
+    earlier = {"start": "01.01.2020", "end": "02.01.2020"}
+    [before] = json.loads(await smsc.text("get", get_stat="1", fmt="3", **earlier))
+    assert before["answers"] == "0"

@@ -1,4 +1,5 @@
-"""Statistics on every store backend: the store's totals and the service's reports on them."""
+"""Statistics on every store backend: the store's totals and the service's reports on them,
+of messages sent and of MO received."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, InvalidRequest
 from smsgate.core.messages import PartStatus, Status
 from smsgate.services.ports import ReceiptUpdate, Store
-from smsgate.services.statistics import Dimension, StatisticsService, StatsRow
+from smsgate.services.statistics import Dimension, MoTotal, StatisticsService, StatsRow
 from smsgate.store import MemoryStore, SqlStore
 from tests.integration.store.scenario import NOW, funded, sent, submission
+from tests.integration.store.test_numbers_contract import Clock, services
 
 DAY = 86_400.0
 # NOW is 2023-11-14 22:13:20 UTC: two hours later it is the 15th.
@@ -129,3 +131,39 @@ async def test_messages_with_reference(store: Store) -> None:
 
     assert [m.id for m in found] == [m.id for m in sent.messages]
     assert await service.sent_with_reference(alice, "44") == []
+
+
+async def test_mo_are_counted_per_account_and_day_of_the_report(store: Store) -> None:
+    alice = await funded(store, "alice")
+    bob = await funded(store, "bob", parent=alice)
+    carol = await funded(store, "carol")
+    clock = Clock()
+    numbers, inbound = services(store, clock)
+    for number, owner in (("3000", alice), ("4000", bob), ("5000", carol)):
+        await numbers.add(number, account=owner)
+    for at, to in ((1, "3000"), (10, "3000"), (2 * 3600, "3000"), (20, "4000"), (30, "5000")):
+        clock.at = NOW + at
+        await inbound.receive("op", "393331112222", to, "hi", "gsm7", 1)
+    await inbound.receive("op", "393331112222", "6000", "unrouted", "gsm7", 1)
+    service = StatisticsService(statistics(store))
+    since, until = NOW - DAY, NOW + DAY
+
+    assert await service.inbound(alice, since=since, until=until, subaccounts=True) == [
+        MoTotal(alice.id, TODAY, 2),
+        MoTotal(alice.id, TOMORROW, 1),
+        MoTotal(bob.id, TODAY, 1),
+    ]
+    assert await service.inbound(alice, since=since, until=until, utc_offset=-3 * 3600) == [
+        MoTotal(alice.id, TODAY, 3)
+    ]
+    assert await service.inbound(alice, since=since, until=until, account=bob) == [
+        MoTotal(bob.id, TODAY, 1)
+    ]
+    assert await service.inbound(alice, since=NOW + 5, until=NOW + 15) == [
+        MoTotal(alice.id, TODAY, 1)
+    ]
+    assert await service.inbound(carol, since=NOW + DAY, until=NOW + 2 * DAY) == []
+    with pytest.raises(Forbidden):
+        await service.inbound(bob, since=since, until=until, account=alice)
+    with pytest.raises(InvalidRequest):
+        await service.inbound(alice, since=NOW, until=NOW)

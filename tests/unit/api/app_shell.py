@@ -23,6 +23,7 @@ from smsgate.services.inbound_numbers import NumberService, NumberStore
 from smsgate.services.inbound_plan import InboundSettingsService, InboundSettingsStore
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Store
+from smsgate.services.statistics import StatisticsService, StatisticsStore
 from smsgate.services.stoplist import StopListService, StopListStore
 from smsgate.services.submit import SubmitService
 
@@ -71,6 +72,7 @@ def shell_app(
         conversations=ConversationService(store, inbound),
         numbers=NumberService(cast(NumberStore, store), clock),
         inbound_settings=InboundSettingsService(cast(InboundSettingsStore, store), clock),
+        statistics=StatisticsService(cast(StatisticsStore, store)),
         stats=stats or Counters(),
         queue_depth=queue_depth,
         held_messages=_three_held,

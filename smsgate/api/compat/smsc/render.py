@@ -254,6 +254,7 @@ class StatLine:
     credit: str
     debit: str
     currency: str
+    answers: int  # MO received (smsgate's field: SMSC's statistics have none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +276,7 @@ def stat(lines: Sequence[StatLine]) -> Answer:
             ("credit", s.credit),
             ("debit", s.debit),
             ("currency", s.currency),
+            ("answers", s.answers),
         )
         for s in lines
     ]

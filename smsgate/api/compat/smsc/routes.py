@@ -362,7 +362,8 @@ class SmscApi:
 
     async def _stats(self, actor: Account, accounts: list[Account], p: Params) -> Answer:
         """get_stat: per account, SMS parts, money spent ("credit") and received
-        ("debit"); get_stat_all: the same per connector, our "operator"."""
+        ("debit"), MO received ("answers"); get_stat_all: the same per connector, our
+        "operator", without MO."""
         start, end = period(p, self.s.clock.now())
         lines, users = [], []
         for account in accounts:
@@ -376,7 +377,9 @@ class SmscApi:
             )
             parts, spent = sum(g.totals.parts for g in groups), sum(g.totals.cost for g in groups)
             money = (format_amount(spent), format_amount(received), account.currency)
-            lines.append(StatLine(account.name, parts, *money))
+            mo = await self.s.statistics.inbound(actor, since=start, until=end, account=account)
+            answers = sum(t.messages for t in mo)
+            lines.append(StatLine(account.name, parts, *money, answers))
             zero = format_amount(0)
             items = [
                 StatItem(
