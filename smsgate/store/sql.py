@@ -49,7 +49,9 @@ class SqlStore(
     ) -> None:
         super().__init__(connections)
         self._open_group_commit(max_group, max_rows)
+        self._open_mo_commit(max_group)
 
     async def close(self) -> None:
         await self.group_commit.close()
+        await self.mo_commit.close()
         await self.connections.close()

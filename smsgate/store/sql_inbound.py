@@ -7,6 +7,7 @@ lock does the same). `SqlInbound` is SqlStore's part for them."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from sqlalchemy import delete, func, insert, select
@@ -20,8 +21,10 @@ from smsgate.services.inbound import (
     StoredInbound,
 )
 from smsgate.services.inbound_plan import NO_EFFECTS, MoEffects
+from smsgate.store.groupcommit import GroupCommit
 from smsgate.store.records import record_from_row
 from smsgate.store.schema import inbound, inbound_parts, messages
+from smsgate.store.sql_accept import may_be_one_submissions
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_inbound_effects import apply_effects
 
@@ -119,9 +122,26 @@ def _message_key(part: InboundPart) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def add_inbounds(conn: Connection, group: Sequence[tuple[InboundMessage, MoEffects]]) -> list[int]:
+    return [add_inbound(conn, mo, effects) for mo, effects in group]
+
+
 class SqlInbound(SqlPart):
+    mo_commit: GroupCommit[tuple[InboundMessage, MoEffects], int]
+
+    def _open_mo_commit(self, max_group: int) -> None:
+        """MO arriving at once on every bind share a transaction, as submissions do."""
+        self.mo_commit = GroupCommit(
+            self._add_inbound_group, max_group=max_group, isolate=may_be_one_submissions
+        )
+
     async def add_inbound(self, mo: InboundMessage, effects: MoEffects = NO_EFFECTS) -> int:
-        return await self.connections.write(add_inbound, mo, effects)
+        return await self.mo_commit.submit((mo, effects))
+
+    async def _add_inbound_group(
+        self, group: Sequence[tuple[InboundMessage, MoEffects]]
+    ) -> list[int]:
+        return await self.connections.write(add_inbounds, group)
 
     async def add_inbound_part(
         self, part: InboundPart, join: JoinParts, stale_before: float

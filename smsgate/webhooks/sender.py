@@ -128,7 +128,7 @@ class WebhookSender:
                 except Exception:
                     log.exception("webhook round failed")
                     handled = 0
-                if handled < self.batch:
+                if not handled:
                     await asyncio.sleep(self.idle_poll)
         finally:
             for task in self._in_flight.values():
