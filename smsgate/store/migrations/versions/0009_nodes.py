@@ -1,6 +1,6 @@
 """Gateway nodes with leases, and the node that claimed a message `sending`.
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
