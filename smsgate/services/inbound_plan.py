@@ -15,19 +15,14 @@ from smsgate.core.errors import InvalidRequest
 from smsgate.core.storable import check_storable
 from smsgate.core.urls import check_http_url
 from smsgate.services.inbound_numbers import (
-    AGILETELECOM as AGILETELECOM,  # the MO shapes, defined with the numbers that use them
-)
-from smsgate.services.inbound_numbers import (
     CACHE_SECONDS,
+    NATIVE,
     InboundNumber,
     check_shape,
     fold,
     normalise_number,
     parse_keyword,
 )
-from smsgate.services.inbound_numbers import NATIVE as NATIVE
-from smsgate.services.inbound_numbers import SHAPES as SHAPES
-from smsgate.services.inbound_numbers import SMSPARTNER as SMSPARTNER
 from smsgate.services.ports import Clock
 
 # The shape of an MO replying to an SMS Partner send that had `urlResponse`: planned only,

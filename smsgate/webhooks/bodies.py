@@ -12,15 +12,14 @@ import msgspec
 
 from smsgate.core.messages import Message
 from smsgate.core.money import format_amount
-from smsgate.services.inbound_numbers import first_word, normalise_number
-from smsgate.services.inbound_plan import (
+from smsgate.services.inbound_numbers import (
     AGILETELECOM,
     NATIVE,
     SMSPARTNER,
-    SMSPARTNER_REPLY,
-    STOP_ADD,
-    stop_command,
+    first_word,
+    normalise_number,
 )
+from smsgate.services.inbound_plan import SMSPARTNER_REPLY, STOP_ADD, stop_command
 from smsgate.services.mo_webhooks import MoDelivery
 
 JSON = "application/json"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from smsgate.services.inbound_numbers import InboundNumber
+from smsgate.services.inbound_numbers import AGILETELECOM, NATIVE, InboundNumber
 from smsgate.services.inbound_plan import (
-    AGILETELECOM,
-    NATIVE,
     SMSPARTNER_REPLY,
     STOP_ADD,
     STOP_REMOVE,

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from smsgate.app import Gateway
-from smsgate.services.inbound_numbers import NumberToAdd
-from smsgate.services.inbound_plan import AGILETELECOM, InboundSettings
+from smsgate.services.inbound_numbers import AGILETELECOM, NumberToAdd
+from smsgate.services.inbound_plan import InboundSettings
 from smsgate.services.ports import MessageQuery
 from smsgate.smpp.smsc_simulator import SmscSimulator
 from smsgate.webhooks.signing import HEADER, verify

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 from smsgate.services.inbound import InboundMessage, InboundStore
-from smsgate.services.inbound_plan import NATIVE, SMSPARTNER_REPLY, MoEffects, MoTarget
+from smsgate.services.inbound_numbers import NATIVE
+from smsgate.services.inbound_plan import SMSPARTNER_REPLY, MoEffects, MoTarget
 from smsgate.services.mo_webhooks import MoOutboxStore
 from smsgate.services.ports import NotificationAttempt, Store
 from tests.integration.store.scenario import NOW, funded, submission

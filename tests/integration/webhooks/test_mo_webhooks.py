@@ -13,14 +13,8 @@ from urllib.parse import parse_qs
 import pytest
 
 from smsgate.services.inbound import InboundMessage, InboundStore
-from smsgate.services.inbound_plan import (
-    AGILETELECOM,
-    NATIVE,
-    SMSPARTNER,
-    SMSPARTNER_REPLY,
-    MoEffects,
-    MoTarget,
-)
+from smsgate.services.inbound_numbers import AGILETELECOM, NATIVE, SMSPARTNER
+from smsgate.services.inbound_plan import SMSPARTNER_REPLY, MoEffects, MoTarget
 from smsgate.services.mo_webhooks import MoOutboxStore
 from smsgate.services.ports import Store
 from smsgate.webhooks.sender import MoQueue, WebhookSender
