@@ -32,6 +32,7 @@ from smsgate.core.errors import Conflict
 from smsgate.core.money import MICRO, format_amount
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
+from smsgate.services.admins import AdminService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
@@ -110,6 +111,7 @@ class Gateway:
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
+    admins: AdminService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -142,9 +144,8 @@ class Gateway:
             window=settings.login_failure_window,
             block=settings.login_block_seconds,
         )
-        auth = Authenticator(
-            store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
-        )
+        lockout = Lockout(store, clock, policy)
+        auth = Authenticator(store, clock, lockout=lockout, threads=settings.password_threads)
         node = NodeService(store, settings.node_id or default_node_id(settings.data_dir))
         stop_list = StopListService(store, clock)
         numbers = NumberService(store, clock)
@@ -268,6 +269,7 @@ class Gateway:
             node=node,
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
+            admins=AdminService(store, clock, auth, lockout),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -347,6 +349,7 @@ class Gateway:
             messages=self.messages,
             statistics=self.statistics,
             inbound=self.inbound,
+            admins=self.admins,
         )
 
     def dialect_services(self) -> DialectServices:

@@ -8,6 +8,7 @@ import click
 
 from smsgate import __version__
 from smsgate.cli.accounts import account, key
+from smsgate.cli.admins import admin
 from smsgate.cli.connectors import connector, route
 from smsgate.cli.count import count
 from smsgate.cli.messages import messages
@@ -53,5 +54,6 @@ for command in (
     number,
     keyword,
     inbound,
+    admin,
 ):
     main.add_command(command)

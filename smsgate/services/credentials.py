@@ -151,6 +151,10 @@ class Authenticator:
         """scrypt of a new password, off the event loop."""
         return await self._run(partial(hash_password, password))
 
+    async def check_password(self, password: str, stored: str) -> bool:
+        """Whether `password` matches the `stored` hash, off the event loop."""
+        return await self._run(partial(self._verify, password, stored))
+
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 

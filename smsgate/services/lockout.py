@@ -18,6 +18,8 @@ from smsgate.services.ports import Clock
 
 ADDRESS = "a:"
 NAME = "n:"
+# Admins of the operator console count apart from accounts of the same name.
+ADMIN = "m:"
 REFRESH_SECONDS = 1.0
 PRUNE_SECONDS = 60.0
 
@@ -76,10 +78,10 @@ def address_subject(address: str | None) -> str | None:
     return ADDRESS + str(ip)
 
 
-def name_subject(name: str) -> str | None:
+def name_subject(name: str, namespace: str = NAME) -> str | None:
     """The subject of a login name; None for a name no account can have."""
     try:
-        return NAME + check_account_name(name)
+        return namespace + check_account_name(name)
     except InvalidRequest:
         return None
 
@@ -99,21 +101,28 @@ class Lockout:
     _refreshing: bool = field(init=False, default=False)
     _pruned_at: float = field(init=False, default=0.0)
 
-    async def check(self, address: str | None, username: str | None = None) -> None:
+    async def check(
+        self, address: str | None, username: str | None = None, *, namespace: str = NAME
+    ) -> None:
         """LoginBlocked when the address or the login name is blocked."""
         now = self.clock.now()
         if now >= self._fresh_until:
             await self._refresh(now)
         if not self._blocked:
             return
-        subjects = (address_subject(address), name_subject(username) if username else None)
+        subjects = (
+            address_subject(address),
+            name_subject(username, namespace) if username else None,
+        )
         until = max(self._blocked.get(s, 0.0) if s else 0.0 for s in subjects)
         if until > now:
             raise LoginBlocked("too many failed logins: try again later", retry_after=until - now)
 
-    async def failed(self, address: str | None, username: str | None) -> None:
+    async def failed(
+        self, address: str | None, username: str | None, *, namespace: str = NAME
+    ) -> None:
         """Count a failed login from the address and (when given) of the login name."""
-        name = name_subject(username) if username else None
+        name = name_subject(username, namespace) if username else None
         limits = {address_subject(address): self.policy.per_address, name: self.policy.per_name}
         counted = [s for s, limit in limits.items() if s and limit > 0]
         if not counted:
@@ -128,11 +137,11 @@ class Lockout:
             await self.store.block_logins(reached, until)
             self._blocked.update(dict.fromkeys(reached, until))
 
-    async def succeeded(self, username: str) -> None:
+    async def succeeded(self, username: str, *, namespace: str = NAME) -> None:
         """A password login succeeded: its name's count starts again (the address's stays)."""
         if not self._counting:
             return
-        name = name_subject(username)
+        name = name_subject(username, namespace)
         if name in self._counting:
             self._counting.discard(name)
             await self.store.clear_login_failures(name, self.clock.now())

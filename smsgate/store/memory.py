@@ -6,6 +6,7 @@ the same semantics as SqlStore (the store contract tests run both).
 from __future__ import annotations
 
 from smsgate.store.memory_accounts import MemoryAccounts
+from smsgate.store.memory_admins import MemoryAdmins
 from smsgate.store.memory_dispatch import MemoryDispatch
 from smsgate.store.memory_inbound import MemoryInbound
 from smsgate.store.memory_lockout import MemoryLockout
@@ -34,6 +35,7 @@ class MemoryStore(
     MemorySenders,
     MemoryLockout,
     MemoryNodes,
+    MemoryAdmins,
 ):
     async def close(self) -> None:
         return None

@@ -16,6 +16,7 @@ from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.messages import Message, Part, Status
 from smsgate.core.routing import Route
 from smsgate.services.account_policy import AccountPolicy
+from smsgate.services.admins import Admin, AuditEntry
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
@@ -128,6 +129,9 @@ class MemoryTables:
         self._stop_list: dict[tuple[int, str], StopEntry] = {}
         self._login_failures: dict[str, LoginFailures] = {}
         self._nodes: dict[str, Node] = {}
+        self._admin_ids = itertools.count(1)
+        self._admins: dict[int, tuple[Admin, str]] = {}
+        self._audit: list[AuditEntry] = []
         self._listeners: dict[str, list[Callable[[], None]]] = {}
 
     def _chain(self, account_id: int) -> list[Account]:

@@ -412,3 +412,25 @@ login_failures = Table(
     PrimaryKeyConstraint("subject"),
     Index("ix_login_failures_blocked_until", "blocked_until"),
 )
+
+# Admin users of the operator console (created from the command line) and the log of
+# every change they made; an entry names its admin, so it outlives the admin's row.
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("admin", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)

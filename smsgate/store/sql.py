@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from smsgate.store.sql_accept import SqlAccept
 from smsgate.store.sql_accounts import SqlAccounts
+from smsgate.store.sql_admins import SqlAdmins
 from smsgate.store.sql_base import Connections
 from smsgate.store.sql_dispatch import SqlDispatch
 from smsgate.store.sql_inbound import SqlInbound
@@ -43,6 +44,7 @@ class SqlStore(
     SqlStopList,
     SqlLockout,
     SqlNodes,
+    SqlAdmins,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

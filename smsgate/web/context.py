@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
+from smsgate.services.admins import AdminService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
 from smsgate.services.messages import MessageService
@@ -26,3 +27,4 @@ class PortalContext:
     messages: MessageService
     statistics: StatisticsService
     inbound: InboundService
+    admins: AdminService

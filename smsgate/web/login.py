@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from smsgate.core.errors import Forbidden, LoginBlocked, Unauthenticated
 from smsgate.web.portal import LOGIN, LoginRequired, Portal
-from smsgate.web.sessions import COOKIE, Session
+from smsgate.web.sessions import Session
 
 HOME = "/portal"
 
@@ -39,7 +39,7 @@ class LoginPages:
         except LoginRequired:
             pass
         session = self.portal.session(request)
-        if session is None or session.account_id is not None:
+        if session is None or session.user_id is not None:
             # no session, or one whose account may not come in any more: start afresh
             session = self.portal.codec.new(self.portal.ctx.clock.now())
         response = self.portal.render("login.html", self.portal.visitor(session), name="")
@@ -71,9 +71,7 @@ class LoginPages:
 
     async def logout(self, request: Request) -> Response:
         await self.portal.form(request, self.portal.session(request))
-        response = RedirectResponse(LOGIN, 303)
-        response.delete_cookie(COOKIE, path="/portal")
-        return response
+        return self.portal.forget(RedirectResponse(LOGIN, 303))
 
     def _refused(self, session: Session, name: str, status: int, error: str) -> Response:
         visitor = self.portal.visitor(session)

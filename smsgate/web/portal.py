@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Forbidden, NotFound, SmsgateError
 from smsgate.core.money import format_amount
+from smsgate.services.admins import Admin
 from smsgate.web.context import PortalContext
 from smsgate.web.sessions import COOKIE, Session, SessionCodec
 
@@ -62,6 +63,7 @@ class Visitor:
     session: Session
     csrf: str
     account: Account | None = None
+    admin: Admin | None = None  # in the operator console
 
     @property
     def user(self) -> Account:
@@ -88,12 +90,18 @@ def templates() -> Environment:
 
 @dataclass(eq=False, slots=True)
 class Portal:
+    """The pages under `path` (the customer portal, or the operator console with its own
+    codec, cookie and login page)."""
+
     ctx: PortalContext
     codec: SessionCodec
     env: Environment
+    cookie: str = COOKIE
+    path: str = "/portal"
+    login: str = LOGIN
 
     def session(self, request: Request) -> Session | None:
-        return self.codec.decode(request.cookies.get(COOKIE), self.ctx.clock.now())
+        return self.codec.decode(request.cookies.get(self.cookie), self.ctx.clock.now())
 
     def visitor(self, session: Session, account: Account | None = None) -> Visitor:
         return Visitor(session, self.codec.csrf_token(session), account)
@@ -102,10 +110,10 @@ class Portal:
         """The logged-in visitor; LoginRequired when there is none, or its account was
         suspended or may not connect from this address."""
         session = self.session(request)
-        if session is None or session.account_id is None:
+        if session is None or session.user_id is None:
             raise LoginRequired
         try:
-            account = await self.ctx.accounts.get_by_id(session.account_id)
+            account = await self.ctx.accounts.get_by_id(session.user_id)
         except NotFound as exc:
             raise LoginRequired from exc
         if not account.is_active:
@@ -148,10 +156,10 @@ class Portal:
     def keep(self, response: Response, request: Request, session: Session) -> Response:
         """Set the session cookie on `response`."""
         response.set_cookie(
-            COOKIE,
+            self.cookie,
             self.codec.encode(session),
             max_age=max(0, session.expires - int(self.ctx.clock.now())),
-            path="/portal",
+            path=self.path,
             secure=request.url.scheme == "https",
             httponly=True,
             samesite="lax",
@@ -168,8 +176,8 @@ class Portal:
                 return await handler(request)
             except LoginRequired:
                 if request.headers.get("hx-request"):
-                    return Response(status_code=204, headers={"HX-Redirect": LOGIN})
-                return RedirectResponse(LOGIN, 303)
+                    return Response(status_code=204, headers={"HX-Redirect": self.login})
+                return RedirectResponse(self.login, 303)
             except FormRefused as exc:
                 return self.error(exc.status, "Refused", exc.message)
             except CsrfRefused:
@@ -186,4 +194,9 @@ class Portal:
         return guarded
 
     def error(self, status: int, title: str, message: str) -> HTMLResponse:
-        return self.render("error.html", None, status, title=title, message=message)
+        return self.render("error.html", None, status, title=title, message=message, home=self.path)
+
+    def forget(self, response: Response) -> Response:
+        """Drop the session cookie (logging out)."""
+        response.delete_cookie(self.cookie, path=self.path)
+        return response

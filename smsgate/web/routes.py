@@ -1,5 +1,6 @@
 """The portal's routes, served by the gateway's HTTP app next to the native API: `/`
-(to the login page), `/portal/...` pages, and `/portal/static/` (CSS, vendored htmx)."""
+(to the login page), `/portal/...` pages, the operator console's `/admin/...` pages, and
+`/portal/static/` (CSS, vendored htmx)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from smsgate.web.admin.audit import AuditPages
+from smsgate.web.admin.console import Console, console_portal
+from smsgate.web.admin.login import AdminLoginPages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.ledger import LedgerPages
@@ -21,12 +25,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
-    portal = Portal(ctx, SessionCodec(ctx.secret), templates())
+    env = templates()
+    portal = Portal(ctx, SessionCodec(ctx.secret), env)
+    console = Console(console_portal(ctx, env))
     return [
         *LoginPages(portal).routes(),
         *DashboardPage(portal).routes(),
         *SendPages(portal).routes(),
         *MessagePages(portal).routes(),
         *LedgerPages(portal).routes(),
+        *AdminLoginPages(console).routes(),
+        *AuditPages(console).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

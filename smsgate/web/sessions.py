@@ -1,6 +1,8 @@
-"""Portal sessions: a signed cookie (account, random nonce, expiry) and the CSRF token
-derived from its nonce. Nothing is kept on the server: the HMAC key is the portal secret
-kept in the data directory, so every HTTP worker reads the same cookies."""
+"""Portal and console sessions: a signed cookie (who logged in, random nonce, expiry) and
+the CSRF token derived from its nonce. Nothing is kept on the server: the HMAC key comes
+from the portal secret kept in the data directory, so every HTTP worker reads the same
+cookies; each purpose (the customer portal, the operator console) has a key of its own,
+so a cookie of one is worth nothing to the other."""
 
 from __future__ import annotations
 
@@ -17,26 +19,29 @@ _VERSION = "v1"
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A browser's session: `account_id` None until it logs in."""
+    """A browser's session: `user_id` (the account in the portal, the admin in the
+    console) None until it logs in."""
 
     nonce: str
     expires: int
-    account_id: int | None = None
+    user_id: int | None = None
 
 
 class SessionCodec:
     """Signs and checks session cookies and CSRF tokens with one secret."""
 
-    def __init__(self, secret: bytes, *, lifetime: int = SESSION_SECONDS) -> None:
-        self._key = hmac.digest(secret, b"smsgate portal sessions", "sha256")
+    def __init__(
+        self, secret: bytes, *, purpose: str = "portal", lifetime: int = SESSION_SECONDS
+    ) -> None:
+        self._key = hmac.digest(secret, f"smsgate {purpose} sessions".encode(), "sha256")
         self.lifetime = lifetime
 
-    def new(self, now: float, account_id: int | None = None) -> Session:
+    def new(self, now: float, user_id: int | None = None) -> Session:
         """A fresh session (a new nonce, so a new CSRF token) valid for `lifetime`."""
-        return Session(secrets.token_urlsafe(16), int(now) + self.lifetime, account_id)
+        return Session(secrets.token_urlsafe(16), int(now) + self.lifetime, user_id)
 
     def encode(self, session: Session) -> str:
-        body = f"{_VERSION}.{session.account_id or 0}.{session.nonce}.{session.expires}"
+        body = f"{_VERSION}.{session.user_id or 0}.{session.nonce}.{session.expires}"
         return f"{body}.{self._sign(body)}"
 
     def decode(self, value: str | None, now: float) -> Session | None:
@@ -49,12 +54,12 @@ class SessionCodec:
         fields = body.split(".")
         if len(fields) != 4 or fields[0] != _VERSION:
             return None
-        _, account, nonce, expires = fields
-        if not account.isdigit() or not expires.isdigit():
+        _, user, nonce, expires = fields
+        if not user.isdigit() or not expires.isdigit():
             return None
         if int(expires) <= now:
             return None
-        return Session(nonce, int(expires), int(account) or None)
+        return Session(nonce, int(expires), int(user) or None)
 
     def csrf_token(self, session: Session) -> str:
         return self._sign(f"csrf.{session.nonce}")

@@ -50,7 +50,7 @@ def test_the_readme_commands_run_as_written(section: str, tmp_path: Path) -> Non
         env={**env, "PATH": os.environ["PATH"]},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"

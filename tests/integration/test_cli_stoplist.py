@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from smsgate.cli import main
+from tests.integration.cli import cli_on
 
 
 @pytest.fixture
 def smsgate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("SMSGATE_DATA_DIR", str(tmp_path))
-    runner = CliRunner()
-
-    def call(*args: str, ok: bool = True) -> Any:
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert (result.exit_code == 0) == ok, result.output
-        if "--json" in args and ok:
-            return json.loads(result.output)
-        return result.output
-
+    call = cli_on(tmp_path, monkeypatch)
     call("account", "create", "acme", "--country", "IT")
     call("account", "create", "other", "--country", "FR")
     return call

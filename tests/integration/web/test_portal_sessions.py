@@ -23,7 +23,7 @@ def session_of(gateway: Gateway, visitor: Visitor) -> int | None:
     codec = SessionCodec(portal_secret(gateway.settings))
     session = codec.decode(visitor.http.cookies.get(COOKIE), gateway.clock.now())
     assert session is not None
-    return session.account_id
+    return session.user_id
 
 
 async def test_the_root_leads_to_the_login_page(visitor: Visitor) -> None:
