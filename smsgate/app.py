@@ -56,6 +56,7 @@ from smsgate.services.smpp_customers import SmppCustomers
 from smsgate.services.statistics import StatisticsService
 from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
+from smsgate.smpp.proxy import parse_networks
 from smsgate.store import CommitBell, open_store
 from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
@@ -220,6 +221,7 @@ class Gateway:
             port=settings.smpp_port,
             bind_timeout=settings.smpp_bind_timeout,
             per_address=settings.connections_per_address,
+            trusted_proxies=parse_networks(settings.trusted_proxies),
         )
         statistics, senders = StatisticsService(store), SendersService(store, clock)
 

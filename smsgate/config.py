@@ -7,6 +7,7 @@ variables. Only `app` and `cli` call `load`; everything else receives values.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ class Settings:
     http_keepalive_timeout: int = 30
     smpp_bind_timeout: int = 10
     connections_per_address: int = 256
+    # load balancers and reverse proxies (addresses or networks, comma-separated) whose
+    # X-Forwarded-For (HTTP) and PROXY header (SMPP) name the client
+    trusted_proxies: str = ""
     simulator_delay_ms: int = 500
     default_validity: int = 48 * 3600
     webhook_secret: str = ""
@@ -159,6 +163,11 @@ def validate(settings: Settings) -> None:
     roles = [name.strip() for name in settings.roles.split(",")]
     if not all(name in ROLES for name in roles) or len(set(roles)) != len(roles):
         raise ConfigError(f"roles must be a comma-separated list of {', '.join(ROLES)}")
+    for item in filter(None, (part.strip() for part in settings.trusted_proxies.split(","))):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"trusted_proxies: {item!r} is not an address or a network") from exc
     url = settings.database_url
     if url and not url.startswith(("sqlite://", "postgresql://", "postgres://", "memory://")):
         raise ConfigError("database_url must start with sqlite://, postgresql:// or memory://")

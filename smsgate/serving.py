@@ -33,6 +33,7 @@ from smsgate.processes import (
     raise_open_files_limit,
     ready_line,
 )
+from smsgate.smpp.proxy import parse_networks
 from smsgate.store import MEMORY_URL, CommitBell
 
 COUNTERS_FILE = "counters"
@@ -195,16 +196,21 @@ def settle_heap() -> None:
 def http_server(gateway: Gateway) -> uvicorn.Server:
     """uvicorn serving the API under the connection limits of docs/security.md."""
     settings = gateway.settings
+    proxies = parse_networks(settings.trusted_proxies)
     limits = ConnectionLimits(
         header_timeout=settings.http_header_timeout,
         body_timeout=settings.http_body_timeout,
         per_address=settings.connections_per_address,
+        exempt=proxies,
     )
     config = uvicorn.Config(
         build_app(gateway.api_context()),
         host=settings.http_host,
         port=settings.http_port,
         http=guarded_protocol(limits),
+        # X-Forwarded-For is read from the trusted proxies only, and from nobody by default
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=[str(network) for network in proxies],
         ws="none",
         timeout_keep_alive=settings.http_keepalive_timeout,
         log_level="warning",

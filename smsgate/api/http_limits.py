@@ -14,6 +14,8 @@ from typing import ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from smsgate.smpp.proxy import Network, is_trusted
+
 log = logging.getLogger(__name__)
 
 TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -27,6 +29,7 @@ class ConnectionLimits:
     header_timeout: float
     body_timeout: float
     per_address: int  # 0: no cap
+    exempt: tuple[Network, ...] = ()  # trusted proxies: their connections carry many clients
 
 
 def guarded_protocol(limits: ConnectionLimits) -> type[GuardedHttpProtocol]:
@@ -58,7 +61,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         cap = self.settings.per_address
-        if cap and self.client:
+        if cap and self.client and not is_trusted(self.client[0], self.settings.exempt):
             address = self.client[0]
             held = self.open_by_address.get(address, 0)
             if held >= cap:

@@ -34,6 +34,7 @@ from smsgate.smpp.pdu import (
     SubmitSm,
     SubmitSmResp,
 )
+from smsgate.smpp.proxy import Network, ProxyHeaderError, is_trusted, read_header
 from smsgate.smpp.session import Session, SessionConfig
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,9 @@ class SmppServer:
     One slow submit does not hold back the next, and a malformed PDU gets an error
     response and never affects other sessions. A connection that has not bound within
     `session_init_timeout` is closed; `per_address` caps the connections open from one
-    address (0: no cap; one more is closed at once).
+    address (0: no cap; one more is closed at once). A connection from `trusted_proxies`
+    (TCP load balancers) starts with a PROXY header naming the client (smpp/proxy.py),
+    and the client is who the session, the cap and every check see.
     """
 
     handler: SmppServerHandler
@@ -162,6 +165,7 @@ class SmppServer:
     ssl_context: ssl.SSLContext | None = None
     handler_grace: float = 10.0
     per_address: int = 0
+    trusted_proxies: tuple[Network, ...] = ()
     sessions: set[ServerSession] = field(init=False, default_factory=set)
     _config: SessionConfig = field(init=False)
     _open_by_address: dict[str, int] = field(init=False, default_factory=dict)
@@ -214,6 +218,16 @@ class SmppServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
+        client = None
+        if isinstance(peer, tuple) and is_trusted(peer[0], self.trusted_proxies):
+            try:
+                timeout = self._config.session_init_timeout
+                client = await asyncio.wait_for(read_header(reader), timeout)
+            except (ProxyHeaderError, TimeoutError) as exc:
+                log.info("SMPP connection from balancer %s closed: %s", peer[0], exc or "late")
+                writer.close()
+                return
+            peer = client or peer
         address = peer[0] if isinstance(peer, tuple) and self.per_address else None
         if address is not None:
             held = self._open_by_address.get(address, 0)
@@ -223,14 +237,19 @@ class SmppServer:
                 return
             self._open_by_address[address] = held + 1
         try:
-            await self._run(reader, writer)
+            await self._run(reader, writer, client)
         finally:
             if address is not None:
                 left = self._open_by_address.pop(address) - 1
                 if left:
                     self._open_by_address[address] = left
 
-    async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _run(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        client: tuple[str, int] | None,
+    ) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
@@ -245,6 +264,8 @@ class SmppServer:
             handler_task.add_done_callback(handlers.discard)
 
         connection = Connection(reader, writer, session, on_request)
+        if client is not None:  # named by a trusted balancer's PROXY header
+            connection.peer = client
         server_session = ServerSession(connection)
         self.sessions.add(server_session)
         try:

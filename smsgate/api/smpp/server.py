@@ -36,6 +36,7 @@ from smsgate.smpp import (
     SubmitMultiResp,
     SubmitSm,
 )
+from smsgate.smpp.proxy import Network
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +158,19 @@ class SmppFrontend:
         port: int,
         bind_timeout: float,
         per_address: int,
+        trusted_proxies: tuple[Network, ...] = (),
         poll_interval: float = 0.2,
     ) -> None:
         self.customers = customers
         self.delivery = SmppDelivery(customers, self._receivers, poll_interval=poll_interval)
         self.handler = CustomerHandler(customers, messages, clock, self.delivery.wake)
         self.server = SmppServer(
-            self.handler, host, port, session_init_timeout=bind_timeout, per_address=per_address
+            self.handler,
+            host,
+            port,
+            session_init_timeout=bind_timeout,
+            per_address=per_address,
+            trusted_proxies=trusted_proxies,
         )
 
     def _receivers(self, account_id: int) -> list[ServerSession]:
