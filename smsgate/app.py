@@ -50,6 +50,7 @@ from smsgate.services.messages import MessageService
 from smsgate.services.nodes import DUE, Announcer, NodeService, default_node_id
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
+from smsgate.services.retention import RetentionService
 from smsgate.services.routing import Router, RouteService
 from smsgate.services.senders import SendersService
 from smsgate.services.smpp_customers import SmppCustomers
@@ -113,6 +114,7 @@ class Gateway:
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
     admins: AdminService
+    retention: RetentionService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -272,6 +274,7 @@ class Gateway:
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
             admins=AdminService(store, clock, auth, lockout),
+            retention=RetentionService(store, clock, settings.retention_days),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -288,6 +291,8 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
+            if self.settings.retention_days:
+                jobs.append(self.retention.run)
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):

@@ -49,6 +49,8 @@ class Settings:
     dispatch_batch: int = 200
     account_rate_limit: float = 0.0
     housekeeping_interval: float = 1.0
+    # days final messages and MO are kept (their totals stay in the statistics); 0: forever
+    retention_days: int = 0
     max_body_bytes: int = 1_048_576
     login_failures_per_address: int = 10
     login_failures_per_name: int = 5
@@ -95,6 +97,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "login_failure_window": (1, 86_400),
     "login_block_seconds": (1, 86_400),
     "password_threads": (1, 16),
+    "retention_days": (0, 36_500),
 }
 
 

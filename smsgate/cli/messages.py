@@ -1,7 +1,9 @@
-"""`smsgate messages ...`: look at an account's messages from the command line."""
+"""`smsgate messages ...`: look at an account's messages from the command line, and
+prune the old ones (retention)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -12,6 +14,7 @@ from smsgate.app import Gateway
 from smsgate.cli.shared import command_on, emit, emit_rows, json_option, with_gateway
 from smsgate.core.messages import Message, Part
 from smsgate.core.money import format_amount
+from smsgate.services.retention import Pruned
 
 
 def message_json(message: Message, parts: list[Part] | None = None) -> dict[str, Any]:
@@ -73,3 +76,31 @@ def show_message(ctx: click.Context, message_id: str, as_json: bool) -> None:
     lines = [message_line(message), message.text]
     lines += [f"  part {p.seq}: {p.status.value} {p.upstream_id or ''}" for p in parts]
     emit(as_json, data, "\n".join(lines))
+
+
+@messages.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 36_500),
+    help="Delete what is older than this; default: SMSGATE_RETENTION_DAYS.",
+)
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 100_000))
+@json_option
+@click.pass_context
+def prune(ctx: click.Context, days: int | None, batch: int, as_json: bool) -> None:
+    """Delete final messages and MO older than the retention period now, keeping their
+    totals for the statistics (what the gateway does every hour when it is set)."""
+
+    async def go(gw: Gateway) -> tuple[int, Pruned]:
+        period = days or gw.settings.retention_days
+        if not period:
+            raise click.UsageError("give --days, or set SMSGATE_RETENTION_DAYS")
+        service = replace(gw.retention, days=period, batch=batch)
+        return period, await service.run_once()
+
+    period, done = with_gateway(ctx, go)
+    emit(
+        as_json,
+        {"days": period, "messages": done.messages, "inbound": done.inbound},
+        f"deleted {done.messages} messages and {done.inbound} MO older than {period} days",
+    )

@@ -44,6 +44,12 @@ class TimeOrderedIds:
         return f"{value:025x}"
 
 
+def first_id_at(timestamp: float) -> str:
+    """The smallest id TimeOrderedIds gives at `timestamp`: every id made before it sorts
+    below."""
+    return f"{int(timestamp * 1000) << 52:025x}"
+
+
 async def run_every(
     interval: float, job: Callable[[], Awaitable[object]], log: logging.Logger, failure: str
 ) -> None:

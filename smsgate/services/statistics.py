@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol, runtime_checkable
 
@@ -65,6 +65,18 @@ class StatisticsStore(Protocol):
 
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
         """The messages the account sent with this client reference, in id order."""
+        ...
+
+    async def retained_message_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[StatsRow]:
+        """What retention deleted, as `message_totals` rows (services.retention)."""
+        ...
+
+    async def retained_inbound_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[MoTotal]:
+        """What retention deleted, as `inbound_totals` rows (services.retention)."""
         ...
 
     async def accounts(self, parent_id: int | None = None) -> list[Account]: ...
@@ -136,6 +148,32 @@ def fold(rows: Iterable[StatsRow], by: Sequence[Dimension]) -> list[Group]:
     return [Group(*key, totals=totals) for key, totals in ordered]
 
 
+def merge_rows(rows: Iterable[StatsRow]) -> list[StatsRow]:
+    """One row per (account, day, connector, status, currency), live and retained added."""
+    merged: dict[tuple[int, date, str | None, Status, str], StatsRow] = {}
+    for row in rows:
+        key = (row.account_id, row.day, row.connector, row.status, row.currency)
+        seen = merged.get(key)
+        if seen is not None:
+            row = replace(
+                row,
+                messages=seen.messages + row.messages,
+                parts=seen.parts + row.parts,
+                cost=seen.cost + row.cost,
+            )
+        merged[key] = row
+    return list(merged.values())
+
+
+def merge_mo(totals: Iterable[MoTotal]) -> list[MoTotal]:
+    """One total per (account, day)."""
+    merged: dict[tuple[int, date], int] = {}
+    for total in totals:
+        key = (total.account_id, total.day)
+        merged[key] = merged.get(key, 0) + total.messages
+    return [MoTotal(account_id, day, count) for (account_id, day), count in merged.items()]
+
+
 @dataclass(eq=False, slots=True)
 class StatisticsService:
     store: StatisticsStore
@@ -151,9 +189,14 @@ class StatisticsService:
         utc_offset: int = 0,
     ) -> list[StatsRow]:
         """The store rows for `account` (default: the actor) and, with `subaccounts`,
-        every account below it, in [since, until)."""
+        every account below it, in [since, until): live messages and what retention
+        deleted, one row per key."""
         ids = await self._accounts(actor, since, until, account, subaccounts, utc_offset)
-        return await self.store.message_totals(ids, since=since, until=until, utc_offset=utc_offset)
+        live = await self.store.message_totals(ids, since=since, until=until, utc_offset=utc_offset)
+        retained = await self.store.retained_message_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+        return merge_rows(live + retained) if retained else live
 
     async def inbound(
         self,
@@ -171,6 +214,10 @@ class StatisticsService:
         totals = await self.store.inbound_totals(
             ids, since=since, until=until, utc_offset=utc_offset
         )
+        totals += await self.store.retained_inbound_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+        totals = merge_mo(totals)
         return sorted(totals, key=lambda t: (t.account_id, t.day))
 
     async def _accounts(

@@ -1,9 +1,6 @@
-"""The PROXY protocol (HAProxy's, versions 1 and 2) in front of an SMPP connection: a TCP
-load balancer that is trusted says who the client is before the first PDU, so allow-lists,
-lockouts and per-address caps see the customer, not the balancer.
-
-Only connections from `trusted` networks are read this way, and from them the header is
-required: a connection from a trusted address without one is refused. `parse_networks`
+"""The PROXY protocol (HAProxy's, v1 and v2) before an SMPP connection's first PDU: a
+trusted TCP load balancer names the client, so allow-lists, lockouts and per-address
+caps see the customer. From `trusted` networks the header is required. `parse_networks`
 and `is_trusted` also decide whose X-Forwarded-For the HTTP listener believes.
 """
 

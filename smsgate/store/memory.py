@@ -14,6 +14,7 @@ from smsgate.store.memory_messages import MemoryMessages
 from smsgate.store.memory_mo_outbox import MemoryMoOutbox
 from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
+from smsgate.store.memory_retention import MemoryRetention
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
 from smsgate.store.memory_smpp import MemorySmpp
@@ -36,6 +37,7 @@ class MemoryStore(
     MemoryLockout,
     MemoryNodes,
     MemoryAdmins,
+    MemoryRetention,
 ):
     async def close(self) -> None:
         return None

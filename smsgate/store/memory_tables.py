@@ -132,6 +132,10 @@ class MemoryTables:
         self._admin_ids = itertools.count(1)
         self._admins: dict[int, tuple[Admin, str]] = {}
         self._audit: list[AuditEntry] = []
+        # retention's aggregates: (account, bucket, connector, status, currency) ->
+        # [messages, parts, cost]; (account, bucket) -> MO
+        self._message_aggregates: dict[tuple[int, int, str, str, str], list[int]] = {}
+        self._inbound_aggregates: dict[tuple[int, int], int] = {}
         self._listeners: dict[str, list[Callable[[], None]]] = {}
 
     def _chain(self, account_id: int) -> list[Account]:

@@ -1,8 +1,8 @@
-"""The database schema of smsgate as SQLAlchemy Core tables, shared by SQLite and PostgreSQL.
-
-Money columns are BigInteger micro-units, times are float seconds since the epoch.
-Migrations (migrations/versions) must build exactly this; a test compares them.
-"""
+"""The database schema of smsgate as SQLAlchemy Core tables, shared by SQLite and PostgreSQL:
+`metadata` and the message path here, two-way SMS in schema_inbound.py, the rest in
+schema_platform.py (importing `smsgate.store` registers all three). Money columns are
+BigInteger micro-units, times float seconds since the epoch. Migrations
+(migrations/versions) must build exactly this; a test compares them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -196,6 +195,8 @@ outbox = Table(
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Index("ix_outbox_state_next_at", "state", "next_at"),
+    # retention's check that no webhook waits, and the foreign key's when it deletes
+    Index("ix_outbox_message_id", "message_id"),
 )
 
 webhook_attempts = Table(
@@ -231,206 +232,4 @@ routes = Table(
     Column("priority", Integer, nullable=False),
     Column("created_at", Double, nullable=False),
     Index("ix_routes_prefix", "prefix"),
-)
-
-inbound = Table(
-    "inbound",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("connector", Text, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("destination", Text, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("encoding", Text, nullable=False),
-    Column("parts", Integer, nullable=False),
-    Column("received_at", Double, nullable=False),
-    # the account it was routed to, NULL when nothing matched
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
-    # the keyword (folded) that routed it on a shared number
-    Column("keyword", Text, nullable=True),
-    # why the text is kept as the raw bytes' hex (encoding `binary`): `bad_coding` (an
-    # unknown data_coding or bytes it does not decode), `bad_udh` (a broken header)
-    Column("flag", Text, nullable=True),
-    Index("ix_inbound_account_id_id", "account_id", "id"),
-    # a conversation: the account's MO from one number
-    Index("ix_inbound_account_id_source_id", "account_id", "source", "id"),
-)
-
-# The numbers MO arrive on (E.164 with '+', or a short code's digits): owned by an
-# account, or shared (account_id NULL) and routed by keyword, else to the default account.
-inbound_numbers = Table(
-    "inbound_numbers",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("number", Text, nullable=False, unique=True),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=True),
-    Column("default_account_id", Integer, ForeignKey("accounts.id"), nullable=True),
-    Column("webhook_url", Text, nullable=True),
-    Column("created_at", Double, nullable=False),
-    # the shape webhook_url takes MO in (services.inbound_plan.SHAPES); NULL: native
-    Column("webhook_shape", Text, nullable=True),
-    # micro-units debited from the receiving account per MO on this number
-    Column("price", BigInteger, nullable=False, server_default=text("0")),
-)
-
-# An account's inbound settings: its default MO webhook (and the shape it takes), whether
-# MO go to its SMPP binds, its own opt-out words and the replies confirming STOP/START.
-inbound_settings = Table(
-    "inbound_settings",
-    metadata,
-    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
-    Column("webhook_url", Text, nullable=True),
-    Column("webhook_shape", Text, nullable=True),
-    Column("smpp", Boolean, nullable=False),
-    # how a long MO reaches a bind: `udh` (one deliver_sm a part) or `payload` (one
-    # deliver_sm, the whole text in message_payload)
-    Column("smpp_long", Text, nullable=False, server_default=text("'udh'")),
-    # folded words, separated by one space
-    Column("opt_out", Text, nullable=False),
-    Column("stop_reply", Text, nullable=True),
-    Column("start_reply", Text, nullable=True),
-    Column("updated_at", Double, nullable=False),
-)
-
-# MO waiting to be POSTed to a customer's webhook: written in the MO's transaction, sent
-# in order per (account, source), retried with back-off like the receipts' outbox.
-inbound_outbox = Table(
-    "inbound_outbox",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("inbound_id", BigId, ForeignKey("inbound.id"), nullable=False),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("url", Text, nullable=False),
-    Column("shape", Text, nullable=False),
-    Column("state", Text, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("next_at", Double, nullable=False),
-    Column("created_at", Double, nullable=False),
-    Column("last_status", Integer, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Index("ix_inbound_outbox_state_next_at", "state", "next_at"),
-    Index("ix_inbound_outbox_account_id_source_id", "account_id", "source", "id"),
-)
-
-# Keywords (folded: upper case, no accents) routing a shared number's MO to an account.
-inbound_keywords = Table(
-    "inbound_keywords",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("number_id", Integer, ForeignKey("inbound_numbers.id"), nullable=False),
-    Column("keyword", Text, nullable=False),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("created_at", Double, nullable=False),
-    UniqueConstraint("number_id", "keyword"),
-)
-
-# Parts of a concatenated MO waiting for the rest of their message: acknowledged to the
-# operator, so kept until the message is whole (then stored in `inbound`) or stale.
-inbound_parts = Table(
-    "inbound_parts",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("connector", Text, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("destination", Text, nullable=False),
-    Column("reference", Integer, nullable=False),
-    Column("total", Integer, nullable=False),
-    Column("sequence", Integer, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("received_at", Double, nullable=False),
-    UniqueConstraint(
-        "connector",
-        "source",
-        "destination",
-        "reference",
-        "total",
-        "sequence",
-        name="uq_inbound_parts_part",
-    ),
-    Index("ix_inbound_parts_received_at", "received_at"),
-)
-
-# Receipts and MO waiting for a customer's SMPP receiver bind; handed over on deliver_sm_resp.
-smpp_outbox = Table(
-    "smpp_outbox",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("kind", Text, nullable=False),
-    Column("message_id", Text, ForeignKey("messages.id"), nullable=True),
-    Column("inbound_id", BigId, ForeignKey("inbound.id"), nullable=True),
-    Column("state", Text, nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("created_at", Double, nullable=False),
-    Column("delivered_at", Double, nullable=True),
-    Index("ix_smpp_outbox_account_id_state_id", "account_id", "state", "id"),
-)
-
-# The gateway nodes holding claims, each with a lease on the database's clock that its
-# heartbeat renews (services.nodes).
-nodes = Table(
-    "nodes",
-    metadata,
-    Column("id", Text, primary_key=True),
-    Column("host", Text, nullable=False),
-    Column("pid", Integer, nullable=False),
-    Column("started_at", Double, nullable=False),
-    Column("lease_until", Double, nullable=False),
-)
-
-stop_list = Table(
-    "stop_list",
-    metadata,
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("number", Text, nullable=False),
-    Column("source", Text, nullable=False),
-    Column("created_at", Double, nullable=False),
-    PrimaryKeyConstraint("account_id", "number"),
-)
-
-senders = Table(
-    "senders",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("sender", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("created_at", Double, nullable=False),
-    UniqueConstraint("account_id", "sender"),
-)
-
-# Failed logins, one row per subject ('a:<address>' or 'n:<account name>'), shared by
-# every process: the count within the current window and the end of a block.
-login_failures = Table(
-    "login_failures",
-    metadata,
-    Column("subject", Text, nullable=False),
-    Column("failures", Integer, nullable=False),
-    Column("window_start", Double, nullable=False),
-    Column("blocked_until", Double, nullable=False),
-    PrimaryKeyConstraint("subject"),
-    Index("ix_login_failures_blocked_until", "blocked_until"),
-)
-
-# Admin users of the operator console (created from the command line) and the log of
-# every change they made; an entry names its admin, so it outlives the admin's row.
-admins = Table(
-    "admins",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", Text, nullable=False, unique=True),
-    Column("password_hash", Text, nullable=False),
-    Column("created_at", Double, nullable=False),
-)
-
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("admin", Text, nullable=False),
-    Column("action", Text, nullable=False),
-    Column("target", Text, nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("created_at", Double, nullable=False),
 )

@@ -19,6 +19,7 @@ from smsgate.store.sql_nodes import SqlNodes
 from smsgate.store.sql_numbers import SqlNumbers
 from smsgate.store.sql_outbox import SqlOutbox
 from smsgate.store.sql_receipts import SqlReceipts
+from smsgate.store.sql_retention import SqlRetention
 from smsgate.store.sql_routing import SqlRouting
 from smsgate.store.sql_senders import SqlSenders
 from smsgate.store.sql_smpp import SqlSmpp
@@ -45,6 +46,7 @@ class SqlStore(
     SqlLockout,
     SqlNodes,
     SqlAdmins,
+    SqlRetention,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from smsgate.core.errors import Conflict
 from smsgate.services.admins import Admin, AuditEntry
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import admins, audit_log
+from smsgate.store.schema_platform import admins, audit_log
 from smsgate.store.sql_base import SqlPart
 
 _ADMIN = (admins.c.id, admins.c.name, admins.c.created_at)

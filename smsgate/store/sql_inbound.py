@@ -23,7 +23,8 @@ from smsgate.services.inbound import (
 from smsgate.services.inbound_plan import NO_EFFECTS, MoEffects
 from smsgate.store.groupcommit import GroupCommit
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import inbound, inbound_parts, messages
+from smsgate.store.schema import messages
+from smsgate.store.schema_inbound import inbound, inbound_parts
 from smsgate.store.sql_accept import may_be_one_submissions
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_inbound_effects import apply_effects

@@ -11,7 +11,7 @@ from smsgate.core.ledger import EntryKind
 from smsgate.services.inbound import InboundMessage
 from smsgate.services.inbound_plan import STOP_ADD, MoEffects, charge_payer, charge_reference
 from smsgate.services.stoplist import SOURCE_INBOUND
-from smsgate.store.schema import inbound_outbox
+from smsgate.store.schema_inbound import inbound_outbox
 from smsgate.store.sql_accounts import chain
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_rows import insert_rows

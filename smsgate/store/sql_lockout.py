@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from smsgate.services.lockout import NAME
-from smsgate.store.schema import login_failures as lf
+from smsgate.store.schema_platform import login_failures as lf
 from smsgate.store.sql_base import SqlPart
 
 

@@ -14,7 +14,8 @@ from smsgate.services.inbound_plan import SMSPARTNER_REPLY
 from smsgate.services.mo_webhooks import MoDelivery, reply_forms
 from smsgate.services.ports import NotificationAttempt
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import inbound, inbound_outbox, messages
+from smsgate.store.schema import messages
+from smsgate.store.schema_inbound import inbound, inbound_outbox
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_outbox import DELIVERED, FAILED, PENDING
 from smsgate.store.sql_rows import execute_rows, update_by_id

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from smsgate.services.nodes import Node
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import nodes
+from smsgate.store.schema_platform import nodes
 from smsgate.store.sql_base import SqlPart
 
 

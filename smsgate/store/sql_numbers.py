@@ -13,7 +13,7 @@ from smsgate.core.errors import Conflict
 from smsgate.services.inbound_numbers import NATIVE, InboundKeyword, InboundNumber, NumberToAdd
 from smsgate.services.inbound_plan import InboundSettings
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import inbound_keywords, inbound_numbers, inbound_settings
+from smsgate.store.schema_inbound import inbound_keywords, inbound_numbers, inbound_settings
 from smsgate.store.sql_base import SqlPart
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from smsgate.core.errors import Conflict
 from smsgate.services.senders import SenderId
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import senders
+from smsgate.store.schema_platform import senders
 from smsgate.store.sql_base import SqlPart
 
 

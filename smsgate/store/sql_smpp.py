@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
 from smsgate.store.records import message_from_row, record_from_row
-from smsgate.store.schema import inbound, messages, smpp_outbox
+from smsgate.store.schema import messages
+from smsgate.store.schema_inbound import inbound, smpp_outbox
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_rows import insert_rows
 

@@ -13,7 +13,8 @@ from smsgate.core.messages import Message, Status
 from smsgate.services.statistics import DAY, MoTotal, StatsRow
 from smsgate.store.records import message_from_row
 from smsgate.store.rules import day_of
-from smsgate.store.schema import batches, inbound, messages, parts
+from smsgate.store.schema import batches, messages, parts
+from smsgate.store.schema_inbound import inbound
 from smsgate.store.sql_base import SqlPart
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smsgate.services.stoplist import StopEntry, StopPageQuery
 from smsgate.store.records import record_from_row
-from smsgate.store.schema import stop_list
+from smsgate.store.schema_platform import stop_list
 from smsgate.store.sql_base import SqlPart
 
 _CHUNK = 500

@@ -19,7 +19,7 @@ from smsgate.services.inbound import PARTS_KEPT_FOR, InboundService, InboundStor
 from smsgate.services.ports import Upstream
 from smsgate.services.routing import Router, RouteService, RouteStore
 from smsgate.store import MemoryStore, SqlStore
-from smsgate.store.schema import inbound, inbound_parts
+from smsgate.store.schema_inbound import inbound, inbound_parts
 from smsgate.text import ConcatInfo, Encoding, TextError, encode
 from tests.integration.backends import SQL_BACKENDS, Database, fresh_database
 from tests.unit.connectors.messages import outgoing

@@ -1,0 +1,114 @@
+"""The tables around the message path: gateway nodes, STOP lists, sender ids, failed
+logins, the console's admins and audit log, and the statistics aggregates retention
+keeps (one schema with store/schema.py, on its `metadata`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from smsgate.store.schema import BigId, metadata
+
+# The gateway nodes holding claims, each with a lease on the database's clock that its
+# heartbeat renews (services.nodes).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("lease_until", Double, nullable=False),
+)
+
+stop_list = Table(
+    "stop_list",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("number", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    PrimaryKeyConstraint("account_id", "number"),
+)
+
+senders = Table(
+    "senders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("sender", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("account_id", "sender"),
+)
+
+# Failed logins, one row per subject ('a:<address>' or 'n:<account name>'), shared by
+# every process: the count within the current window and the end of a block.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("subject", Text, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", Double, nullable=False),
+    Column("blocked_until", Double, nullable=False),
+    PrimaryKeyConstraint("subject"),
+    Index("ix_login_failures_blocked_until", "blocked_until"),
+)
+
+# Admin users of the operator console (created from the command line) and the log of
+# every change they made; an entry names its admin, so it outlives the admin's row.
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("admin", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+# What retention (services.retention) deleted, added up first: messages per account, UTC
+# quarter-hour (`bucket`, its start in epoch seconds), connector ('' for none), status
+# and currency; MO per account and quarter-hour. Reports add them to the live rows.
+message_aggregates = Table(
+    "message_aggregates",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("connector", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("parts", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "bucket", "connector", "status", "currency"),
+)
+
+inbound_aggregates = Table(
+    "inbound_aggregates",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("bucket", BigInteger, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "bucket"),
+)
