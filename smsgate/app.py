@@ -347,6 +347,8 @@ class Gateway:
             messages=self.messages,
             statistics=self.statistics,
             inbound=self.inbound,
+            senders=self.senders,
+            stop_list=self.stop_list,
         )
 
     def dialect_services(self) -> DialectServices:

@@ -11,7 +11,9 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
+from smsgate.services.senders import SendersService
 from smsgate.services.statistics import StatisticsService
+from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 
 
@@ -26,3 +28,5 @@ class PortalContext:
     messages: MessageService
     statistics: StatisticsService
     inbound: InboundService
+    senders: SendersService
+    stop_list: StopListService

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 LOGIN = "/portal/login"
 FORM_TYPE = "application/x-www-form-urlencoded"
+UPLOAD_TYPE = "multipart/form-data"
 MAX_FORM_BYTES = 64 * 1024
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 MAX_FIELDS = 20
 HEADERS = {
     "Cache-Control": "no-store",
@@ -120,14 +124,10 @@ class Portal:
     async def form(self, request: Request, session: Session | None) -> dict[str, str]:
         """The posted form (URL-encoded, at most MAX_FORM_BYTES), once its CSRF token
         matches the session's."""
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media_type != FORM_TYPE:
-            raise FormRefused(415, f"a form is sent as {FORM_TYPE}")
+        check_type(request, FORM_TYPE)
         body = bytearray()
-        async for chunk in request.stream():
+        async for chunk in limited(request, MAX_FORM_BYTES):
             body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise FormRefused(413, f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
         try:
             fields = parse_qsl(
                 body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
@@ -135,9 +135,43 @@ class Portal:
         except ValueError as exc:
             raise FormRefused(413, f"a form has at most {MAX_FIELDS} fields") from exc
         form = dict(fields)
+        self.check_csrf(session, form)
+        return form
+
+    async def upload(
+        self, request: Request, session: Session | None
+    ) -> tuple[dict[str, str], bytes]:
+        """The posted form with one file (multipart, at most MAX_UPLOAD_BYTES in all):
+        its fields and the file's bytes (b"" without a file), once its CSRF token matches
+        the session's."""
+        check_type(request, UPLOAD_TYPE)
+        parser = MultiPartParser(
+            request.headers,
+            limited(request, MAX_UPLOAD_BYTES),
+            max_files=1,
+            max_fields=MAX_FIELDS,
+            max_part_size=MAX_FORM_BYTES,
+        )
+        try:
+            parsed = await parser.parse()
+        except MultiPartException as exc:
+            raise FormRefused(400, f"the upload could not be read: {exc.message}") from exc
+        fields: dict[str, str] = {}
+        content = b""
+        try:
+            for name, value in parsed.multi_items():
+                if isinstance(value, UploadFile):
+                    content = await value.read()
+                else:
+                    fields[name] = value
+        finally:
+            await parsed.close()
+        self.check_csrf(session, fields)
+        return fields, content
+
+    def check_csrf(self, session: Session | None, form: dict[str, str]) -> None:
         if session is None or not self.codec.csrf_matches(session, form.get("csrf")):
             raise CsrfRefused
-        return form
 
     def render(
         self, template: str, visitor: Visitor | None, status: int = 200, **values: Any
@@ -187,3 +221,19 @@ class Portal:
 
     def error(self, status: int, title: str, message: str) -> HTMLResponse:
         return self.render("error.html", None, status, title=title, message=message)
+
+
+def check_type(request: Request, expected: str) -> None:
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != expected:
+        raise FormRefused(415, f"a form is sent as {expected}")
+
+
+async def limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The request's body, refused (413) once it passes `limit` bytes."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise FormRefused(413, f"a form is at most {limit // 1024} KiB")
+        yield chunk

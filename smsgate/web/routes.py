@@ -10,12 +10,16 @@ from starlette.staticfiles import StaticFiles
 
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
+from smsgate.web.keys import KeyPages
 from smsgate.web.ledger import LedgerPages
 from smsgate.web.login import LoginPages
 from smsgate.web.messages import MessagePages
 from smsgate.web.portal import Portal, templates
 from smsgate.web.send import SendPages
+from smsgate.web.senders import SenderPages
 from smsgate.web.sessions import SessionCodec
+from smsgate.web.stoplist import StopListPages
+from smsgate.web.subaccounts import SubaccountPages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -28,5 +32,9 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *SendPages(portal).routes(),
         *MessagePages(portal).routes(),
         *LedgerPages(portal).routes(),
+        *SubaccountPages(portal).routes(),
+        *KeyPages(portal).routes(),
+        *SenderPages(portal).routes(),
+        *StopListPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]
