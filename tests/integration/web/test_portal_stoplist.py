@@ -148,7 +148,23 @@ async def test_an_upload_needs_its_csrf_token_and_a_multipart_body(
         data={"csrf": visitor.csrf},
         files=[("file", ("a.csv", b"3330000003\n")), ("file", ("b.csv", b"3330000004\n"))],
     )
-    assert two_files.status_code == 400
+    assert two_files.status_code == 400 and "Too many files" in two_files.text
+    many_fields = await visitor.http.post(
+        "/portal/stoplist/import",
+        data={"csrf": visitor.csrf, **{f"f{n}": "x" for n in range(20)}},
+        files={"file": ("s.csv", b"3330000003\n")},
+    )
+    assert many_fields.status_code == 400 and "Too many fields" in many_fields.text
+    big_field = await visitor.http.post(
+        "/portal/stoplist/import",
+        data={"csrf": visitor.csrf, "note": "x" * (64 * 1024 + 1)},
+        files={"file": ("s.csv", b"3330000003\n")},
+    )
+    assert big_field.status_code == 400
+    no_file = await visitor.http.post(
+        "/portal/stoplist/import", data={"csrf": visitor.csrf}, files={"other": ("", b"")}
+    )
+    assert no_file.status_code == 400 and "choose a CSV file" in no_file.text
     assert await listed(gateway, alice) == set()
 
 
