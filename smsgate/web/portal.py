@@ -124,10 +124,14 @@ class Portal:
     async def form(self, request: Request, session: Session | None) -> dict[str, str]:
         """The posted form (URL-encoded, at most MAX_FORM_BYTES), once its CSRF token
         matches the session's."""
-        check_type(request, FORM_TYPE)
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != FORM_TYPE:
+            raise FormRefused(415, f"a form is sent as {FORM_TYPE}")
         body = bytearray()
-        async for chunk in limited(request, MAX_FORM_BYTES):
+        async for chunk in request.stream():
             body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise FormRefused(413, f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
         try:
             fields = parse_qsl(
                 body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_FIELDS
@@ -135,7 +139,8 @@ class Portal:
         except ValueError as exc:
             raise FormRefused(413, f"a form has at most {MAX_FIELDS} fields") from exc
         form = dict(fields)
-        self.check_csrf(session, form)
+        if session is None or not self.codec.csrf_matches(session, form.get("csrf")):
+            raise CsrfRefused
         return form
 
     async def upload(
@@ -144,10 +149,12 @@ class Portal:
         """The posted form with one file (multipart, at most MAX_UPLOAD_BYTES in all):
         its fields and the file's bytes (b"" without a file), once its CSRF token matches
         the session's."""
-        check_type(request, UPLOAD_TYPE)
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != UPLOAD_TYPE:
+            raise FormRefused(415, f"a form with a file is sent as {UPLOAD_TYPE}")
         parser = MultiPartParser(
             request.headers,
-            limited(request, MAX_UPLOAD_BYTES),
+            upload_body(request),
             max_files=1,
             max_fields=MAX_FIELDS,
             max_part_size=MAX_FORM_BYTES,
@@ -166,12 +173,9 @@ class Portal:
                     fields[name] = value
         finally:
             await parsed.close()
-        self.check_csrf(session, fields)
-        return fields, content
-
-    def check_csrf(self, session: Session | None, form: dict[str, str]) -> None:
-        if session is None or not self.codec.csrf_matches(session, form.get("csrf")):
+        if session is None or not self.codec.csrf_matches(session, fields.get("csrf")):
             raise CsrfRefused
+        return fields, content
 
     def render(
         self, template: str, visitor: Visitor | None, status: int = 200, **values: Any
@@ -223,17 +227,11 @@ class Portal:
         return self.render("error.html", None, status, title=title, message=message)
 
 
-def check_type(request: Request, expected: str) -> None:
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != expected:
-        raise FormRefused(415, f"a form is sent as {expected}")
-
-
-async def limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
-    """The request's body, refused (413) once it passes `limit` bytes."""
+async def upload_body(request: Request) -> AsyncGenerator[bytes, None]:
+    """The request's body, refused (413) once it passes MAX_UPLOAD_BYTES."""
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise FormRefused(413, f"a form is at most {limit // 1024} KiB")
+        if size > MAX_UPLOAD_BYTES:
+            raise FormRefused(413, f"an upload is at most {MAX_UPLOAD_BYTES // 2**20} MiB")
         yield chunk

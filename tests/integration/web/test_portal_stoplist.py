@@ -118,7 +118,7 @@ async def test_a_csv_upload_adds_the_valid_numbers_and_reports_the_rest(
     [
         (b"\xff\xfe3330000003\n", 400, "the CSV must be UTF-8"),
         (b"", 400, "choose a CSV file"),
-        (b"3330000003\n" * (MAX_UPLOAD_BYTES // 11 + 1), 413, "a form is at most 4096 KiB"),
+        (b"3330000003\n" * (MAX_UPLOAD_BYTES // 11 + 1), 413, "an upload is at most 4 MiB"),
     ],
 )
 async def test_a_bad_upload_adds_nothing(
