@@ -357,6 +357,8 @@ class Gateway:
             statistics=self.statistics,
             inbound=self.inbound,
             admins=self.admins,
+            senders=self.senders,
+            stop_list=self.stop_list,
         )
 
     def dialect_services(self) -> DialectServices:

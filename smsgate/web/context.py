@@ -12,7 +12,9 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
+from smsgate.services.senders import SendersService
 from smsgate.services.statistics import StatisticsService
+from smsgate.services.stoplist import StopListService
 from smsgate.services.submit import SubmitService
 
 
@@ -28,3 +30,5 @@ class PortalContext:
     statistics: StatisticsService
     inbound: InboundService
     admins: AdminService
+    senders: SendersService
+    stop_list: StopListService

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -26,7 +28,9 @@ log = logging.getLogger(__name__)
 
 LOGIN = "/portal/login"
 FORM_TYPE = "application/x-www-form-urlencoded"
+UPLOAD_TYPE = "multipart/form-data"
 MAX_FORM_BYTES = 64 * 1024
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 MAX_FIELDS = 20
 HEADERS = {
     "Cache-Control": "no-store",
@@ -147,6 +151,40 @@ class Portal:
             raise CsrfRefused
         return form
 
+    async def upload(
+        self, request: Request, session: Session | None
+    ) -> tuple[dict[str, str], bytes]:
+        """The posted form with one file (multipart, at most MAX_UPLOAD_BYTES in all):
+        its fields and the file's bytes (b"" without a file), once its CSRF token matches
+        the session's."""
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != UPLOAD_TYPE:
+            raise FormRefused(415, f"a form with a file is sent as {UPLOAD_TYPE}")
+        parser = MultiPartParser(
+            request.headers,
+            upload_body(request),
+            max_files=1,
+            max_fields=MAX_FIELDS,
+            max_part_size=MAX_FORM_BYTES,
+        )
+        try:
+            parsed = await parser.parse()
+        except MultiPartException as exc:
+            raise FormRefused(400, f"the upload could not be read: {exc.message}") from exc
+        fields: dict[str, str] = {}
+        content = b""
+        try:
+            for name, value in parsed.multi_items():
+                if isinstance(value, UploadFile):
+                    content = await value.read()
+                else:
+                    fields[name] = value
+        finally:
+            await parsed.close()
+        if session is None or not self.codec.csrf_matches(session, fields.get("csrf")):
+            raise CsrfRefused
+        return fields, content
+
     def render(
         self, template: str, visitor: Visitor | None, status: int = 200, **values: Any
     ) -> HTMLResponse:
@@ -200,3 +238,13 @@ class Portal:
         """Drop the session cookie (logging out)."""
         response.delete_cookie(self.cookie, path=self.path)
         return response
+
+
+async def upload_body(request: Request) -> AsyncGenerator[bytes, None]:
+    """The request's body, refused (413) once it passes MAX_UPLOAD_BYTES."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise FormRefused(413, f"an upload is at most {MAX_UPLOAD_BYTES // 2**20} MiB")
+        yield chunk

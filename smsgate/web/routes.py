@@ -14,12 +14,16 @@ from smsgate.web.admin.console import Console, console_portal
 from smsgate.web.admin.login import AdminLoginPages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
+from smsgate.web.keys import KeyPages
 from smsgate.web.ledger import LedgerPages
 from smsgate.web.login import LoginPages
 from smsgate.web.messages import MessagePages
 from smsgate.web.portal import Portal, templates
 from smsgate.web.send import SendPages
+from smsgate.web.senders import SenderPages
 from smsgate.web.sessions import SessionCodec
+from smsgate.web.stoplist import StopListPages
+from smsgate.web.subaccounts import SubaccountPages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -36,5 +40,9 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *LedgerPages(portal).routes(),
         *AdminLoginPages(console).routes(),
         *AuditPages(console).routes(),
+        *SubaccountPages(portal).routes(),
+        *KeyPages(portal).routes(),
+        *SenderPages(portal).routes(),
+        *StopListPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

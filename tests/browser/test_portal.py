@@ -27,7 +27,7 @@ def test_send_a_message_see_it_delivered_and_export_the_ledger(
     log_in(page, gateway)
     expect(page.locator("#balance")).to_have_text("10.00 EUR")
 
-    page.get_by_role("link", name="Send").click()
+    page.get_by_role("link", name="Send", exact=True).click()
     page.get_by_label("Recipients").fill("+393331234567")
     page.get_by_label("Sender").fill("smsgate")
     page.get_by_label("Text").fill("a" * 161)
@@ -116,3 +116,69 @@ def test_a_phone_sized_window_needs_no_sideways_scroll(
         assert width <= 375, (path, width)
     page.goto("/portal")
     page.screenshot(path=shots / "dashboard-phone.png", full_page=True)
+
+
+def test_a_sub_account_and_an_api_key_are_made_and_each_key_is_shown_once(
+    page: Page, gateway: GatewayProcess, shots: Path
+) -> None:
+    log_in(page, gateway)
+    page.get_by_role("link", name="Sub-accounts").click()
+    page.get_by_label("Name").fill("webshop")
+    page.get_by_label("Password").fill("webshop-secret")
+    page.get_by_role("button", name="Create the sub-account").click()
+    expect(page.get_by_role("heading", name="Sub-account webshop created")).to_be_visible()
+    sub_key = page.get_by_label("API key of webshop").input_value()
+    assert sub_key.startswith("sg_")
+    with gateway.client(sub_key) as api:
+        assert api.get("/api/v1/balance").json()["balance"] == "0.00"
+
+    page.get_by_role("link", name="Go to webshop").click()
+    page.get_by_label("Amount to move from your balance to webshop").fill("1.25")
+    page.get_by_role("button", name="Fund").click()
+    expect(page.locator("#child-balance")).to_have_text("1.25 EUR")
+    page.get_by_label("Amount to take back from webshop").fill("5")
+    page.get_by_role("button", name="Withdraw").click()
+    expect(page.locator("#account-error")).to_have_text(
+        "webshop holds less than 5.00 EUR: nothing was moved."
+    )
+    expect(page.locator("#child-balance")).to_have_text("1.25 EUR")
+    page.screenshot(path=shots / "subaccount.png", full_page=True)
+    page.get_by_role("link", name="All sub-accounts").click()
+    expect(page.get_by_role("link", name="webshop")).to_be_visible()
+    expect(page.get_by_text(sub_key)).to_have_count(0)
+    page.screenshot(path=shots / "subaccounts.png", full_page=True)
+
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_role("button", name="Create a new key").click()
+    key = page.get_by_label("New API key").input_value()
+    with gateway.client(key) as api:
+        assert api.get("/api/v1/balance").status_code == 200
+    page.screenshot(path=shots / "keys.png", full_page=True)
+    page.goto("/portal/keys")
+    expect(page.get_by_label("New API key")).to_have_count(0)
+    assert key not in page.content() and key[:10] in page.content()
+    page.get_by_role("button", name=f"Revoke the key {key[:10]}").click()
+    expect(page.get_by_role("button", name=f"Revoke the key {key[:10]}")).to_have_count(0)
+    with gateway.client(key) as api:
+        assert api.get("/api/v1/balance").status_code == 401
+
+    page.get_by_role("link", name="STOP list").click()
+    page.locator("#add-stop").get_by_label("Number").fill("+393331234567")
+    page.get_by_role("button", name="Add to the STOP list").click()
+    expect(page.locator("#stops td").first).to_have_text("+393331234567")
+    csv_file = b"number\n+393331234567\n+393337654321\n+393331111111,note\nnot a number\n"
+    page.locator("#file").set_input_files(
+        {"name": "stop.csv", "mimeType": "text/csv", "buffer": csv_file}
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-added")).to_have_text("2")
+    expect(page.locator("#import-present")).to_have_text("1")
+    expect(page.locator("#import-invalid")).to_have_text("1")
+    expect(page.locator("#stops tbody tr")).to_have_count(3)
+    page.screenshot(path=shots / "stoplist.png", full_page=True)
+
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in ("/portal/accounts", "/portal/keys", "/portal/senders", "/portal/stoplist"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (path, width)
