@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smsgate.services.account_policy import AccountPolicies
+from smsgate.services.account_webhooks import AccountWebhooks
 from smsgate.services.accounts import AccountService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
 from smsgate.services.statistics import StatisticsService
@@ -26,3 +28,5 @@ class PortalContext:
     messages: MessageService
     statistics: StatisticsService
     inbound: InboundService
+    inbound_settings: InboundSettingsService
+    webhooks: AccountWebhooks

@@ -10,12 +10,15 @@ from starlette.staticfiles import StaticFiles
 
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
+from smsgate.web.inbox import InboxPages
 from smsgate.web.ledger import LedgerPages
 from smsgate.web.login import LoginPages
 from smsgate.web.messages import MessagePages
 from smsgate.web.portal import Portal, templates
 from smsgate.web.send import SendPages
 from smsgate.web.sessions import SessionCodec
+from smsgate.web.statistics import StatisticsPages
+from smsgate.web.webhooks import WebhookPages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -28,5 +31,8 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *SendPages(portal).routes(),
         *MessagePages(portal).routes(),
         *LedgerPages(portal).routes(),
+        *InboxPages(portal).routes(),
+        *StatisticsPages(portal).routes(),
+        *WebhookPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]
