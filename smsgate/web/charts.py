@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 600, 220
 LEFT, BOTTOM, TOP = 56, 24, 8
+MAX_BAR = 60  # a few bars stay bars, not blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ def bar_chart(
     top = max([*totals, 1])
     plot_w, plot_h = WIDTH - LEFT, HEIGHT - BOTTOM - TOP
     step = plot_w / max(len(labels), 1)
-    bar = max(step * 0.7, 1.0)
+    bar = max(min(step * 0.7, MAX_BAR), 1.0)
     base = TOP + plot_h
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
