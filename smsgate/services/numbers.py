@@ -92,8 +92,10 @@ def _country_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] |
 def country_of(number: str) -> str:
     """The country (ISO 3166 code) of an E.164 number's calling code, from its first
     digits; a code shared by several countries (+1, +7) gives its main one; "ZZ" when
-    no country has that code."""
-    digits = number.removeprefix("+")
+    no country has that code or the number is not in E.164 (a short code)."""
+    if not number.startswith("+"):
+        return "ZZ"
+    digits = number[1:]
     for size in (1, 2, 3):
         if digits[:size].isdigit() and len(digits) >= size:
             code = int(digits[:size])

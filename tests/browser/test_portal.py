@@ -115,7 +115,15 @@ def test_a_phone_sized_window_needs_no_sideways_scroll(
         sent = api.post("/api/v1/messages", json=long).json()
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page, gateway)
-    pages = ("/portal", "/portal/send", "/portal/messages", "/portal/ledger")
+    pages = (
+        "/portal",
+        "/portal/send",
+        "/portal/messages",
+        "/portal/ledger",
+        "/portal/inbox",
+        "/portal/statistics",
+        "/portal/webhooks",
+    )
     for path in (*pages, f"/portal/messages/{sent['messages'][0]['id']}"):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
