@@ -353,6 +353,7 @@ class Gateway:
             webhooks=AccountWebhooks(
                 self.store,
                 self.inbound_settings,
+                self.numbers,
                 WebhookProber(self.webhooks.secret),
                 self.clock,
             ),

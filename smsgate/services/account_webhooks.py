@@ -1,7 +1,7 @@
-"""An account's webhooks as its portal shows them: the recent deliveries of its receipts'
-and MO outboxes with the last answer each got, and a test POST of a sample MO to its
-default MO webhook, in its shape, through a `WebhookProbe` (the webhook adapter's client
-and signature); the answer is shown, nothing is stored."""
+"""An account's webhooks as its portal shows them: the webhooks of the numbers it owns,
+the recent deliveries of its receipts' and MO outboxes with the last answer each got, and
+a test POST of a sample MO to its default MO webhook, in its shape, through a
+`WebhookProbe` (the webhook adapter's client and signature); nothing is stored."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InvalidRequest
 from smsgate.services.inbound import StoredInbound
+from smsgate.services.inbound_numbers import InboundNumber, NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.ports import Clock
 
@@ -73,8 +74,18 @@ class WebhookLogStore(Protocol):
 class AccountWebhooks:
     store: WebhookLogStore
     settings: InboundSettingsService
+    numbers: NumberService
     probe: WebhookProbe
     clock: Clock
+
+    async def number_webhooks(self, account: Account) -> list[InboundNumber]:
+        """The numbers the account owns that have a webhook of their own (it takes their
+        MO instead of the account's default); a shared number's is not the account's."""
+        return [
+            n
+            for n in await self.numbers.list(account)
+            if n.account_id == account.id and n.webhook_url
+        ]
 
     async def deliveries(self, account: Account, limit: int = 50) -> list[WebhookDelivery]:
         if not 1 <= limit <= MAX_DELIVERIES:

@@ -1,7 +1,8 @@
 """Webhook settings (`/portal/webhooks`): the account's default MO webhook and its shape
 (the inbound settings the API's `/api/v1/inbound/settings` sets, checked the same way),
-a "Send a test" that POSTs a signed sample MO to it and shows the answer, and the recent
-deliveries of the account's receipt and MO webhooks with their last answers."""
+the webhooks of its own numbers, a "Send a test" that POSTs a signed sample MO to the
+default one and shows the answer, and the recent deliveries of the account's receipt and
+MO webhooks with their last answers."""
 
 from __future__ import annotations
 
@@ -74,7 +75,9 @@ class WebhookPages:
         error: str = "",
         status: int = 200,
     ) -> Response:
-        deliveries = await self.portal.ctx.webhooks.deliveries(visitor.user, DELIVERIES)
+        webhooks = self.portal.ctx.webhooks
+        deliveries = await webhooks.deliveries(visitor.user, DELIVERIES)
+        numbers = await webhooks.number_webhooks(visitor.user)
         return self.portal.render(
             "webhooks.html",
             visitor,
@@ -87,4 +90,5 @@ class WebhookPages:
             saved=saved,
             error=error,
             deliveries=deliveries,
+            numbers=numbers,
         )

@@ -181,3 +181,24 @@ async def test_recent_deliveries_show_the_account_s_rows_and_their_answers(
     assert receiver.url("/fail") in row.group(0)
     assert '<td class="num">1</td>' in row.group(0) and "HTTP 500" in row.group(0)
     assert "/bob" not in page.text
+
+
+async def test_the_account_s_own_numbers_show_their_webhooks(
+    gateway: Gateway, visitor: Visitor, alice: Account
+) -> None:
+    bob = (await gateway.accounts.create("bob", credit=1_000_000)).account
+    numbers = gateway.numbers
+    await numbers.add("+393330000001", account=alice, webhook_url="https://own.example/mo")
+    await numbers.add("+393330000002", account=alice)
+    await numbers.add("+393330000003", account=bob, webhook_url="https://bob.example/mo")
+    shared = await numbers.add("+393330000004", webhook_url="https://shared.example/mo")
+    await numbers.add_keyword(shared.number, "ALICE", alice)
+    await visitor.log_in()
+    page = await visitor.get("/portal/webhooks")
+    table = re.search(r'<table id="number-webhooks">.*?</table>', page.text, re.S)
+    assert table is not None
+    rows = re.findall(
+        r"<tr><td>([^<]*)</td><td[^>]*>([^<]*)</td><td>([^<]*)</td></tr>", table.group(0)
+    )
+    assert rows == [("+393330000001", "https://own.example/mo", "native")]
+    assert "bob.example" not in page.text and "shared.example" not in page.text
