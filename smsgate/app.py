@@ -31,6 +31,7 @@ from smsgate.core.accounts import Account
 from smsgate.core.errors import Conflict
 from smsgate.core.money import MICRO, format_amount
 from smsgate.services.account_policy import AccountPolicies
+from smsgate.services.account_webhooks import AccountWebhooks
 from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
 from smsgate.services.catalog import Catalog
@@ -63,6 +64,7 @@ from smsgate.store.memory import MemoryStore
 from smsgate.store.sql import SqlStore
 from smsgate.web.context import PortalContext
 from smsgate.web.routes import portal_routes
+from smsgate.webhooks.probe import WebhookProber
 from smsgate.webhooks.sender import MoQueue, ReceiptQueue, WebhookQueue, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -359,6 +361,14 @@ class Gateway:
             admins=self.admins,
             senders=self.senders,
             stop_list=self.stop_list,
+            inbound_settings=self.inbound_settings,
+            webhooks=AccountWebhooks(
+                self.store,
+                self.inbound_settings,
+                self.numbers,
+                WebhookProber(self.webhooks.secret),
+                self.clock,
+            ),
         )
 
     def dialect_services(self) -> DialectServices:

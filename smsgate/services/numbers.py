@@ -86,3 +86,19 @@ def _country_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]] |
     if general is not None:
         lengths = frozenset(general.possible_length) | frozenset(general.possible_length_local_only)
     return (None if prefix is None else re.compile(prefix)), lengths
+
+
+@functools.lru_cache(maxsize=1024)
+def country_of(number: str) -> str:
+    """The country (ISO 3166 code) of an E.164 number's calling code, from its first
+    digits; a code shared by several countries (+1, +7) gives its main one; "ZZ" when
+    no country has that code or the number is not in E.164 (a short code)."""
+    if not number.startswith("+"):
+        return "ZZ"
+    digits = number[1:]
+    for size in (1, 2, 3):
+        if digits[:size].isdigit() and len(digits) >= size:
+            code = int(digits[:size])
+            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                return phonenumbers.region_code_for_country_code(code)
+    return "ZZ"

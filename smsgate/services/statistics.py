@@ -17,9 +17,11 @@ from smsgate.core.accounts import Account, is_ancestor
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Status
 from smsgate.core.storable import storable
+from smsgate.services.numbers import country_of
 
 MAX_UTC_OFFSET = 14 * 3600
 DAY = 86_400
+PREFIX = 4  # the characters of a recipient that hold its calling code: "+" and 3 digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,22 @@ class MoTotal:
     messages: int
 
 
+@dataclass(frozen=True, slots=True)
+class DestinationRow:
+    """The totals of the messages of one account created on one day (as in `StatsRow`),
+    to recipients whose number starts with `prefix` ('+' and up to 3 digits: enough for
+    its calling code), in one status."""
+
+    account_id: int
+    day: date
+    prefix: str
+    status: Status
+    currency: str
+    messages: int
+    parts: int
+    cost: int
+
+
 @runtime_checkable
 class StatisticsStore(Protocol):
     async def message_totals(
@@ -61,6 +79,13 @@ class StatisticsStore(Protocol):
     ) -> list[MoTotal]:
         """The MO routed to these accounts received in [since, until), one row per
         (account, day) that has any; days as in `message_totals`."""
+        ...
+
+    async def destination_totals(
+        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+    ) -> list[DestinationRow]:
+        """As `message_totals`, one row per (account, day, prefix, status, currency)
+        instead of per connector: `prefix` is the recipient's first PREFIX characters."""
         ...
 
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
@@ -99,7 +124,7 @@ class Totals:
     by_status: dict[Status, int] = field(default_factory=dict)
     """Messages per status."""
 
-    def add(self, row: StatsRow) -> None:
+    def add(self, row: StatsRow | DestinationRow) -> None:
         self.messages += row.messages
         self.parts += row.parts
         self.cost += row.cost
@@ -116,6 +141,23 @@ class Group:
     status: Status | None
     currency: str
     totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
+class CountryGroup:
+    """One line of a report by destination: the fields not grouped by are None."""
+
+    day: date | None
+    country: str | None
+    status: Status | None
+    currency: str
+    totals: Totals
+
+    @property
+    def delivery_rate(self) -> float:
+        """The share of its messages delivered (0 when it has none)."""
+        delivered = self.totals.by_status.get(Status.DELIVERED, 0)
+        return delivered / self.totals.messages if self.totals.messages else 0.0
 
 
 GroupKey = tuple[int | None, date | None, str | None, Status | None, str]
@@ -261,6 +303,39 @@ class StatisticsService:
             utc_offset=utc_offset,
         )
         return fold(found, by)
+
+    async def by_destination(
+        self,
+        actor: Account,
+        *,
+        since: float,
+        until: float,
+        day: bool = True,
+        country: bool = True,
+        status: bool = True,
+        utc_offset: int = 0,
+    ) -> list[CountryGroup]:
+        """The actor's messages in [since, until) grouped by the day, the recipient's
+        country (`numbers.country_of`) and the status asked for, and by currency;
+        sorted by day, country, status."""
+        ids = await self._accounts(actor, since, until, None, False, utc_offset)
+        rows = await self.store.destination_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+        groups: dict[tuple[date | None, str | None, Status | None, str], Totals] = {}
+        for row in rows:
+            key = (
+                row.day if day else None,
+                country_of(row.prefix) if country else None,
+                row.status if status else None,
+                row.currency,
+            )
+            groups.setdefault(key, Totals()).add(row)
+        ordered = sorted(
+            groups.items(),
+            key=lambda g: (g[0][0] or date.min, g[0][1] or "", g[0][2] or "", g[0][3]),
+        )
+        return [CountryGroup(*key, totals=totals) for key, totals in ordered]
 
     async def sent_with_reference(self, account: Account, reference: str) -> list[Message]:
         """The account's messages of the request it tagged with `reference` (a dialect's

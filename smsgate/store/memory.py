@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from smsgate.store.memory_accounts import MemoryAccounts
 from smsgate.store.memory_admins import MemoryAdmins
+from smsgate.store.memory_destinations import MemoryDestinations
 from smsgate.store.memory_dispatch import MemoryDispatch
 from smsgate.store.memory_inbound import MemoryInbound
 from smsgate.store.memory_lockout import MemoryLockout
@@ -20,6 +21,7 @@ from smsgate.store.memory_senders import MemorySenders
 from smsgate.store.memory_smpp import MemorySmpp
 from smsgate.store.memory_statistics import MemoryStatistics
 from smsgate.store.memory_stoplist import MemoryStopList
+from smsgate.store.memory_webhook_log import MemoryWebhookLog
 
 
 class MemoryStore(
@@ -27,6 +29,8 @@ class MemoryStore(
     MemoryMessages,
     MemoryDispatch,
     MemoryStatistics,
+    MemoryDestinations,
+    MemoryWebhookLog,
     MemorySmpp,
     MemoryRouting,
     MemoryInbound,

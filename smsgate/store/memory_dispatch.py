@@ -216,6 +216,7 @@ class MemoryDispatch(MemoryTables):
             if item is None:
                 continue
             item.attempts += 1
+            item.last_status, item.last_error = attempt.status_code, attempt.error
             if attempt.delivered:
                 item.state = "delivered"
             elif attempt.next_at is None:

@@ -55,6 +55,9 @@ class OutboxItem:
     next_at: float
     state: str = PENDING
     attempts: int = 0
+    created_at: float = 0.0
+    last_status: int | None = None
+    last_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -190,7 +193,9 @@ class MemoryTables:
         message = row.message = replace(row.message, status=status, done_at=now, error=error)
         row.claimed_at = row.claimed_by = None
         if message.callback_url:
-            self._outbox[next(self._ids)] = OutboxItem(message.id, message.callback_url, now)
+            self._outbox[next(self._ids)] = OutboxItem(
+                message.id, message.callback_url, now, created_at=now
+            )
         if message.registered_delivery:
             receipt = SmppRow(message.account_id, "receipt", message.id, None)
             self._smpp_outbox[next(self._smpp_ids)] = receipt

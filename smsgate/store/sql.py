@@ -9,6 +9,7 @@ from smsgate.store.sql_accept import SqlAccept
 from smsgate.store.sql_accounts import SqlAccounts
 from smsgate.store.sql_admins import SqlAdmins
 from smsgate.store.sql_base import Connections
+from smsgate.store.sql_destinations import SqlDestinations
 from smsgate.store.sql_dispatch import SqlDispatch
 from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
@@ -25,6 +26,7 @@ from smsgate.store.sql_senders import SqlSenders
 from smsgate.store.sql_smpp import SqlSmpp
 from smsgate.store.sql_statistics import SqlStatistics
 from smsgate.store.sql_stoplist import SqlStopList
+from smsgate.store.sql_webhook_log import SqlWebhookLog
 
 
 class SqlStore(
@@ -37,6 +39,8 @@ class SqlStore(
     SqlOutbox,
     SqlSenders,
     SqlStatistics,
+    SqlDestinations,
+    SqlWebhookLog,
     SqlSmpp,
     SqlRouting,
     SqlInbound,

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 600, 220
 LEFT, BOTTOM, TOP = 56, 24, 8
+MAX_BAR = 60  # a few bars stay bars, not blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +23,20 @@ class Series:
 
 
 def bar_chart(
-    title: str, labels: Sequence[str], series: Sequence[Series], fmt: Callable[[int], str] = str
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    fmt: Callable[[int], str] = str,
+    *,
+    label_every: int = 7,
 ) -> Markup:
-    """An SVG of stacked bars, labelled for screen readers with `title`."""
+    """An SVG of stacked bars, labelled for screen readers with `title`; the last bar's
+    label is written under it, then every `label_every`-th one's."""
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     top = max([*totals, 1])
     plot_w, plot_h = WIDTH - LEFT, HEIGHT - BOTTOM - TOP
     step = plot_w / max(len(labels), 1)
-    bar = max(step * 0.7, 1.0)
+    bar = max(min(step * 0.7, MAX_BAR), 1.0)
     base = TOP + plot_h
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -51,7 +58,7 @@ def bar_chart(
                 box = f'x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"'
                 out.append(f'<rect class="{s.css}" {box}/>')
         out.append("</g>")
-        if (len(labels) - 1 - i) % 7 == 0:  # the last bar's label, then every 7th
+        if (len(labels) - 1 - i) % label_every == 0:
             out.append(
                 f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle" '
                 f'font-size="11">{escape(label)}</text>'

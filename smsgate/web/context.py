@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smsgate.services.account_policy import AccountPolicies
+from smsgate.services.account_webhooks import AccountWebhooks
 from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_plan import InboundSettingsService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
 from smsgate.services.senders import SendersService
@@ -32,3 +34,5 @@ class PortalContext:
     admins: AdminService
     senders: SendersService
     stop_list: StopListService
+    inbound_settings: InboundSettingsService
+    webhooks: AccountWebhooks

@@ -1,5 +1,6 @@
 """The customer's dashboard (`/portal`): balance, today's messages and MO, and the last
-30 days of messages per day by status and spend per day, as server-drawn charts."""
+30 days of messages per day by status, spend per day and the delivery rate by destination
+country, as server-drawn charts."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from starlette.routing import BaseRoute, Route
 
 from smsgate.core.messages import Status
 from smsgate.core.money import format_amount
-from smsgate.services.statistics import DAY, StatsRow
+from smsgate.services.statistics import DAY, CountryGroup, StatsRow
 from smsgate.web.charts import Series, bar_chart
 from smsgate.web.portal import Portal
 
 DAYS = 30
 MAX_INBOUND = 1000
+MAX_COUNTRIES = 12  # the destinations with the most messages drawn
 NOT_DELIVERED = frozenset(
     {Status.UNDELIVERED, Status.EXPIRED, Status.REJECTED, Status.FAILED, Status.CANCELLED}
 )
@@ -47,6 +49,44 @@ class Day:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """One destination's messages as shares in tenths of a percent (they add up to 1000)."""
+
+    country: str
+    messages: int
+    delivered: int
+    waiting: int
+    not_delivered: int
+
+    @classmethod
+    def of(cls, country: str, by_status: dict[Status, int]) -> Rates:
+        messages = sum(by_status.values())
+        delivered = by_status.get(Status.DELIVERED, 0)
+        failed = sum(n for s, n in by_status.items() if s in NOT_DELIVERED)
+        counts = [delivered, messages - delivered - failed, failed]
+        shares = [n * 1000 // messages if messages else 0 for n in counts]
+        if messages:  # what rounding down left goes to the largest share
+            shares[counts.index(max(counts))] += 1000 - sum(shares)
+        return cls(country, messages, *shares)
+
+
+def by_country(groups: list[CountryGroup]) -> list[Rates]:
+    """The destinations with the most messages (MAX_COUNTRIES), most first."""
+    found: dict[str, dict[Status, int]] = {}
+    for group in groups:
+        counts = found.setdefault(group.country or "ZZ", {})
+        for status, count in group.totals.by_status.items():
+            counts[status] = counts.get(status, 0) + count
+    rates = [Rates.of(country, counts) for country, counts in found.items()]
+    rates.sort(key=lambda r: (-r.messages, r.country))
+    return rates[:MAX_COUNTRIES]
+
+
+def per_mille(value: int) -> str:
+    return f"{value / 10:.1f}%"
+
+
 def by_day(rows: list[StatsRow], days: list[date]) -> list[Day]:
     found = dict.fromkeys(days, Day())
     for row in rows:
@@ -72,6 +112,10 @@ class DashboardPage:
         first = datetime.fromtimestamp(since, UTC).date()
         days = [first + timedelta(days=i) for i in range(DAYS)]
         totals = by_day(rows, days)
+        destinations = await ctx.statistics.by_destination(
+            visitor.user, since=since, until=midnight + DAY, day=False, status=False
+        )
+        rates = by_country(destinations)
         inbound, more = await ctx.inbound.page(visitor.user, since=midnight, limit=MAX_INBOUND)
         labels = [d.strftime("%d %b") for d in days]
         status_chart = bar_chart(
@@ -89,6 +133,17 @@ class DashboardPage:
             [Series("spend", "spend", [d.spend for d in totals])],
             format_amount,
         )
+        rate_chart = bar_chart(
+            "Delivery rate by destination country, last 30 days",
+            [r.country for r in rates],
+            [
+                Series("delivered", "delivered", [r.delivered for r in rates]),
+                Series("waiting", "pending", [r.waiting for r in rates]),
+                Series("not delivered", "failed", [r.not_delivered for r in rates]),
+            ],
+            per_mille,
+            label_every=1,
+        )
         return self.portal.render(
             "dashboard.html",
             visitor,
@@ -99,5 +154,7 @@ class DashboardPage:
             inbound=f"{len(inbound)}{'+' if more else ''}",
             status_chart=status_chart,
             spend_chart=spend_chart,
+            rate_chart=rate_chart,
+            rates=rates,
             days=list(zip(days, totals, strict=True)),
         )

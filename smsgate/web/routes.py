@@ -14,6 +14,7 @@ from smsgate.web.admin.console import Console, console_portal
 from smsgate.web.admin.login import AdminLoginPages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
+from smsgate.web.inbox import InboxPages
 from smsgate.web.keys import KeyPages
 from smsgate.web.ledger import LedgerPages
 from smsgate.web.login import LoginPages
@@ -22,8 +23,10 @@ from smsgate.web.portal import Portal, templates
 from smsgate.web.send import SendPages
 from smsgate.web.senders import SenderPages
 from smsgate.web.sessions import SessionCodec
+from smsgate.web.statistics import StatisticsPages
 from smsgate.web.stoplist import StopListPages
 from smsgate.web.subaccounts import SubaccountPages
+from smsgate.web.webhooks import WebhookPages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,5 +47,8 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *KeyPages(portal).routes(),
         *SenderPages(portal).routes(),
         *StopListPages(portal).routes(),
+        *InboxPages(portal).routes(),
+        *StatisticsPages(portal).routes(),
+        *WebhookPages(portal).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

@@ -1,17 +1,23 @@
 """The customer portal in a real browser against a real gateway: log in with the
 keyboard, a live counter of 2 parts for 161 GSM characters, a send seen delivered, the
 ledger exported as CSV and read back, another account's message not found by URL, a
-form without its CSRF token refused, and a phone-sized window without sideways scroll."""
+form without its CSRF token refused, a phone-sized window without sideways scroll, and
+a reply to an MO from the inbox, the statistics page and a webhook test."""
 
 from __future__ import annotations
 
 import csv
+import http.server
 import io
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from smsgate.app import DEMO_NUMBER
 from tests.browser.conftest import log_in
 from tests.e2e.gateway import GatewayProcess
 
@@ -109,7 +115,15 @@ def test_a_phone_sized_window_needs_no_sideways_scroll(
         sent = api.post("/api/v1/messages", json=long).json()
     page.set_viewport_size({"width": 375, "height": 740})
     log_in(page, gateway)
-    pages = ("/portal", "/portal/send", "/portal/messages", "/portal/ledger")
+    pages = (
+        "/portal",
+        "/portal/send",
+        "/portal/messages",
+        "/portal/ledger",
+        "/portal/inbox",
+        "/portal/statistics",
+        "/portal/webhooks",
+    )
     for path in (*pages, f"/portal/messages/{sent['messages'][0]['id']}"):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -182,3 +196,59 @@ def test_a_sub_account_and_an_api_key_are_made_and_each_key_is_shown_once(
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, (path, width)
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "8")
+        self.end_headers()
+        self.wfile.write(b"received")
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_reply_to_a_message_from_the_inbox(
+    page: Page, gateway: GatewayProcess, shots: Path
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "smsgate", "simulator", "mo", "--from", "+393331234567",
+         "--to", DEMO_NUMBER, "--text", "Is the shop open on Sunday?"],
+        env=gateway.env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    log_in(page, gateway)
+    page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_text("Is the shop open on Sunday?")).to_be_visible()
+    page.screenshot(path=shots / "inbox.png", full_page=True)
+    page.get_by_role("link", name="Reply to +393331234567").first.click()
+    expect(page.locator("#mo-text")).to_have_text("Is the shop open on Sunday?")
+    page.get_by_label("Text").fill("Yes, from 10 to 13.")
+    page.screenshot(path=shots / "reply.png", full_page=True)
+    page.get_by_role("button", name="Send the reply").click()
+    page.wait_for_url("**/portal/batches/*")
+    expect(page.locator("td.status")).to_have_text("delivered", timeout=20_000)
+    page.get_by_role("link", name="+393331234567").click()
+    expect(page.locator("#message-text")).to_have_text("Yes, from 10 to 13.")
+    expect(page.get_by_role("cell", name=DEMO_NUMBER, exact=True)).to_be_visible()
+
+    page.get_by_role("link", name="Statistics").click()
+    expect(page.locator("tbody tr").first).to_be_visible()
+    page.screenshot(path=shots / "statistics.png", full_page=True)
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    serving = threading.Thread(target=receiver.serve_forever, daemon=True)
+    serving.start()
+    try:
+        page.get_by_role("link", name="Webhooks").click()
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/mo"
+        page.get_by_label("Webhook URL").fill(url)
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#webhooks-saved")).to_be_visible()
+        page.get_by_role("button", name="Send a test").click()
+        expect(page.locator("#test-status")).to_have_text("200")
+        page.screenshot(path=shots / "webhooks.png", full_page=True)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from smsgate.app import Gateway
@@ -154,3 +155,92 @@ async def test_another_account_s_batch_is_not_found(
         response = await visitor.get(path)
         assert response.status_code == 404
         assert "There is nothing here for this account." in response.text
+
+
+async def upload(
+    visitor: Visitor, content: bytes, *, csrf: str | None = None, **fields: str
+) -> httpx.Response:
+    await visitor.get("/portal/send")
+    data = {"csrf": visitor.csrf if csrf is None else csrf, "sender": "Shop", "text": "hello"}
+    return await visitor.http.post(
+        "/portal/send/csv",
+        data={**data, **fields},
+        files={"file": ("list.csv", content, "text/csv")},
+    )
+
+
+def recipients(html: str) -> list[str]:
+    found = re.search(r'<textarea id="to" name="to"[^>]*>([^<]*)</textarea>', html)
+    assert found, html
+    return [line for line in found.group(1).split("\n") if line]
+
+
+async def test_a_csv_file_fills_the_recipients_and_lists_bad_rows_sending_nothing(
+    gateway: Gateway, visitor: Visitor, alice: Account
+) -> None:
+    await visitor.log_in()
+    content = (
+        b"name;number;city\r\n"
+        b"Ann;+393331234567;Rome\r\n"
+        b"Bob;3337654321;Milan\r\n"
+        b"Cy;12;Turin\r\n"
+        b";;\r\n"
+        b"Dee;+39 333 123 4567;Rome\r\n"
+        b"Eve;=cmd;x\r\n"
+    )
+    page = await upload(visitor, content, to="+393330000099")
+    assert page.status_code == 200
+    assert recipients(page.text) == ["+393330000099", "+393331234567", "+393337654321"]
+    assert field(page.text, "csv-read").startswith("2 numbers read from the file (1 repeated")
+    bad = re.findall(r'<tr><td class="num">(\d+)</td><td>([^<]*)</td>', page.text)
+    assert bad == [("4", "12"), ("7", "=cmd")]
+    assert 'value="Shop"' in page.text and ">hello</textarea>" in page.text
+    assert await stored(gateway, alice) == ([], 10_000_000)
+    # the user confirms: the form as it was filled in is sent
+    sent = await visitor.post(
+        "/portal/send", {"to": "\n".join(recipients(page.text)), "sender": "Shop", "text": "hi"}
+    )
+    assert sent.status_code == 303
+    messages, _ = await stored(gateway, alice)
+    assert len(messages) == 3
+
+
+async def test_a_csv_file_of_one_number_a_row(
+    gateway: Gateway, visitor: Visitor, alice: Account
+) -> None:
+    await visitor.log_in()
+    page = await upload(visitor, "\ufeff+393331234567\n3337654321\n\n".encode())
+    assert recipients(page.text) == ["+393331234567", "+393337654321"]
+    assert 'id="csv-bad"' not in page.text
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "error"),
+    [
+        (b"", 400, "Choose a CSV file"),
+        (b"\xff\xfe+3933", 400, "not UTF-8"),
+        ("\n".join(f"+3933312{i:05d}" for i in range(1001)).encode(), 400, "at most 1000 rows"),
+        (b"+393331234567\n" * 19_000, 400, "at most 256 KiB"),
+    ],
+)
+async def test_a_refused_csv_file_changes_nothing(
+    gateway: Gateway, visitor: Visitor, alice: Account, content: bytes, status: int, error: str
+) -> None:
+    await visitor.log_in()
+    page = await upload(visitor, content)
+    assert page.status_code == status
+    assert error in field(page.text, "send-error")
+    assert await stored(gateway, alice) == ([], 10_000_000)
+
+
+async def test_a_csv_upload_is_refused_without_its_token_or_as_another_type(
+    gateway: Gateway, visitor: Visitor, alice: Account
+) -> None:
+    await visitor.log_in()
+    forged = await upload(visitor, b"+393331234567\n", csrf="forged")
+    assert forged.status_code == 403
+    huge = await upload(visitor, b"+393331234567\n" * 320_000)
+    assert huge.status_code == 413
+    plain = await visitor.post("/portal/send/csv", {"to": "+393331234567"})
+    assert plain.status_code == 415
+    assert await stored(gateway, alice) == ([], 10_000_000)

@@ -23,3 +23,12 @@ def test_an_empty_period_draws_no_bars_and_text_is_escaped() -> None:
     svg = bar_chart("<b>", ["<i>"], [Series("s", "c", [0])], lambda v: f"{v}&")
     assert "<rect" not in svg
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "&lt;i&gt;" in svg
+
+
+def test_every_bar_can_be_labelled_and_a_few_bars_stay_narrow() -> None:
+    labels = ["IT", "US", "FR"]
+    svg = bar_chart("t", labels, [Series("x", "c", [3, 2, 1])], label_every=1)
+    assert re.findall(r'font-size="11">(\w\w)</text>', svg) == labels
+    widths = {float(w) for w in re.findall(r'width="([0-9.]+)"', svg) if float(w) < 600}
+    assert widths == {60.0}
+    assert re.findall(r'font-size="11">(\w\w)</text>', bar_chart("t", labels, [])) == ["FR"]
