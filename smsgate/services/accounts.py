@@ -6,11 +6,12 @@ acting on its own sub-accounts). Every money movement goes through `Store.move_c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from smsgate.core.accounts import (
     ID_MAX,
+    NAME_MAX,
     Account,
     AccountStatus,
     check_account_name,
@@ -26,7 +27,7 @@ from smsgate.services.credentials import (
     Authenticator,
     new_api_key,
 )
-from smsgate.services.ports import AccountToCreate, Clock, Store
+from smsgate.services.ports import AccountSearch, AccountToCreate, Clock, Store
 
 DEFAULT_CURRENCY = "EUR"
 DEFAULT_MAX_PARTS = 10
@@ -124,6 +125,41 @@ class AccountService:
 
     async def list_accounts(self, parent: Account | None = None) -> list[Account]:
         return await self._store.accounts(parent.id if parent else None)
+
+    async def find(
+        self,
+        text: str = "",
+        *,
+        parent: Account | None = None,
+        top_level: bool = False,
+        after: str = "",
+        limit: int = 50,
+    ) -> list[Account]:
+        """A page of accounts by name: those whose name contains `text` (any case), the
+        sub-accounts of `parent`, or the top-level ones; after the name `after`."""
+        text = text.strip()
+        if len(text) > NAME_MAX or not storable(text):
+            raise InvalidRequest(f"search for up to {NAME_MAX} characters of a name", field="text")
+        if after:
+            check_account_name(after)
+        search = AccountSearch(
+            limit=limit,
+            text=text,
+            parent_id=parent.id if parent else None,
+            top_level=top_level,
+            after=after,
+        )
+        return await self._store.find_accounts(search)
+
+    async def sub_accounts(
+        self, parents: Sequence[Account], limit_each: int
+    ) -> dict[int, list[Account]]:
+        """The first `limit_each` sub-accounts (by name) of each of `parents`, by parent id."""
+        found: dict[int, list[Account]] = {parent.id: [] for parent in parents}
+        for child in await self._store.sub_accounts(list(found), limit_each):
+            assert child.parent_id is not None
+            found[child.parent_id].append(child)
+        return found
 
     async def subaccount(self, parent: Account, account_id: int) -> Account:
         """A direct child of `parent`; Forbidden for anybody else's account."""

@@ -11,7 +11,7 @@ from smsgate.core.errors import Conflict
 from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.core.pricing import PriceList
 from smsgate.services.account_policy import AccountPolicy
-from smsgate.services.ports import AccountToCreate
+from smsgate.services.ports import AccountSearch, AccountToCreate
 from smsgate.store.memory_tables import ApiKeyRow, MemoryTables
 from smsgate.store.rules import prefix_matches
 
@@ -39,6 +39,31 @@ class MemoryAccounts(MemoryTables):
 
     async def chain(self, account_id: int) -> list[Account]:
         return self._chain(account_id)
+
+    async def find_accounts(self, search: AccountSearch) -> list[Account]:
+        text = search.text.lower()
+        found = sorted(
+            (
+                a
+                for a in self._accounts.values()
+                if text in a.name.lower()
+                and (search.parent_id is None or a.parent_id == search.parent_id)
+                and not (search.top_level and a.parent_id is not None)
+                and a.name > search.after
+            ),
+            key=lambda a: a.name,
+        )
+        return found[: search.limit]
+
+    async def sub_accounts(self, parent_ids: Sequence[int], limit_each: int) -> list[Account]:
+        found: list[Account] = []
+        for parent_id in sorted(set(parent_ids)):
+            children = sorted(
+                (a for a in self._accounts.values() if a.parent_id == parent_id),
+                key=lambda a: a.name,
+            )
+            found += children[:limit_each]
+        return found
 
     async def set_status(self, account_id: int, status: str) -> None:
         if account_id in self._accounts:

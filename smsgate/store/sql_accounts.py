@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,7 @@ from smsgate.core.accounts import Account, AccountStatus
 from smsgate.core.errors import Conflict
 from smsgate.core.pricing import PriceList
 from smsgate.services.account_policy import AccountPolicy, parse_allowed_ips
-from smsgate.services.ports import AccountToCreate
+from smsgate.services.ports import AccountSearch, AccountToCreate
 from smsgate.store.records import account_from_row, opt_float, opt_str
 from smsgate.store.rules import prefix_matches
 from smsgate.store.schema import DEFAULT_PRICE_OWNER, accounts, api_keys, prices
@@ -47,6 +47,42 @@ def all_accounts(conn: Connection, parent_id: int | None) -> list[Account]:
     query = select(accounts).order_by(accounts.c.id)
     if parent_id is not None:
         query = query.where(accounts.c.parent_id == parent_id)
+    return [account_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def _by_name(conn: Connection, name: ColumnElement[str]) -> ColumnElement[str]:
+    """`name` compared and sorted byte by byte, as on every backend (and in memory)."""
+    return name.collate("C" if conn.dialect.name == "postgresql" else "BINARY")
+
+
+def find_accounts(conn: Connection, search: AccountSearch) -> list[Account]:
+    name = _by_name(conn, accounts.c.name)
+    query = select(accounts).order_by(name).limit(search.limit)
+    if search.text:
+        query = query.where(accounts.c.name.icontains(search.text, autoescape=True))
+    if search.parent_id is not None:
+        query = query.where(accounts.c.parent_id == search.parent_id)
+    if search.top_level:
+        query = query.where(accounts.c.parent_id.is_(None))
+    if search.after:
+        query = query.where(name > search.after)
+    return [account_from_row(row._mapping) for row in conn.execute(query)]
+
+
+def sub_accounts(conn: Connection, parent_ids: Sequence[int], limit_each: int) -> list[Account]:
+    if not parent_ids:
+        return []
+    rank = func.row_number().over(
+        partition_by=accounts.c.parent_id, order_by=_by_name(conn, accounts.c.name)
+    )
+    ranked = (
+        select(accounts, rank.label("rank")).where(accounts.c.parent_id.in_(parent_ids)).subquery()
+    )
+    query = (
+        select(*(ranked.c[column.name] for column in accounts.c))
+        .where(ranked.c.rank <= limit_each)
+        .order_by(ranked.c.parent_id, ranked.c.rank)
+    )
     return [account_from_row(row._mapping) for row in conn.execute(query)]
 
 
@@ -191,6 +227,12 @@ class SqlAccounts(SqlPart):
 
     async def chain(self, account_id: int) -> list[Account]:
         return await self.connections.read(chain, account_id)
+
+    async def find_accounts(self, search: AccountSearch) -> list[Account]:
+        return await self.connections.read(find_accounts, search)
+
+    async def sub_accounts(self, parent_ids: Sequence[int], limit_each: int) -> list[Account]:
+        return await self.connections.read(sub_accounts, parent_ids, limit_each)
 
     async def set_status(self, account_id: int, status: str) -> None:
         await self.connections.write(set_account, account_id, status=status)

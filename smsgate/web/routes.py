@@ -9,9 +9,11 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from smsgate.web.admin.accounts import AccountPages
 from smsgate.web.admin.audit import AuditPages
 from smsgate.web.admin.console import Console, console_portal
 from smsgate.web.admin.login import AdminLoginPages
+from smsgate.web.admin.prices import PricePages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.inbox import InboxPages
@@ -50,5 +52,7 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *InboxPages(portal).routes(),
         *StatisticsPages(portal).routes(),
         *WebhookPages(portal).routes(),
+        *AccountPages(console).routes(),
+        *PricePages(console).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

@@ -7,6 +7,7 @@ Contracts are in the docstrings, one conformance suite per port; import from her
 from smsgate.services.ports.clock import Clock, IdSource
 from smsgate.services.ports.store import (
     Accepted,
+    AccountSearch,
     AccountToCreate,
     AppliedReceipts,
     MessageQuery,
@@ -33,6 +34,7 @@ from smsgate.services.ports.upstream import (
 
 __all__ = [
     "Accepted",
+    "AccountSearch",
     "AccountToCreate",
     "AppliedReceipts",
     "CallbackHandler",

@@ -28,6 +28,20 @@ class AccountToCreate:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountSearch:
+    """Which accounts `Store.find_accounts` returns: at most `limit`, by name, those whose
+    name contains `text` (any case), the direct children of `parent_id`, only top-level
+    ones (`top_level`), with a name after `after` (the last name of the page before),
+    for each one that is given."""
+
+    limit: int
+    text: str = ""
+    parent_id: int | None = None
+    top_level: bool = False
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MessageQuery:
     """Which of an account's messages `Store.messages` returns: at most `limit`, those
     with `status`, of `batch_id`, created at or after `since`, with an id before
@@ -215,6 +229,15 @@ class Store(Protocol):
 
     async def chain(self, account_id: int) -> list[Account]:
         """The account and its ancestors, nearest first, up to the root."""
+        ...
+
+    async def find_accounts(self, search: AccountSearch) -> list[Account]:
+        """Accounts in the order of their names (byte order), as `search` says."""
+        ...
+
+    async def sub_accounts(self, parent_ids: Sequence[int], limit_each: int) -> list[Account]:
+        """The direct children of each of `parent_ids`, the first `limit_each` of each by
+        name; ordered by parent, then name."""
         ...
 
     async def set_status(self, account_id: int, status: str) -> None: ...
