@@ -35,12 +35,14 @@ from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.connector_state import ConnectorStates
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
 from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
+from smsgate.services.health import HealthService
 from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
@@ -112,6 +114,8 @@ class Gateway:
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
     admins: AdminService
+    connector_states: ConnectorStates  # published by the node that runs the connectors
+    health: HealthService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -270,6 +274,10 @@ class Gateway:
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
             admins=AdminService(store, clock, auth, lockout),
+            connector_states=ConnectorStates(
+                store, clock, node.node_id, lambda: supervisor.upstreams
+            ),
+            health=HealthService(store, clock, clock.now()),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -286,6 +294,7 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
+            jobs.append(self.connector_states.run)
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):
@@ -301,6 +310,9 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.supervisor.close()
+        if self.tasks and self.settings.runs("dispatch"):
+            with contextlib.suppress(Exception):
+                await self.connector_states.leave()
         if self.tasks:
             await self.node.leave()
         await self.store.close()
@@ -350,6 +362,11 @@ class Gateway:
             statistics=self.statistics,
             inbound=self.inbound,
             admins=self.admins,
+            connectors=self.connectors,
+            routes=self.routes,
+            numbers=self.numbers,
+            connector_states=self.connector_states,
+            health=self.health,
         )
 
     def dialect_services(self) -> DialectServices:

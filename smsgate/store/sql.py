@@ -9,7 +9,9 @@ from smsgate.store.sql_accept import SqlAccept
 from smsgate.store.sql_accounts import SqlAccounts
 from smsgate.store.sql_admins import SqlAdmins
 from smsgate.store.sql_base import Connections
+from smsgate.store.sql_connector_states import SqlConnectorStates
 from smsgate.store.sql_dispatch import SqlDispatch
+from smsgate.store.sql_health import SqlHealth
 from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
@@ -45,6 +47,8 @@ class SqlStore(
     SqlLockout,
     SqlNodes,
     SqlAdmins,
+    SqlConnectorStates,
+    SqlHealth,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

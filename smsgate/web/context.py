@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
+from smsgate.services.connector_state import ConnectorStates
+from smsgate.services.connectors import ConnectorService
 from smsgate.services.credentials import Authenticator
+from smsgate.services.health import HealthService
 from smsgate.services.inbound import InboundService
+from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
+from smsgate.services.routing import RouteService
 from smsgate.services.statistics import StatisticsService
 from smsgate.services.submit import SubmitService
 
@@ -28,3 +33,8 @@ class PortalContext:
     statistics: StatisticsService
     inbound: InboundService
     admins: AdminService
+    connectors: ConnectorService
+    routes: RouteService
+    numbers: NumberService
+    connector_states: ConnectorStates
+    health: HealthService

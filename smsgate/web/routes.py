@@ -10,8 +10,12 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from smsgate.web.admin.audit import AuditPages
+from smsgate.web.admin.connectors import ConnectorPages
 from smsgate.web.admin.console import Console, console_portal
+from smsgate.web.admin.health import HealthPage
+from smsgate.web.admin.inbound import InboundPages
 from smsgate.web.admin.login import AdminLoginPages
+from smsgate.web.admin.routes import RoutePages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.ledger import LedgerPages
@@ -36,5 +40,9 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *LedgerPages(portal).routes(),
         *AdminLoginPages(console).routes(),
         *AuditPages(console).routes(),
+        *ConnectorPages(console).routes(),
+        *RoutePages(console).routes(),
+        *InboundPages(console).routes(),
+        *HealthPage(console).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]
