@@ -175,12 +175,17 @@ class Gateway:
             return FACTORIES[definition.type](definition, clock, inbound)
 
         async def refresh_routes() -> None:
+            # The state published is stamped before the routes are read: a state newer
+            # than a change to the routes means the router has that change.
+            started = clock.now()
             router.replace_routes(await routes.list())
+            await states.publish(started)
 
         supervisor = ConnectorSupervisor(
             connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
         )
         router = Router(lambda: supervisor.upstreams, default=simulator.name)
+        states = ConnectorStates(store, clock, node.node_id, lambda: supervisor.upstreams)
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
             store,
@@ -274,9 +279,7 @@ class Gateway:
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
             admins=AdminService(store, clock, auth, lockout),
-            connector_states=ConnectorStates(
-                store, clock, node.node_id, lambda: supervisor.upstreams
-            ),
+            connector_states=states,
             health=HealthService(store, clock, clock.now()),
         )
 
@@ -294,7 +297,6 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
-            jobs.append(self.connector_states.run)
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):

@@ -1,8 +1,8 @@
 """The live state of the connectors, shared by every process and node through the store.
 
 The process that runs the connectors (the core of a node with the `dispatch` role)
-publishes, every PUBLISH_SECONDS, one `ConnectorState` row per running connector that
-reports `live()`: binds up and configured, window in use, throughput since the last
+publishes, on each connector sync (every 2 s), one `ConnectorState` row per running
+connector that reports `live()`: binds up and configured, window in use, throughput since the last
 publication and its recent errors. Any process (the console's HTTP workers) reads the
 rows; a row not refreshed for STALE_SECONDS is from a node that stopped and is ignored.
 """
@@ -14,12 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from smsgate.services.clock import run_every
 from smsgate.services.ports import Clock, Upstream
 
 log = logging.getLogger(__name__)
 
-PUBLISH_SECONDS = 2.0
 STALE_SECONDS = 10.0
 RECENT_ERRORS = 5
 
@@ -116,8 +114,9 @@ class ConnectorStates:
     upstreams: Callable[[], Mapping[str, Upstream]] = dict
     _last: dict[str, tuple[float, int]] = field(default_factory=dict, init=False)
 
-    async def publish(self) -> None:
-        now = self.clock.now()
+    async def publish(self, now: float | None = None) -> None:
+        """Publish the running connectors' state stamped `now` (the clock's by default)."""
+        now = self.clock.now() if now is None else now
         states = []
         last: dict[str, tuple[float, int]] = {}
         for name, upstream in sorted(self.upstreams().items()):
@@ -144,10 +143,10 @@ class ConnectorStates:
                 )
             )
         self._last = last
-        await self.store.publish_connector_states(self.node_id, states)
-
-    async def run(self) -> None:
-        await run_every(PUBLISH_SECONDS, self.publish, log, "connector state not published")
+        try:
+            await self.store.publish_connector_states(self.node_id, states)
+        except Exception:  # the state is for people to look at: the sync goes on
+            log.exception("connector state not published")
 
     async def leave(self) -> None:
         await self.store.publish_connector_states(self.node_id, [])

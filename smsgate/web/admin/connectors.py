@@ -126,9 +126,11 @@ class ConnectorPages:
 
     async def _state(self) -> dict[str, Any]:
         ctx = self.console.portal.ctx
+        live = await ctx.connector_states.current()
         return {
             "definitions": await ctx.connectors.list(),
-            "live": await ctx.connector_states.current(),
+            "live": live,
+            "as_of": max((s.updated_at for s in live.values()), default=None),
             "held": await ctx.connectors.held(),
             "queue_depth": await ctx.health.queue_depth(),
         }
