@@ -78,7 +78,7 @@ async def test_an_admin_adds_a_connector_and_sees_it_bind_and_send(
     upstream = gateway.supervisor.upstreams["op1"]
 
     async def bound() -> bool:
-        await gateway.connector_states.publish()
+        await gateway.supervisor.sync()  # what the core does every 2 s: it publishes
         state = (await gateway.connector_states.current()).get("op1")
         return state is not None and state.binds_up == 2
 
@@ -96,7 +96,7 @@ async def test_an_admin_adds_a_connector_and_sees_it_bind_and_send(
         return message.status in (Status.SENT, Status.DELIVERED)
 
     await until(delivered)
-    await gateway.connector_states.publish()
+    await gateway.supervisor.sync()
     live = (await gateway.connector_states.current())["op1"]
     assert live.rate > 0 and upstream.ready()
     assert smsc.counters.acked == 1
@@ -168,3 +168,28 @@ async def test_the_console_needs_an_admin(gateway: Gateway, visitor: Visitor) ->
         assert (await visitor.get(path)).headers["location"] == "/admin/login"
     fragment = await visitor.http.get("/admin/connectors/state", headers={"HX-Request": "true"})
     assert fragment.headers["hx-redirect"] == "/admin/login"
+
+
+async def test_a_refused_bind_shows_as_a_recent_error_and_leaves_with_the_node(
+    gateway: Gateway, operator: Visitor, smsc: SmscSimulator
+) -> None:
+    form = smpp_form("op1", smsc.port, password="wrong", binds="1")
+    assert (await operator.post("/admin/connectors", form)).status_code == 303
+    await gateway.start(smpp=False)
+    await gateway.supervisor.sync()
+
+    async def refused() -> bool:
+        await gateway.supervisor.sync()
+        state = (await gateway.connector_states.current()).get("op1")
+        return state is not None and bool(state.errors)
+
+    await until(refused)
+    page = await operator.get("/admin/connectors/state")
+    assert "0/1 down" in page.text and "bind refused" in page.text
+    assert 'id="state-time"' in page.text
+
+    # the node's rows go when it stops: the connector is then shown as not running
+    await gateway.supervisor.close()
+    await gateway.connector_states.leave()
+    assert await gateway.connector_states.current() == {}
+    assert "not running" in (await operator.get("/admin/connectors/state")).text
