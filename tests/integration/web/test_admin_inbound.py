@@ -119,3 +119,16 @@ async def test_bad_input_is_shown_and_changes_nothing(
     assert await gateway.numbers.list() == numbers
     assert await gateway.numbers.keywords() == keywords
     assert await audited(gateway) == []
+
+
+async def test_unrouted_mo_come_in_pages_of_50(gateway: Gateway, operator: Visitor) -> None:
+    for n in range(52):
+        await gateway.inbound.receive("simulator", "+393471111111", "5555", f"mo {n}", "gsm7", 1)
+    first = await operator.get("/admin/inbound")
+    assert first.text.count("<td>+393471111111</td>") == 50
+    assert "mo 51<" in first.text and "mo 1<" not in first.text
+    cursor = first.text.split('href="/admin/inbound?cursor=')[1].split('"')[0]
+    older = await operator.get("/admin/inbound", cursor=cursor)
+    assert older.text.count("<td>+393471111111</td>") == 2
+    assert "mo 1<" in older.text and "mo 0<" in older.text and 'rel="next"' not in older.text
+    assert 'href="/admin/inbound">Newest' in older.text
