@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import secrets
-import string
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,23 +24,22 @@ from smsgate.api.smpp.server import SmppFrontend
 from smsgate.config import Settings
 from smsgate.connectors.callbacks import CallbackDirectory
 from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
-from smsgate.connectors.simulated_operator import AUTO_REPLY_NUMBER, SimulatedOperator
+from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
-from smsgate.core.accounts import Account
-from smsgate.core.errors import Conflict
-from smsgate.core.money import MICRO, format_amount
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.account_webhooks import AccountWebhooks
 from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
 from smsgate.services.catalog import Catalog
 from smsgate.services.clock import SystemClock, TimeOrderedIds
+from smsgate.services.connector_state import ConnectorStates
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
 from smsgate.services.conversations import ConversationService
 from smsgate.services.counters import Counters
 from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
+from smsgate.services.health import HealthService
 from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
@@ -69,11 +67,6 @@ from smsgate.webhooks.sender import MoQueue, ReceiptQueue, WebhookQueue, Webhook
 
 log = logging.getLogger(__name__)
 
-DEMO_ACCOUNT = "demo"
-DEMO_CREDIT = 10 * MICRO
-DEMO_PASSWORD_ALPHABET = string.ascii_letters + string.digits
-DEMO_PRICE = 50_000
-DEMO_NUMBER = "3000"  # a shared short code whose default account is the demo account
 
 # The HTTP dialects served next to the native API, each built from `DialectServices`.
 DIALECTS: tuple[Callable[[DialectServices], Dialect], ...] = (
@@ -117,6 +110,8 @@ class Gateway:
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
     admins: AdminService
     retention: RetentionService
+    connector_states: ConnectorStates  # published by the node that runs the connectors
+    health: HealthService
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -176,12 +171,17 @@ class Gateway:
             return FACTORIES[definition.type](definition, clock, inbound)
 
         async def refresh_routes() -> None:
+            # The state published is stamped before the routes are read: a state newer
+            # than a change to the routes means the router has that change.
+            started = clock.now()
             router.replace_routes(await routes.list())
+            await states.publish(started)
 
         supervisor = ConnectorSupervisor(
             connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
         )
         router = Router(lambda: supervisor.upstreams, default=simulator.name)
+        states = ConnectorStates(store, clock, node.node_id, lambda: supervisor.upstreams)
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
             store,
@@ -277,6 +277,8 @@ class Gateway:
             mo_webhooks=webhook_sender(MoQueue(store)),
             admins=AdminService(store, clock, auth, lockout),
             retention=RetentionService(store, clock, settings.retention_days),
+            connector_states=states,
+            health=HealthService(store, clock, clock.now()),
         )
 
     async def start(self, *, smpp: bool = True) -> None:
@@ -310,6 +312,9 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.supervisor.close()
+        if self.tasks and self.settings.runs("dispatch"):
+            with contextlib.suppress(Exception):
+                await self.connector_states.leave()
         if self.tasks:
             await self.node.leave()
         await self.store.close()
@@ -369,6 +374,11 @@ class Gateway:
                 WebhookProber(self.webhooks.secret),
                 self.clock,
             ),
+            connectors=self.connectors,
+            routes=self.routes,
+            numbers=self.numbers,
+            connector_states=self.connector_states,
+            health=self.health,
         )
 
     def dialect_services(self) -> DialectServices:
@@ -417,46 +427,3 @@ def portal_secret(settings: Settings) -> bytes:
             os.link(fresh, path)
         fresh.unlink()
     return bytes.fromhex(path.read_text().strip())
-
-
-async def ensure_demo(gateway: Gateway, say: Callable[[str], None]) -> None:
-    """On a database without accounts: a demo account with credit, a random password, a
-    default price, and how to use it (the key and password are shown this once)."""
-    if await gateway.store.accounts():
-        return
-    await gateway.accounts.set_price(None, "*", DEMO_PRICE)
-    # 8 letters and digits (47 bits): SMPP carries no more, and no shell reads it as an option
-    password = "".join(secrets.choice(DEMO_PASSWORD_ALPHABET) for _ in range(8))
-    created = await gateway.accounts.create(DEMO_ACCOUNT, credit=DEMO_CREDIT, password=password)
-    with contextlib.suppress(Conflict):  # the number is someone else's already
-        await gateway.numbers.add(DEMO_NUMBER, default_account=created.account)
-    say(demo_banner(gateway.settings, created.account, created.api_key, password))
-
-
-def demo_banner(settings: Settings, account: Account, api_key: str, password: str) -> str:
-    base = f"http://{settings.http_host}:{settings.http_port}"
-    auth = f"-H 'Authorization: Bearer {api_key}'"
-    return f"""
-smsgate: created the demo account {account.name!r} with {format_amount(account.balance)} \
-{account.currency} credit; every part costs {format_amount(DEMO_PRICE)} by default.
-  API key (shown once):  {api_key}
-  password (shown once): {password}   (HTTP Basic, SMPP and the dialects, as {account.name!r})
-
-Log in to the web portal as {account.name!r} with that password: {base}/
-
-Send a message:
-  curl -s -X POST {base}/api/v1/messages -H 'Authorization: Bearer {api_key}' \\
-       -H 'Content-Type: application/json' \\
-       -d '{{"to": "+393331234567", "from": "smsgate", "text": "Hello from smsgate"}}'
-
-Read its status (use the id from the answer):
-  curl -s {base}/api/v1/messages/MESSAGE_ID -H 'Authorization: Bearer {api_key}'
-
-Two-way SMS: MO to the short code {DEMO_NUMBER} go to {account.name!r}. \
-Have the simulated operator deliver one, then read it:
-  .venv/bin/smsgate simulator mo --from +393331234567 --to {DEMO_NUMBER} --text "INFO"
-  curl -s {base}/api/v1/inbound {auth}
-The test number {AUTO_REPLY_NUMBER} answers every message with "Auto-reply: <its text>":
-  curl -s -X POST {base}/api/v1/messages {auth} -H 'Content-Type: application/json' \\
-       -d '{{"to": "{AUTO_REPLY_NUMBER}", "from": "{DEMO_NUMBER}", "text": "Hello"}}'
-"""

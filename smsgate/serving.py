@@ -20,8 +20,9 @@ import uvicorn
 
 from smsgate.api.http import build_app
 from smsgate.api.http_limits import ConnectionLimits, guarded_protocol
-from smsgate.app import Gateway, ensure_demo
+from smsgate.app import Gateway
 from smsgate.config import Settings
+from smsgate.demo import ensure_demo
 from smsgate.processes import (
     HttpWorkers,
     Nudger,

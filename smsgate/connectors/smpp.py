@@ -10,12 +10,14 @@ import contextlib
 import itertools
 import logging
 import ssl
+from collections import deque
 from typing import Any, Literal
 
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.connectors.throughput import TokenBucket
 from smsgate.core.messages import Message, PartStatus
 from smsgate.core.receipts import part_status_for_stat
+from smsgate.services.connector_state import RECENT_ERRORS, ConnectorLive
 from smsgate.services.inbound import FLAG_CODING, FLAG_UDH, mo_text
 from smsgate.services.ports import (
     Clock,
@@ -92,6 +94,10 @@ class SmppUpstream:
         self._transmitters: list[SmppClient] = []
         self._clients: list[SmppClient] = []
         self._binders: list[asyncio.Task[None]] = []
+        # what `live` reports: parts in flight and sent, the latest errors
+        self._in_flight = 0
+        self._submitted = 0
+        self._errors: deque[tuple[float, str]] = deque(maxlen=RECENT_ERRORS)
 
     # --- life ------------------------------------------------------------------------------
 
@@ -129,10 +135,12 @@ class SmppUpstream:
                 await client.start()
             except BindError as exc:
                 log.warning("connector %s: bind refused: %s", self.name, exc)
+                self._error(f"bind refused: {exc}")
                 await asyncio.sleep(s.bind_failure_delay)
                 continue
             except (OSError, TimeoutError, SmppError) as exc:
                 log.warning("connector %s: cannot connect: %s", self.name, exc)
+                self._error(f"cannot connect: {exc}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 continue
@@ -152,6 +160,21 @@ class SmppUpstream:
         clients, self._clients, self._transmitters = self._clients, [], []
         for client in clients:
             await client.close()
+
+    def live(self) -> ConnectorLive:
+        """Binds up and configured, window in use, parts sent, the latest errors."""
+        kinds = 1 if self.settings.bind == "trx" else 2
+        return ConnectorLive(
+            binds_up=sum(1 for client in self._clients if client.bound),
+            binds=self.settings.binds * kinds,
+            window_used=self._in_flight,
+            window=self.window,
+            submitted=self._submitted,
+            errors=tuple(self._errors),
+        )
+
+    def _error(self, text: str) -> None:
+        self._errors.append((self._clock.now(), text))
 
     # --- submit ----------------------------------------------------------------------------
 
@@ -184,15 +207,21 @@ class SmppUpstream:
                 continue
             if self._bucket is not None:
                 await self._bucket.take()
+            self._in_flight += 1
             try:
                 response = await client.submit(pdu)
             except SmppError as exc:  # connection lost, response timeout, client closed
                 error = f"{type(exc).__name__}: {exc}"
+                self._error(error)
                 continue
+            finally:
+                self._in_flight -= 1
             status = response.command_status
             if status == CommandStatus.ESME_ROK:
+                self._submitted += 1
                 return self.normalize_id(response.message_id), "", False
             error = describe_status(status)
+            self._error(f"submit_sm: {error}")
             if status not in TEMPORARY_STATUSES:
                 return None, error, False
         return None, error, True

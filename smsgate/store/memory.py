@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from smsgate.store.memory_accounts import MemoryAccounts
 from smsgate.store.memory_admins import MemoryAdmins
+from smsgate.store.memory_connector_states import MemoryConnectorStates
 from smsgate.store.memory_destinations import MemoryDestinations
 from smsgate.store.memory_dispatch import MemoryDispatch
+from smsgate.store.memory_health import MemoryHealth
 from smsgate.store.memory_inbound import MemoryInbound
 from smsgate.store.memory_lockout import MemoryLockout
 from smsgate.store.memory_messages import MemoryMessages
@@ -42,6 +44,8 @@ class MemoryStore(
     MemoryNodes,
     MemoryAdmins,
     MemoryRetention,
+    MemoryConnectorStates,
+    MemoryHealth,
 ):
     async def close(self) -> None:
         return None

@@ -17,6 +17,7 @@ from smsgate.core.messages import Message, Part, Status
 from smsgate.core.routing import Route
 from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.admins import Admin, AuditEntry
+from smsgate.services.connector_state import ConnectorState
 from smsgate.services.connectors import ConnectorDefinition
 from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
@@ -139,6 +140,7 @@ class MemoryTables:
         # [messages, parts, cost]; (account, bucket) -> MO
         self._message_aggregates: dict[tuple[int, int, str, str, str], list[int]] = {}
         self._inbound_aggregates: dict[tuple[int, int], int] = {}
+        self._connector_states: dict[tuple[str, str], ConnectorState] = {}
         self._listeners: dict[str, list[Callable[[], None]]] = {}
 
     def _chain(self, account_id: int) -> list[Account]:

@@ -112,3 +112,21 @@ inbound_aggregates = Table(
     Column("messages", BigInteger, nullable=False),
     PrimaryKeyConstraint("account_id", "bucket"),
 )
+
+# The live state of each running connector on each node, published every couple of
+# seconds by the process that runs it (services.connector_state); `errors` is a JSON list
+# of [time, text].
+connector_states = Table(
+    "connector_states",
+    metadata,
+    Column("node_id", Text, nullable=False),
+    Column("connector", Text, nullable=False),
+    Column("binds_up", Integer, nullable=False),
+    Column("binds", Integer, nullable=False),
+    Column("window_used", Integer, nullable=False),
+    Column("window", Integer, nullable=False),
+    Column("rate", Double, nullable=False),
+    Column("errors", Text, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    PrimaryKeyConstraint("node_id", "connector"),
+)

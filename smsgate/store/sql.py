@@ -9,8 +9,10 @@ from smsgate.store.sql_accept import SqlAccept
 from smsgate.store.sql_accounts import SqlAccounts
 from smsgate.store.sql_admins import SqlAdmins
 from smsgate.store.sql_base import Connections
+from smsgate.store.sql_connector_states import SqlConnectorStates
 from smsgate.store.sql_destinations import SqlDestinations
 from smsgate.store.sql_dispatch import SqlDispatch
+from smsgate.store.sql_health import SqlHealth
 from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
@@ -51,6 +53,8 @@ class SqlStore(
     SqlNodes,
     SqlAdmins,
     SqlRetention,
+    SqlConnectorStates,
+    SqlHealth,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

@@ -11,9 +11,13 @@ from starlette.staticfiles import StaticFiles
 
 from smsgate.web.admin.accounts import AccountPages
 from smsgate.web.admin.audit import AuditPages
+from smsgate.web.admin.connectors import ConnectorPages
 from smsgate.web.admin.console import Console, console_portal
+from smsgate.web.admin.health import HealthPage
+from smsgate.web.admin.inbound import InboundPages
 from smsgate.web.admin.login import AdminLoginPages
 from smsgate.web.admin.prices import PricePages
+from smsgate.web.admin.routes import RoutePages
 from smsgate.web.context import PortalContext
 from smsgate.web.dashboard import DashboardPage
 from smsgate.web.inbox import InboxPages
@@ -54,5 +58,9 @@ def portal_routes(ctx: PortalContext) -> list[BaseRoute]:
         *WebhookPages(portal).routes(),
         *AccountPages(console).routes(),
         *PricePages(console).routes(),
+        *ConnectorPages(console).routes(),
+        *RoutePages(console).routes(),
+        *InboundPages(console).routes(),
+        *HealthPage(console).routes(),
         Mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static"),
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from smsgate.app import DEMO_NUMBER
+from smsgate.demo import DEMO_NUMBER
 from tests.browser.conftest import log_in
 from tests.e2e.gateway import GatewayProcess
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from smsgate.app import DEMO_NUMBER
 from smsgate.connectors.simulated_operator import AUTO_REPLY_NUMBER
+from smsgate.demo import DEMO_NUMBER
 from tests.e2e.gateway import GatewayProcess
 
 pytestmark = pytest.mark.e2e

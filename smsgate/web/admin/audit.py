@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from smsgate.web.admin.console import HOME, Console
+from smsgate.web.admin.health import size
 from smsgate.web.ledger import parse_cursor
 
 PAGE = 50
@@ -28,8 +29,16 @@ class AuditPages:
 
     async def home(self, request: Request) -> Response:
         visitor = await self.console.signed_in(request)
-        recent = await self.console.portal.ctx.admins.audit(limit=10)
-        return self.console.portal.render("admin/home.html", visitor, section="home", recent=recent)
+        ctx = self.console.portal.ctx
+        recent = await ctx.admins.audit(limit=10)
+        return self.console.portal.render(
+            "admin/home.html",
+            visitor,
+            section="home",
+            recent=recent,
+            health=await ctx.health.check(),
+            size=size,
+        )
 
     async def audit(self, request: Request) -> Response:
         visitor = await self.console.signed_in(request)
