@@ -260,6 +260,13 @@ def reset(store: str, url: str) -> None:
     asyncio.run(recreate())
 
 
+def literal(sql: str, values: dict[str, int | float]) -> str:
+    """`sql` with the numbers written in (PostgreSQL types a parameter in a CASE as text)."""
+    for name in sorted(values, key=len, reverse=True):
+        sql = re.sub(rf":{name}\b", repr(values[name]), sql)
+    return sql
+
+
 def generate(db: Database, messages: int) -> dict[str, str]:
     ids = db.run([("SELECT id FROM accounts WHERE name = :n", {"n": n}) for n in ACCOUNTS])
     accounts = {f"a{n}": account_id for n, account_id in enumerate(ids)}
@@ -274,9 +281,10 @@ def generate(db: Database, messages: int) -> dict[str, str]:
     columns = expressions(db.dialect, messages)
     for what, sql in STEPS:
         started = time.perf_counter()
-        db.run([(sql.format(**columns), params)])
+        db.run([(literal(sql.format(**columns), params), {})])
         print(f"  {what}: {time.perf_counter() - started:.0f} s", flush=True)
-    db.run([("ANALYZE", {})])
+    if db.dialect == "postgresql":
+        db.run([("ANALYZE", {})])  # as autovacuum would; a gateway's SQLite file has none
     big = db.run([("SELECT COUNT(*) FROM messages WHERE account_id = :a0", accounts)])[0]
     entries = db.run([("SELECT COUNT(*) FROM ledger WHERE account_id = :a0", accounts)])[0]
     halves = {"half": big // 2, "ledger_half": entries // 2}
