@@ -42,6 +42,7 @@ DEFAULT_PRICE_OWNER = 0
 # partial index stays small.
 _DUE_WHERE = text("status IN ('queued', 'scheduled') AND held_for IS NULL")
 _HELD_WHERE = text("held_for IS NOT NULL")
+_HAS_REFERENCE = text("reference IS NOT NULL")
 
 accounts = Table(
     "accounts",
@@ -161,6 +162,19 @@ messages = Table(
         sqlite_where=_DUE_WHERE,
     ),
     Index("ix_messages_account_id_id", "account_id", "id"),
+    # The portal's list, newest first (id) within a status, sender, reference or period:
+    # its page reads the ids from one of these without sorting or reading the rows.
+    Index("ix_messages_account_id_status_id", "account_id", "status", "id"),
+    Index("ix_messages_account_id_sender_id", "account_id", "sender", "id"),
+    Index(
+        "ix_messages_account_id_reference_id",
+        "account_id",
+        "reference",
+        "id",
+        postgresql_where=_HAS_REFERENCE,
+        sqlite_where=_HAS_REFERENCE,
+    ),
+    Index("ix_messages_account_id_created_at_id", "account_id", "created_at", "id"),
     Index("ix_messages_batch_id", "batch_id"),
     Index("ix_messages_status_expires_at", "status", "expires_at"),
     Index("ix_messages_held", "held_for", postgresql_where=_HELD_WHERE, sqlite_where=_HELD_WHERE),

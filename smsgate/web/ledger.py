@@ -89,9 +89,10 @@ class LedgerPages:
         )
 
     async def _rows(self, account: Account) -> AsyncIterator[str]:
+        # The header goes at once: a long export starts downloading before its first page.
+        yield ",".join(CSV_COLUMNS) + "\r\n"
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
         before: int | None = None
         while True:
             entries = await self.portal.ctx.accounts.ledger(
