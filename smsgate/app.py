@@ -212,7 +212,16 @@ class Gateway:
         inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
-            SmppCustomers(store, auth, catalog, submit, clock, policies, settings=inbound_settings),
+            SmppCustomers(
+                store,
+                auth,
+                catalog,
+                submit,
+                clock,
+                policies,
+                settings=inbound_settings,
+                node=node.node_id,
+            ),
             messages,
             clock,
             host=settings.smpp_host,
@@ -251,7 +260,7 @@ class Gateway:
                 interval=settings.housekeeping_interval,
                 node=node.node_id,
             ),
-            webhooks=webhook_sender(ReceiptQueue(store)),
+            webhooks=webhook_sender(ReceiptQueue(store, node.node_id)),
             connectors=connectors,
             routes=routes,
             supervisor=supervisor,
@@ -267,7 +276,7 @@ class Gateway:
             inbound_settings=inbound_settings,
             node=node,
             wake=wake,
-            mo_webhooks=webhook_sender(MoQueue(store)),
+            mo_webhooks=webhook_sender(MoQueue(store, node.node_id)),
         )
 
     async def start(self, *, smpp: bool = True) -> None:

@@ -54,6 +54,8 @@ class OutboxItem:
     next_at: float
     state: str = PENDING
     attempts: int = 0
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -71,6 +73,8 @@ class MoOutboxRow:
     attempts: int = 0
     last_status: int | None = None
     last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +88,8 @@ class SmppRow:
     state: str = PENDING
     attempts: int = 0
     delivered_at: float | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)

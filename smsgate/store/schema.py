@@ -183,6 +183,9 @@ parts = Table(
     Index("ix_parts_connector_upstream_id", "connector", "upstream_id"),
 )
 
+# A message's final status waiting to be POSTed to its callback_url. In this table and in
+# inbound_outbox and smpp_outbox, a row being sent is claimed by one node (`claimed_by`)
+# until `claimed_until` on the database's clock, or until that node's lease runs out.
 outbox = Table(
     "outbox",
     metadata,
@@ -195,6 +198,8 @@ outbox = Table(
     Column("created_at", Double, nullable=False),
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("claimed_by", Text, nullable=True),
+    Column("claimed_until", Double, nullable=True),
     Index("ix_outbox_state_next_at", "state", "next_at"),
 )
 
@@ -309,6 +314,8 @@ inbound_outbox = Table(
     Column("created_at", Double, nullable=False),
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("claimed_by", Text, nullable=True),
+    Column("claimed_until", Double, nullable=True),
     Index("ix_inbound_outbox_state_next_at", "state", "next_at"),
     Index("ix_inbound_outbox_account_id_source_id", "account_id", "source", "id"),
 )
@@ -364,6 +371,8 @@ smpp_outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("created_at", Double, nullable=False),
     Column("delivered_at", Double, nullable=True),
+    Column("claimed_by", Text, nullable=True),
+    Column("claimed_until", Double, nullable=True),
     Index("ix_smpp_outbox_account_id_state_id", "account_id", "state", "id"),
 )
 
