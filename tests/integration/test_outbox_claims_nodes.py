@@ -1,7 +1,7 @@
 """Two gateway nodes on one PostgreSQL database, each with every role started and ports of
 its own, share the outboxes: 100 messages with a callback_url reach a real HTTP receiver
-in exactly 100 POSTs, and 100 receipts reach a customer bound as a receiver to both
-nodes as 100 deliver_sm, one per message."""
+in exactly 100 POSTs, as 100 MO do their webhook, and 100 receipts reach a customer
+bound as a receiver to both nodes as 100 deliver_sm, one per message."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from sqlalchemy.engine import Connection
 
 from smsgate.app import Gateway
 from smsgate.core.accounts import Account
+from smsgate.services.inbound import InboundMessage, InboundStore
+from smsgate.services.inbound_numbers import NATIVE
+from smsgate.services.inbound_plan import MoEffects, MoTarget
 from smsgate.services.ports import NotificationAttempt
 from smsgate.services.submit import SubmitCommand
 from smsgate.store.sql import SqlStore
@@ -44,7 +47,7 @@ def shared_url(postgres_url: str) -> Iterator[str]:
 
 
 class Receiver(LoopbackReceiver):
-    """Counts the POSTs of each message id; answers 204 after a short while, so that a
+    """Counts the POSTs of each message (or MO) id; answers 204 after a short while, so that a
     node's round takes long enough for the other node to claim too."""
 
     def __init__(self) -> None:
@@ -54,7 +57,7 @@ class Receiver(LoopbackReceiver):
     async def answer(
         self, path: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter
     ) -> None:
-        self.posts[json.loads(body)["id"]] += 1
+        self.posts[str(json.loads(body)["id"])] += 1
         await asyncio.sleep(0.05)
         writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
 
@@ -134,8 +137,31 @@ async def test_two_nodes_post_each_callback_once(nodes: Nodes) -> None:
         await nodes.until("SELECT count(*) FROM webhook_attempts", MESSAGES)
         assert len(receiver.posts) == MESSAGES
         assert sum(receiver.posts.values()) == MESSAGES, receiver.posts.most_common(3)
+    assert len(claimed["a"] + claimed["b"]) == len(set(claimed["a"] + claimed["b"])) == MESSAGES
     assert claimed["a"] and claimed["b"], "one node sent everything"
-    assert not set(claimed["a"]) & set(claimed["b"])
+
+
+async def test_two_nodes_post_each_mo_once(nodes: Nodes) -> None:
+    claimed: dict[str, list[int]] = {"a": [], "b": []}
+    for name, gateway in (("a", nodes.a), ("b", nodes.b)):
+        gateway.mo_webhooks.queue = Claims(gateway.mo_webhooks.queue, claimed[name])
+        gateway.mo_webhooks.batch = 10
+    store = nodes.a.store
+    assert isinstance(store, InboundStore)
+    async with serving(Receiver()) as receiver:
+        await nodes.a.start()
+        await nodes.b.start()
+        target = MoTarget(receiver.url("/mo"), NATIVE)
+        for n in range(MESSAGES):  # each from a sender of its own: none waits for another
+            mo = InboundMessage(
+                "simulator", f"+3933390{n:03d}50", "3000", "hi", "gsm7", 1, 1.0, nodes.alice.id
+            )
+            await store.add_inbound(mo, MoEffects(webhooks=(target,)))
+        await nodes.until("SELECT count(*) FROM inbound_outbox WHERE state = 'delivered'", MESSAGES)
+        assert len(receiver.posts) == MESSAGES
+        assert sum(receiver.posts.values()) == MESSAGES, receiver.posts.most_common(3)
+    assert len(claimed["a"] + claimed["b"]) == len(set(claimed["a"] + claimed["b"])) == MESSAGES
+    assert claimed["a"] and claimed["b"], "one node sent everything"
 
 
 class ReceiverBind(threading.Thread):
