@@ -170,9 +170,10 @@ class ReceiverBind(threading.Thread):
     def __init__(self, port: int, stop: threading.Event) -> None:
         super().__init__(daemon=True)
         self.client = smpplib.client.Client(
-            "127.0.0.1", port, timeout=2, allow_unknown_opt_params=True
+            "127.0.0.1", port, timeout=5, allow_unknown_opt_params=True
         )
         self.received: list[str] = []
+        self.error: BaseException | None = None
         self.stop = stop
         self.bound = threading.Event()
         self.client.set_message_received_handler(
@@ -180,8 +181,8 @@ class ReceiverBind(threading.Thread):
         )
 
     def run(self) -> None:
-        self.client.connect()
         try:
+            self.client.connect()
             self.client.bind_receiver(system_id="alice", password=PASSWORD)
             self.bound.set()
             while not self.stop.is_set():
@@ -190,7 +191,10 @@ class ReceiverBind(threading.Thread):
                 except TimeoutError:  # nothing came: look at `stop` again
                     continue
             self.client.unbind()
+        except BaseException as exc:
+            self.error = exc
         finally:
+            self.bound.set()
             self.client.disconnect()
 
 
@@ -203,7 +207,8 @@ async def test_two_nodes_deliver_each_smpp_receipt_once(nodes: Nodes) -> None:
         bind.start()
     try:
         for bind in binds:
-            assert await asyncio.to_thread(bind.bound.wait, 10)
+            await asyncio.to_thread(bind.bound.wait, 60)
+            assert bind.error is None, bind.error
         await nodes.send(registered_delivery=True)
         await nodes.until("SELECT count(*) FROM smpp_outbox WHERE state = 'delivered'", MESSAGES)
         deadline = time.monotonic() + 30
@@ -213,7 +218,8 @@ async def test_two_nodes_deliver_each_smpp_receipt_once(nodes: Nodes) -> None:
     finally:
         stop.set()
         for bind in binds:
-            await asyncio.to_thread(bind.join, 10)
+            await asyncio.to_thread(bind.join, 30)
+    assert [bind.error for bind in binds] == [None, None]
     received = [message_id for bind in binds for message_id in bind.received]
     assert len(received) == MESSAGES, Counter(received).most_common(3)
     assert len(set(received)) == MESSAGES

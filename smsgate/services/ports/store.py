@@ -165,8 +165,9 @@ class AppliedReceipts:
 
 
 # How long an outbox row claimed for sending (a webhook, a deliver_sm) stays claimed when
-# its node neither finishes it nor dies: longer than any attempt takes.
-OUTBOX_LEASE = 60.0
+# its live node does not finish it: longer than any attempt takes, waiting for a
+# connection slot included (a dead node's claims are taken when its own lease runs out).
+OUTBOX_LEASE = 300.0
 # The node id of a claimer that was given none (one gateway on its own store).
 LOCAL_NODE = "local"
 
