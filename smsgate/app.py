@@ -218,7 +218,16 @@ class Gateway:
         inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
-            SmppCustomers(store, auth, catalog, submit, clock, policies, settings=inbound_settings),
+            SmppCustomers(
+                store,
+                auth,
+                catalog,
+                submit,
+                clock,
+                policies,
+                settings=inbound_settings,
+                node=node.node_id,
+            ),
             messages,
             clock,
             host=settings.smpp_host,
@@ -258,7 +267,7 @@ class Gateway:
                 interval=settings.housekeeping_interval,
                 node=node.node_id,
             ),
-            webhooks=webhook_sender(ReceiptQueue(store)),
+            webhooks=webhook_sender(ReceiptQueue(store, node.node_id)),
             connectors=connectors,
             routes=routes,
             supervisor=supervisor,
@@ -274,7 +283,7 @@ class Gateway:
             inbound_settings=inbound_settings,
             node=node,
             wake=wake,
-            mo_webhooks=webhook_sender(MoQueue(store)),
+            mo_webhooks=webhook_sender(MoQueue(store, node.node_id)),
             admins=AdminService(store, clock, auth, lockout),
             retention=RetentionService(store, clock, settings.retention_days),
             connector_states=states,

@@ -45,7 +45,19 @@ class MoOutboxStore(Protocol):
         receiver in the order they came, one at a time, while other keys go on."""
         ...
 
+    async def claim_mo_webhooks(
+        self, now: float, limit: int, node: str, lease: float
+    ) -> list[MoDelivery]:
+        """The rows `due_mo_webhooks` gives that `node` may claim, claimed by it for
+        `lease` seconds (as Store.claim_notifications claims)."""
+        ...
+
+    async def release_mo_webhooks(self, node: str) -> int:
+        """End the claims `node` holds."""
+        ...
+
     async def record_mo_webhooks(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
-        """Record attempts in one transaction; not delivered with `next_at` None means give
-        up (the key's next row becomes due). Attempts at rows that do not exist are ignored."""
+        """Record attempts in one transaction, each ending its row's claim; not delivered
+        with `next_at` None means give up (the key's next row becomes due). Attempts at
+        rows that do not exist are ignored."""
         ...

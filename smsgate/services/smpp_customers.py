@@ -18,7 +18,7 @@ from smsgate.services.account_policy import AccountPolicies, AccountPolicy
 from smsgate.services.catalog import Catalog
 from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound_plan import UDH, InboundSettingsService, InboundSettingsStore
-from smsgate.services.ports import Accepted, Clock
+from smsgate.services.ports import LOCAL_NODE, OUTBOX_LEASE, Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
 
 
@@ -52,24 +52,36 @@ class SmppOutboxItem:
 @runtime_checkable
 class SmppStore(InboundSettingsStore, Protocol):
     async def smpp_waiting_accounts(self) -> list[int]:
-        """Accounts with at least one pending smpp_outbox row."""
+        """Accounts with at least one pending smpp_outbox row that no live claim holds."""
         ...
 
     async def smpp_pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
         """The account's pending rows, oldest first."""
         ...
 
+    async def smpp_claim(
+        self, account_id: int, limit: int, node: str, lease: float
+    ) -> list[SmppOutboxItem]:
+        """The account's oldest pending rows that `node` may claim, claimed by it for
+        `lease` seconds (as Store.claim_notifications claims)."""
+        ...
+
+    async def smpp_release(self, node: str) -> int:
+        """End the claims `node` holds."""
+        ...
+
     async def smpp_handed_over(
         self, delivered: Sequence[int], attempted: Sequence[int], now: float
     ) -> None:
-        """Mark rows delivered (the ESME answered 0); count an attempt on the others."""
+        """Mark rows delivered (the ESME answered 0); count an attempt on the others;
+        either ends the row's claim."""
         ...
 
 
 class SmppCustomers:
-    """Bind checks and the deliver_sm queue of SMPP customers; how a long MO reaches an
-    account's binds is read from its inbound settings (`settings`, over `store` when not
-    given)."""
+    """Bind checks and the deliver_sm queue of SMPP customers, whose rows this gateway
+    node (`node`) claims; how a long MO reaches an account's binds is read from its
+    inbound settings (`settings`, over `store` when not given)."""
 
     def __init__(
         self,
@@ -81,6 +93,7 @@ class SmppCustomers:
         policies: AccountPolicies,
         *,
         settings: InboundSettingsService | None = None,
+        node: str = LOCAL_NODE,
     ) -> None:
         self._store = store
         self._auth = auth
@@ -89,6 +102,7 @@ class SmppCustomers:
         self._clock = clock
         self._policies = policies
         self._settings = settings or InboundSettingsService(store, clock)
+        self.node = node
 
     async def bind(
         self,
@@ -116,8 +130,14 @@ class SmppCustomers:
     async def waiting_accounts(self) -> list[int]:
         return await self._store.smpp_waiting_accounts()
 
-    async def pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
-        return await self._store.smpp_pending(account_id, limit)
+    async def claim(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
+        """The account's oldest pending rows no other node is handing over, claimed by
+        this node."""
+        return await self._store.smpp_claim(account_id, limit, self.node, OUTBOX_LEASE)
+
+    async def release(self) -> None:
+        """End this node's claims: it stops, or starts again after a crash."""
+        await self._store.smpp_release(self.node)
 
     async def long_mo(self, account_id: int) -> str:
         """How a long MO reaches the account's binds: inbound_plan.UDH or PAYLOAD."""

@@ -25,6 +25,7 @@ from smsgate.services.ports import (
     Replanned,
     SendOutcome,
 )
+from smsgate.store import memory_claims as claims
 from smsgate.store.memory_tables import MemoryTables, OutboxItem, Queued
 from smsgate.store.rules import OPEN_PARTS, RECEIPT_MATCHABLE, SEND_OUTCOMES
 
@@ -194,15 +195,35 @@ class MemoryDispatch(MemoryTables):
         return len(rows)
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
+        return [self._notification(i, o) for i, o in self._due_outbox(now, limit, None)]
+
+    async def claim_notifications(
+        self, now: float, limit: int, node: str, lease: float
+    ) -> list[Notification]:
+        due = self._due_outbox(now, limit, node)
+        for _, item in due:
+            claims.take(item, node, lease)
+        return [self._notification(i, o) for i, o in due]
+
+    async def release_notifications(self, node: str) -> int:
+        return claims.release(self._outbox.values(), node)
+
+    def _due_outbox(self, now: float, limit: int, node: str | None) -> list[tuple[int, OutboxItem]]:
+        """Pending rows due by `now`, oldest first; those `node` may claim, if given."""
         due = sorted(
             (item.next_at, outbox_id, item)
             for outbox_id, item in self._outbox.items()
-            if item.state == "pending" and item.next_at <= now
+            if item.state == "pending"
+            and item.next_at <= now
+            and (node is None or claims.claimable(item, node, self._nodes))
         )[:limit]
-        return [
-            Notification(i, o.message_id, o.url, o.attempts, o.next_at, self._message_of(o))
-            for _, i, o in due
-        ]
+        return [(i, o) for _, i, o in due]
+
+    def _notification(self, outbox_id: int, item: OutboxItem) -> Notification:
+        message = self._message_of(item)
+        return Notification(
+            outbox_id, item.message_id, item.url, item.attempts, item.next_at, message
+        )
 
     def _message_of(self, item: OutboxItem) -> Message | None:
         row = self._messages.get(item.message_id)
@@ -215,6 +236,7 @@ class MemoryDispatch(MemoryTables):
             item = self._outbox.get(attempt.id)
             if item is None:
                 continue
+            claims.clear(item)
             item.attempts += 1
             item.last_status, item.last_error = attempt.status_code, attempt.error
             if attempt.delivered:

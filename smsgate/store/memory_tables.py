@@ -59,6 +59,8 @@ class OutboxItem:
     created_at: float = 0.0
     last_status: int | None = None
     last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -76,6 +78,8 @@ class MoOutboxRow:
     attempts: int = 0
     last_status: int | None = None
     last_error: str | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -89,6 +93,8 @@ class SmppRow:
     state: str = PENDING
     attempts: int = 0
     delivered_at: float | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
 
 @dataclass(slots=True)

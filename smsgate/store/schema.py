@@ -196,6 +196,9 @@ parts = Table(
     Index("ix_parts_connector_upstream_id", "connector", "upstream_id"),
 )
 
+# A message's final status waiting to be POSTed to its callback_url. In this table and in
+# inbound_outbox and smpp_outbox, a row being sent is claimed by one node (`claimed_by`)
+# until `claimed_until` on the database's clock, or until that node's lease runs out.
 outbox = Table(
     "outbox",
     metadata,
@@ -208,6 +211,8 @@ outbox = Table(
     Column("created_at", Double, nullable=False),
     Column("last_status", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("claimed_by", Text, nullable=True),
+    Column("claimed_until", Double, nullable=True),
     Index("ix_outbox_state_next_at", "state", "next_at"),
     # retention's check that no webhook waits, and the foreign key's when it deletes
     Index("ix_outbox_message_id", "message_id"),

@@ -1,12 +1,12 @@
 """The MO webhook outbox in SQL: `inbound_outbox` rows (written with their MO by
-sql_inbound_effects) read in order per (account, source, url) and updated by the sender.
-`SqlMoOutbox` is SqlStore's part for them."""
+sql_inbound_effects) read in order per (account, source, url), claimed (sql_claims) and
+updated by the sender. `SqlMoOutbox` is SqlStore's part for them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Float, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Float, and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from smsgate.services.inbound import StoredInbound
@@ -17,6 +17,7 @@ from smsgate.store.records import record_from_row
 from smsgate.store.schema import messages
 from smsgate.store.schema_inbound import inbound, inbound_outbox
 from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_claims import UNCLAIMED, claim_rows, claimable, release_claims
 from smsgate.store.sql_outbox import DELIVERED, FAILED, PENDING
 from smsgate.store.sql_rows import execute_rows, update_by_id
 
@@ -30,10 +31,12 @@ _RECORD = update_by_id(
     last_status=bindparam("o_status"),
     last_error=bindparam("o_error"),
     next_at=func.coalesce(bindparam("o_next_at", type_=Float), _o.next_at),
+    **UNCLAIMED,
 )
 
 
-def due_mo_webhooks(conn: Connection, now: float, limit: int) -> list[MoDelivery]:
+def _first_of_key() -> ColumnElement[bool]:
+    """The row is the oldest pending of its (account, source, url)."""
     older_pending = (
         select(_older.c.id)
         .where(
@@ -45,6 +48,39 @@ def due_mo_webhooks(conn: Connection, now: float, limit: int) -> list[MoDelivery
         )
         .exists()
     )
+    return ~older_pending
+
+
+def due_mo_webhooks(conn: Connection, now: float, limit: int) -> list[MoDelivery]:
+    return _deliveries(conn, [_o.state == PENDING, _o.next_at <= now, _first_of_key()], limit)
+
+
+def claim_mo_webhooks(
+    conn: Connection, now: float, limit: int, node: str, lease: float
+) -> list[int]:
+    """Claim the due rows that nobody holds, oldest first, the first of each key only;
+    their ids (`claimed_mo_webhooks` reads them after the commit)."""
+    pick = (
+        select(_o.id)
+        .where(
+            _o.state == PENDING,
+            _o.next_at <= now,
+            _first_of_key(),
+            claimable(conn, inbound_outbox, node),
+        )
+        .order_by(_o.next_at, _o.id)
+        .limit(limit)
+    )
+    return [int(row.id) for row in claim_rows(conn, inbound_outbox, pick, node, lease)]
+
+
+def claimed_mo_webhooks(conn: Connection, ids: list[int]) -> list[MoDelivery]:
+    return _deliveries(conn, [_o.id.in_(ids)], None)
+
+
+def _deliveries(
+    conn: Connection, where: list[ColumnElement[bool]], limit: int | None
+) -> list[MoDelivery]:
     query = (
         select(
             _o.id.label("o_id"),
@@ -55,7 +91,7 @@ def due_mo_webhooks(conn: Connection, now: float, limit: int) -> list[MoDelivery
             *inbound.c,
         )
         .select_from(inbound_outbox.join(inbound, inbound.c.id == _o.inbound_id))
-        .where(_o.state == PENDING, _o.next_at <= now, ~older_pending)
+        .where(*where)
         .order_by(_o.next_at, _o.id)
         .limit(limit)
     )
@@ -114,6 +150,15 @@ def record_mo_webhooks(
 class SqlMoOutbox(SqlPart):
     async def due_mo_webhooks(self, now: float, limit: int) -> list[MoDelivery]:
         return await self.connections.read(due_mo_webhooks, now, limit)
+
+    async def claim_mo_webhooks(
+        self, now: float, limit: int, node: str, lease: float
+    ) -> list[MoDelivery]:
+        claimed = await self.connections.write(claim_mo_webhooks, now, limit, node, lease)
+        return await self.connections.read(claimed_mo_webhooks, claimed) if claimed else []
+
+    async def release_mo_webhooks(self, node: str) -> int:
+        return await self.connections.write(release_claims, inbound_outbox, node)
 
     async def record_mo_webhooks(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
         if attempts:

@@ -1,9 +1,7 @@
-"""The webhook outbox in SQL: rows written with a final status, read and updated by the sender.
-
-An outbox row is written in the transaction that makes its message final, so a
-notification is never lost and never announces something that was rolled back.
-`SqlOutbox` is SqlStore's part for the sender's reads and writes.
-"""
+"""The webhook outbox in SQL: a row is written in the transaction that makes its message
+final (never lost, never announcing a rollback), claimed by the node that POSTs it
+(sql_claims), and updated with each attempt. `SqlOutbox` is SqlStore's part for the
+sender's reads and writes."""
 
 from __future__ import annotations
 
@@ -17,6 +15,7 @@ from smsgate.services.ports import Notification, NotificationAttempt
 from smsgate.store.records import message_from_row, notification_from_row
 from smsgate.store.schema import messages, outbox, webhook_attempts
 from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_claims import UNCLAIMED, claim_rows, claimable, release_claims
 from smsgate.store.sql_rows import insert_rows, update_by_id
 
 PENDING = "pending"
@@ -53,6 +52,7 @@ _RECORD = update_by_id(
     last_status=bindparam("o_status"),
     last_error=bindparam("o_error"),
     next_at=func.coalesce(bindparam("o_next_at", type_=Float), outbox.c.next_at),
+    **UNCLAIMED,
 )
 
 
@@ -63,7 +63,28 @@ def due_notifications(conn: Connection, now: float, limit: int) -> list[Notifica
         .order_by(outbox.c.next_at, outbox.c.id)
         .limit(limit)
     )
-    due = [notification_from_row(row._mapping) for row in conn.execute(query)]
+    return with_messages(conn, [notification_from_row(row._mapping) for row in conn.execute(query)])
+
+
+def claim_notifications(
+    conn: Connection, now: float, limit: int, node: str, lease: float
+) -> list[Notification]:
+    """Claim the notifications due by `now` that nobody holds, oldest first (their
+    messages are read after the commit, by `with_messages`)."""
+    pick = (
+        select(outbox.c.id)
+        .where(outbox.c.state == PENDING, outbox.c.next_at <= now, claimable(conn, outbox, node))
+        .order_by(outbox.c.next_at, outbox.c.id)
+        .limit(limit)
+    )
+    claimed = [
+        notification_from_row(row._mapping) for row in claim_rows(conn, outbox, pick, node, lease)
+    ]
+    return sorted(claimed, key=lambda n: (n.next_at, n.id))
+
+
+def with_messages(conn: Connection, due: list[Notification]) -> list[Notification]:
+    """The notifications with their messages (None for a message that is gone)."""
     if not due:
         return []
     wanted = sorted({n.message_id for n in due})
@@ -115,6 +136,15 @@ def _state(attempt: NotificationAttempt) -> str:
 class SqlOutbox(SqlPart):
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:
         return await self.connections.read(due_notifications, now, limit)
+
+    async def claim_notifications(
+        self, now: float, limit: int, node: str, lease: float
+    ) -> list[Notification]:
+        claimed = await self.connections.write(claim_notifications, now, limit, node, lease)
+        return await self.connections.read(with_messages, claimed) if claimed else []
+
+    async def release_notifications(self, node: str) -> int:
+        return await self.connections.write(release_claims, outbox, node)
 
     async def record_notifications(
         self, attempts: Sequence[NotificationAttempt], now: float

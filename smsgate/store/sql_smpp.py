@@ -1,21 +1,24 @@
 """The smpp_outbox queue of SMPP customers in SQL; `SqlSmpp` is SqlStore's part for it.
 
 `add_smpp_receipts` runs inside the transaction that makes messages final, so a receipt
-row exists exactly when the final status was committed.
+row exists exactly when the final status was committed. The delivery worker claims the
+rows it hands over (sql_claims), so each goes out from one node.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Select, select, update
+from sqlalchemy.engine import Connection, Row
 
 from smsgate.services.smpp_customers import InboundSms, SmppOutboxItem
 from smsgate.store.records import message_from_row, record_from_row
 from smsgate.store.schema import messages
 from smsgate.store.schema_inbound import inbound, smpp_outbox
 from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_claims import UNCLAIMED, claim_rows, claimable, release_claims
 from smsgate.store.sql_rows import insert_rows
 
 PENDING = "pending"
@@ -56,22 +59,41 @@ def _queue(
 
 
 def waiting_accounts(conn: Connection) -> list[int]:
+    """Accounts with a pending row that no live claim holds."""
     result = conn.execute(
-        select(smpp_outbox.c.account_id).where(smpp_outbox.c.state == PENDING).distinct()
+        select(smpp_outbox.c.account_id)
+        .where(smpp_outbox.c.state == PENDING, claimable(conn, smpp_outbox, None))
+        .distinct()
     )
     return sorted(int(row.account_id) for row in result)
 
 
-def pending(conn: Connection, account_id: int, limit: int) -> list[SmppOutboxItem]:
-    head = (
+def _head(account_id: int, limit: int) -> Select[Any]:
+    return (
         select(smpp_outbox.c.id)
         .where(smpp_outbox.c.account_id == account_id, smpp_outbox.c.state == PENDING)
         .order_by(smpp_outbox.c.id)
         .limit(limit)
     )
-    rows = conn.execute(
-        select(smpp_outbox).where(smpp_outbox.c.id.in_(head)).order_by(smpp_outbox.c.id)
-    ).all()
+
+
+def pending(conn: Connection, account_id: int, limit: int) -> list[SmppOutboxItem]:
+    head = _head(account_id, limit)
+    return items(conn, conn.execute(select(smpp_outbox).where(smpp_outbox.c.id.in_(head))).all())
+
+
+def claim(
+    conn: Connection, account_id: int, limit: int, node: str, lease: float
+) -> Sequence[Row[Any]]:
+    """Claim the account's oldest pending rows that nobody holds (`items` makes them
+    items after the commit)."""
+    pick = _head(account_id, limit).where(claimable(conn, smpp_outbox, node))
+    return claim_rows(conn, smpp_outbox, pick, node, lease)
+
+
+def items(conn: Connection, rows: Sequence[Row[Any]]) -> list[SmppOutboxItem]:
+    """The rows, oldest first, with their messages and MO."""
+    rows = sorted(rows, key=lambda r: int(r.id))
     message_ids = [str(r.message_id) for r in rows if r.message_id is not None]
     inbound_ids = [int(r.inbound_id) for r in rows if r.inbound_id is not None]
     found = {}
@@ -102,13 +124,18 @@ def handed_over(
         conn.execute(
             update(smpp_outbox)
             .where(smpp_outbox.c.id.in_(list(delivered)), smpp_outbox.c.state == PENDING)
-            .values(state=DELIVERED, delivered_at=now, attempts=smpp_outbox.c.attempts + 1)
+            .values(
+                state=DELIVERED,
+                delivered_at=now,
+                attempts=smpp_outbox.c.attempts + 1,
+                **UNCLAIMED,
+            )
         )
     if attempted:
         conn.execute(
             update(smpp_outbox)
             .where(smpp_outbox.c.id.in_(list(attempted)))
-            .values(attempts=smpp_outbox.c.attempts + 1)
+            .values(attempts=smpp_outbox.c.attempts + 1, **UNCLAIMED)
         )
 
 
@@ -118,6 +145,15 @@ class SqlSmpp(SqlPart):
 
     async def smpp_pending(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
         return await self.connections.read(pending, account_id, limit)
+
+    async def smpp_claim(
+        self, account_id: int, limit: int, node: str, lease: float
+    ) -> list[SmppOutboxItem]:
+        claimed = await self.connections.write(claim, account_id, limit, node, lease)
+        return await self.connections.read(items, claimed) if claimed else []
+
+    async def smpp_release(self, node: str) -> int:
+        return await self.connections.write(release_claims, smpp_outbox, node)
 
     async def smpp_handed_over(
         self, delivered: Sequence[int], attempted: Sequence[int], now: float

@@ -1,7 +1,8 @@
 """The outbox sender: POSTs what a webhook queue has due (a message's final status to its
 callback_url, an MO to its webhook), with retries. A 2xx answer (with the body the shape
 asks for, if any) ends a POST; anything else is retried with exponential back-off until
-`max_attempts`, then it is marked failed.
+`max_attempts`, then it is marked failed. A queue's rows are claimed by this gateway
+node before they are POSTed, so several nodes on one database POST each row once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol
 
 from smsgate.services.mo_webhooks import MoOutboxStore
-from smsgate.services.ports import Clock, NotificationAttempt, Store
+from smsgate.services.ports import LOCAL_NODE, OUTBOX_LEASE, Clock, NotificationAttempt, Store
 from smsgate.webhooks.bodies import JSON, mo_body, notification_body
 from smsgate.webhooks.client import WebhookClient, WebhookError
 from smsgate.webhooks.signing import HEADER, sign
@@ -38,38 +39,55 @@ class Outgoing:
 
 
 class WebhookQueue(Protocol):
-    async def due(self, now: float, limit: int) -> Sequence[Outgoing]: ...
+    async def claim(self, now: float, limit: int) -> Sequence[Outgoing]:
+        """Rows due by `now` that no other node holds, claimed by this one."""
+        ...
 
-    async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None: ...
+    async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
+        """Record finished attempts, ending their rows' claims."""
+        ...
+
+    async def release(self) -> None:
+        """End this node's claims: it stops, or starts again after a crash."""
+        ...
 
 
 @dataclass(eq=False, slots=True)
 class ReceiptQueue:
-    """Messages' final statuses for their callback_url (the store's `outbox`)."""
+    """Messages' final statuses for their callback_url (the store's `outbox`), claimed by
+    gateway node `node`."""
 
     store: Store
+    node: str = LOCAL_NODE
+    lease: float = OUTBOX_LEASE
 
-    async def due(self, now: float, limit: int) -> Sequence[Outgoing]:
+    async def claim(self, now: float, limit: int) -> Sequence[Outgoing]:
         return [
             Outgoing(n.id, n.url, n.attempts, None, error="message not found")
             if n.message is None
             else Outgoing(n.id, n.url, n.attempts, notification_body(n.message))
-            for n in await self.store.due_notifications(now, limit)
+            for n in await self.store.claim_notifications(now, limit, self.node, self.lease)
         ]
 
     async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
         await self.store.record_notifications(attempts, now)
 
+    async def release(self) -> None:
+        await self.store.release_notifications(self.node)
+
 
 @dataclass(eq=False, slots=True)
 class MoQueue:
-    """MO for their webhooks (the store's `inbound_outbox`), in order per sender and URL."""
+    """MO for their webhooks (the store's `inbound_outbox`), in order per sender and URL,
+    claimed by gateway node `node`."""
 
     store: MoOutboxStore
+    node: str = LOCAL_NODE
+    lease: float = OUTBOX_LEASE
 
-    async def due(self, now: float, limit: int) -> Sequence[Outgoing]:
+    async def claim(self, now: float, limit: int) -> Sequence[Outgoing]:
         due = []
-        for d in await self.store.due_mo_webhooks(now, limit):
+        for d in await self.store.claim_mo_webhooks(now, limit, self.node, self.lease):
             body = mo_body(d)
             unknown = f"unknown shape {d.shape!r}"
             due.append(
@@ -82,6 +100,9 @@ class MoQueue:
     async def record(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
         await self.store.record_mo_webhooks(attempts, now)
 
+    async def release(self) -> None:
+        await self.store.release_mo_webhooks(self.node)
+
 
 @dataclass(eq=False, slots=True)
 class WebhookSender:
@@ -91,7 +112,7 @@ class WebhookSender:
     A round waits for its POSTs for `round_wait` at most: a slow receiver's POSTs stay in
     flight (and are not started again) while the next rounds go on for everyone else, and
     are recorded in the round they finish in. A POST still in flight when the gateway
-    stops is made again after the restart.
+    stops is made again after the restart (by any node: the claims are released).
     """
 
     queue: WebhookQueue
@@ -120,6 +141,7 @@ class WebhookSender:
         return WebhookClient(timeout=self.timeout, max_idle_per_origin=self.concurrency)
 
     async def run(self) -> None:
+        await self._release()  # rows this node claimed before a crash
         client = self.new_client()
         try:
             while True:
@@ -136,17 +158,26 @@ class WebhookSender:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
             self._in_flight.clear()
             await client.close()
+            await self._release()
+
+    async def _release(self) -> None:
+        try:
+            await self.queue.release()
+        except Exception:
+            log.exception("webhook claims not released")
 
     async def send_due(self, client: WebhookClient) -> int:
-        """Start POSTing the due notifications not in flight yet, wait for them
+        """Claim the due notifications and start POSTing them, wait for them
         (`round_wait` at most), and record every attempt that has finished, earlier
         rounds' too; returns how many were started."""
         in_flight = self._in_flight
         room = min(self.batch, self.batch + self.concurrency - len(in_flight))
         started: list[asyncio.Task[NotificationAttempt]] = []
         if room > 0:
-            due = await self.queue.due(self.clock.now(), room + len(in_flight))
-            for outgoing in [o for o in due if o.id not in in_flight][:room]:
+            # a row in flight here is claimed by this node: it comes back only if the
+            # claim's lease ran out, and is not started twice
+            due = await self.queue.claim(self.clock.now(), room)
+            for outgoing in [o for o in due if o.id not in in_flight]:
                 task = asyncio.create_task(self._attempt(client, outgoing))
                 in_flight[outgoing.id] = task
                 started.append(task)

@@ -1,9 +1,8 @@
-"""Hands pending smpp_outbox rows (receipts and MO) to customers' receiver binds as deliver_sm.
-
-A row is marked delivered only after the ESME answered each of its deliver_sm with
-status 0; rows of an account without a receiver bind wait in the store. The worker wakes
-when a receiver binds and otherwise polls.
-"""
+"""Hands pending smpp_outbox rows (receipts and MO) to customers' receiver binds as
+deliver_sm, marked delivered only once the ESME answered each with status 0. Rows are
+claimed by this node first, so a customer bound to several nodes gets each from one of
+them; claims left by a stop or a crash are released. An account without a receiver bind
+waits in the store; the worker wakes when one binds and otherwise polls."""
 
 from __future__ import annotations
 
@@ -79,8 +78,17 @@ class SmppDelivery:
                 await task
         self._task = None
         self._draining.clear()
+        if tasks:
+            await self._release()
+
+    async def _release(self) -> None:
+        try:
+            await self._customers.release()
+        except Exception:
+            log.exception("SMPP delivery claims not released")
 
     async def run(self) -> None:
+        await self._release()  # rows this node claimed before a crash
         while True:
             # Not wait_for: on 3.11 it drops a cancel that comes with a wake.
             with contextlib.suppress(TimeoutError):
@@ -113,11 +121,12 @@ class SmppDelivery:
             log.exception("SMPP delivery to account %d failed", account_id)
 
     async def drain(self, account_id: int) -> int:
-        """Send the account's pending rows to its receiver binds, oldest first; return how
-        many were delivered. A row is delivered when each of its PDUs was answered 0."""
+        """Send the account's pending rows no other node holds to its receiver binds,
+        oldest first; return how many were delivered. A row is delivered when each of its
+        PDUs was answered 0."""
         taken = 0
         while sessions := self._receivers(account_id):
-            items = await self._customers.pending(account_id, BATCH)
+            items = await self._customers.claim(account_id, BATCH)
             if not items:
                 break
             long = await self._customers.long_mo(account_id)

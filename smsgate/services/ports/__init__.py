@@ -6,6 +6,8 @@ Contracts are in the docstrings, one conformance suite per port; import from her
 
 from smsgate.services.ports.clock import Clock, IdSource
 from smsgate.services.ports.store import (
+    LOCAL_NODE,
+    OUTBOX_LEASE,
     Accepted,
     AccountSearch,
     AccountToCreate,
@@ -33,6 +35,8 @@ from smsgate.services.ports.upstream import (
 )
 
 __all__ = [
+    "LOCAL_NODE",
+    "OUTBOX_LEASE",
     "Accepted",
     "AccountSearch",
     "AccountToCreate",

@@ -178,6 +178,14 @@ class AppliedReceipts:
     repeated: int = 0
 
 
+# How long an outbox row claimed for sending (a webhook, a deliver_sm) stays claimed when
+# its live node does not finish it: longer than any attempt takes, waiting for a
+# connection slot included (a dead node's claims are taken when its own lease runs out).
+OUTBOX_LEASE = 300.0
+# The node id of a claimer that was given none (one gateway on its own store).
+LOCAL_NODE = "local"
+
+
 @dataclass(frozen=True, slots=True)
 class Notification:
     """An outbox row: a message reached a final status and its owner wants to hear it."""
@@ -347,11 +355,25 @@ class Store(Protocol):
         """Pending notifications due by `now`, oldest first, each with its message."""
         ...
 
+    async def claim_notifications(
+        self, now: float, limit: int, node: str, lease: float
+    ) -> list[Notification]:
+        """Pending notifications due by `now`, oldest first, that `node` may claim, claimed
+        by it for `lease` seconds on the store's clock. Claimable: held by nobody, by a
+        claim whose lease ran out, or by another node whose own lease ran out
+        (services.nodes); concurrent claimers never take the same row."""
+        ...
+
+    async def release_notifications(self, node: str) -> int:
+        """End the claims `node` holds (it stops, or starts again after a crash)."""
+        ...
+
     async def record_notifications(
         self, attempts: Sequence[NotificationAttempt], now: float
     ) -> None:
-        """Record attempts in one transaction; not delivered with `next_at` None means give
-        up. Attempts at notifications that no longer exist are ignored."""
+        """Record attempts in one transaction, each ending its row's claim; not delivered
+        with `next_at` None means give up. Attempts at notifications that no longer exist
+        are ignored."""
         ...
 
     async def queue_depth(self) -> int: ...

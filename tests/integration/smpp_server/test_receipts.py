@@ -127,3 +127,22 @@ async def test_inbound_sms_is_delivered_as_plain_deliver_sm(alice: Customer) -> 
         b"4321",
         b"STOP please",
     )
+
+
+async def test_receipts_claimed_by_this_node_go_out_after_its_delivery_restarts(
+    alice: Customer,
+) -> None:
+    message_id = await asyncio.to_thread(submit_only, alice.port)
+    store, node = alice.store, alice.gateway.node.node_id
+    async with asyncio.timeout(15):
+        while not (await store.smpp_pending(alice.account.id, 10)):
+            await asyncio.sleep(0.05)
+    # claimed by this (live) node, as by a delivery that stopped with it in flight
+    assert len(await store.smpp_claim(alice.account.id, 10, node, 60.0)) == 1
+    assert await store.smpp_waiting_accounts() == []
+    delivery = alice.gateway.smpp.delivery
+    await delivery.stop()  # a clean stop releases this node's claims
+    assert await store.smpp_waiting_accounts() == [alice.account.id]
+    delivery.start()
+    received = await asyncio.to_thread(receive, alice.port, 1)
+    assert received[0].receipted_message_id.decode() == message_id

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from smsgate.core.messages import Status
+from smsgate.services.nodes import NodeStore
 from smsgate.services.ports import SendOutcome, Store
 from smsgate.webhooks.client import WebhookClient
 from smsgate.webhooks.sender import ReceiptQueue, WebhookSender
@@ -168,3 +169,48 @@ async def test_a_post_in_flight_at_stop_is_made_again_later(
         with pytest.raises(asyncio.CancelledError):
             await running
     assert [n.message_id for n in await store.due_notifications(clock.at, 10)] == [slow_id]
+
+
+async def test_a_stopping_sender_releases_its_claims_at_once(
+    store: Store, receiver: Receiver
+) -> None:
+    assert isinstance(store, NodeStore)
+    await store.register_node("n1", "host", 101, 60.0)  # live: its claims are kept
+    receiver.slow_for = 30.0
+    (slow_id,) = await final_messages(store, [f"http://127.0.0.1:{receiver.port}/slow"])
+    clock = Clock()
+    sender = WebhookSender(ReceiptQueue(store, "n1"), clock, SECRET, round_wait=0.1)
+    running = asyncio.create_task(sender.run())
+    async with asyncio.timeout(5):
+        while receiver.slow_posts == 0:
+            await asyncio.sleep(0.01)
+    assert await store.claim_notifications(clock.at, 10, "n2", 60.0) == []  # in flight
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    # another node takes it at once, without waiting for the claim's lease
+    (again,) = await store.claim_notifications(clock.at, 10, "n2", 60.0)
+    assert again.message_id == slow_id
+
+
+async def test_a_starting_sender_takes_back_its_previous_life_s_claims(
+    store: Store, receiver: Receiver
+) -> None:
+    assert isinstance(store, NodeStore)
+    await store.register_node("n1", "host", 101, 60.0)
+    ids = await final_messages(store, [f"http://127.0.0.1:{receiver.port}/ok"] * 2)
+    clock = Clock()
+    # n1 claimed them and died before it POSTed; it comes back under the same id
+    assert len(await store.claim_notifications(clock.at, 10, "n1", 60.0)) == 2
+    running = asyncio.create_task(
+        WebhookSender(ReceiptQueue(store, "n1"), clock, SECRET, round_wait=0.1).run()
+    )
+    try:
+        async with asyncio.timeout(10):
+            while len(receiver.received) < 2:
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert sorted(json.loads(body)["id"] for body, _ in receiver.received) == sorted(ids)

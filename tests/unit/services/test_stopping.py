@@ -40,6 +40,9 @@ class NoCustomers:
     async def waiting_accounts(self) -> list[int]:
         return []
 
+    async def release(self) -> None:
+        return None
+
 
 class Clock:
     def now(self) -> float:
