@@ -33,6 +33,7 @@ from smsgate.core.money import MICRO, format_amount
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.accounts import AccountService
 from smsgate.services.catalog import Catalog
+from smsgate.services.changes import ROUTES, Changes
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
 from smsgate.services.conversations import ConversationService
@@ -107,6 +108,7 @@ class Gateway:
     numbers: NumberService
     inbound_settings: InboundSettingsService
     node: NodeService
+    changes: Changes  # cache invalidation across processes and nodes
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
@@ -135,7 +137,7 @@ class Gateway:
         )
         clock, ids = SystemClock(), TimeOrderedIds()
         stats = stats or Counters()
-        catalog = Catalog(store, clock)
+        catalog, changes = Catalog(store, clock), Changes(store)
         policy = LockoutPolicy(
             per_address=settings.login_failures_per_address,
             per_name=settings.login_failures_per_name,
@@ -146,9 +148,9 @@ class Gateway:
             store, clock, lockout=Lockout(store, clock, policy), threads=settings.password_threads
         )
         node = NodeService(store, settings.node_id or default_node_id(settings.data_dir))
-        stop_list = StopListService(store, clock)
+        stop_list = StopListService(store, clock, changes)
         numbers = NumberService(store, clock)
-        inbound_settings = InboundSettingsService(store, clock)
+        inbound_settings = InboundSettingsService(store, clock, changes)
         inbound = InboundService(
             store,
             clock,
@@ -163,8 +165,8 @@ class Gateway:
             pending=lambda: store.open_parts("simulator"),
             mo_sink=inbound,
         )
-        connectors = ConnectorService(store, PARSERS, clock.now)
-        routes = RouteService(store, clock.now)
+        connectors = ConnectorService(store, PARSERS, clock.now, changes)
+        routes = RouteService(store, clock.now, changes)
 
         def build(definition: ConnectorDefinition) -> Upstream:
             return FACTORIES[definition.type](definition, clock, inbound)
@@ -195,9 +197,22 @@ class Gateway:
             stats.add("accepted", count)
             (nudge or wake)()
 
+        # On PostgreSQL every process counts what all nodes accepted: each enforces it all.
+        postgres = isinstance(store, SqlStore) and store.connections.dialect == "postgresql"
         policies = AccountPolicies(
-            store, clock, default_rate=settings.account_rate_limit, share=rate_share
+            store,
+            clock,
+            default_rate=settings.account_rate_limit,
+            share=1.0 if postgres else rate_share,
+            changes=changes,
+            shared=store if postgres else None,
+            holder=f"{node.node_id}:{os.getpid()}",
         )
+        for cache in (catalog, auth, policies, inbound_settings, stop_list, plans):
+            cache.follow(changes)
+        if settings.runs("dispatch"):  # the dispatcher's routes follow at once
+            changes.on(ROUTES, lambda _: changes.spawn(refresh_routes()))
+        await changes.listen()
         submit = SubmitService(
             store,
             catalog,
@@ -212,7 +227,16 @@ class Gateway:
         inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
         smpp = SmppFrontend(
-            SmppCustomers(store, auth, catalog, submit, clock, policies, settings=inbound_settings),
+            SmppCustomers(
+                store,
+                auth,
+                catalog,
+                submit,
+                clock,
+                policies,
+                settings=inbound_settings,
+                node_id=node.node_id,
+            ),
             messages,
             clock,
             host=settings.smpp_host,
@@ -237,7 +261,7 @@ class Gateway:
             clock=clock,
             stats=stats,
             auth=auth,
-            accounts=AccountService(store, catalog, auth, clock),
+            accounts=AccountService(store, catalog, auth, clock, changes),
             policies=policies,
             submit=submit,
             messages=messages,
@@ -266,6 +290,7 @@ class Gateway:
             numbers=numbers,
             inbound_settings=inbound_settings,
             node=node,
+            changes=changes,
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
         )
@@ -278,7 +303,7 @@ class Gateway:
         runs = self.settings.runs
         jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [self.node.run]
         if runs("dispatch"):
-            await self.store.listen(DUE, self.dispatcher.wake)
+            await self.store.listen(DUE, lambda _: self.dispatcher.wake())
             recovered = await self.housekeeper.recover()
             if recovered:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
@@ -301,6 +326,8 @@ class Gateway:
         await self.supervisor.close()
         if self.tasks:
             await self.node.leave()
+        await self.changes.flush()
+        await self.policies.close()
         await self.store.close()
         self.auth.close()
 

@@ -3,11 +3,17 @@
 A bind is checked against the account's access policy (services.account_policy: the
 addresses, the number of binds); the durable queue of receipts and MO handed out as
 deliver_sm lives here. The SMPP server parses and renders, and charges nothing itself.
+
+Binds are registered in the store with the node that holds them and a lease its SMPP
+server renews (`BindLeases`), so an account's bind limit counts its binds on every node,
+and those of a node that died stop counting when its lease runs out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +26,8 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound_plan import UDH, InboundSettingsService, InboundSettingsStore
 from smsgate.services.ports import Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +57,49 @@ class SmppOutboxItem:
     attempts: int
 
 
+# A node's binds stop counting this long after it last renewed them.
+BIND_LEASE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class BindClaim:
+    """A bind to register: `bind_id` unique, held by `node_id`, for `lease` seconds."""
+
+    bind_id: str
+    account_id: int
+    node_id: str
+    limit: int
+    lease: float = BIND_LEASE_SECONDS
+
+
 @runtime_checkable
-class SmppStore(InboundSettingsStore, Protocol):
+class BindStore(Protocol):
+    async def claim_bind(self, claim: BindClaim) -> bool:
+        """Register the bind if the account holds fewer than `claim.limit` binds whose
+        lease has not run out (on the database's clock, every node counted); False, and
+        nothing stored, otherwise. Claims of one account are serialized."""
+        ...
+
+    async def release_bind(self, bind_id: str) -> None:
+        """Forget the bind (unknown ids are ignored)."""
+        ...
+
+    async def renew_binds(self, node_id: str, lease: float) -> int:
+        """Extend the lease of every bind of the node to `lease` seconds from now; how
+        many there are."""
+        ...
+
+    async def release_node_binds(self, node_id: str) -> int:
+        """Forget every bind of the node (it starts or stops); how many there were."""
+        ...
+
+    async def live_binds(self, account_id: int) -> int:
+        """The account's binds whose lease has not run out, on every node."""
+        ...
+
+
+@runtime_checkable
+class SmppStore(InboundSettingsStore, BindStore, Protocol):
     async def smpp_waiting_accounts(self) -> list[int]:
         """Accounts with at least one pending smpp_outbox row."""
         ...
@@ -81,7 +130,9 @@ class SmppCustomers:
         policies: AccountPolicies,
         *,
         settings: InboundSettingsService | None = None,
+        node_id: str = "local",
     ) -> None:
+        self.node_id = node_id
         self._store = store
         self._auth = auth
         self._catalog = catalog
@@ -91,23 +142,28 @@ class SmppCustomers:
         self._settings = settings or InboundSettingsService(store, clock)
 
     async def bind(
-        self,
-        system_id: str,
-        password: str,
-        peer_ip: str | None,
-        open_binds: Callable[[int], int],
+        self, system_id: str, password: str, peer_ip: str | None, bind_id: str
     ) -> tuple[Account, AccountPolicy]:
-        """The account behind a bind request, or Unauthenticated / Forbidden.
-
-        `open_binds(account_id)` is how many binds the account holds already.
+        """The account behind a bind request, registered as `bind_id` of this node, or
+        Unauthenticated / Forbidden (also when the account holds its `max_binds` binds
+        over every node already).
         """
         account = await self._auth.by_password(system_id, password, peer_ip)
         check_active(await self._catalog.chain(account.id))
         await self._policies.check_address(account.id, peer_ip)
         policy = await self._policies.policy(account.id)
-        if open_binds(account.id) >= policy.max_binds:
+        claim = BindClaim(bind_id, account.id, self.node_id, policy.max_binds)
+        if not await self._store.claim_bind(claim):
             raise Forbidden(f"at most {policy.max_binds} concurrent binds")
         return account, policy
+
+    @property
+    def binds(self) -> BindStore:
+        return self._store
+
+    async def unbind(self, bind_id: str) -> None:
+        """The bind is gone: it no longer counts against the account's limit."""
+        await self._store.release_bind(bind_id)
 
     async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
         """Submit within the account's send rate (the submit use case spends it)."""
@@ -127,3 +183,27 @@ class SmppCustomers:
     async def handed_over(self, delivered: Sequence[int], attempted: Sequence[int]) -> None:
         if delivered or attempted:
             await self._store.smpp_handed_over(delivered, attempted, self._clock.now())
+
+
+@dataclass(eq=False, slots=True)
+class BindLeases:
+    """Keeps this node's binds counted: clears what a previous life of the node left,
+    renews the leases three times per lease period, and clears them on leaving."""
+
+    store: BindStore
+    node_id: str
+    lease: float = BIND_LEASE_SECONDS
+
+    async def start(self) -> None:
+        await self.store.release_node_binds(self.node_id)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.store.renew_binds(self.node_id, self.lease)
+            except Exception:
+                log.exception("SMPP binds of node %s not renewed", self.node_id)
+
+    async def leave(self) -> None:
+        await self.store.release_node_binds(self.node_id)

@@ -15,6 +15,7 @@ from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
+from smsgate.store.memory_shared_limits import MemorySharedLimits
 from smsgate.store.memory_smpp import MemorySmpp
 from smsgate.store.memory_statistics import MemoryStatistics
 from smsgate.store.memory_stoplist import MemoryStopList
@@ -34,6 +35,7 @@ class MemoryStore(
     MemorySenders,
     MemoryLockout,
     MemoryNodes,
+    MemorySharedLimits,
 ):
     async def close(self) -> None:
         return None
