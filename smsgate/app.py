@@ -87,6 +87,7 @@ class Gateway:
     store: SqlStore | MemoryStore
     clock: SystemClock
     stats: Counters
+    catalog: Catalog  # account chains and price lists, cached
     auth: Authenticator
     accounts: AccountService
     policies: AccountPolicies
@@ -260,6 +261,7 @@ class Gateway:
             store=store,
             clock=clock,
             stats=stats,
+            catalog=catalog,
             auth=auth,
             accounts=AccountService(store, catalog, auth, clock, changes),
             policies=policies,

@@ -190,6 +190,7 @@ class AccountPolicies:
             self._limiter.take(account_id, count, min(rates) * self.share)
             if self._counts is not None:
                 self._counts.taken(account_id, count)
+                self._counts.start()
 
     async def close(self) -> None:
         if self._counts is not None:

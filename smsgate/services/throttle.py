@@ -98,9 +98,12 @@ class SharedCounts:
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def taken(self, account_id: int, count: int) -> None:
-        """This process accepted `count` messages of the account (sharing starts now)."""
+        """This process accepted `count` messages of the account."""
         key = (account_id, int(self.clock.now()))
         self._pending[key] = self._pending.get(key, 0) + count
+
+    def start(self) -> None:
+        """Share every `interval` seconds from now on (once started, a no-op)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self.run())
 
