@@ -191,15 +191,18 @@ class Gateway:
         )
         receipts = ReceiptRecorder(store, clock, stats)
 
-        # Accepted messages wake this node's dispatcher, or the nodes that dispatch.
-        wake = dispatcher.wake if settings.runs("dispatch") else Announcer(store, DUE)
+        postgres = isinstance(store, SqlStore) and store.connections.dialect == "postgresql"
+        # Accepted messages wake this node's dispatcher, or the nodes that dispatch (on
+        # SQLite those poll: a signal row per accept would cost a write).
+        wake: Callable[[], None] = dispatcher.wake
+        if not settings.runs("dispatch"):
+            wake = Announcer(store, DUE) if postgres else _no_wake
 
         def accepted(count: int) -> None:
             stats.add("accepted", count)
             (nudge or wake)()
 
         # On PostgreSQL every process counts what all nodes accepted: each enforces it all.
-        postgres = isinstance(store, SqlStore) and store.connections.dialect == "postgresql"
         policies = AccountPolicies(
             store,
             clock,
@@ -227,17 +230,18 @@ class Gateway:
         )
         inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
+        customers = SmppCustomers(
+            store,
+            auth,
+            catalog,
+            submit,
+            clock,
+            policies,
+            settings=inbound_settings,
+            node_id=node.node_id,
+        )
         smpp = SmppFrontend(
-            SmppCustomers(
-                store,
-                auth,
-                catalog,
-                submit,
-                clock,
-                policies,
-                settings=inbound_settings,
-                node_id=node.node_id,
-            ),
+            customers,
             messages,
             clock,
             host=settings.smpp_host,
@@ -393,6 +397,10 @@ class Gateway:
             clock=self.clock,
             max_body_bytes=self.settings.max_body_bytes,
         )
+
+
+def _no_wake() -> None:
+    return None
 
 
 def prepare_data_dir(settings: Settings) -> str:
