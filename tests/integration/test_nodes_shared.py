@@ -137,8 +137,6 @@ def bind(port: int) -> tuple[Esme | None, int]:
     return esme, 0
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("shared_url", ["postgres"], indirect=True)
 async def test_a_bind_limit_counts_the_binds_on_every_node(shared_url: str, tmp_path: Path) -> None:
     async with two_nodes(tmp_path, shared_url) as (a, b):
         alice = (await a.accounts.create("alice", password=PASSWORD)).account

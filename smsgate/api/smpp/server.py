@@ -81,6 +81,9 @@ class CustomerHandler(BaseServerHandler):
         except SmsgateError as exc:
             log.info("SMPP bind of %r from %s refused: %s", pdu.system_id, peer, exc.message)
             return bind_status(exc)
+        if session.id in self._bind_ids:  # a second bind sent before the first's answer
+            await self.customers.unbind(bind_id)
+            return CommandStatus.ESME_RALYBND
         self._bind_ids[session.id] = bind_id
         receiver = isinstance(pdu, BindReceiver | BindTransceiver)
         self._bound[session.id] = (session, Bound(account, policy, receiver))
