@@ -10,10 +10,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from smsgate.api.callbacks import callback_routes
@@ -26,11 +24,13 @@ from smsgate.connectors.callbacks import CallbackDirectory
 from smsgate.connectors.registry import CALLBACKS, FACTORIES, PARSERS, SCHEMES
 from smsgate.connectors.simulated_operator import SimulatedOperator
 from smsgate.connectors.supervisor import ConnectorSupervisor
+from smsgate.data_dir import portal_secret, prepare_data_dir
 from smsgate.services.account_policy import AccountPolicies
 from smsgate.services.account_webhooks import AccountWebhooks
 from smsgate.services.accounts import AccountService
 from smsgate.services.admins import AdminService
 from smsgate.services.catalog import Catalog
+from smsgate.services.changes import ROUTES, Changes
 from smsgate.services.clock import SystemClock, TimeOrderedIds
 from smsgate.services.connector_state import ConnectorStates
 from smsgate.services.connectors import ConnectorDefinition, ConnectorService
@@ -84,6 +84,7 @@ class Gateway:
     store: SqlStore | MemoryStore
     clock: SystemClock
     stats: Counters
+    catalog: Catalog  # account chains and price lists, cached
     auth: Authenticator
     accounts: AccountService
     policies: AccountPolicies
@@ -105,6 +106,7 @@ class Gateway:
     numbers: NumberService
     inbound_settings: InboundSettingsService
     node: NodeService
+    changes: Changes  # cache invalidation across processes and nodes
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
@@ -137,7 +139,7 @@ class Gateway:
         )
         clock, ids = SystemClock(), TimeOrderedIds()
         stats = stats or Counters()
-        catalog = Catalog(store, clock)
+        catalog, changes = Catalog(store, clock), Changes(store)
         policy = LockoutPolicy(
             per_address=settings.login_failures_per_address,
             per_name=settings.login_failures_per_name,
@@ -147,9 +149,9 @@ class Gateway:
         lockout = Lockout(store, clock, policy)
         auth = Authenticator(store, clock, lockout=lockout, threads=settings.password_threads)
         node = NodeService(store, settings.node_id or default_node_id(settings.data_dir))
-        stop_list = StopListService(store, clock)
+        stop_list = StopListService(store, clock, changes)
         numbers = NumberService(store, clock)
-        inbound_settings = InboundSettingsService(store, clock)
+        inbound_settings = InboundSettingsService(store, clock, changes)
         inbound = InboundService(
             store,
             clock,
@@ -164,8 +166,8 @@ class Gateway:
             pending=lambda: store.open_parts("simulator"),
             mo_sink=inbound,
         )
-        connectors = ConnectorService(store, PARSERS, clock.now)
-        routes = RouteService(store, clock.now)
+        connectors = ConnectorService(store, PARSERS, clock.now, changes)
+        routes = RouteService(store, clock.now, changes)
 
         def build(definition: ConnectorDefinition) -> Upstream:
             return FACTORIES[definition.type](definition, clock, inbound)
@@ -194,16 +196,32 @@ class Gateway:
         )
         receipts = ReceiptRecorder(store, clock, stats)
 
-        # Accepted messages wake this node's dispatcher, or the nodes that dispatch.
-        wake = dispatcher.wake if settings.runs("dispatch") else Announcer(store, DUE)
+        postgres = isinstance(store, SqlStore) and store.connections.dialect == "postgresql"
+        # Accepted messages wake this node's dispatcher, or the nodes that dispatch (on
+        # SQLite those poll: a signal row per accept would cost a write).
+        wake: Callable[[], None] = dispatcher.wake
+        if not settings.runs("dispatch"):
+            wake = Announcer(store, DUE) if postgres else _no_wake
 
         def accepted(count: int) -> None:
             stats.add("accepted", count)
             (nudge or wake)()
 
+        # On PostgreSQL every process counts what all nodes accepted: each enforces it all.
         policies = AccountPolicies(
-            store, clock, default_rate=settings.account_rate_limit, share=rate_share
+            store,
+            clock,
+            default_rate=settings.account_rate_limit,
+            share=1.0 if postgres else rate_share,
+            changes=changes,
+            shared=store if postgres else None,
+            holder=f"{node.node_id}:{os.getpid()}",
         )
+        for cache in (catalog, auth, policies, inbound_settings, stop_list, plans):
+            cache.follow(changes)
+        if settings.runs("dispatch"):  # the dispatcher's routes follow at once
+            changes.on(ROUTES, lambda _: changes.spawn(refresh_routes()))
+        await changes.listen()
         submit = SubmitService(
             store,
             catalog,
@@ -217,17 +235,18 @@ class Gateway:
         )
         inbound.submit = submit  # STOP/START confirmations; submit needs the routes first
         messages = MessageService(store, clock)
+        customers = SmppCustomers(
+            store,
+            auth,
+            catalog,
+            submit,
+            clock,
+            policies,
+            settings=inbound_settings,
+            node_id=node.node_id,
+        )
         smpp = SmppFrontend(
-            SmppCustomers(
-                store,
-                auth,
-                catalog,
-                submit,
-                clock,
-                policies,
-                settings=inbound_settings,
-                node=node.node_id,
-            ),
+            customers,
             messages,
             clock,
             host=settings.smpp_host,
@@ -252,8 +271,9 @@ class Gateway:
             store=store,
             clock=clock,
             stats=stats,
+            catalog=catalog,
             auth=auth,
-            accounts=AccountService(store, catalog, auth, clock),
+            accounts=AccountService(store, catalog, auth, clock, changes),
             policies=policies,
             submit=submit,
             messages=messages,
@@ -282,6 +302,7 @@ class Gateway:
             numbers=numbers,
             inbound_settings=inbound_settings,
             node=node,
+            changes=changes,
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store, node.node_id)),
             admins=AdminService(store, clock, auth, lockout),
@@ -298,7 +319,7 @@ class Gateway:
         runs = self.settings.runs
         jobs: list[Callable[[], Coroutine[Any, Any, None]]] = [self.node.run]
         if runs("dispatch"):
-            await self.store.listen(DUE, self.dispatcher.wake)
+            await self.store.listen(DUE, lambda _: self.dispatcher.wake())
             recovered = await self.housekeeper.recover()
             if recovered:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
@@ -326,6 +347,8 @@ class Gateway:
                 await self.connector_states.leave()
         if self.tasks:
             await self.node.leave()
+        await self.changes.flush()
+        await self.policies.close()
         await self.store.close()
         self.auth.close()
 
@@ -407,32 +430,5 @@ class Gateway:
         )
 
 
-def prepare_data_dir(settings: Settings) -> str:
-    """Create the data directory; return the webhook secret: the configured one, else
-    one generated once and kept there."""
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    if settings.webhook_secret:
-        return settings.webhook_secret
-    path = Path(settings.data_dir) / "webhook.secret"
-    if path.exists():
-        return path.read_text().strip()
-    secret = secrets.token_hex(32)
-    path.write_text(secret + "\n")
-    path.chmod(0o600)
-    return secret
-
-
-def portal_secret(settings: Settings) -> bytes:
-    """The key portal sessions are signed with: generated once into the data directory,
-    so every process (and every restart) accepts the same cookies."""
-    path = Path(settings.data_dir) / "portal.secret"
-    if not path.exists():
-        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-        fresh = path.with_name(f"portal.secret.{secrets.token_hex(8)}")
-        fresh.write_text(secrets.token_hex(32) + "\n")
-        fresh.chmod(0o600)
-        # A link never replaces a file: of two processes starting at once, one key wins.
-        with contextlib.suppress(FileExistsError):
-            os.link(fresh, path)
-        fresh.unlink()
-    return bytes.fromhex(path.read_text().strip())
+def _no_wake() -> None:
+    return None

@@ -14,8 +14,9 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import Forbidden, InvalidRequest
+from smsgate.services.changes import POLICY, Changes, drop_entry
 from smsgate.services.ports import Clock
-from smsgate.services.throttle import RateLimiter
+from smsgate.services.throttle import RateLimiter, SendCountStore, SharedCounts
 
 DEFAULT_MAX_BINDS = 10
 MAX_BINDS_LIMIT = 1000
@@ -132,8 +133,10 @@ class AccountPolicies:
     """Cached policies, the address check of every surface, and the per-account send rate.
 
     `default_rate` is the gateway-wide limit of every account (0: none); an account's
-    own send_rate applies when lower. `share` is the fraction of both that this process
-    enforces (1/N with N HTTP workers), so the gateway as a whole keeps to the rate.
+    own send_rate applies when lower. With `shared` (PostgreSQL), every process enforces
+    the rate on what all processes of all nodes accepted (`throttle.SharedCounts`, as
+    `holder`); without, `share` is the fraction of the rate this process enforces (1/N
+    with N HTTP workers), so the gateway as a whole keeps to the rate.
     """
 
     store: AccountPolicyStore
@@ -142,12 +145,18 @@ class AccountPolicies:
     default_rate: float = 0.0
     share: float = 1.0
     ttl: float = 2.0
+    changes: Changes = field(default_factory=Changes)
+    shared: SendCountStore | None = None
+    holder: str = ""
+    _counts: SharedCounts | None = field(init=False, default=None)
     _cached: dict[int, tuple[float, AccountPolicy]] = field(init=False, default_factory=dict)
     _loading: dict[int, asyncio.Future[AccountPolicy]] = field(init=False, default_factory=dict)
     _limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self._limiter = RateLimiter(self.clock)
+        if self.shared is not None:
+            self._counts = SharedCounts(self.shared, self._limiter, self.clock, self.holder)
 
     async def policy(self, account_id: int) -> AccountPolicy:
         """The account's policy as this process saw it at most `ttl` seconds ago;
@@ -179,15 +188,30 @@ class AccountPolicies:
         rates = [r for r in (own, self.default_rate) if r]
         if rates:
             self._limiter.take(account_id, count, min(rates) * self.share)
+            if self._counts is not None:
+                self._counts.taken(account_id, count)
+                self._counts.start()
+
+    async def close(self) -> None:
+        if self._counts is not None:
+            await self._counts.close()
 
     async def read(self, account_id: int) -> AccountPolicy:
         """The stored policy, bypassing the cache (for showing it)."""
         return await self.store.account_policy(account_id)
 
     async def set(self, account_id: int, policy: AccountPolicy) -> AccountPolicy:
-        """Validate and store a whole policy; this process applies it at once, others
-        within `ttl` seconds."""
+        """Validate and store a whole policy; this process applies it at once, the
+        others when the change reaches them (within a second; `ttl` at worst)."""
         policy = checked_policy(policy)
         await self.store.set_account_policy(account_id, policy)
         self._cached[account_id] = (self.clock.now() + self.ttl, policy)
+        self.changes.announce(POLICY, account_id)
         return policy
+
+    def forget(self, key: str) -> None:
+        """Read the account's policy (every policy, for "") again next time."""
+        drop_entry(self._cached, key)
+
+    def follow(self, changes: Changes) -> None:
+        changes.on(POLICY, self.forget)

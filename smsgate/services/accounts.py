@@ -22,6 +22,7 @@ from smsgate.core.ledger import EntryKind, LedgerEntry, check_topup
 from smsgate.core.pricing import check_prefix
 from smsgate.core.storable import storable
 from smsgate.services.catalog import Catalog
+from smsgate.services.changes import ACCOUNTS, KEYS, PRICES, Changes
 from smsgate.services.credentials import (
     DISPLAY_PREFIX_LEN,
     Authenticator,
@@ -41,11 +42,22 @@ class NewAccount:
 
 
 class AccountService:
-    def __init__(self, store: Store, catalog: Catalog, auth: Authenticator, clock: Clock) -> None:
+    """Each change of what a process caches (status, password, keys, prices) is
+    announced to every process through `changes`."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        auth: Authenticator,
+        clock: Clock,
+        changes: Changes | None = None,
+    ) -> None:
         self._store = store
         self._catalog = catalog
         self._auth = auth
         self._clock = clock
+        self._changes = changes or Changes()
 
     async def create(
         self,
@@ -183,6 +195,7 @@ class AccountService:
         ):
             raise NotFound(f"no active key starting with {prefix!r}")
         self._auth.forget()
+        self._changes.announce(KEYS, account.id)
 
     async def keys(self, account: Account) -> list[tuple[str, float, float | None]]:
         return await self._store.api_keys(account.id)
@@ -191,11 +204,13 @@ class AccountService:
         check_password(password)
         await self._store.set_password_hash(account.id, await self._auth.hash_password(password))
         self._auth.forget()
+        self._changes.announce(ACCOUNTS, account.id)
 
     async def set_status(self, account: Account, status: AccountStatus) -> Account:
         await self._store.set_status(account.id, status.value)
         self._catalog.forget()
         self._auth.forget()
+        self._changes.announce(ACCOUNTS, account.id)
         return await self.get_by_id(account.id)
 
     async def topup(self, account: Account, amount: int, *, note: str = "topup") -> LedgerEntry:
@@ -245,6 +260,7 @@ class AccountService:
             raise InvalidRequest("price cannot be negative", field="price")
         await self._store.set_price(owner.id if owner else None, check_prefix(prefix), price)
         self._catalog.forget()
+        self._changes.announce(PRICES, owner.id if owner else "")
 
     async def import_prices(self, owner: Account | None, rows: Iterable[tuple[str, int]]) -> int:
         checked = []
@@ -254,6 +270,7 @@ class AccountService:
             checked.append((check_prefix(prefix), price))
         await self._store.set_prices(owner.id if owner else None, checked)
         self._catalog.forget()
+        self._changes.announce(PRICES, owner.id if owner else "")
         return len(checked)
 
     async def prices(self, owner: Account | None) -> dict[str, int]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from smsgate.core.accounts import Account
 from smsgate.core.errors import NotFound
 from smsgate.core.pricing import PriceList
+from smsgate.services.changes import ACCOUNTS, PRICES, Changes
 from smsgate.services.ports import Clock, Store
 
 K = TypeVar("K")
@@ -72,6 +73,12 @@ class Catalog:
         result: V = await asyncio.shield(running)
         return result
 
-    def forget(self) -> None:
+    def forget(self, _key: str = "") -> None:
         self._chains.clear()
         self._prices.clear()
+
+    def follow(self, changes: Changes) -> None:
+        """Drop everything when an account or a price list changes anywhere (a chain
+        holds the ancestors, so one account's change may touch many chains)."""
+        changes.on(ACCOUNTS, self.forget)
+        changes.on(PRICES, self.forget)

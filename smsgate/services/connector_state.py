@@ -7,6 +7,7 @@ node that stopped)."""
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 STALE_SECONDS = 10.0
 RECENT_ERRORS = 5
+# msg/s is measured over the samples of this many seconds (several publications)
+RATE_WINDOW = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,23 +112,24 @@ class ConnectorStates:
     clock: Clock
     node_id: str
     upstreams: Callable[[], Mapping[str, Upstream]] = dict
-    _last: dict[str, tuple[float, int]] = field(default_factory=dict, init=False)
+    # (time, parts sent) samples of the last RATE_WINDOW seconds, per connector
+    _samples: dict[str, deque[tuple[float, int]]] = field(default_factory=dict, init=False)
 
     async def publish(self, now: float | None = None) -> None:
         """Publish the running connectors' state stamped `now` (the clock's by default)."""
         now = self.clock.now() if now is None else now
         states = []
-        last: dict[str, tuple[float, int]] = {}
+        samples: dict[str, deque[tuple[float, int]]] = {}
         for name, upstream in sorted(self.upstreams().items()):
             if not isinstance(upstream, LiveUpstream):
                 continue
             live = upstream.live()
-            at, sent = self._last.get(name, (now, live.submitted))
-            elapsed = now - at
-            rate = (
-                (live.submitted - sent) / elapsed if elapsed > 0 and live.submitted >= sent else 0.0
-            )
-            last[name] = (now, live.submitted)
+            window = samples[name] = self._samples.get(name, deque())
+            while window and (window[0][0] < now - RATE_WINDOW or window[0][1] > live.submitted):
+                window.popleft()  # too old, or counted by an upstream started since
+            at, sent = window[0] if window else (now, live.submitted)
+            rate = (live.submitted - sent) / (now - at) if now > at else 0.0
+            window.append((now, live.submitted))
             states.append(
                 ConnectorState(
                     self.node_id,
@@ -139,7 +143,7 @@ class ConnectorStates:
                     now,
                 )
             )
-        self._last = last
+        self._samples = samples
         try:
             await self.store.publish_connector_states(self.node_id, states)
         except Exception:  # the state is for people to look at: the sync goes on

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from smsgate.core.errors import Conflict, InvalidRequest, NotFound
+from smsgate.services.changes import ROUTES, Changes
 
 BUILTIN_CONNECTORS = frozenset({"simulator"})
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -59,6 +60,7 @@ class ConnectorService:
     store: ConnectorStore
     parsers: Mapping[str, SettingsParser]
     now: Callable[[], float]
+    changes: Changes = field(default_factory=Changes)
 
     async def add(self, name: str, type_: str, settings: Mapping[str, Any]) -> ConnectorDefinition:
         if not _NAME.fullmatch(name):
@@ -74,6 +76,7 @@ class ConnectorService:
         now = self.now()
         definition = ConnectorDefinition(name, type_, dict(parser(settings)), True, now, now)
         await self.store.add_connector(definition)
+        self.changes.announce(ROUTES)
         return definition
 
     async def get(self, name: str) -> ConnectorDefinition:
@@ -92,8 +95,10 @@ class ConnectorService:
     async def set_enabled(self, name: str, enabled: bool) -> ConnectorDefinition:
         if not await self.store.set_connector_enabled(name, enabled, self.now()):
             raise NotFound(f"no connector {name!r}")
+        self.changes.announce(ROUTES)
         return await self.get(name)
 
     async def remove(self, name: str) -> None:
         if not await self.store.remove_connector(name):
             raise NotFound(f"no connector {name!r}")
+        self.changes.announce(ROUTES)

@@ -19,6 +19,7 @@ from typing import TypeVar
 from smsgate.core.accounts import Account
 from smsgate.core.errors import Unauthenticated
 from smsgate.core.storable import storable
+from smsgate.services.changes import ACCOUNTS, KEYS, Changes
 from smsgate.services.lockout import Lockout
 from smsgate.services.ports import Clock, Store
 
@@ -158,10 +159,15 @@ class Authenticator:
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-    def forget(self) -> None:
-        """Drop cached results (after a key is revoked or a password changed here)."""
+    def forget(self, _key: str = "") -> None:
+        """Drop cached results (after a key is revoked or a password changed)."""
         self._keys.clear()
         self._passwords.clear()
+
+    def follow(self, changes: Changes) -> None:
+        """Drop cached results when a key, a password or an account changes anywhere."""
+        changes.on(ACCOUNTS, self.forget)
+        changes.on(KEYS, self.forget)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

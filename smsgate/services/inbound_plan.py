@@ -14,6 +14,7 @@ from smsgate.core.accounts import Account, funding_account
 from smsgate.core.errors import InvalidRequest
 from smsgate.core.storable import check_storable
 from smsgate.core.urls import check_http_url
+from smsgate.services.changes import INBOUND_SETTINGS, Changes
 from smsgate.services.inbound_numbers import (
     CACHE_SECONDS,
     NATIVE,
@@ -163,7 +164,14 @@ class InboundSettingsService:
 
     store: InboundSettingsStore
     clock: Clock
+    changes: Changes = field(default_factory=Changes)
     _cache: tuple[float, dict[int, InboundSettings]] | None = field(default=None, init=False)
+
+    def forget(self, _key: str = "") -> None:
+        self._cache = None
+
+    def follow(self, changes: Changes) -> None:
+        changes.on(INBOUND_SETTINGS, self.forget)
 
     async def all(self) -> dict[int, InboundSettings]:
         now = self.clock.now()
@@ -199,4 +207,5 @@ class InboundSettingsService:
         checked = replace(settings, opt_out=words, updated_at=self.clock.now())
         self._cache = None
         await self.store.set_inbound_settings(checked)
+        self.changes.announce(INBOUND_SETTINGS, settings.account_id)
         return checked

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 10.0
 # Messages were accepted: a node that dispatches should claim.
 DUE = "smsgate_due"
+# A listener is called with this payload after a lost connection is back: signals may
+# have been missed meanwhile, so anything may have changed.
+RESYNC = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +57,14 @@ class NodeStore(Protocol):
         """The nodes whose lease has not run out on the database's clock."""
         ...
 
-    async def signal(self, channel: str) -> None:
-        """Wake the nodes that listen on `channel` (PostgreSQL NOTIFY)."""
+    async def signal(self, channel: str, payload: str = "") -> None:
+        """Wake every process that listens on `channel`, in every node, with `payload`
+        (PostgreSQL NOTIFY; on SQLite a row the listeners poll for)."""
         ...
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
-        """Call `callback` on every signal on `channel` from now on (and once after a
-        lost connection is back); returns once listening."""
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` on every signal on `channel` from now on (and
+        `callback(RESYNC)` once after a lost connection is back); returns once listening."""
         ...
 
 

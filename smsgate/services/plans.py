@@ -14,6 +14,7 @@ from typing import Any
 
 from smsgate.core.messages import Message
 from smsgate.core.routing import Route, candidate_routes
+from smsgate.services.changes import ROUTES, Changes
 from smsgate.services.connectors import BUILTIN_CONNECTORS, ConnectorDefinition
 from smsgate.services.ports import Clock
 from smsgate.text import Concat, Encoding, MessagePlan, TextError, UnencodableText, plan
@@ -126,6 +127,13 @@ class RoutePlans:
                 )
         self._route_table, self._by_connector = tuple(routes), by_connector
         self._until = self.clock.now() + self.ttl
+
+    def forget(self, _key: str = "") -> None:
+        """Read the routes and connectors again next time."""
+        self._until = float("-inf")
+
+    def follow(self, changes: Changes) -> None:
+        changes.on(ROUTES, self.forget)
 
     def of_connector(self, name: str) -> PartScheme:
         """The scheme of a connector (the default for the simulator and unknown ones)."""

@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from smsgate.core.errors import InvalidRequest, NotFound
 from smsgate.core.messages import Message
 from smsgate.core.routing import Route, choose_connector, normalize_prefix
+from smsgate.services.changes import ROUTES, Changes
 from smsgate.services.ports import Upstream
 
 
@@ -31,21 +32,26 @@ class RouteStore(Protocol):
 
 @dataclass(eq=False, slots=True)
 class RouteService:
+    """Routes; each change is announced (`changes.ROUTES`) to every process."""
+
     store: RouteStore
     now: Callable[[], float]
+    changes: Changes = field(default_factory=Changes)
 
     async def add(
         self, prefix: str, connector: str, *, account_id: int | None = None, priority: int = 0
     ) -> Route:
         if not connector:
             raise InvalidRequest("a route needs a connector", field="connector")
-        return await self.store.add_route(
+        route = await self.store.add_route(
             prefix=normalize_prefix(prefix),
             connector=connector,
             account_id=account_id,
             priority=priority,
             now=self.now(),
         )
+        self.changes.announce(ROUTES)
+        return route
 
     async def list(self) -> list[Route]:
         return await self.store.routes()
@@ -53,6 +59,7 @@ class RouteService:
     async def remove(self, route_id: int) -> None:
         if not await self.store.remove_route(route_id):
             raise NotFound(f"no route {route_id}")
+        self.changes.announce(ROUTES)
 
 
 class Router:

@@ -1,13 +1,13 @@
-"""SMPP customers: who may bind, and what waits for their binds.
-
-A bind is checked against the account's access policy (services.account_policy: the
-addresses, the number of binds); the durable queue of receipts and MO handed out as
-deliver_sm lives here. The SMPP server parses and renders, and charges nothing itself.
-"""
+"""SMPP customers: who may bind (the account's access policy: addresses, number of binds,
+counted on every node through leased rows in the store, `BindLeases`) and the durable
+queue of receipts and MO handed to their binds as deliver_sm. The SMPP server parses
+and renders, and charges nothing itself."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +20,8 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.inbound_plan import UDH, InboundSettingsService, InboundSettingsStore
 from smsgate.services.ports import LOCAL_NODE, OUTBOX_LEASE, Accepted, Clock
 from smsgate.services.submit import SubmitCommand, SubmitService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,49 @@ class SmppOutboxItem:
     attempts: int
 
 
+# A node's binds stop counting this long after it last renewed them.
+BIND_LEASE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class BindClaim:
+    """A bind to register: `bind_id` unique, held by `node_id`, for `lease` seconds."""
+
+    bind_id: str
+    account_id: int
+    node_id: str
+    limit: int
+    lease: float = BIND_LEASE_SECONDS
+
+
 @runtime_checkable
-class SmppStore(InboundSettingsStore, Protocol):
+class BindStore(Protocol):
+    async def claim_bind(self, claim: BindClaim) -> bool:
+        """Register the bind if the account holds fewer than `claim.limit` binds whose
+        lease has not run out (on the database's clock, every node counted); False, and
+        nothing stored, otherwise. Claims of one account are serialized."""
+        ...
+
+    async def release_bind(self, bind_id: str) -> None:
+        """Forget the bind (unknown ids are ignored)."""
+        ...
+
+    async def renew_binds(self, node_id: str, lease: float) -> int:
+        """Extend the lease of every bind of the node to `lease` seconds from now; how
+        many there are."""
+        ...
+
+    async def release_node_binds(self, node_id: str) -> int:
+        """Forget every bind of the node (it starts or stops); how many there were."""
+        ...
+
+    async def live_binds(self, account_id: int) -> int:
+        """The account's binds whose lease has not run out, on every node."""
+        ...
+
+
+@runtime_checkable
+class SmppStore(InboundSettingsStore, BindStore, Protocol):
     async def smpp_waiting_accounts(self) -> list[int]:
         """Accounts with at least one pending smpp_outbox row that no live claim holds."""
         ...
@@ -80,7 +123,7 @@ class SmppStore(InboundSettingsStore, Protocol):
 
 class SmppCustomers:
     """Bind checks and the deliver_sm queue of SMPP customers, whose rows this gateway
-    node (`node`) claims; how a long MO reaches an account's binds is read from its
+    node (`node_id`) claims; how a long MO reaches an account's binds is read from its
     inbound settings (`settings`, over `store` when not given)."""
 
     def __init__(
@@ -93,8 +136,9 @@ class SmppCustomers:
         policies: AccountPolicies,
         *,
         settings: InboundSettingsService | None = None,
-        node: str = LOCAL_NODE,
+        node_id: str = LOCAL_NODE,
     ) -> None:
+        self.node_id = node_id
         self._store = store
         self._auth = auth
         self._catalog = catalog
@@ -102,26 +146,30 @@ class SmppCustomers:
         self._clock = clock
         self._policies = policies
         self._settings = settings or InboundSettingsService(store, clock)
-        self.node = node
 
     async def bind(
-        self,
-        system_id: str,
-        password: str,
-        peer_ip: str | None,
-        open_binds: Callable[[int], int],
+        self, system_id: str, password: str, peer_ip: str | None, bind_id: str
     ) -> tuple[Account, AccountPolicy]:
-        """The account behind a bind request, or Unauthenticated / Forbidden.
-
-        `open_binds(account_id)` is how many binds the account holds already.
+        """The account behind a bind request, registered as `bind_id` of this node, or
+        Unauthenticated / Forbidden (also when the account holds its `max_binds` binds
+        over every node already).
         """
         account = await self._auth.by_password(system_id, password, peer_ip)
         check_active(await self._catalog.chain(account.id))
         await self._policies.check_address(account.id, peer_ip)
         policy = await self._policies.policy(account.id)
-        if open_binds(account.id) >= policy.max_binds:
+        claim = BindClaim(bind_id, account.id, self.node_id, policy.max_binds)
+        if not await self._store.claim_bind(claim):
             raise Forbidden(f"at most {policy.max_binds} concurrent binds")
         return account, policy
+
+    @property
+    def binds(self) -> BindStore:
+        return self._store
+
+    async def unbind(self, bind_id: str) -> None:
+        """The bind is gone: it no longer counts against the account's limit."""
+        await self._store.release_bind(bind_id)
 
     async def submit(self, account: Account, command: SubmitCommand) -> Accepted:
         """Submit within the account's send rate (the submit use case spends it)."""
@@ -133,11 +181,11 @@ class SmppCustomers:
     async def claim(self, account_id: int, limit: int) -> list[SmppOutboxItem]:
         """The account's oldest pending rows no other node is handing over, claimed by
         this node."""
-        return await self._store.smpp_claim(account_id, limit, self.node, OUTBOX_LEASE)
+        return await self._store.smpp_claim(account_id, limit, self.node_id, OUTBOX_LEASE)
 
     async def release(self) -> None:
         """End this node's claims: it stops, or starts again after a crash."""
-        await self._store.smpp_release(self.node)
+        await self._store.smpp_release(self.node_id)
 
     async def long_mo(self, account_id: int) -> str:
         """How a long MO reaches the account's binds: inbound_plan.UDH or PAYLOAD."""
@@ -147,3 +195,27 @@ class SmppCustomers:
     async def handed_over(self, delivered: Sequence[int], attempted: Sequence[int]) -> None:
         if delivered or attempted:
             await self._store.smpp_handed_over(delivered, attempted, self._clock.now())
+
+
+@dataclass(eq=False, slots=True)
+class BindLeases:
+    """Keeps this node's binds counted: clears what a previous life of the node left,
+    renews the leases three times per lease period, and clears them on leaving."""
+
+    store: BindStore
+    node_id: str
+    lease: float = BIND_LEASE_SECONDS
+
+    async def start(self) -> None:
+        await self.store.release_node_binds(self.node_id)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self.store.renew_binds(self.node_id, self.lease)
+            except Exception:
+                log.exception("SMPP binds of node %s not renewed", self.node_id)
+
+    async def leave(self) -> None:
+        await self.store.release_node_binds(self.node_id)

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InvalidRecipient, InvalidRequest, NotFound
 from smsgate.core.storable import storable
+from smsgate.services.changes import STOPS, Changes, drop_entry
 from smsgate.services.numbers import to_e164
 from smsgate.services.ports import Clock
 
@@ -107,33 +108,46 @@ class StopListStore(Protocol):
 class StopListService:
     store: StopListStore
     clock: Clock
+    changes: Changes = field(default_factory=Changes)
     # account id -> (valid until, its numbers, or None when the list is too long)
     _cache: dict[int, tuple[float, frozenset[str] | None]] = field(default_factory=dict, init=False)
 
     def forget(self, account_id: int) -> None:
-        """Read the account's list again next time: it changed behind this service."""
+        """The account's list changed (here or behind this service): every process
+        reads it again next time."""
         self._cache.pop(account_id, None)
+        self.changes.announce(STOPS, account_id)
+
+    def drop(self, key: str) -> None:
+        """Read the account's list (every list, for "") again next time."""
+        drop_entry(self._cache, key)
+
+    def follow(self, changes: Changes) -> None:
+        changes.on(STOPS, self.drop)
 
     async def add(self, account: Account, raw: str, *, source: str = SOURCE_API) -> StopEntry:
         number = to_e164(raw, account.default_country)
-        self._cache.pop(account.id, None)
-        return await self.store.add_stop(account.id, number, source, self.clock.now())
+        entry = await self.store.add_stop(account.id, number, source, self.clock.now())
+        self.forget(account.id)
+        return entry
 
     async def add_new(
         self, account: Account, raw: str, *, source: str = SOURCE_API
     ) -> tuple[StopEntry, bool]:
         """`add`, and whether the number was added (False: it was listed already)."""
         number = to_e164(raw, account.default_country)
-        self._cache.pop(account.id, None)
         now = self.clock.now()
-        if await self.store.add_stops(account.id, [number], source, now):
+        added = await self.store.add_stops(account.id, [number], source, now)
+        self.forget(account.id)
+        if added:
             return StopEntry(account.id, number, source, now), True
         return await self.store.add_stop(account.id, number, source, now), False
 
     async def remove(self, account: Account, raw: str) -> None:
         number = to_e164(raw, account.default_country)
-        self._cache.pop(account.id, None)
-        if not await self.store.remove_stop(account.id, number):
+        removed = await self.store.remove_stop(account.id, number)
+        self.forget(account.id)
+        if not removed:
             raise NotFound(f"{number} is not on the STOP list", field="phoneNumber")
 
     async def entries(self, account: Account) -> list[StopEntry]:
@@ -198,8 +212,8 @@ class StopListService:
                     refused.append(InvalidLine(line, _shown(raw), reason))
         added = 0
         if valid:
-            self._cache.pop(account.id, None)
             added = await self.store.add_stops(account.id, list(valid), source, self.clock.now())
+            self.forget(account.id)
         return StopImport(added, lines - invalid - added, invalid, tuple(refused))
 
     async def blocked(self, account_id: int, numbers: Iterable[str]) -> set[str]:

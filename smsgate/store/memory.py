@@ -20,6 +20,7 @@ from smsgate.store.memory_numbers import MemoryNumbers
 from smsgate.store.memory_retention import MemoryRetention
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
+from smsgate.store.memory_shared_limits import MemorySharedLimits
 from smsgate.store.memory_smpp import MemorySmpp
 from smsgate.store.memory_statistics import MemoryStatistics
 from smsgate.store.memory_stoplist import MemoryStopList
@@ -46,6 +47,7 @@ class MemoryStore(
     MemoryRetention,
     MemoryConnectorStates,
     MemoryHealth,
+    MemorySharedLimits,
 ):
     async def close(self) -> None:
         return None

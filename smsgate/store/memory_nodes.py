@@ -28,11 +28,11 @@ class MemoryNodes(MemoryTables):
         if node is not None and node.pid == pid:
             del self._nodes[node_id]
 
-    async def signal(self, channel: str) -> None:
+    async def signal(self, channel: str, payload: str = "") -> None:
         for callback in self._listeners.get(channel, []):
-            callback()
+            callback(payload)
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         self._listeners.setdefault(channel, []).append(callback)
 
     async def live_nodes(self) -> list[Node]:

@@ -39,6 +39,15 @@ class ApiKeyRow:
 
 
 @dataclass(slots=True)
+class BindRow:
+    """A customer SMPP bind of some node, with its lease."""
+
+    account_id: int
+    node_id: str
+    lease_until: float
+
+
+@dataclass(slots=True)
 class Queued:
     """A message plus the columns the record does not carry."""
 
@@ -147,7 +156,9 @@ class MemoryTables:
         self._message_aggregates: dict[tuple[int, int, str, str, str], list[int]] = {}
         self._inbound_aggregates: dict[tuple[int, int], int] = {}
         self._connector_states: dict[tuple[str, str], ConnectorState] = {}
-        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        self._smpp_binds: dict[str, BindRow] = {}
+        self._send_counts: dict[tuple[int, str, int], int] = {}
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
 
     def _chain(self, account_id: int) -> list[Account]:
         """The account and its ancestors, nearest first (as sql_accounts.chain)."""

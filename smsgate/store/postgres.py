@@ -62,21 +62,21 @@ class PostgresConnections:
         async with self._reader.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
-    async def notify(self, channel: str) -> None:
+    async def notify(self, channel: str, payload: str = "") -> None:
         async with self._reader.connect() as conn:
-            await conn.execute(select(func.pg_notify(channel, "")))
+            await conn.execute(select(func.pg_notify(channel, payload)))
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         listening = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._keep_listening(channel, callback, listening))
         self._listeners.append(task)
         await asyncio.shield(listening)
 
     async def _keep_listening(
-        self, channel: str, callback: Callable[[], None], listening: asyncio.Future[None]
+        self, channel: str, callback: Callable[[str], None], listening: asyncio.Future[None]
     ) -> None:
         """One connection of its own LISTENs on `channel`; a lost one is replaced after
-        LISTEN_RETRY seconds, and `callback` is called then too (a notification may have
+        LISTEN_RETRY seconds, and `callback("")` is called then (a notification may have
         been missed meanwhile)."""
         while True:
             try:
@@ -86,16 +86,16 @@ class PostgresConnections:
             await asyncio.sleep(LISTEN_RETRY)
 
     async def _listen_once(
-        self, channel: str, callback: Callable[[], None], listening: asyncio.Future[None]
+        self, channel: str, callback: Callable[[str], None], listening: asyncio.Future[None]
     ) -> None:
         """LISTEN on one new connection until it is lost."""
         lost = asyncio.Event()
         conn = await asyncpg.connect(self._dsn, server_settings=self._server_settings)
         try:
             conn.add_termination_listener(lambda _conn: lost.set())
-            await conn.add_listener(channel, lambda *_: callback())
+            await conn.add_listener(channel, lambda *args: callback(args[-1]))
             if listening.done():
-                callback()
+                callback("")
             else:
                 listening.set_result(None)
             await lost.wait()

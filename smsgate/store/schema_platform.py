@@ -1,6 +1,7 @@
-"""The tables around the message path: gateway nodes, STOP lists, sender ids, failed
-logins, the console's admins and audit log, and the statistics aggregates retention
-keeps (one schema with store/schema.py, on its `metadata`)."""
+"""The tables around the message path: gateway nodes and what they share (signals, bind
+leases, send counts, connector states), STOP lists, sender ids, failed logins, the
+console's admins and audit log, and the statistics aggregates retention keeps (one
+schema with store/schema.py, on its `metadata`)."""
 
 from __future__ import annotations
 
@@ -129,4 +130,41 @@ connector_states = Table(
     Column("errors", Text, nullable=False),
     Column("updated_at", Double, nullable=False),
     PrimaryKeyConstraint("node_id", "connector"),
+)
+
+# Signals between the processes of one SQLite file (services.nodes): each listener polls
+# for rows newer than the last it saw; PostgreSQL uses NOTIFY instead.
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+# Customer SMPP binds of every node, each with a lease on the database's clock that its
+# node renews (services.smpp_customers): the account's bind limit counts the live ones.
+smpp_binds = Table(
+    "smpp_binds",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("node_id", Text, nullable=False),
+    Column("lease_until", Double, nullable=False),
+    Index("ix_smpp_binds_account_id", "account_id"),
+    Index("ix_smpp_binds_node_id", "node_id"),
+)
+
+# Messages each process accepted per account and second (services.throttle): every
+# process adds what the others spent to its own buckets.
+send_counts = Table(
+    "send_counts",
+    metadata,
+    Column("account_id", Integer, nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("second", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("account_id", "holder", "second"),
+    Index("ix_send_counts_second", "second"),
 )

@@ -25,6 +25,7 @@ from smsgate.store.sql_receipts import SqlReceipts
 from smsgate.store.sql_retention import SqlRetention
 from smsgate.store.sql_routing import SqlRouting
 from smsgate.store.sql_senders import SqlSenders
+from smsgate.store.sql_shared_limits import SqlSharedLimits
 from smsgate.store.sql_smpp import SqlSmpp
 from smsgate.store.sql_statistics import SqlStatistics
 from smsgate.store.sql_stoplist import SqlStopList
@@ -55,6 +56,7 @@ class SqlStore(
     SqlRetention,
     SqlConnectorStates,
     SqlHealth,
+    SqlSharedLimits,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

@@ -34,13 +34,15 @@ class Connections(Protocol):
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T: ...
 
-    async def notify(self, channel: str) -> None:
-        """Tell every node listening on `channel` (PostgreSQL NOTIFY; nothing on SQLite)."""
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Tell every process listening on `channel` (PostgreSQL NOTIFY; on SQLite a
+        `signals` row)."""
         ...
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
-        """Call `callback` whenever `channel` is notified, from now until close,
-        reconnecting when the connection is lost (nothing on SQLite)."""
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` whenever `channel` is notified, from now until close:
+        on PostgreSQL reconnecting when the connection is lost (then `callback("")`), on
+        SQLite polling the `signals` table."""
         ...
 
     async def close(self) -> None: ...

@@ -71,8 +71,8 @@ class SqlNodes(SqlPart):
     async def live_nodes(self) -> list[Node]:
         return await self.connections.read(live_nodes)
 
-    async def signal(self, channel: str) -> None:
-        await self.connections.notify(channel)
+    async def signal(self, channel: str, payload: str = "") -> None:
+        await self.connections.notify(channel, payload)
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         await self.connections.listen(channel, callback)

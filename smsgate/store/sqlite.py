@@ -1,14 +1,16 @@
-"""SQLite connections: one write connection used on the event loop, a few reader threads.
-Writes BEGIN IMMEDIATE with no busy timeout; a writer refused the lock waits for the
-commit bell (`sqlite_bell`) or naps. Compiled statements go to the driver's connection
-(`SqliteCompiledSql`). WAL + synchronous=NORMAL survives kill -9; "FULL" a power loss.
-Why each of these: docs/architecture.md, "Where the time goes".
-"""
+"""SQLite connections: one write connection on the event loop (BEGIN IMMEDIATE, no busy
+timeout: a writer refused the lock waits for the commit bell or naps), a few reader
+threads, compiled statements on the driver's connection, WAL + synchronous=NORMAL (safe
+through kill -9; FULL through a power loss), and signals as polled `signals` rows.
+Why each of these: docs/architecture.md, "Where the time goes"."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +23,10 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from smsgate.store.sql_base import COMPILED_SQL
+from smsgate.store.sql_signals import add_signal, last_signal_id, signals_after
 from smsgate.store.sqlite_bell import CommitBell
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,6 +35,8 @@ SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_MS = 5000
 LOCKED_NAP = 0.0002
 BELL_PATIENCE = 0.002
+# How often a listening process looks for new signals: a change is seen within this.
+SIGNAL_POLL = 0.25
 
 
 class SqliteConnections:
@@ -58,6 +65,8 @@ class SqliteConnections:
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="smsgate-sqlite-reader")
         self._conn: Connection | None = None
         self._bell = bell
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._polling: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._conn = self._writer_engine.connect()
@@ -87,13 +96,36 @@ class SqliteConnections:
         call = partial(self._on_reader, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
-    async def notify(self, channel: str) -> None:
-        """Nodes on one SQLite file poll; the processes of one node have the bell."""
+    async def notify(self, channel: str, payload: str = "") -> None:
+        await self.write(add_signal, channel, payload, time.time())
 
-    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
-        return None
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each signal on `channel` from now on, found by a
+        poll every SIGNAL_POLL seconds."""
+        self._listeners.setdefault(channel, []).append(callback)
+        if self._polling is None:
+            after = await self.read(last_signal_id)
+            self._polling = asyncio.create_task(self._poll(after))
+
+    async def _poll(self, after: int) -> None:
+        while True:
+            await asyncio.sleep(SIGNAL_POLL)
+            try:
+                found = await self.read(signals_after, after, list(self._listeners))
+            except Exception:
+                log.exception("cannot read signals")
+                continue
+            for signal_id, channel, payload in found:
+                after = signal_id
+                for callback in self._listeners.get(channel, []):
+                    callback(payload)
 
     async def close(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None

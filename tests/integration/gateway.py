@@ -1,23 +1,36 @@
 """The real composition root in this process: `open_gateway` opens a `smsgate.app.Gateway`
 (free ports, no demo account, SQLite in `data_dir` unless `database_url` says otherwise)
 and closes it after the block; `http_client` talks to an API in process through httpx,
-`served_http` serves it with uvicorn on a real loopback port."""
+`served_http` serves it with uvicorn on a real loopback port; `shared_url` is a database
+several gateways (nodes) can share, SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from smsgate.api.context import ApiContext
 from smsgate.api.http import build_app
 from smsgate.app import Gateway
 from smsgate.config import Settings
+from tests.e2e.gateway import postgres_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database for several gateways: an SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+        return
+    with postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
+        yield url
 
 
 @asynccontextmanager

@@ -3,24 +3,13 @@ takes back none of live node A's claims; once A leaves, B's housekeeper takes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from smsgate.core.messages import Status
 from smsgate.services.submit import SubmitCommand
-from tests.e2e.gateway import postgres_database
-from tests.integration.gateway import open_gateway
+from tests.integration.gateway import open_gateway, shared_url
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    with postgres_database(str(request.getfixturevalue("postgres_url"))) as url:
-        yield url
+__all__ = ["shared_url"]  # the fixture
 
 
 async def test_a_starting_node_leaves_a_live_node_s_claims_alone(

@@ -7,7 +7,10 @@ status table (`status`). `SmppFrontend` runs the listener and the deliver_sm wor
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +22,7 @@ from smsgate.core.errors import SmsgateError
 from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.messages import MessageService
 from smsgate.services.ports import Clock
-from smsgate.services.smpp_customers import SmppCustomers
+from smsgate.services.smpp_customers import BindLeases, SmppCustomers
 from smsgate.smpp import (
     BaseServerHandler,
     BindPdu,
@@ -58,6 +61,7 @@ class CustomerHandler(BaseServerHandler):
     clock: Clock
     on_receiver: Callable[[int], None]
     _bound: dict[int, tuple[ServerSession, Bound]] = field(default_factory=dict, init=False)
+    _bind_ids: dict[int, str] = field(default_factory=dict, init=False)
 
     def receivers(self, account_id: int) -> list[ServerSession]:
         """The account's open RX/TRX sessions."""
@@ -67,21 +71,21 @@ class CustomerHandler(BaseServerHandler):
             if bound.account.id == account_id and bound.receiver and session.can_receive
         ]
 
-    def _binds(self, account_id: int) -> int:
-        return sum(1 for _, bound in self._bound.values() if bound.account.id == account_id)
-
     async def on_bind(self, session: ServerSession, pdu: BindPdu) -> int:
+        """Bind, registered in the store so the account's limit counts every node."""
         peer = session.peer
+        bind_id = secrets.token_hex(12)
         try:
             account, policy = await self.customers.bind(
-                pdu.system_id, pdu.password, peer[0] if peer else None, self._binds
+                pdu.system_id, pdu.password, peer[0] if peer else None, bind_id
             )
         except SmsgateError as exc:
             log.info("SMPP bind of %r from %s refused: %s", pdu.system_id, peer, exc.message)
             return bind_status(exc)
-        # Another bind of the account may have completed while this one was checked.
-        if self._binds(account.id) >= policy.max_binds:
-            return CommandStatus.ESME_RBINDFAIL
+        if session.id in self._bind_ids:  # a second bind sent before the first's answer
+            await self.customers.unbind(bind_id)
+            return CommandStatus.ESME_RALYBND
+        self._bind_ids[session.id] = bind_id
         receiver = isinstance(pdu, BindReceiver | BindTransceiver)
         self._bound[session.id] = (session, Bound(account, policy, receiver))
         if receiver:
@@ -139,6 +143,12 @@ class CustomerHandler(BaseServerHandler):
 
     async def on_close(self, session: ServerSession) -> None:
         self._bound.pop(session.id, None)
+        bind_id = self._bind_ids.pop(session.id, None)
+        if bind_id is not None:
+            try:
+                await self.customers.unbind(bind_id)
+            except Exception:  # the lease frees it then
+                log.exception("SMPP bind %s not released", bind_id)
 
     def _bound_of(self, session: ServerSession) -> Bound | None:
         found = self._bound.get(session.id)
@@ -162,6 +172,8 @@ class SmppFrontend:
         poll_interval: float = 0.2,
     ) -> None:
         self.customers = customers
+        self.leases = BindLeases(customers.binds, customers.node_id)
+        self._renewing: asyncio.Task[None] | None = None
         self.delivery = SmppDelivery(customers, self._receivers, poll_interval=poll_interval)
         self.handler = CustomerHandler(customers, messages, clock, self.delivery.wake)
         self.server = SmppServer(
@@ -181,9 +193,17 @@ class SmppFrontend:
         return self.server.port
 
     async def start(self) -> None:
+        await self.leases.start()
+        self._renewing = asyncio.create_task(self.leases.run(), name="smpp-bind-leases")
         await self.server.start()
         self.delivery.start()
 
     async def stop(self) -> None:
         await self.delivery.stop()
         await self.server.stop()
+        if self._renewing is not None:
+            self._renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewing
+            self._renewing = None
+            await self.leases.leave()

@@ -103,7 +103,7 @@ async def test_a_dead_process_s_node_id_on_this_host_is_taken_over(store: Store)
 
 
 @pytest.mark.parametrize(
-    "backend", ["memory", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "backend", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 async def test_a_signal_reaches_the_listeners_of_its_channel(database: Database) -> None:
     channel = f"test_{secrets.token_hex(4)}"
@@ -111,11 +111,18 @@ async def test_a_signal_reaches_the_listeners_of_its_channel(database: Database)
     # memory: one process, whose listeners are its own
     sender = listener if database.backend == "memory" else nodes(await database.open())
     heard, other = asyncio.Event(), asyncio.Event()
-    await listener.listen(channel, heard.set)
-    await listener.listen(channel + "_other", other.set)
-    await sender.signal(channel)
+    payloads: list[str] = []
+
+    def on_signal(payload: str) -> None:
+        payloads.append(payload)
+        heard.set()
+
+    await listener.listen(channel, on_signal)
+    await listener.listen(channel + "_other", lambda _: other.set())
+    await sender.signal(channel, "prices:7")
     async with asyncio.timeout(10):
         await heard.wait()
+    assert payloads == ["prices:7"]
     assert not other.is_set()
 
 
@@ -127,7 +134,7 @@ async def test_a_listener_whose_connection_is_killed_listens_again(database: Dat
     calls: list[int] = []
     heard = asyncio.Event()
 
-    def on_signal() -> None:
+    def on_signal(_payload: str) -> None:
         calls.append(1)
         heard.set()
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smsgate.app import Gateway, portal_secret
+from smsgate.app import Gateway
 from smsgate.core.accounts import Account, AccountStatus
+from smsgate.data_dir import portal_secret
 from smsgate.web.sessions import COOKIE, SessionCodec
 from tests.integration.gateway import http_client, open_gateway
 from tests.integration.web.conftest import PASSWORD, Visitor
