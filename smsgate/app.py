@@ -47,6 +47,7 @@ from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
 from smsgate.services.nodes import DUE, Announcer, NodeService, default_node_id
+from smsgate.services.ownership import HELD, BindOwnership
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
 from smsgate.services.routing import Router, RouteService
@@ -107,6 +108,8 @@ class Gateway:
     numbers: NumberService
     inbound_settings: InboundSettingsService
     node: NodeService
+    # this node's share of the connectors' binds (None: one process binds them all)
+    ownership: BindOwnership | None
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
@@ -172,10 +175,20 @@ class Gateway:
         async def refresh_routes() -> None:
             router.replace_routes(await routes.list())
 
+        # On a database several nodes may share, each binds only the slots it holds.
+        owned = isinstance(store, SqlStore)
         supervisor = ConnectorSupervisor(
-            connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
+            connectors.list,
+            build,
+            builtin={simulator.name: simulator},
+            on_sync=refresh_routes,
+            owned=owned,
         )
-        router = Router(lambda: supervisor.upstreams, default=simulator.name)
+        router = Router(
+            lambda: supervisor.upstreams,
+            default=simulator.name,
+            elsewhere=lambda name: ownership is not None and ownership.bound_elsewhere(name),
+        )
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
             store,
@@ -185,6 +198,17 @@ class Gateway:
             batch_size=settings.dispatch_batch,
             plans=plans,
             node=node.node_id,
+            announce_held=Announcer(store, HELD) if owned else None,
+        )
+        ownership = (
+            BindOwnership(
+                store,
+                node.node_id,
+                lambda: supervisor.upstreams,
+                on_shared=dispatcher.held_elsewhere,
+            )
+            if owned
+            else None
         )
         receipts = ReceiptRecorder(store, clock, stats)
 
@@ -266,6 +290,7 @@ class Gateway:
             numbers=numbers,
             inbound_settings=inbound_settings,
             node=node,
+            ownership=ownership,
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store)),
         )
@@ -284,6 +309,9 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
+            if self.ownership is not None:
+                await self.store.listen(HELD, self.dispatcher.held_elsewhere)
+                jobs.append(self.ownership.run)
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):
@@ -300,6 +328,8 @@ class Gateway:
                 await task
         await self.supervisor.close()
         if self.tasks:
+            if self.ownership is not None and self.settings.runs("dispatch"):
+                await self.ownership.leave()  # after the binds closed
             await self.node.leave()
         await self.store.close()
         self.auth.close()

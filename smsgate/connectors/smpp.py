@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import logging
 import ssl
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from smsgate.connectors.smpp_settings import SmppSettings
@@ -66,6 +67,16 @@ def describe_status(status: int) -> str:
     return f"{status_name(status)} (0x{status:08X})"
 
 
+@dataclass(eq=False, slots=True)
+class _BindSlot:
+    """One bind slot while open: its binding tasks, clients and throughput share."""
+
+    bucket: TokenBucket | None
+    binders: list[asyncio.Task[None]] = field(default_factory=list)
+    clients: list[SmppClient] = field(default_factory=list)
+    transmitters: list[SmppClient] = field(default_factory=list)
+
+
 class SmppUpstream:
     """Implements `services.ports.Upstream` over one or several SMPP binds.
 
@@ -86,26 +97,79 @@ class SmppUpstream:
         self._clock = clock
         self._mo_sink = mo_sink
         self._sink: ReceiptSink | None = None
-        self._bucket = TokenBucket(settings.throughput) if settings.throughput else None
         self._references = itertools.count(1)
         self._turn = itertools.count()
-        self._transmitters: list[SmppClient] = []
-        self._clients: list[SmppClient] = []
-        self._binders: list[asyncio.Task[None]] = []
+        self._deferred = False  # binds open only by open_slot (services.ownership)
+        self._running = False
+        self._slots: dict[int, _BindSlot] = {}
 
     # --- life ------------------------------------------------------------------------------
 
     async def start(self, sink: ReceiptSink) -> None:
         """Start binding in the background: an unreachable SMSC never blocks the gateway."""
         self._sink = sink
-        kinds: list[Literal["trx", "tx", "rx"]] = (
-            ["trx"] if self.settings.bind == "trx" else ["tx", "rx"]
-        )
-        for _ in range(self.settings.binds):
-            for kind in kinds:
-                self._binders.append(asyncio.create_task(self._keep_binding(kind)))
+        self._running = True
+        if not self._deferred:
+            for slot in range(self.settings.binds):
+                self.open_slot(slot)
 
-    async def _keep_binding(self, kind: Literal["trx", "tx", "rx"]) -> None:
+    async def close(self) -> None:
+        """Stop binding, let deliveries in progress finish and answer, then unbind."""
+        self._running = False
+        for slot in list(self._slots):
+            await self.close_slot(slot)
+
+    # --- bind slots (services.ownership.SlottedUpstream) ------------------------------------
+
+    def bind_slots(self) -> int:
+        return self.settings.binds
+
+    def defer_binds(self) -> None:
+        self._deferred = True
+
+    def open_slot(self, slot: int) -> None:
+        """Bind slot `slot` (a transceiver, or a transmitter and a receiver) in the
+        background, with its share of the throughput limit."""
+        s = self.settings
+        if not self._running or slot in self._slots or not 0 <= slot < s.binds:
+            return
+        rate = s.throughput / s.binds if s.throughput else None
+        opened = self._slots[slot] = _BindSlot(TokenBucket(rate) if rate else None)
+        kinds: list[Literal["trx", "tx", "rx"]] = ["trx"] if s.bind == "trx" else ["tx", "rx"]
+        for kind in kinds:
+            opened.binders.append(asyncio.create_task(self._keep_binding(opened, kind)))
+        self._resize()
+
+    def slot_bound(self, slot: int) -> bool:
+        opened = self._slots.get(slot)
+        return opened is not None and any(c.bound for c in opened.transmitters)
+
+    async def close_slot(self, slot: int) -> None:
+        opened = self._slots.pop(slot, None)
+        if opened is None:
+            return
+        self._resize()
+        for task in opened.binders:
+            task.cancel()
+        for task in opened.binders:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for client in opened.clients:
+            await client.close()
+
+    def abort_slots(self) -> None:
+        slots, self._slots = self._slots, {}
+        self._resize()
+        for opened in slots.values():
+            for task in opened.binders:
+                task.cancel()
+            for client in opened.clients:
+                client.abort()
+
+    def _resize(self) -> None:
+        self.window = self.settings.window * max(1, len(self._slots))
+
+    async def _keep_binding(self, slot: _BindSlot, kind: Literal["trx", "tx", "rx"]) -> None:
         """Retry the first bind until it succeeds; the client reconnects by itself after."""
         s = self.settings
         delay = s.reconnect_delay
@@ -136,27 +200,15 @@ class SmppUpstream:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 continue
-            self._clients.append(client)
+            slot.clients.append(client)
             if kind != "rx":
-                self._transmitters.append(client)
+                slot.transmitters.append(client)
             return
-
-    async def close(self) -> None:
-        """Stop binding, let deliveries in progress finish and answer, then unbind."""
-        for task in self._binders:
-            task.cancel()
-        for task in self._binders:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._binders.clear()
-        clients, self._clients, self._transmitters = self._clients, [], []
-        for client in clients:
-            await client.close()
 
     # --- submit ----------------------------------------------------------------------------
 
     def ready(self) -> bool:
-        return any(client.bound for client in self._transmitters)
+        return any(self.slot_bound(slot) for slot in self._slots)
 
     async def submit(self, message: Message) -> UpstreamResult:
         try:
@@ -178,12 +230,13 @@ class SmppUpstream:
         for attempt in range(s.retries + 1):
             if attempt:
                 await asyncio.sleep(s.retry_delay * 2 ** (attempt - 1))
-            client = await self._transmitter()
-            if client is None:
+            picked = await self._transmitter()
+            if picked is None:
                 error = "not bound"
                 continue
-            if self._bucket is not None:
-                await self._bucket.take()
+            client, bucket = picked
+            if bucket is not None:
+                await bucket.take()
             try:
                 response = await client.submit(pdu)
             except SmppError as exc:  # connection lost, response timeout, client closed
@@ -197,15 +250,21 @@ class SmppUpstream:
                 return None, error, False
         return None, error, True
 
-    async def _transmitter(self) -> SmppClient | None:
-        """A bound transmitting client, taking turns; waits up to response_timeout for one."""
+    async def _transmitter(self) -> tuple[SmppClient, TokenBucket | None] | None:
+        """A bound transmitting client and its slot's throughput limit, taking turns;
+        waits up to response_timeout for one."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.response_timeout
         while True:
-            bound = [c for c in self._transmitters if c.bound]
+            bound = [
+                (client, slot.bucket)
+                for slot in self._slots.values()
+                for client in slot.transmitters
+                if client.bound
+            ]
             if bound:
                 return bound[next(self._turn) % len(bound)]
-            if loop.time() >= deadline or not self._binders:
+            if loop.time() >= deadline or not self._slots:
                 return None
             await asyncio.sleep(0.05)
 

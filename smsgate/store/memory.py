@@ -13,6 +13,7 @@ from smsgate.store.memory_messages import MemoryMessages
 from smsgate.store.memory_mo_outbox import MemoryMoOutbox
 from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
+from smsgate.store.memory_ownership import MemoryOwnership
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
 from smsgate.store.memory_smpp import MemorySmpp
@@ -34,6 +35,7 @@ class MemoryStore(
     MemorySenders,
     MemoryLockout,
     MemoryNodes,
+    MemoryOwnership,
 ):
     async def close(self) -> None:
         return None

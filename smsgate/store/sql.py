@@ -17,6 +17,7 @@ from smsgate.store.sql_money import SqlMoney
 from smsgate.store.sql_nodes import SqlNodes
 from smsgate.store.sql_numbers import SqlNumbers
 from smsgate.store.sql_outbox import SqlOutbox
+from smsgate.store.sql_ownership import SqlOwnership
 from smsgate.store.sql_receipts import SqlReceipts
 from smsgate.store.sql_routing import SqlRouting
 from smsgate.store.sql_senders import SqlSenders
@@ -43,6 +44,7 @@ class SqlStore(
     SqlStopList,
     SqlLockout,
     SqlNodes,
+    SqlOwnership,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000
