@@ -108,8 +108,7 @@ class Gateway:
     numbers: NumberService
     inbound_settings: InboundSettingsService
     node: NodeService
-    # this node's share of the connectors' binds (None: one process binds them all)
-    ownership: BindOwnership | None
+    ownership: BindOwnership  # this node's share of the connectors' binds (SQL stores)
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
@@ -175,20 +174,13 @@ class Gateway:
         async def refresh_routes() -> None:
             router.replace_routes(await routes.list())
 
-        # On a database several nodes may share, each binds only the slots it holds.
-        owned = isinstance(store, SqlStore)
+        owned = isinstance(store, SqlStore)  # nodes may share it: each binds only its slots
+        builtin = {simulator.name: simulator}
         supervisor = ConnectorSupervisor(
-            connectors.list,
-            build,
-            builtin={simulator.name: simulator},
-            on_sync=refresh_routes,
-            owned=owned,
+            connectors.list, build, builtin=builtin, on_sync=refresh_routes, owned=owned
         )
-        router = Router(
-            lambda: supervisor.upstreams,
-            default=simulator.name,
-            elsewhere=lambda name: ownership is not None and ownership.bound_elsewhere(name),
-        )
+        ownership = BindOwnership(store, node.node_id, lambda: supervisor.upstreams)
+        router = Router(lambda: supervisor.upstreams, simulator.name, ownership.bound_elsewhere)
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
             store,
@@ -200,16 +192,7 @@ class Gateway:
             node=node.node_id,
             announce_held=Announcer(store, HELD) if owned else None,
         )
-        ownership = (
-            BindOwnership(
-                store,
-                node.node_id,
-                lambda: supervisor.upstreams,
-                on_shared=dispatcher.held_elsewhere,
-            )
-            if owned
-            else None
-        )
+        ownership.on_shared = dispatcher.held_elsewhere
         receipts = ReceiptRecorder(store, clock, stats)
 
         # Accepted messages wake this node's dispatcher, or the nodes that dispatch.
@@ -309,7 +292,7 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
-            if self.ownership is not None:
+            if isinstance(self.store, SqlStore):
                 await self.store.listen(HELD, self.dispatcher.held_elsewhere)
                 jobs.append(self.ownership.run)
         if smpp and runs("smpp"):
@@ -328,7 +311,7 @@ class Gateway:
                 await task
         await self.supervisor.close()
         if self.tasks:
-            if self.ownership is not None and self.settings.runs("dispatch"):
+            if self.settings.runs("dispatch"):
                 await self.ownership.leave()  # after the binds closed
             await self.node.leave()
         await self.store.close()

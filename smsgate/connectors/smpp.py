@@ -102,6 +102,7 @@ class SmppUpstream:
         self._deferred = False  # binds open only by open_slot (services.ownership)
         self._running = False
         self._slots: dict[int, _BindSlot] = {}
+        self._closing: dict[int, asyncio.Future[None]] = {}
 
     # --- life ------------------------------------------------------------------------------
 
@@ -145,10 +146,18 @@ class SmppUpstream:
         return opened is not None and any(c.bound for c in opened.transmitters)
 
     async def close_slot(self, slot: int) -> None:
-        opened = self._slots.pop(slot, None)
-        if opened is None:
-            return
-        self._resize()
+        """Returns once the slot's binds are closed, also when another caller began."""
+        closing = self._closing.get(slot)
+        if closing is None:
+            opened = self._slots.pop(slot, None)
+            if opened is None:
+                return
+            self._resize()
+            closing = self._closing[slot] = asyncio.ensure_future(self._unbind(opened))
+            closing.add_done_callback(lambda _: self._closing.pop(slot, None))
+        await asyncio.shield(closing)
+
+    async def _unbind(self, opened: _BindSlot) -> None:
         for task in opened.binders:
             task.cancel()
         for task in opened.binders:

@@ -127,13 +127,21 @@ class _Open:
     slots: set[int] = field(default_factory=set)
 
 
+@dataclass(frozen=True, slots=True)
+class _Renewal:
+    view: SlotView
+    started: float  # loop time the renewal began: its leases last at least `lease` from it
+    running: Mapping[str, SlottedUpstream]
+
+
 @dataclass(eq=False, slots=True)
 class BindOwnership:
-    """Holds this node's share of every slotted connector's binds, every `round_every`
-    seconds: renew (or lose) the held slots, give away those over the node's share
-    (bind closed first), claim free or expired ones up to it (and any left free for
-    `grace`), and open the binds of the slots held. If no renewal succeeded for
-    `lease - margin` seconds, every bind is dropped before the lease can run out."""
+    """Holds this node's share of every slotted connector's binds. Every `round_every`
+    seconds it renews the held slots (a loop of its own, so a slow unbind never delays
+    a renewal); after each renewal it lets go of lost slots, gives away those over the
+    node's share (bind closed first), claims free or expired ones up to it (and any left
+    free for `grace`), and opens the binds of the slots held. If no renewal succeeded
+    for `lease - margin` seconds, every bind is dropped before the lease can run out."""
 
     store: SlotStore
     node_id: str
@@ -144,12 +152,16 @@ class BindOwnership:
     margin: float = FENCE_MARGIN
     grace: float = GRACE
     pause: float = GIVE_AWAY_PAUSE
-    # called after every round while other nodes bind too (Dispatcher.held_elsewhere)
+    # called after every renewal while other nodes bind too (Dispatcher.held_elsewhere)
     on_shared: Callable[[], None] | None = None
     _open: dict[str, _Open] = field(init=False, default_factory=dict)
     _elsewhere: frozenset[str] = field(init=False, default=frozenset())
     _gave_away: dict[str, float] = field(init=False, default_factory=dict)
     _fence: asyncio.TimerHandle | None = field(init=False, default=None)
+    _deadline: float = field(init=False, default=0.0)  # binds may be open until then
+    _renewal: _Renewal | None = field(init=False, default=None)
+    _renewed: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _settled: float = field(init=False, default=0.0)  # when the last balancing ended
 
     def bound_elsewhere(self, connector: str) -> bool:
         """Whether another live node reported a bound slot of `connector`."""
@@ -160,26 +172,44 @@ class BindOwnership:
         return {name: set(o.slots) for name, o in self._open.items() if o.slots}
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except Exception:
-                log.exception("bind slots: round failed")
-            await asyncio.sleep(self.round_every)
+        renewing = asyncio.create_task(self._keep_renewing())
+        try:
+            while True:
+                await self._renewed.wait()
+                self._renewed.clear()
+                try:
+                    await self.balance()
+                except Exception:
+                    log.exception("bind slots: balancing failed")
+        finally:
+            renewing.cancel()
 
     async def round(self) -> None:
+        """One renewal and the balancing after it."""
+        await self.renew()
+        await self.balance()
+
+    async def _keep_renewing(self) -> None:
+        while True:
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("bind slots: renewal failed")
+            await asyncio.sleep(self.round_every)
+
+    async def renew(self) -> None:
         running = {
             name: up for name, up in self.upstreams().items() if isinstance(up, SlottedUpstream)
         }
-        await self._forget_stopped(running)
         binds = {name: up.bind_slots() for name, up in running.items()}
         bound = [
             (name, k) for name, o in self._open.items() for k in o.slots if o.upstream.slot_bound(k)
         ]
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = asyncio.get_running_loop().time()
         view = await self.store.renew_slots(self.node_id, binds, bound, self.lease)
         self._arm_fence(started + self.lease - self.margin)
+        self._renewal = _Renewal(view, started, running)
+        self._renewed.set()
         self._elsewhere = frozenset(
             s.connector
             for s in view.slots
@@ -188,10 +218,23 @@ class BindOwnership:
             and s.lease_until >= view.now
             and s.node_id in view.members
         )
-        for name, upstream in running.items():
-            await self._balance(name, upstream, binds[name], view, started)
         if self.on_shared is not None and len(view.members) > 1:
             self.on_shared()
+
+    async def balance(self) -> None:
+        """Act on the last renewal, if it began after the last balancing ended (an older
+        one may still show slots since let go)."""
+        renewal = self._renewal
+        if renewal is None or renewal.started < self._settled:
+            return
+        try:
+            await self._forget_stopped()
+            current: Mapping[str, object] = self.upstreams()
+            for name, upstream in renewal.running.items():
+                if current.get(name) is upstream:
+                    await self._balance(name, upstream, renewal)
+        finally:
+            self._settled = asyncio.get_running_loop().time()
 
     async def leave(self) -> None:
         """Close every bind this node holds, then let their slots go."""
@@ -203,8 +246,9 @@ class BindOwnership:
         self._open.clear()
         await self.store.leave_slots(self.node_id)
 
-    async def _forget_stopped(self, running: Mapping[str, SlottedUpstream]) -> None:
+    async def _forget_stopped(self) -> None:
         """Slots opened on an upstream that stopped or was replaced: closed, let go."""
+        running: Mapping[str, object] = self.upstreams()
         for name, held in list(self._open.items()):
             if running.get(name) is held.upstream:
                 continue
@@ -214,9 +258,8 @@ class BindOwnership:
             if held.slots:
                 await self.store.release_slots(self.node_id, name, sorted(held.slots))
 
-    async def _balance(
-        self, name: str, upstream: SlottedUpstream, binds: int, view: SlotView, started: float
-    ) -> None:
+    async def _balance(self, name: str, upstream: SlottedUpstream, renewal: _Renewal) -> None:
+        view, started, binds = renewal.view, renewal.started, upstream.bind_slots()
         slots = [s for s in view.slots if s.connector == name and s.slot < binds]
         mine = {s.slot for s in slots if s.node_id == self.node_id and s.lease_until >= view.now}
         held = self._open.setdefault(name, _Open(upstream))
@@ -249,6 +292,8 @@ class BindOwnership:
         ]
         if wanted:
             mine |= set(await self.store.claim_slots(self.node_id, name, wanted, self.lease))
+        if asyncio.get_running_loop().time() >= self._deadline:
+            return  # the renewal is too old to open binds on
         for k in sorted(mine - held.slots):
             upstream.open_slot(k)
             held.slots.add(k)
@@ -256,6 +301,7 @@ class BindOwnership:
     def _arm_fence(self, at: float) -> None:
         if self._fence is not None:
             self._fence.cancel()
+        self._deadline = at
         self._fence = asyncio.get_running_loop().call_at(at, self._drop_binds)
 
     def _drop_binds(self) -> None:
