@@ -47,6 +47,7 @@ from smsgate.services.lockout import Lockout, LockoutPolicy
 from smsgate.services.lookup import NumberLookup
 from smsgate.services.messages import MessageService
 from smsgate.services.nodes import DUE, Announcer, NodeService, default_node_id
+from smsgate.services.ownership import HELD, BindOwnership
 from smsgate.services.plans import RoutePlans
 from smsgate.services.ports import Upstream
 from smsgate.services.retention import RetentionService
@@ -107,6 +108,7 @@ class Gateway:
     inbound_settings: InboundSettingsService
     node: NodeService
     changes: Changes  # cache invalidation across processes and nodes
+    ownership: BindOwnership  # this node's share of the connectors' binds (SQL stores)
     # what accepted messages call (and the HTTP workers' wake-ups, through the core)
     wake: Callable[[], None]
     mo_webhooks: WebhookSender  # MO to their webhooks, as `webhooks` does receipts
@@ -179,10 +181,13 @@ class Gateway:
             router.replace_routes(await routes.list())
             await states.publish(started)
 
+        owned = isinstance(store, SqlStore)  # nodes may share it: each binds only its slots
+        builtin = {simulator.name: simulator}
         supervisor = ConnectorSupervisor(
-            connectors.list, build, builtin={simulator.name: simulator}, on_sync=refresh_routes
+            connectors.list, build, builtin=builtin, on_sync=refresh_routes, owned=owned
         )
-        router = Router(lambda: supervisor.upstreams, default=simulator.name)
+        ownership = BindOwnership(store, node.node_id, lambda: supervisor.upstreams)
+        router = Router(lambda: supervisor.upstreams, simulator.name, ownership.bound_elsewhere)
         states = ConnectorStates(store, clock, node.node_id, lambda: supervisor.upstreams)
         plans = RoutePlans(routes.list, connectors.list, SCHEMES, clock)
         dispatcher = Dispatcher(
@@ -193,7 +198,9 @@ class Gateway:
             batch_size=settings.dispatch_batch,
             plans=plans,
             node=node.node_id,
+            announce_held=Announcer(store, HELD) if owned else None,
         )
+        ownership.on_shared = dispatcher.held_elsewhere
         receipts = ReceiptRecorder(store, clock, stats)
 
         postgres = isinstance(store, SqlStore) and store.connections.dialect == "postgresql"
@@ -303,6 +310,7 @@ class Gateway:
             inbound_settings=inbound_settings,
             node=node,
             changes=changes,
+            ownership=ownership,
             wake=wake,
             mo_webhooks=webhook_sender(MoQueue(store, node.node_id)),
             admins=AdminService(store, clock, auth, lockout),
@@ -327,6 +335,9 @@ class Gateway:
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
             if self.settings.retention_days:
                 jobs.append(self.retention.run)
+            if isinstance(self.store, SqlStore):
+                await self.store.listen(HELD, lambda _: self.dispatcher.held_elsewhere())
+                jobs.append(self.ownership.run)
         if smpp and runs("smpp"):
             await self.smpp.start()
         if runs("webhooks"):
@@ -346,6 +357,8 @@ class Gateway:
             with contextlib.suppress(Exception):
                 await self.connector_states.leave()
         if self.tasks:
+            if self.settings.runs("dispatch"):
+                await self.ownership.leave()  # after the binds closed
             await self.node.leave()
         await self.changes.flush()
         await self.policies.close()

@@ -11,8 +11,10 @@ import itertools
 import logging
 import ssl
 from collections import deque
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
+from smsgate.connectors.smpp_pdus import submit_pdus
 from smsgate.connectors.smpp_settings import SmppSettings
 from smsgate.connectors.throughput import TokenBucket
 from smsgate.core.messages import Message, PartStatus
@@ -44,16 +46,12 @@ from smsgate.smpp import (
     tlv,
 )
 from smsgate.text import (
-    Concat,
     ConcatInfo,
     Encoding,
     TextError,
     check_concat,
-    data_coding_for,
-    encode,
     encoding_for_data_coding,
     parse_udh,
-    plan,
 )
 
 log = logging.getLogger(__name__)
@@ -66,6 +64,16 @@ TEMPORARY_STATUSES = frozenset(
 
 def describe_status(status: int) -> str:
     return f"{status_name(status)} (0x{status:08X})"
+
+
+@dataclass(eq=False, slots=True)
+class _BindSlot:
+    """One bind slot while open: its binding tasks, clients and throughput share."""
+
+    bucket: TokenBucket | None
+    binders: list[asyncio.Task[None]] = field(default_factory=list)
+    clients: list[SmppClient] = field(default_factory=list)
+    transmitters: list[SmppClient] = field(default_factory=list)
 
 
 class SmppUpstream:
@@ -88,12 +96,12 @@ class SmppUpstream:
         self._clock = clock
         self._mo_sink = mo_sink
         self._sink: ReceiptSink | None = None
-        self._bucket = TokenBucket(settings.throughput) if settings.throughput else None
         self._references = itertools.count(1)
         self._turn = itertools.count()
-        self._transmitters: list[SmppClient] = []
-        self._clients: list[SmppClient] = []
-        self._binders: list[asyncio.Task[None]] = []
+        self._deferred = False  # binds open only by open_slot (services.ownership)
+        self._running = False
+        self._slots: dict[int, _BindSlot] = {}
+        self._closing: dict[int, asyncio.Future[None]] = {}
         # what `live` reports: parts in flight and sent, the latest errors
         self._in_flight = 0
         self._submitted = 0
@@ -104,14 +112,76 @@ class SmppUpstream:
     async def start(self, sink: ReceiptSink) -> None:
         """Start binding in the background: an unreachable SMSC never blocks the gateway."""
         self._sink = sink
-        kinds: list[Literal["trx", "tx", "rx"]] = (
-            ["trx"] if self.settings.bind == "trx" else ["tx", "rx"]
-        )
-        for _ in range(self.settings.binds):
-            for kind in kinds:
-                self._binders.append(asyncio.create_task(self._keep_binding(kind)))
+        self._running = True
+        if not self._deferred:
+            for slot in range(self.settings.binds):
+                self.open_slot(slot)
 
-    async def _keep_binding(self, kind: Literal["trx", "tx", "rx"]) -> None:
+    async def close(self) -> None:
+        """Stop binding, let deliveries in progress finish and answer, then unbind."""
+        self._running = False
+        for slot in list(self._slots):
+            await self.close_slot(slot)
+
+    # --- bind slots (services.ownership.SlottedUpstream) ------------------------------------
+
+    def bind_slots(self) -> int:
+        return self.settings.binds
+
+    def defer_binds(self) -> None:
+        self._deferred = True
+
+    def open_slot(self, slot: int) -> None:
+        """Bind slot `slot` (a transceiver, or a transmitter and a receiver) in the
+        background, with its share of the throughput limit."""
+        s = self.settings
+        if not self._running or slot in self._slots or not 0 <= slot < s.binds:
+            return
+        rate = s.throughput / s.binds if s.throughput else None
+        opened = self._slots[slot] = _BindSlot(TokenBucket(rate) if rate else None)
+        kinds: list[Literal["trx", "tx", "rx"]] = ["trx"] if s.bind == "trx" else ["tx", "rx"]
+        for kind in kinds:
+            opened.binders.append(asyncio.create_task(self._keep_binding(opened, kind)))
+        self._resize()
+
+    def slot_bound(self, slot: int) -> bool:
+        opened = self._slots.get(slot)
+        return opened is not None and any(c.bound for c in opened.transmitters)
+
+    async def close_slot(self, slot: int) -> None:
+        """Returns once the slot's binds are closed, also when another caller began."""
+        closing = self._closing.get(slot)
+        if closing is None:
+            opened = self._slots.pop(slot, None)
+            if opened is None:
+                return
+            self._resize()
+            closing = self._closing[slot] = asyncio.ensure_future(self._unbind(opened))
+            closing.add_done_callback(lambda _: self._closing.pop(slot, None))
+        await asyncio.shield(closing)
+
+    async def _unbind(self, opened: _BindSlot) -> None:
+        for task in opened.binders:
+            task.cancel()
+        for task in opened.binders:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for client in opened.clients:
+            await client.close()
+
+    def abort_slots(self) -> None:
+        slots, self._slots = self._slots, {}
+        self._resize()
+        for opened in slots.values():
+            for task in opened.binders:
+                task.cancel()
+            for client in opened.clients:
+                client.abort()
+
+    def _resize(self) -> None:
+        self.window = self.settings.window * max(1, len(self._slots))
+
+    async def _keep_binding(self, slot: _BindSlot, kind: Literal["trx", "tx", "rx"]) -> None:
         """Retry the first bind until it succeeds; the client reconnects by itself after."""
         s = self.settings
         delay = s.reconnect_delay
@@ -144,29 +214,18 @@ class SmppUpstream:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
                 continue
-            self._clients.append(client)
+            slot.clients.append(client)
             if kind != "rx":
-                self._transmitters.append(client)
+                slot.transmitters.append(client)
             return
 
-    async def close(self) -> None:
-        """Stop binding, let deliveries in progress finish and answer, then unbind."""
-        for task in self._binders:
-            task.cancel()
-        for task in self._binders:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._binders.clear()
-        clients, self._clients, self._transmitters = self._clients, [], []
-        for client in clients:
-            await client.close()
-
     def live(self) -> ConnectorLive:
-        """Binds up and configured, window in use, parts sent, the latest errors."""
+        """The binds up of the slots this node holds, window in use, parts sent, the latest
+        errors (services.connector_state)."""
         kinds = 1 if self.settings.bind == "trx" else 2
         return ConnectorLive(
-            binds_up=sum(1 for client in self._clients if client.bound),
-            binds=self.settings.binds * kinds,
+            binds_up=sum(1 for opened in self._slots.values() for c in opened.clients if c.bound),
+            binds=len(self._slots) * kinds,
             window_used=self._in_flight,
             window=self.window,
             submitted=self._submitted,
@@ -179,7 +238,7 @@ class SmppUpstream:
     # --- submit ----------------------------------------------------------------------------
 
     def ready(self) -> bool:
-        return any(client.bound for client in self._transmitters)
+        return any(self.slot_bound(slot) for slot in self._slots)
 
     async def submit(self, message: Message) -> UpstreamResult:
         try:
@@ -201,12 +260,13 @@ class SmppUpstream:
         for attempt in range(s.retries + 1):
             if attempt:
                 await asyncio.sleep(s.retry_delay * 2 ** (attempt - 1))
-            client = await self._transmitter()
-            if client is None:
+            picked = await self._transmitter()
+            if picked is None:
                 error = "not bound"
                 continue
-            if self._bucket is not None:
-                await self._bucket.take()
+            client, bucket = picked
+            if bucket is not None:
+                await bucket.take()
             self._in_flight += 1
             try:
                 response = await client.submit(pdu)
@@ -226,15 +286,21 @@ class SmppUpstream:
                 return None, error, False
         return None, error, True
 
-    async def _transmitter(self) -> SmppClient | None:
-        """A bound transmitting client, taking turns; waits up to response_timeout for one."""
+    async def _transmitter(self) -> tuple[SmppClient, TokenBucket | None] | None:
+        """A bound transmitting client and its slot's throughput limit, taking turns;
+        waits up to response_timeout for one."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.response_timeout
         while True:
-            bound = [c for c in self._transmitters if c.bound]
+            bound = [
+                (client, slot.bucket)
+                for slot in self._slots.values()
+                for client in slot.transmitters
+                if client.bound
+            ]
             if bound:
                 return bound[next(self._turn) % len(bound)]
-            if loop.time() >= deadline or not self._binders:
+            if loop.time() >= deadline or not self._slots:
                 return None
             await asyncio.sleep(0.05)
 
@@ -247,81 +313,7 @@ class SmppUpstream:
 
     def submit_pdus(self, message: Message) -> list[SubmitSm]:
         """The submit_sm PDUs of one message, in order (raises TextError when unencodable)."""
-        s = self.settings
-        sender_digits = message.sender.removeprefix("+")
-        numeric = sender_digits.isdigit()
-        if s.source_ton is not None:
-            source_ton, source_npi = s.source_ton, s.source_npi or 0
-        else:
-            source_ton, source_npi = (1, 1) if numeric else (5, 0)
-        base: dict[str, Any] = {
-            "source_addr_ton": source_ton,
-            "source_addr_npi": source_npi,
-            "source_addr": sender_digits if numeric else message.sender,
-            "dest_addr_ton": s.dest_ton,
-            "dest_addr_npi": s.dest_npi,
-            "destination_addr": message.to.removeprefix("+"),
-            "registered_delivery": 1,
-        }
-        if message.udh:
-            encoding = self._segment_encoding(message)
-            payload = encode(message.text, encoding)
-            return [
-                SubmitSm(
-                    **base,
-                    esm_class=EsmClass.UDHI,
-                    data_coding=data_coding_for(encoding),
-                    short_message=message.udh + payload,
-                )
-            ]
-        concat = Concat(message.concat)
-        planned = plan(
-            message.text,
-            encoding=Encoding(message.encoding),
-            concat=concat,
-            max_parts=255,
-            reference=next(self._references),
-        )
-        if planned.sms_count != message.parts:
-            raise ValueError(f"{planned.sms_count} parts, not the {message.parts} planned")
-        data_coding = data_coding_for(planned.encoding)
-        pdus = []
-        for segment in planned.parts:
-            tlvs: dict[int, tlv.TlvValue] = {}
-            short_message = segment.udh + segment.payload
-            if concat is Concat.PAYLOAD and planned.sms_count > 1:
-                tlvs[tlv.MESSAGE_PAYLOAD.tag] = segment.payload
-                short_message = b""
-            elif concat is Concat.SAR and segment.concat is not None:
-                tlvs[tlv.SAR_MSG_REF_NUM.tag] = segment.concat.reference
-                tlvs[tlv.SAR_TOTAL_SEGMENTS.tag] = segment.concat.total
-                tlvs[tlv.SAR_SEGMENT_SEQNUM.tag] = segment.concat.sequence
-            esm_class = EsmClass.UDHI if segment.udh else 0
-            pdus.append(
-                SubmitSm(
-                    **base,
-                    esm_class=esm_class,
-                    data_coding=data_coding,
-                    short_message=short_message,
-                    tlvs=tlvs,
-                )
-            )
-        return pdus
-
-    def _segment_encoding(self, message: Message) -> Encoding:
-        """A customer's own segment in GSM 7-bit goes out in the connector's default
-        alphabet when it fits (it stays one part whatever the encoding)."""
-        try:
-            encoding = Encoding(message.encoding)
-        except ValueError:
-            encoding = Encoding.AUTO
-        if encoding is Encoding.GSM7 and self.settings.default_alphabet == "latin1":
-            try:
-                encode(message.text, Encoding.LATIN1)
-            except TextError:
-                return Encoding.UCS2
-            return Encoding.LATIN1
-        return encoding if encoding is not Encoding.BINARY else Encoding.AUTO
+        return submit_pdus(self.settings, message, next(self._references))
 
     # --- deliveries ------------------------------------------------------------------------
 

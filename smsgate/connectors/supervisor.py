@@ -1,9 +1,8 @@
-"""Keeps the running upstreams in step with the connector definitions in the store.
-
-Every `interval` seconds (and on start) it reads the definitions: new or enabled ones
-are started, changed ones restarted, disabled or removed ones closed (drained). Built-in
-upstreams (the simulator) always run. `upstreams` is the live map the router reads.
-"""
+"""Keeps the running upstreams in step with the connector definitions in the store: every
+`interval` seconds (and on start) new or enabled ones start, changed ones restart,
+disabled or removed ones close (drained); built-ins (the simulator) always run. With
+`owned` (nodes share the connectors) an upstream with bind slots starts without binds
+and `services.ownership.BindOwnership` opens the slots this node holds."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from smsgate.services.clock import run_every
 from smsgate.services.connectors import ConnectorDefinition
+from smsgate.services.ownership import SlottedUpstream
 from smsgate.services.ports import ReceiptSink, Upstream
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,14 @@ class ConnectorSupervisor:
         builtin: Mapping[str, Upstream],
         on_sync: Callable[[], Awaitable[None]] | None = None,
         interval: float = 2.0,
+        owned: bool = False,
     ) -> None:
         self._definitions = definitions
         self._build = build
         self._builtin = dict(builtin)
         self._on_sync = on_sync
         self._interval = interval
+        self._owned = owned
         self._sink: ReceiptSink | None = None
         self._running: dict[str, tuple[ConnectorDefinition, Upstream]] = {}
         self.upstreams: dict[str, Upstream] = dict(builtin)
@@ -70,6 +72,8 @@ class ConnectorSupervisor:
         assert self._sink is not None, "start() first"
         try:
             upstream = self._build(definition)
+            if self._owned and isinstance(upstream, SlottedUpstream):
+                upstream.defer_binds()
             await upstream.start(self._sink)
         except Exception:
             log.exception("connector %r could not start", definition.name)

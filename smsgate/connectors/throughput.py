@@ -9,7 +9,7 @@ class TokenBucket:
     """At most `rate` takes per second on average, with bursts of up to `rate` (at least 1)."""
 
     def __init__(self, rate: float) -> None:
-        self._rate = rate
+        self.rate = rate
         self._capacity = max(1.0, rate)
         self._tokens = self._capacity
         self._at: float | None = None
@@ -19,9 +19,9 @@ class TokenBucket:
         while True:
             now = loop.time()
             if self._at is not None:
-                self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
+                self._tokens = min(self._capacity, self._tokens + (now - self._at) * self.rate)
             self._at = now
             if self._tokens >= 1:
                 self._tokens -= 1
                 return
-            await asyncio.sleep((1 - self._tokens) / self._rate)
+            await asyncio.sleep((1 - self._tokens) / self.rate)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection, Coroutine, Hashable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Hashable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any, Protocol
 
@@ -134,6 +134,9 @@ class Dispatcher:
     gather: float = 0.003
     plans: RoutePlans | None = None
     node: str | None = None  # the node id its claims carry (services.nodes)
+    # called after a claim held messages for an upstream with no bind on this node, so
+    # that the nodes that bind it release them (`held_elsewhere`)
+    announce_held: Callable[[], None] | None = None
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     # None: not looked yet, so held messages from an earlier run are released too.
     _routing: Hashable | None = field(init=False, default=None)
@@ -181,6 +184,7 @@ class Dispatcher:
         if limit <= 0:
             return released
         held: set[str] = set()
+        unbound: set[str] = set()
         taken: dict[str, int] = {}
         routed: dict[str, Upstream | None] = {}
 
@@ -195,6 +199,8 @@ class Dispatcher:
                     taken[name] = taken.get(name, 0) + 1
                     return None
                 lane.held = True
+            else:
+                unbound.add(name)
             held.add(message.id)
             return name
 
@@ -204,6 +210,8 @@ class Dispatcher:
         claimed = await self.store.claim(
             self.clock.now(), limit, hold if check else None, self.node
         )
+        if unbound and self.announce_held is not None:
+            self.announce_held()
         if claimed and self.plans is not None:
             await self.plans.fresh()
         no_route = []
@@ -217,6 +225,14 @@ class Dispatcher:
             await self.store.record_sends(no_route, self.clock.now())
             self._count(no_route)
         return max(released, len(claimed) + len(held))
+
+    def held_elsewhere(self) -> None:
+        """Another node held messages it cannot send: each lane with a bind here
+        releases as many held messages of its upstream as it has room for."""
+        for lane in self._lanes.values():
+            if lane.upstream.ready():
+                lane.held = True
+        self._wake.set()
 
     async def drain(self) -> None:
         """Wait until every send started so far has ended and its outcome is recorded."""

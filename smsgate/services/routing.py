@@ -67,12 +67,20 @@ class Router:
     the best one whose connector runs (the message waits for its bind), else the default.
 
     So a route of lower priority takes over while the operator of a better one has no
-    bind, and gives the traffic back once it binds again.
+    bind, and gives the traffic back once it binds again. A connector bound only on
+    another node (`elsewhere`, services.ownership) counts as bound: its messages wait
+    for that node instead of failing over.
     """
 
-    def __init__(self, upstreams: Callable[[], Mapping[str, Upstream]], default: str) -> None:
+    def __init__(
+        self,
+        upstreams: Callable[[], Mapping[str, Upstream]],
+        default: str,
+        elsewhere: Callable[[str], bool] | None = None,
+    ) -> None:
         self._upstreams = upstreams
         self._default = default
+        self._elsewhere = elsewhere or (lambda name: False)
         self._routes: tuple[Route, ...] = ()
         self._version = 0
 
@@ -90,7 +98,10 @@ class Router:
     def state(self) -> Hashable:
         """Changes whenever a message's route could: new routes, or another set of bound
         upstreams."""
-        bound = frozenset(name for name, up in self._upstreams().items() if up.ready())
+        elsewhere = self._elsewhere
+        bound = frozenset(
+            name for name, up in self._upstreams().items() if up.ready() or elsewhere(name)
+        )
         return self._version, bound
 
     def __call__(self, message: Message) -> Upstream | None:
@@ -98,7 +109,7 @@ class Router:
 
         def ready(name: str) -> bool:
             upstream = running.get(name)
-            return upstream is not None and upstream.ready()
+            return upstream is not None and (upstream.ready() or self._elsewhere(name))
 
         to, account_id = message.to, message.account_id
         name = choose_connector(self._routes, to, account_id, ready)

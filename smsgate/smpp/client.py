@@ -160,6 +160,15 @@ class SmppClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
 
+    def abort(self) -> None:
+        """Drop the connection at once, without unbinding, and stop reconnecting."""
+        self._closing = True
+        self._ready.set()
+        if self._connection is not None:
+            self._connection.abort()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+
     async def __aenter__(self) -> "SmppClient":
         await self.start()
         return self

@@ -59,6 +59,10 @@ class ServerSession:
         return self._connection.session.state
 
     @property
+    def closed(self) -> bool:
+        return self._connection.closed
+
+    @property
     def can_receive(self) -> bool:
         return not self._connection.closed and self.bind_state.can_receive
 

@@ -48,6 +48,7 @@ _KEEP_MESSAGES = 100_000
 @dataclass
 class SimulatorCounters:
     binds: int = 0
+    most_binds: int = 0  # the most binds of one system_id open at one moment
     submits_received: int = 0
     submits_delayed: int = 0  # submits answered late or never (counted as they arrive)
     acked: int = 0
@@ -110,6 +111,8 @@ class SmscSimulator(BaseServerHandler):
         self.submit_delay = submit_delay
         self._unanswered: set[asyncio.Future[None]] = set()
         self.counters = SimulatorCounters()
+        # The sessions bound now, by system_id (the operator's count of concurrent binds).
+        self.bound: dict[str, set[ServerSession]] = {}
         self.messages: dict[str, _Submitted] = {}
         self._random = random.Random(seed)
         self._ids = itertools.count(0x10000)
@@ -188,7 +191,18 @@ class SmscSimulator(BaseServerHandler):
             if expected != pdu.password:
                 return CommandStatus.ESME_RINVPASWD
         self.counters.binds += 1
+        # A connection gone without an unbind leaves at once, not when its handlers end.
+        bound = {s for s in self.bound.get(pdu.system_id, ()) if not s.closed}
+        bound.add(session)
+        self.bound[pdu.system_id] = bound
+        self.counters.most_binds = max(self.counters.most_binds, len(bound))
         return CommandStatus.ESME_ROK
+
+    async def on_unbind(self, session: ServerSession) -> None:
+        self.bound.get(session.system_id, set()).discard(session)
+
+    async def on_close(self, session: ServerSession) -> None:
+        self.bound.get(session.system_id, set()).discard(session)
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSm) -> tuple[int, str]:
         await self._answer_delay()

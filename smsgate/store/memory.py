@@ -17,6 +17,7 @@ from smsgate.store.memory_messages import MemoryMessages
 from smsgate.store.memory_mo_outbox import MemoryMoOutbox
 from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
+from smsgate.store.memory_ownership import MemoryOwnership
 from smsgate.store.memory_retention import MemoryRetention
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
@@ -48,6 +49,7 @@ class MemoryStore(
     MemoryConnectorStates,
     MemoryHealth,
     MemorySharedLimits,
+    MemoryOwnership,
 ):
     async def close(self) -> None:
         return None

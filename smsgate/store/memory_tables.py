@@ -23,6 +23,7 @@ from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
 from smsgate.services.inbound_plan import InboundSettings
 from smsgate.services.nodes import Node
+from smsgate.services.ownership import Slot
 from smsgate.services.senders import SenderId
 from smsgate.services.stoplist import StopEntry
 
@@ -159,6 +160,8 @@ class MemoryTables:
         self._smpp_binds: dict[str, BindRow] = {}
         self._send_counts: dict[tuple[int, str, int], int] = {}
         self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._connector_slots: dict[tuple[str, int], Slot] = {}
+        self._bind_nodes: dict[str, float] = {}
 
     def _chain(self, account_id: int) -> list[Account]:
         """The account and its ancestors, nearest first (as sql_accounts.chain)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     ForeignKey,
@@ -167,4 +168,25 @@ send_counts = Table(
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("account_id", "holder", "second"),
     Index("ix_send_counts_second", "second"),
+)
+
+# Bind slots: slot k of a connector is one of its binds (`--binds N`: slots 0..N-1),
+# held by at most one node at a time, for a lease on the database's clock.
+connector_slots = Table(
+    "connector_slots",
+    metadata,
+    Column("connector", Text, nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("node_id", Text, nullable=True),
+    Column("lease_until", Double, nullable=False),
+    Column("bound", Boolean, nullable=False),
+    PrimaryKeyConstraint("connector", "slot"),
+)
+
+# The nodes that bind connectors (those that dispatch), each with a lease.
+bind_nodes = Table(
+    "bind_nodes",
+    metadata,
+    Column("node_id", Text, primary_key=True),
+    Column("lease_until", Double, nullable=False),
 )

@@ -1,0 +1,96 @@
+"""SmppUpstream's bind slots against the SMSC simulator over real sockets: with deferred
+binds it binds only the slots opened, each with its share of the throughput limit and
+window; a closed slot is unbound before `close_slot` returns, an aborted one at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+
+from smsgate.connectors.smpp import SmppUpstream
+from smsgate.connectors.smpp_settings import SmppSettings
+from smsgate.services.clock import SystemClock
+from smsgate.services.ownership import SlottedUpstream
+from smsgate.services.ports import ReceiptUpdate
+from smsgate.smpp.smsc_simulator import SmscSimulator
+from tests.unit.connectors.messages import outgoing
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[SmscSimulator]:
+    simulator = SmscSimulator("127.0.0.1", 0, credentials={"gw": "pw"}, receipt_delay=0.05)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+def open_binds(smsc: SmscSimulator) -> int:
+    return sum(1 for session in smsc.bound.get("gw", ()) if not session.closed)
+
+
+async def until(condition: Any) -> None:
+    async with asyncio.timeout(20):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def ignore(receipts: Sequence[ReceiptUpdate]) -> None:
+    return None
+
+
+def upstream(smsc: SmscSimulator, **settings: Any) -> SmppUpstream:
+    values = {
+        "host": "127.0.0.1",
+        "port": smsc.port,
+        "system_id": "gw",
+        "password": "pw",
+        "reconnect_delay": 0.05,
+        **settings,
+    }
+    return SmppUpstream("op", SmppSettings.from_json(values), SystemClock())
+
+
+async def test_deferred_binds_open_only_the_slots_held(smsc: SmscSimulator) -> None:
+    op = upstream(smsc, binds=3, window=4, throughput=30)
+    assert isinstance(op, SlottedUpstream) and op.bind_slots() == 3
+    op.defer_binds()
+    await op.start(ignore)
+    try:
+        await asyncio.sleep(0.2)
+        assert open_binds(smsc) == 0 and not op.ready()
+        op.open_slot(1)
+        op.open_slot(1)  # already open: nothing more
+        op.open_slot(3)  # no such slot
+        await until(op.ready)
+        assert open_binds(smsc) == 1 and op.slot_bound(1) and not op.slot_bound(0)
+        # one slot of three: a third of the throughput, the window of one bind
+        assert op.window == 4
+        assert [s.bucket.rate for s in op._slots.values() if s.bucket] == [10.0]
+        assert (await op.submit(outgoing("hi"))).accepted
+        op.open_slot(2)
+        await until(lambda: op.slot_bound(2))
+        assert (open_binds(smsc), op.window) == (2, 8)
+        await op.close_slot(1)
+        assert open_binds(smsc) == 1 and not op.slot_bound(1)
+        op.abort_slots()
+        await until(lambda: open_binds(smsc) == 0)
+        assert not op.ready()
+    finally:
+        await op.close()
+    assert smsc.counters.most_binds == 2
+
+
+async def test_without_deferring_every_slot_binds(smsc: SmscSimulator) -> None:
+    op = upstream(smsc, binds=2, bind="tx+rx")
+    await op.start(ignore)
+    try:
+        await until(lambda: open_binds(smsc) == 4)  # a transmitter and a receiver each
+        assert op.slot_bound(0) and op.slot_bound(1)
+    finally:
+        await op.close()
+    assert open_binds(smsc) == 0
