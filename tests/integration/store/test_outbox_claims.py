@@ -171,12 +171,11 @@ async def test_two_nodes_claiming_at_once_take_each_row_once(
 
 async def test_a_dead_node_s_claims_are_taken_again(store: Store, kind: Outbox) -> None:
     account = await kind.fill(store, 3)
-    await live(store, "a", lease=0.2)
-    await live(store, "b")
+    await live(store, "a", "b")
     claimed = sorted(await kind.claim(store, account, "a", 10, LEASE))
     assert len(claimed) == 3
     assert await kind.claim(store, account, "b", 10, LEASE) == []
-    await asyncio.sleep(0.5)  # a's lease runs out: a is dead
+    await live(store, "a", lease=-1.0)  # a's lease has run out: a is dead
     assert sorted(await kind.claim(store, account, "b", 10, LEASE)) == claimed
     assert await kind.claim(store, account, "c", 10, LEASE) == [], "b's claims are live"
 
@@ -184,10 +183,10 @@ async def test_a_dead_node_s_claims_are_taken_again(store: Store, kind: Outbox) 
 async def test_a_claim_whose_lease_ran_out_is_taken_again(store: Store, kind: Outbox) -> None:
     account = await kind.fill(store, 2)
     await live(store, "a", "b")
-    claimed = sorted(await kind.claim(store, account, "a", 10, 0.2))
+    claimed = sorted(await kind.claim(store, account, "a", 10, 1.0))
     assert len(claimed) == 2
     assert await kind.claim(store, account, "b", 10, LEASE) == []
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.3)  # the claims' lease runs out (a itself stays live)
     assert sorted(await kind.claim(store, account, "b", 10, LEASE)) == claimed
 
 
