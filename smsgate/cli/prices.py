@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from typing import IO
 
 import click
@@ -12,6 +10,7 @@ from smsgate.app import Gateway
 from smsgate.cli.shared import emit, json_option, with_gateway
 from smsgate.core.errors import SmsgateError
 from smsgate.core.money import format_amount, parse_amount
+from smsgate.core.pricing import read_price_file
 
 
 @click.group()
@@ -76,21 +75,9 @@ def import_prices(ctx: click.Context, file: IO[str], account_name: str | None) -
 
 
 def read_price_csv(file: IO[str]) -> list[tuple[str, int]]:
-    """Parse `prefix,price` rows with a progress bar; a first row that is not a price is
-    taken as the header."""
-    lines = list(csv.reader(file))
-    rows: list[tuple[str, int]] = []
-    with click.progressbar(lines, label="reading prices", file=sys.stderr) as bar:
-        for number, line in enumerate(bar, start=1):
-            if not line or not "".join(line).strip():
-                continue
-            if len(line) < 2:
-                raise click.BadParameter(f"line {number}: expected prefix,price")
-            prefix, amount = line[0].strip(), line[1].strip()
-            try:
-                rows.append((prefix, parse_amount(amount)))
-            except SmsgateError as exc:
-                if number == 1:
-                    continue
-                raise click.BadParameter(f"line {number}: {exc.message}") from exc
-    return rows
+    """The file's rows as `core.pricing.read_price_file` reads them; a bad row is a usage
+    error naming it."""
+    try:
+        return read_price_file(file.read())
+    except SmsgateError as exc:
+        raise click.BadParameter(exc.message) from exc

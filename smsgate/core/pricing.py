@@ -6,10 +6,13 @@ An account consults its own list, then its ancestors', then the system default.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smsgate.core.errors import InvalidRequest, NoPrice
+from smsgate.core.money import parse_amount
 
 DEFAULT_PREFIX = "*"
 
@@ -52,3 +55,35 @@ def check_prefix(prefix: str) -> str:
     if prefix == DEFAULT_PREFIX or (prefix.isdigit() and 0 < len(prefix) <= 15):
         return prefix
     raise InvalidRequest(f"invalid prefix {prefix!r}: digits or '*'", field="prefix")
+
+
+def read_price_file(text: str) -> list[tuple[str, int]]:
+    """A price file's `prefix,price` rows, as `smsgate price import` and the console
+    read them (a first row that is not a price is a header; empty rows are skipped);
+    InvalidRequest naming the first bad row, and nothing read."""
+    rows: list[tuple[str, int]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for line in reader:
+            number = reader.line_num
+            if not "".join(line).strip():
+                continue
+            if len(line) < 2:
+                raise InvalidRequest(f"row {number}: expected prefix,price", field="file")
+            try:
+                price = parse_amount(line[1].strip(), field="price")
+            except InvalidRequest as exc:
+                if number == 1:
+                    continue
+                raise InvalidRequest(f"row {number}: {exc.message}", field="file") from exc
+            if price < 0:
+                raise InvalidRequest(f"row {number}: a price cannot be negative", field="file")
+            try:
+                rows.append((check_prefix(line[0]), price))
+            except InvalidRequest as exc:
+                raise InvalidRequest(f"row {number}: {exc.message}", field="file") from exc
+    except csv.Error as exc:
+        raise InvalidRequest(f"row {reader.line_num}: {exc}", field="file") from exc
+    if not rows:
+        raise InvalidRequest("the file holds no prices", field="file")
+    return rows

@@ -1,5 +1,6 @@
-"""Outbox rows of `MemoryStore` claimed by one node: the same rule as sql_claims, on this
-process's clock and the nodes of `MemoryTables._nodes`."""
+"""Outbox rows of `MemoryStore` claimed by one node (the same rule as sql_claims, on this
+process's clock and the nodes of `MemoryTables._nodes`), and a webhook row's attempt
+recorded, which ends its claim."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from smsgate.services.nodes import Node
+from smsgate.services.ports import NotificationAttempt
+from smsgate.store.memory_tables import PENDING
 
 
 class Claimed(Protocol):
@@ -32,6 +35,28 @@ def take(row: Claimed, node: str, lease: float) -> None:
 
 def clear(row: Claimed) -> None:
     row.claimed_by = row.claimed_until = None
+
+
+class Attempted(Claimed, Protocol):
+    state: str
+    attempts: int
+    next_at: float
+    last_status: int | None
+    last_error: str | None
+
+
+def record_attempt(row: Attempted, attempt: NotificationAttempt) -> None:
+    """A webhook outbox row after one POST: its claim ended, the attempt counted with its
+    answer, and delivered, failed for good or due again at `next_at`."""
+    clear(row)
+    row.attempts += 1
+    row.last_status, row.last_error = attempt.status_code, attempt.error
+    if attempt.delivered:
+        row.state = "delivered"
+    elif attempt.next_at is None:
+        row.state = "failed"
+    else:
+        row.state, row.next_at = PENDING, attempt.next_at
 
 
 def release(rows: Iterable[Claimed], node: str) -> int:

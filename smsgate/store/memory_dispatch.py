@@ -234,17 +234,8 @@ class MemoryDispatch(MemoryTables):
     ) -> None:
         for attempt in attempts:
             item = self._outbox.get(attempt.id)
-            if item is None:
-                continue
-            claims.clear(item)
-            item.attempts += 1
-            item.last_status, item.last_error = attempt.status_code, attempt.error
-            if attempt.delivered:
-                item.state = "delivered"
-            elif attempt.next_at is None:
-                item.state = "failed"
-            else:
-                item.state, item.next_at = "pending", attempt.next_at
+            if item is not None:
+                claims.record_attempt(item, attempt)
 
     async def queue_depth(self) -> int:
         busy = (Status.QUEUED, Status.SENDING)

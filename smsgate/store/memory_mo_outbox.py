@@ -66,14 +66,5 @@ class MemoryMoOutbox(MemoryTables):
     async def record_mo_webhooks(self, attempts: Sequence[NotificationAttempt], now: float) -> None:
         for attempt in attempts:
             row = self._mo_outbox.get(attempt.id)
-            if row is None or row.state != PENDING:
-                continue
-            claims.clear(row)
-            row.attempts += 1
-            row.last_status, row.last_error = attempt.status_code, attempt.error
-            if attempt.delivered:
-                row.state = "delivered"
-            elif attempt.next_at is None:
-                row.state = "failed"
-            else:
-                row.next_at = attempt.next_at
+            if row is not None and row.state == PENDING:
+                claims.record_attempt(row, attempt)

@@ -26,10 +26,13 @@ CSV_COLUMNS = ("id", "time_utc", "kind", "amount", "balance_after", "currency", 
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
+def cell(value: str) -> str:
+    """`value` for a CSV export, prefixed with `'` where a spreadsheet would run it as a
+    formula (every export of the portal and the console writes its cells through it)."""
+    return "'" + value if value.startswith(FORMULA) else value
+
+
 def csv_row(entry: LedgerEntry, currency: str) -> list[str]:
-    reference = entry.reference
-    if reference.startswith(FORMULA):
-        reference = "'" + reference
     return [
         str(entry.id),
         datetime.fromtimestamp(entry.created_at, UTC).isoformat(timespec="seconds"),
@@ -37,7 +40,7 @@ def csv_row(entry: LedgerEntry, currency: str) -> list[str]:
         format_amount(entry.amount),
         format_amount(entry.balance_after),
         currency,
-        reference,
+        cell(entry.reference),
     ]
 
 

@@ -19,7 +19,7 @@ from smsgate.core.errors import InvalidRequest
 from smsgate.core.messages import Status
 from smsgate.core.money import format_amount
 from smsgate.services.statistics import CountryGroup
-from smsgate.web.ledger import FORMULA
+from smsgate.web.ledger import cell
 from smsgate.web.portal import HEADERS, Portal, Visitor
 
 DAYS = 30  # the range shown first
@@ -91,7 +91,7 @@ def csv_row(group: CountryGroup) -> list[str]:
         format_amount(group.totals.cost),
         group.currency,
     ]
-    return ["'" + c if c.startswith(FORMULA) else c for c in cells]
+    return [cell(c) for c in cells]
 
 
 @dataclass(eq=False, slots=True)

@@ -32,7 +32,7 @@ from smsgate.services.stoplist import (
     csv_numbers,
     csv_row,
 )
-from smsgate.web.ledger import FORMULA
+from smsgate.web.ledger import cell
 from smsgate.web.portal import HEADERS, MAX_UPLOAD_BYTES, Portal, Visitor
 
 LIST = "/portal/stoplist"
@@ -68,8 +68,8 @@ class ListQuery:
 def export_row(entry: StopEntry) -> str:
     """`csv_row`, with a number a spreadsheet would run as a formula prefixed with `'`
     (one in E.164, the only kind the list holds, is left as it is)."""
-    if entry.number.startswith(FORMULA) and not E164.fullmatch(entry.number):
-        entry = dataclasses.replace(entry, number="'" + entry.number)
+    if not E164.fullmatch(entry.number):
+        entry = dataclasses.replace(entry, number=cell(entry.number))
     return csv_row(entry)
 
 

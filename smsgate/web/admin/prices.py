@@ -19,9 +19,9 @@ from starlette.routing import BaseRoute, Route
 from smsgate.core.accounts import Account
 from smsgate.core.errors import InvalidRequest, SmsgateError
 from smsgate.core.money import format_amount, parse_amount
-from smsgate.core.pricing import check_prefix
+from smsgate.core.pricing import check_prefix, read_price_file
 from smsgate.web.admin.console import Console
-from smsgate.web.ledger import FORMULA
+from smsgate.web.ledger import cell
 from smsgate.web.portal import HEADERS, Visitor
 
 PRICES = "/admin/prices"
@@ -30,43 +30,12 @@ EXPORT_CHUNK = 1000
 
 
 def read_prices(data: bytes) -> list[tuple[str, int]]:
-    """`prefix,price` rows (a first row that is not a price is a header; empty rows are
-    skipped); InvalidRequest naming the first bad row."""
+    """An uploaded price file (UTF-8, a BOM allowed) as `read_price_file` reads it."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidRequest("the file is not UTF-8 text", field="file") from exc
-    rows: list[tuple[str, int]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for line in reader:
-            number = reader.line_num
-            if not "".join(line).strip():
-                continue
-            if len(line) < 2:
-                raise InvalidRequest(f"row {number}: expected prefix,price", field="file")
-            try:
-                price = parse_amount(line[1].strip(), field="price")
-            except InvalidRequest as exc:
-                if number == 1:
-                    continue
-                raise InvalidRequest(f"row {number}: {exc.message}", field="file") from exc
-            if price < 0:
-                raise InvalidRequest(f"row {number}: a price cannot be negative", field="file")
-            try:
-                rows.append((check_prefix(line[0]), price))
-            except InvalidRequest as exc:
-                raise InvalidRequest(f"row {number}: {exc.message}", field="file") from exc
-    except csv.Error as exc:
-        raise InvalidRequest(f"row {reader.line_num}: {exc}", field="file") from exc
-    if not rows:
-        raise InvalidRequest("the file holds no prices", field="file")
-    return rows
-
-
-def cell(value: str) -> str:
-    """`value`, quoted so that a spreadsheet does not run it as a formula."""
-    return "'" + value if value.startswith(FORMULA) else value
+    return read_price_file(text)
 
 
 @dataclass(eq=False, slots=True)
