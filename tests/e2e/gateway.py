@@ -261,6 +261,29 @@ def postgres_database(admin_url: str) -> Iterator[str]:
         asyncio.run(_autocommit(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def terminate_backends(admin_url: str, database: str) -> int:
+    """Cut every connection to `database` (only it: other tests share the server) with
+    pg_terminate_backend; how many there were."""
+
+    async def terminate() -> int:
+        driver = admin_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        engine = create_async_engine(driver, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": database},
+                )
+                return sum(1 for row in rows if row[0])
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(terminate())
+
+
 @contextlib.contextmanager
 def running_gateway(
     data_dir: Path, postgres_admin_url: str | None = None, **settings: str
