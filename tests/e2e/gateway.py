@@ -204,6 +204,16 @@ def add_operator(gateway: GatewayProcess, name: str, port: int) -> None:
     wait_for_log(gateway, f"connector '{name}' started")
 
 
+def route_everything(gateway: GatewayProcess, port: int, binds: int) -> None:
+    """Route every message to an SMPP connector `sim` of `binds` binds to the SMSC on
+    `port` (system id gw, password pw)."""
+    gateway.cli(
+        "connector", "add", "sim", "--host", "127.0.0.1", "--port", str(port),
+        "--system-id", "gw", "--password", "pw", "--binds", str(binds),
+    )  # fmt: skip
+    gateway.cli("route", "add", "--prefix", "*", "--connector", "sim")
+
+
 def smpp_exchange(
     port: int, system_id: str, password: str, destinations: list[str], text: bytes
 ) -> tuple[list[Any], list[Any]]:
@@ -282,6 +292,17 @@ def terminate_backends(admin_url: str, database: str) -> int:
             await engine.dispose()
 
     return asyncio.run(terminate())
+
+
+@contextlib.contextmanager
+def database_closed(admin_url: str, database: str) -> Iterator[int]:
+    """An outage of `database` alone: it refuses new connections and its open ones are
+    cut (how many) until the block ends."""
+    asyncio.run(_autocommit(admin_url, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+    try:
+        yield terminate_backends(admin_url, database)
+    finally:
+        asyncio.run(_autocommit(admin_url, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
 
 
 @contextlib.contextmanager

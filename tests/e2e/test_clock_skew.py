@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from smsgate.services.nodes import LEASE_SECONDS
-from tests.e2e.gateway import GatewayProcess, postgres_database
+from tests.e2e.gateway import GatewayProcess, postgres_database, route_everything
 from tests.e2e.test_connector_slots import open_binds, slot_holders
 from tests.e2e.test_mo_kill9 import Upstream
 from tests.integration.webhooks.receiving import LoopbackReceiver
@@ -138,12 +138,7 @@ def test_a_node_with_its_clock_off_takes_no_live_lease(
             a.start(timeout=120)
             key = a.demo_key
             assert key is not None
-            a.cli(
-                "connector", "add", "sim", "--host", "127.0.0.1",
-                "--port", str(upstream.smsc.port), "--system-id", "gw", "--password", "pw",
-                "--binds", "1",
-            )  # fmt: skip
-            a.cli("route", "add", "--prefix", "*", "--connector", "sim")
+            route_everything(a, upstream.smsc.port, 1)
             upstream.wait_bound(1)
             b.start(timeout=120)
 

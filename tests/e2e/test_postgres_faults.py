@@ -1,8 +1,8 @@
 """PostgreSQL connections cut under load: two gateway nodes (real `smsgate run` processes)
 on a database of their own take HTTP sends from threads while every backend of that
-database is terminated several times. The nodes stay up and serving; every message
-answered 202 is stored, delivered and sent upstream once; money adds up; a request
-refused meanwhile got a 5xx error body and stored nothing."""
+database is terminated several times, then while it refuses connections for a while.
+The nodes stay up and serving; every message answered 202 is stored, delivered and sent
+upstream once; money adds up; a request refused meanwhile got a 5xx and stored nothing."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ import httpx
 import pytest
 
 from smsgate.core.money import parse_amount
-from tests.e2e.gateway import GatewayProcess, all_pages, postgres_database, terminate_backends
+from tests.e2e.gateway import (
+    GatewayProcess,
+    all_pages,
+    database_closed,
+    postgres_database,
+    route_everything,
+    terminate_backends,
+)
 from tests.e2e.test_mo_kill9 import Upstream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -26,6 +33,7 @@ CREDIT = "1000.00"
 THREADS = 4
 CUTS = 5
 CUT_EVERY = 1.5  # seconds between two cuts
+OUTAGE = 2.0  # seconds the database refuses connections, after the cuts
 PER_THREAD = 400  # bounds the load if the cuts end early
 
 
@@ -93,12 +101,7 @@ def test_cut_connections_lose_nothing_and_send_nothing_twice(
         try:
             first, second = nodes
             first.start(timeout=120)
-            first.cli(
-                "connector", "add", "sim", "--host", "127.0.0.1",
-                "--port", str(upstream.smsc.port), "--system-id", "gw", "--password", "pw",
-                "--binds", "2",
-            )  # fmt: skip
-            first.cli("route", "add", "--prefix", "*", "--connector", "sim")
+            route_everything(first, upstream.smsc.port, 2)
             key = first.cli("account", "create", "load", "--credit", CREDIT)["api_key"]
             second.start(timeout=120)
             upstream.wait_bound(2)
@@ -115,6 +118,11 @@ def test_cut_connections_lose_nothing_and_send_nothing_twice(
                     time.sleep(CUT_EVERY)
                     cuts.append(terminate_backends(postgres_url, database))
                 time.sleep(CUT_EVERY)
+                refused_before = len(load.refused)
+                with database_closed(postgres_url, database) as cut:
+                    cuts.append(cut)
+                    time.sleep(OUTAGE)
+                time.sleep(CUT_EVERY)
                 stop.set()
                 for done in sending:
                     done.result()
@@ -127,6 +135,7 @@ def test_cut_connections_lose_nothing_and_send_nothing_twice(
             assert load.accepted, "nothing was accepted"
             assert not load.unanswered, f"requests without an answer: {load.unanswered[:5]}"
             assert all(500 <= status < 600 for _, status, _ in load.refused), load.refused
+            assert len(load.refused) > refused_before, "nothing was refused during the outage"
 
             for gateway in nodes:  # alive, and serving
                 assert gateway.proc is not None and gateway.proc.poll() is None
