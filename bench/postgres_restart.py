@@ -10,8 +10,9 @@ money (balance = credit - costs = sum of the ledger) and seconds from the restar
 the first 202 after it. The database is dropped at the end.
 
     sudo .venv/bin/python -m bench.postgres_restart --yes-restart-postgresql \\
-        [--url postgresql://postgres@127.0.0.1:5432/postgres] [--version 15] \\
-        [--nodes 2] [--clients 8] [--seconds 20]
+        [--version 15] [--nodes 2] [--clients 8] [--seconds 20]
+
+(the server: SMSGATE_BENCH_POSTGRES, a superuser's URL; postgres@127.0.0.1:5432/test).
 """
 
 from __future__ import annotations
@@ -19,11 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -32,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
+from bench.http_submit import PG_ADMIN, postgres_database
+from bench.mo import GatewayRun
 from smsgate.core.messages import FINAL
 from smsgate.core.money import parse_amount
 from smsgate.smpp.smsc_simulator import SmscSimulator
@@ -43,66 +39,6 @@ from smsgate.smpp.smsc_simulator import SmscSimulator
 CREDIT = "100000.00"
 START_TIMEOUT = 120.0  # seconds for a node to say it is ready
 FINAL_STATUSES = {status.value for status in FINAL}
-
-
-async def autocommit(url: str, statement: str) -> None:
-    driver = url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    engine = create_async_engine(driver, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Node:
-    """One `smsgate run` on `url` with a data directory of its own."""
-
-    def __init__(self, data_dir: Path, url: str, node_id: str) -> None:
-        data_dir.mkdir()
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "SMSGATE_DATA_DIR": str(data_dir),
-            "SMSGATE_DATABASE_URL": url,
-            "SMSGATE_NODE_ID": node_id,
-            "SMSGATE_HTTP_PORT": str(self.port),
-            "SMSGATE_SMPP_PORT": "0",
-            "SMSGATE_DEMO": "false",
-            "SMSGATE_LOG_LEVEL": "WARNING",
-        }
-        self.log = data_dir / "gateway.log"
-        self.proc: subprocess.Popen[str] | None = None
-
-    def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "smsgate", *args],
-            env=self.env, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
-
-    def start(self) -> None:
-        with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "smsgate", "run"],
-                env=self.env, stdout=subprocess.PIPE, stderr=log, text=True,
-            )  # fmt: skip
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if "(ready)" in line:
-                return
-        raise RuntimeError(f"a node did not start; see {self.log}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 @dataclass
@@ -161,14 +97,17 @@ async def restart(version: str) -> tuple[float, float]:
 async def run(args: argparse.Namespace, url: str, data: Path) -> dict[str, object]:
     smsc = SmscSimulator("127.0.0.1", 0, credentials={"gw": "pw"})
     await smsc.start()
-    nodes = [Node(data / f"node-{n}", url, f"node-{n}") for n in range(args.nodes)]
+    nodes = []
+    for n in range(args.nodes):
+        (data / f"node-{n}").mkdir()
+        nodes.append(GatewayRun(data / f"node-{n}", url))
+        nodes[-1].env["SMSGATE_NODE_ID"] = f"node-{n}"
     try:
         first = nodes[0]
         first.cli("migrate")
         first.cli("price", "set", "*", "0.01")
-        key = json.loads(first.cli("account", "create", "bench", "--credit", CREDIT, "--json"))[
-            "api_key"
-        ]
+        created = first.cli("account", "create", "bench", "--credit", CREDIT, "--json")
+        key = json.loads(created)["api_key"]
         first.cli(
             "connector", "add", "sim", "--host", "127.0.0.1", "--port", str(smsc.port),
             "--system-id", "gw", "--password", "pw", "--binds", str(args.nodes),
@@ -180,7 +119,13 @@ async def run(args: argparse.Namespace, url: str, data: Path) -> dict[str, objec
         until = time.monotonic() + args.seconds
         clients = [
             asyncio.create_task(
-                send(f"http://127.0.0.1:{nodes[c % args.nodes].port}", key, c * 10**6, until, tally)
+                send(
+                    f"http://127.0.0.1:{nodes[c % args.nodes].http_port}",
+                    key,
+                    c * 10**6,
+                    until,
+                    tally,
+                )
             )
             for c in range(args.clients)
         ]
@@ -189,7 +134,7 @@ async def run(args: argparse.Namespace, url: str, data: Path) -> dict[str, objec
         await asyncio.gather(*clients)
         back = [at for at, status in tally.answers if at > ended and status == 202]
         alive = sum(1 for node in nodes if node.proc is not None and node.proc.poll() is None)
-        base = f"http://127.0.0.1:{first.port}"
+        base = f"http://127.0.0.1:{first.http_port}"
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as client:
@@ -230,21 +175,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     agree = "agree that every client of the server loses its connections"
     parser.add_argument("--yes-restart-postgresql", action="store_true", required=True, help=agree)
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument("--url", default=admin, help="a superuser's URL on the server")
     parser.add_argument("--version", default="15", help="the cluster's version (pg_lsclusters)")
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    name = f"smsgate_restart_{secrets.token_hex(4)}"
-    asyncio.run(autocommit(args.url, f'CREATE DATABASE "{name}"'))
+    name, url = postgres_database()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"{args.url.rsplit('/', 1)[0]}/{name}"
             result = asyncio.run(run(args, url, Path(tmp)))
     finally:
-        asyncio.run(autocommit(args.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        subprocess.run(["psql", PG_ADMIN, "-qc", drop], check=False)
     print(f"{args.nodes} nodes, {args.clients} clients for {args.seconds:.0f} s, one restart\n")
     print("| measure | value |")
     print("|---|---:|")
