@@ -53,6 +53,9 @@ RELEASE_BATCH = 5000
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 STOP_GRACE = 5.0  # seconds a stopping dispatcher lets the outcomes in hand be recorded
+# Seconds between the tries of recording outcomes while the store fails (a lost
+# connection): a message sent but not recorded would be sent again after claim_timeout.
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def retry_delay(attempts: int) -> float:
@@ -306,16 +309,26 @@ class Dispatcher:
         try:
             while lane.outcomes:
                 outcomes, lane.outcomes = lane.outcomes, []
-                try:
-                    await self.store.record_sends(outcomes, self.clock.now())
-                except Exception:  # left `sending`: the housekeeper queues them again
-                    log.exception(
-                        "recording %d sends on %s failed", len(outcomes), lane.upstream.name
-                    )
-                    continue
-                self._count(outcomes)
+                if await self._record_sends(lane.upstream.name, outcomes):
+                    self._count(outcomes)
         finally:
             lane.recording = False
+
+    async def _record_sends(self, name: str, outcomes: Sequence[SendOutcome]) -> bool:
+        """Record `outcomes`, again after each pause of RECORD_RETRIES while it fails (an
+        outcome recorded already is ignored); False when every try failed: the messages
+        stay `sending` and the housekeeper queues them again."""
+        for pause in (*RECORD_RETRIES, None):
+            try:
+                await self.store.record_sends(outcomes, self.clock.now())
+            except Exception:
+                log.exception("recording %d sends on %s failed", len(outcomes), name)
+                if pause is None:
+                    return False
+                await asyncio.sleep(pause)
+            else:
+                return True
+        return False
 
     async def _stop_sends(self) -> None:
         """Cancel the sends in flight (their messages are queued again on the next start)

@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import asyncpg
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from smsgate.store.sql_base import COMPILED_SQL
@@ -52,19 +53,46 @@ class PostgresConnections:
     async def write(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `fn` in one transaction; COMMIT when it returns, ROLLBACK when it raises."""
+        """Run `fn` in one transaction; COMMIT when it returns, ROLLBACK when it raises.
+        A connection lost before COMMIT (closed by the server while idle in the pool, or
+        cut mid-transaction: nothing was committed) is replaced and `fn` run once more;
+        one lost during COMMIT is not, as the transaction may have committed."""
+        try:
+            return await self._transaction(fn, *args, **kwargs)
+        except LostBeforeCommit as lost:
+            log.warning("connection to PostgreSQL lost before COMMIT; trying once more")
+            try:
+                return await self._transaction(fn, *args, **kwargs)
+            except LostBeforeCommit as again:
+                raise again.error from lost.error
+
+    async def _transaction(
+        self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         async with self._engine.begin() as conn:
-            return await conn.run_sync(fn, *args, **kwargs)
+            try:
+                return await conn.run_sync(fn, *args, **kwargs)
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise LostBeforeCommit(exc) from exc
+                raise
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        """Run `fn` without a transaction; once more on a new connection if the one
+        taken from the pool turns out lost."""
+        try:
+            async with self._reader.connect() as conn:
+                return await conn.run_sync(fn, *args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
         async with self._reader.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
     async def notify(self, channel: str, payload: str = "") -> None:
-        async with self._reader.connect() as conn:
-            await conn.execute(select(func.pg_notify(channel, payload)))
+        await self.read(_notify, channel, payload)
 
     async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
         listening = asyncio.get_running_loop().create_future()
@@ -109,6 +137,18 @@ class PostgresConnections:
         await asyncio.gather(*self._listeners, return_exceptions=True)
         self._listeners.clear()
         await self._engine.dispose()
+
+
+class LostBeforeCommit(Exception):
+    """The connection of a write transaction was lost before its COMMIT was sent."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _notify(conn: Connection, channel: str, payload: str) -> None:
+    conn.execute(select(func.pg_notify(channel, payload)))
 
 
 class PostgresCompiledSql:

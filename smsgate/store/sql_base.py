@@ -19,7 +19,9 @@ class Connections(Protocol):
     """Where the SQL functions run: SqliteConnections or PostgresConnections.
 
     `write` runs one function in one transaction (COMMIT when it returns, ROLLBACK
-    when it raises); `read` runs one on a connection without writing.
+    when it raises); `read` runs one on a connection without writing. Either may run
+    the function again after a failure that committed nothing (SQLite: the database
+    was locked; PostgreSQL: the connection was lost before COMMIT).
     """
 
     dialect: str

@@ -204,6 +204,16 @@ def add_operator(gateway: GatewayProcess, name: str, port: int) -> None:
     wait_for_log(gateway, f"connector '{name}' started")
 
 
+def route_everything(gateway: GatewayProcess, port: int, binds: int) -> None:
+    """Route every message to an SMPP connector `sim` of `binds` binds to the SMSC on
+    `port` (system id gw, password pw)."""
+    gateway.cli(
+        "connector", "add", "sim", "--host", "127.0.0.1", "--port", str(port),
+        "--system-id", "gw", "--password", "pw", "--binds", str(binds),
+    )  # fmt: skip
+    gateway.cli("route", "add", "--prefix", "*", "--connector", "sim")
+
+
 def smpp_exchange(
     port: int, system_id: str, password: str, destinations: list[str], text: bytes
 ) -> tuple[list[Any], list[Any]]:
@@ -259,6 +269,40 @@ def postgres_database(admin_url: str) -> Iterator[str]:
         yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
     finally:
         asyncio.run(_autocommit(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def terminate_backends(admin_url: str, database: str) -> int:
+    """Cut every connection to `database` (only it: other tests share the server) with
+    pg_terminate_backend; how many there were."""
+
+    async def terminate() -> int:
+        driver = admin_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        engine = create_async_engine(driver, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": database},
+                )
+                return sum(1 for row in rows if row[0])
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(terminate())
+
+
+@contextlib.contextmanager
+def database_closed(admin_url: str, database: str) -> Iterator[int]:
+    """An outage of `database` alone: it refuses new connections and its open ones are
+    cut (how many) until the block ends."""
+    asyncio.run(_autocommit(admin_url, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+    try:
+        yield terminate_backends(admin_url, database)
+    finally:
+        asyncio.run(_autocommit(admin_url, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
 
 
 @contextlib.contextmanager

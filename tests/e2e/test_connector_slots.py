@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from smsgate.services.nodes import LEASE_SECONDS
-from tests.e2e.gateway import GatewayProcess, postgres_database
+from tests.e2e.gateway import GatewayProcess, postgres_database, route_everything
 from tests.e2e.test_mo_kill9 import Upstream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(300)]
@@ -105,12 +105,7 @@ def test_binds_are_shared_within_the_total_and_move_off_a_killed_node(
             first.start(timeout=120)
             key = first.demo_key
             assert key is not None
-            first.cli(
-                "connector", "add", "sim", "--host", "127.0.0.1",
-                "--port", str(upstream.smsc.port), "--system-id", "gw", "--password", "pw",
-                "--binds", str(BINDS),
-            )  # fmt: skip
-            first.cli("route", "add", "--prefix", "*", "--connector", "sim")
+            route_everything(first, upstream.smsc.port, BINDS)
             gateways["node-b"].start(timeout=120)
             gateways["node-c"].start(timeout=120)
             holders = wait_until_spread(upstream, database_url, set(names))
