@@ -1,10 +1,11 @@
-"""What every command shares: settings loading, running a coroutine on an open
-gateway, and printing results as text or JSON."""
+"""What every command shares: settings loading, the event loop every process runs on,
+running a coroutine on an open gateway, and printing results as text or JSON."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -16,6 +17,8 @@ from smsgate.core.errors import SmsgateError
 from smsgate.core.money import parse_amount
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
@@ -46,6 +49,29 @@ def load_settings(config_path: str | None) -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop `choice` (config.EVENT_LOOPS) names: uvloop's for "uvloop", and for
+    "auto" when uvloop is installed (`pip install 'smsgate[fast]'`); else asyncio's."""
+    if choice == "asyncio":
+        return asyncio.new_event_loop
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise click.UsageError(
+                "event_loop is uvloop but uvloop is not installed: pip install 'smsgate[fast]'"
+            ) from None
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def loop_runner(settings: Settings) -> asyncio.Runner:
+    """A runner on the event loop the settings choose; the loop is logged."""
+    runner = asyncio.Runner(loop_factory=loop_factory(settings.event_loop))
+    log.info("event loop: %s", type(runner.get_loop()).__module__.split(".")[0])
+    return runner
+
+
 def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) -> T:
     """Open the store and services (no background roles), run `work`, close again."""
     settings: Settings = ctx.find_object(Settings) or load_settings(None)
@@ -58,7 +84,8 @@ def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) ->
             await gateway.close()
 
     try:
-        return asyncio.run(go())
+        with loop_runner(settings) as runner:
+            return runner.run(go())
     except SmsgateError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
 
