@@ -62,7 +62,7 @@ class SqliteConnections:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         self._writer_engine = create_engine(url, pool_size=1, max_overflow=0)
         self._reader_engine = create_engine(url, pool_size=readers, max_overflow=0)
-        _configure(self._writer_engine, synchronous, writer=True)
+        _configure(self._writer_engine, synchronous, writer=True, wal_limit=checkpoint_bytes)
         _configure(self._reader_engine, synchronous, writer=False)
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="smsgate-sqlite-reader")
         self._conn: Connection | None = None
@@ -192,7 +192,7 @@ def _raised_as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
         raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
-def _configure(engine: Engine, synchronous: str, *, writer: bool) -> None:
+def _configure(engine: Engine, synchronous: str, *, writer: bool, wal_limit: int = 0) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         record.info[COMPILED_SQL] = SqliteCompiledSql()
@@ -207,9 +207,9 @@ def _configure(engine: Engine, synchronous: str, *, writer: bool) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         if writer:
             # Checkpoints run in a thread (WalCheckpointer), never in a commit on the loop;
-            # the WAL shrinks back to what is left to copy at the commit after one.
+            # the WAL shrinks back to the threshold at the first commit after one.
             cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.execute("PRAGMA journal_size_limit=0")
+            cursor.execute(f"PRAGMA journal_size_limit={wal_limit}")
         else:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()

@@ -24,9 +24,9 @@ CHECKPOINT_BUSY_MS = 5000
 class WalCheckpointer:
     """Checkpoints of one SQLite file's WAL, run in a thread of their own.
 
-    The writer connection must run with `wal_autocheckpoint=0` and `journal_size_limit=0`
-    (see sqlite.py): the WAL file then shrinks to what its first commit after a checkpoint
-    writes, so its size on disk is what a checkpoint has left to copy.
+    The writer connection must run with `wal_autocheckpoint=0` and `journal_size_limit`
+    at the threshold (see sqlite.py): the WAL file then shrinks back to the threshold when
+    it starts over after a checkpoint, and is larger only once its frames outgrow it.
     """
 
     def __init__(
@@ -38,6 +38,7 @@ class WalCheckpointer:
         self.threshold = threshold
         self.hard = HARD_FACTOR * threshold
         self._hard_at = self.hard
+        self._again_at = 0
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="smsgate-sqlite-checkpoint")
         self._conn: sqlite3.Connection | None = None
         self._running: asyncio.Future[tuple[int, int, int]] | None = None
@@ -53,11 +54,15 @@ class WalCheckpointer:
     def after_commit(self) -> None:
         """Start a checkpoint when the WAL passed the threshold and none runs."""
         size = self.wal_bytes()
-        if size < self.threshold:
+        if size <= self.threshold:
+            self._again_at = 0
             return
         if size >= self._hard_at:
             self.must_wait = True
-        if self._running is None or self._running.done():
+        # A WAL that did not start over (writes raced the last checkpoint) is checkpointed
+        # again once it grew by a quarter of the threshold, not after every commit.
+        if size >= self._again_at and (self._running is None or self._running.done()):
+            self._again_at = size + self.threshold // 4
             self._running = self._start("PASSIVE")
 
     async def wait(self) -> None:
