@@ -1,8 +1,8 @@
 """SQLite connections: one write connection on the event loop (BEGIN IMMEDIATE, no busy
 timeout: a writer refused the lock waits for the commit bell or naps), a few reader
 threads, compiled statements on the driver's connection, WAL + synchronous=NORMAL (safe
-through kill -9; FULL through a power loss) checkpointed in a thread (sqlite_checkpoint),
-signals as polled `signals` rows. Why: docs/architecture.md, "Where the time goes"."""
+through kill -9; FULL through a power loss), and signals as polled `signals` rows.
+Why each of these: docs/architecture.md, "Where the time goes"."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from smsgate.store.sql_base import COMPILED_SQL
 from smsgate.store.sql_signals import add_signal, last_signal_id, signals_after
 from smsgate.store.sqlite_bell import CommitBell
-from smsgate.store.sqlite_checkpoint import CHECKPOINT_BYTES, WalCheckpointer
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ class SqliteConnections:
         synchronous: str = "NORMAL",
         readers: int = 4,
         bell: CommitBell | None = None,
-        checkpoint_bytes: int = CHECKPOINT_BYTES,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS:
@@ -62,11 +60,10 @@ class SqliteConnections:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         self._writer_engine = create_engine(url, pool_size=1, max_overflow=0)
         self._reader_engine = create_engine(url, pool_size=readers, max_overflow=0)
-        _configure(self._writer_engine, synchronous, writer=True, wal_limit=checkpoint_bytes)
+        _configure(self._writer_engine, synchronous, writer=True)
         _configure(self._reader_engine, synchronous, writer=False)
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="smsgate-sqlite-reader")
         self._conn: Connection | None = None
-        self.checkpoints = WalCheckpointer(url.database, synchronous, threshold=checkpoint_bytes)
         self._bell = bell
         self._listeners: dict[str, list[Callable[[str], None]]] = {}
         self._polling: asyncio.Task[None] | None = None
@@ -79,15 +76,11 @@ class SqliteConnections:
     ) -> T:
         """Run `fn` in one write transaction and COMMIT when it returns; a transaction
         that found the database locked by another process is rolled back and run again."""
-        if self.checkpoints.must_wait:
-            await self.checkpoints.wait()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:
-                result = self._transaction(fn, *args, **kwargs)
-                self.checkpoints.after_commit()
-                return result
+                return self._transaction(fn, *args, **kwargs)
             except (sqlite3.OperationalError, OperationalError) as exc:
                 if "database is locked" not in str(exc) or loop.time() > deadline:
                     raise
@@ -136,7 +129,6 @@ class SqliteConnections:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        await self.checkpoints.close()
         # Waiting for the threads (and closing files) must not block the loop.
         await asyncio.to_thread(self._shut_down)
 
@@ -192,7 +184,7 @@ def _raised_as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
         raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
-def _configure(engine: Engine, synchronous: str, *, writer: bool, wal_limit: int = 0) -> None:
+def _configure(engine: Engine, synchronous: str, *, writer: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         record.info[COMPILED_SQL] = SqliteCompiledSql()
@@ -205,11 +197,6 @@ def _configure(engine: Engine, synchronous: str, *, writer: bool, wal_limit: int
         # The writer never waits inside SQLite: it would block the event loop.
         cursor.execute(f"PRAGMA busy_timeout={0 if writer else BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        if writer:
-            # Checkpoints run in a thread (WalCheckpointer), never in a commit on the loop;
-            # the WAL shrinks back to the threshold at the first commit after one.
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.execute(f"PRAGMA journal_size_limit={wal_limit}")
-        else:
+        if not writer:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
