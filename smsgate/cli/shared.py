@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -17,8 +16,6 @@ from smsgate.core.errors import SmsgateError
 from smsgate.core.money import parse_amount
 
 T = TypeVar("T")
-
-log = logging.getLogger(__name__)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
@@ -51,7 +48,7 @@ def load_settings(config_path: str | None) -> Settings:
 
 def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
     """The event loop `choice` (config.EVENT_LOOPS) names: uvloop's for "uvloop", and for
-    "auto" when uvloop is installed (`pip install 'smsgate[fast]'`); else asyncio's."""
+    "auto" when uvloop is installed (the `fast` extra); else asyncio's."""
     if choice == "asyncio":
         return asyncio.new_event_loop
     try:
@@ -59,17 +56,16 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
     except ImportError:
         if choice == "uvloop":
             raise click.UsageError(
-                "event_loop is uvloop but uvloop is not installed: pip install 'smsgate[fast]'"
+                "event_loop is uvloop but uvloop is not installed: install smsgate[fast]"
+                " or run pip install uvloop"
             ) from None
         return asyncio.new_event_loop
     return uvloop.new_event_loop
 
 
 def loop_runner(settings: Settings) -> asyncio.Runner:
-    """A runner on the event loop the settings choose; the loop is logged."""
-    runner = asyncio.Runner(loop_factory=loop_factory(settings.event_loop))
-    log.info("event loop: %s", type(runner.get_loop()).__module__.split(".")[0])
-    return runner
+    """A runner on the event loop the settings choose."""
+    return asyncio.Runner(loop_factory=loop_factory(settings.event_loop))
 
 
 def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) -> T:

@@ -30,7 +30,9 @@ def test_asking_for_a_missing_uvloop_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "uvloop", None)
-    with pytest.raises(click.UsageError, match=r"pip install 'smsgate\[fast\]'"):
+    with pytest.raises(
+        click.UsageError, match=r"install smsgate\[fast\] or run pip install uvloop"
+    ):
         loop_factory("uvloop")
 
 
