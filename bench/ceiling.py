@@ -15,7 +15,7 @@ fast a Python worker could go at best on this machine:
 
 Servers run as separate processes; their CPU per request is read from /proc. Run:
 
-    .venv/bin/python -m bench.ceiling [--count 40000]
+    .venv/bin/python -m bench.ceiling [--count 40000] [--loop uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -131,9 +131,10 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], limit: float = 20.0)
     raise RuntimeError(f"nothing listens on {port} after {limit:.0f} s")
 
 
-def measure_server(layer: str, count: int) -> list[Row]:
+def measure_server(layer: str, count: int, loop: str) -> list[Row]:
     port = free_port()
     command = [sys.executable, "-m", "bench.ceiling", "--serve", layer, "--port", str(port)]
+    command += ["--loop", loop]
     proc = subprocess.Popen(command)
     rows = []
     try:
@@ -263,14 +264,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40_000)
     parser.add_argument("--serve", choices=("raw", "uvicorn", "limits"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     args = parser.parse_args()
-    uvloop.install()
+    if args.loop == "uvloop":
+        uvloop.install()
     if args.serve:
         asyncio.run(serve(args.serve, args.port))
         return
-    print(f"machine: {machine_speed():.0f}M empty-loop iterations/s", flush=True)
+    print(f"machine: {machine_speed():.0f}M empty-loop iterations/s, {args.loop}", flush=True)
     rows = [
-        row for layer in ("raw", "uvicorn", "limits") for row in measure_server(layer, args.count)
+        row
+        for layer in ("raw", "uvicorn", "limits")
+        for row in measure_server(layer, args.count, args.loop)
     ]
     rows += asyncio.run(measure_in_process(args.count))
     print(table(rows))

@@ -18,6 +18,7 @@ from typing import Any
 # What a gateway process may run (`roles`): the HTTP API, the customer SMPP server, the
 # dispatcher with the connectors and housekeeping, the webhook senders.
 ROLES = ("api", "smpp", "dispatch", "webhooks")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 
 
 class ConfigError(ValueError):
@@ -58,6 +59,8 @@ class Settings:
     login_block_seconds: float = 300.0
     password_threads: int = 1
     sqlite_synchronous: str = "NORMAL"
+    # the event loop of every process: uvloop's when installed ("auto"), or one named
+    event_loop: str = "auto"
     demo: bool = True
     log_level: str = "INFO"
     log_json: bool = False
@@ -163,6 +166,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("account_rate_limit must be 0 (off) or more")
     if settings.sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise ConfigError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
+    if settings.event_loop not in EVENT_LOOPS:
+        raise ConfigError(f"event_loop must be one of {', '.join(EVENT_LOOPS)}")
     roles = [name.strip() for name in settings.roles.split(",")]
     if not all(name in ROLES for name in roles) or len(set(roles)) != len(roles):
         raise ConfigError(f"roles must be a comma-separated list of {', '.join(ROLES)}")

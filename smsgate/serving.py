@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 import signal
 import socket
@@ -37,6 +38,8 @@ from smsgate.processes import (
 from smsgate.smpp.proxy import parse_networks
 from smsgate.store import MEMORY_URL, CommitBell
 
+log = logging.getLogger(__name__)
+
 COUNTERS_FILE = "counters"
 
 
@@ -48,6 +51,7 @@ async def serve(settings: Settings, *, say: Callable[[str], None] = print) -> No
     raise_open_files_limit()
     await ensure_free(settings.http_host, settings.http_port, "SMSGATE_HTTP_PORT or --port")
     await ensure_free(settings.smpp_host, settings.smpp_port, "SMSGATE_SMPP_PORT")
+    log_event_loop()
     if not settings.runs("api"):
         await _serve_without_http(settings, say)
         return
@@ -101,6 +105,7 @@ async def _start(gateway: Gateway, say: Callable[[str], None], *, smpp: bool) ->
 async def serve_http_worker(settings: Settings, link: WorkerLink) -> None:
     """One HTTP worker: the API on the core's socket, until told to stop or the core is gone."""
     raise_open_files_limit()
+    log_event_loop()
     stats = map_counters(Path(link.counters), row=link.index)
     with (
         contextlib.closing(Nudger(link.wake_port)) as nudge,
@@ -182,6 +187,12 @@ async def _serve_with_workers(
         await workers.stop()
         transport.close()
         listen.close()
+
+
+def log_event_loop() -> None:
+    """Say which event loop this process runs on (config `event_loop`)."""
+    loop = asyncio.get_running_loop()
+    log.info("event loop: %s", type(loop).__module__.split(".")[0])
 
 
 def settle_heap() -> None:

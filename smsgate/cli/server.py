@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import replace
 from typing import Any
 
 import click
-import uvloop
 
+from smsgate.cli.shared import loop_runner
 from smsgate.config import ConfigError, Settings, validate
 from smsgate.logs import configure_logging
 from smsgate.processes import PortInUse, WorkerLink
@@ -40,7 +39,7 @@ def run(settings: Settings, port: int | None, host: str | None, roles: str | Non
     configure_logging(settings.log_level, json_lines=settings.log_json)
     with (
         contextlib.suppress(KeyboardInterrupt),
-        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        loop_runner(settings) as runner,
     ):
         try:
             runner.run(serve(settings, say=click.echo))
@@ -66,7 +65,7 @@ def http_worker(settings: Settings, /, **link: Any) -> None:
     configure_logging(settings.log_level, json_lines=settings.log_json)
     with (
         contextlib.suppress(KeyboardInterrupt),
-        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+        loop_runner(settings) as runner,
     ):
         runner.run(serve_http_worker(settings, WorkerLink(**link)))
 
@@ -76,5 +75,6 @@ def http_worker(settings: Settings, /, **link: Any) -> None:
 def migrate(settings: Settings) -> None:
     """Create or upgrade the database schema."""
     url = settings.database()
-    asyncio.run(migrate_store(url))
+    with loop_runner(settings) as runner:
+        runner.run(migrate_store(url))
     click.echo(f"database at {url} is up to date")

@@ -1,5 +1,5 @@
-"""What every command shares: settings loading, running a coroutine on an open
-gateway, and printing results as text or JSON."""
+"""What every command shares: settings loading, the event loop every process runs on,
+running a coroutine on an open gateway, and printing results as text or JSON."""
 
 from __future__ import annotations
 
@@ -46,6 +46,28 @@ def load_settings(config_path: str | None) -> Settings:
         raise click.UsageError(str(exc)) from exc
 
 
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop `choice` (config.EVENT_LOOPS) names: uvloop's for "uvloop", and for
+    "auto" when uvloop is installed (the `fast` extra); else asyncio's."""
+    if choice == "asyncio":
+        return asyncio.new_event_loop
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise click.UsageError(
+                "event_loop is uvloop but uvloop is not installed: install smsgate[fast]"
+                " or run pip install uvloop"
+            ) from None
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def loop_runner(settings: Settings) -> asyncio.Runner:
+    """A runner on the event loop the settings choose."""
+    return asyncio.Runner(loop_factory=loop_factory(settings.event_loop))
+
+
 def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) -> T:
     """Open the store and services (no background roles), run `work`, close again."""
     settings: Settings = ctx.find_object(Settings) or load_settings(None)
@@ -58,7 +80,8 @@ def with_gateway(ctx: click.Context, work: Callable[[Gateway], Awaitable[T]]) ->
             await gateway.close()
 
     try:
-        return asyncio.run(go())
+        with loop_runner(settings) as runner:
+            return runner.run(go())
     except SmsgateError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
 

@@ -58,6 +58,7 @@ def test_file_may_use_a_table(tmp_path: Path) -> None:
         ({"SMSGATE_SMPP_BIND_TIMEOUT": "0"}, "smpp_bind_timeout must be between"),
         ({"SMSGATE_CONNECTIONS_PER_ADDRESS": "-1"}, "connections_per_address must be between"),
         ({"SMSGATE_TRUSTED_PROXIES": "10.0.0.1, lb.example"}, "'lb.example' is not an address"),
+        ({"SMSGATE_EVENT_LOOP": "trio"}, "event_loop must be one of auto, uvloop, asyncio"),
     ],
 )
 def test_bad_values_are_clear_errors(environ: dict[str, str], message: str) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "smsgate"
 
-# Used without an import of their own: Starlette parses forms with python-multipart, and
-# SQLAlchemy loads asyncpg for postgresql+asyncpg URLs.
-INDIRECT = {"python-multipart", "asyncpg"}
+# Used without an import of their own: Starlette parses forms with python-multipart,
+# SQLAlchemy loads asyncpg for postgresql+asyncpg URLs, and uvicorn's httptools protocol
+# (api/http_limits.py) parses HTTP with httptools.
+INDIRECT = {"python-multipart", "asyncpg", "httptools"}
 IMPORT_NAMES = {"prometheus-client": "prometheus_client"}
 
 
