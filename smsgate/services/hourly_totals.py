@@ -62,7 +62,7 @@ class HourlyTotalsService:
     clock: Clock
     interval: float = 60.0
     _: KW_ONLY
-    chunk: int = 6
+    chunk: int = 3
     pause: float = 0.01
 
     def watermark(self) -> int:

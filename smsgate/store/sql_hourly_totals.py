@@ -200,7 +200,7 @@ def country_totals(
         0,
     )
     later = func.greatest if conn.dialect.name == "postgresql" else func.max
-    counted_day = floor_of(conn, (h.hour + utc_offset) / float(DAY))
+    counted_day = (h.hour + utc_offset) // DAY  # whole numbers: an integer division
     counted_keys = (h.account_id, counted_day, h.country, h.status, h.currency)
     counted = (
         select(literal(0), *counted_keys, func.sum(h.messages), func.sum(h.parts), func.sum(h.cost))
