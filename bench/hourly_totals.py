@@ -19,12 +19,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
-from bench.portal_pages import Database, prepare
+from bench.portal_pages import Database, prepared, store_arguments
 from smsgate.services.clock import SystemClock
 from smsgate.services.hourly_totals import HourlyTotalsService, HourlyTotalsStore
 from smsgate.store import MemoryStore, SqlStore, open_store
@@ -117,20 +114,11 @@ async def compare_reads(store: SqlStore | MemoryStore, url: str, reads: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default="sqlite", help="sqlite, or a postgresql:// URL")
-    parser.add_argument("--messages", type=int, default=1_000_000)
+    store_arguments(parser)
     parser.add_argument("--runs", type=int, default=5, help="runs timed after the first")
     parser.add_argument("--reads", type=int, default=5, help="reads of each kind timed")
-    parser.add_argument("--pg-database", default="smsgate_portal_bench")
-    parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path(__file__).resolve().parent.parent / "var" / "bench"
-    )
     args = parser.parse_args()
-    source, data_dir = args.source.resolve(), args.data_dir.resolve()
-    store = prepare(args.store, data_dir, source, args.messages, args.pg_database)
-    print(f"store: {make_url(store.url).render_as_string()}")
-    print()
+    store, _, _ = prepared(args)
     asyncio.run(measure(store.url, args.runs, args.reads))
 
 

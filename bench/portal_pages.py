@@ -462,22 +462,32 @@ def measure(store: Store, source: Path, data_dir: Path, requests: int) -> None:
         gateway.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def store_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that find (or generate) the store: --store, --messages, ..."""
     parser.add_argument("--store", default="sqlite", help="sqlite, or a postgresql:// URL")
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=100, help="loads of each page")
     parser.add_argument("--pg-database", default=PG_DATABASE, help="the PostgreSQL store's name")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument(
         "--data-dir", type=Path, default=Path(__file__).resolve().parent.parent / "var" / "bench"
     )
-    args = parser.parse_args()
+
+
+def prepared(args: argparse.Namespace) -> tuple[Store, Path, Path]:
+    """The store the arguments of `store_arguments` name, the source and the data dir."""
     source, data_dir = args.source.resolve(), args.data_dir.resolve()
     store = prepare(args.store, data_dir, source, args.messages, args.pg_database)
     print(f"source: {source}; store: {make_url(store.url).render_as_string()}")
     print()
-    measure(store, source, data_dir, args.requests)
+    return store, source, data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    store_arguments(parser)
+    parser.add_argument("--requests", type=int, default=100, help="loads of each page")
+    store, source, data_dir = prepared(parser.parse_args())
+    measure(store, source, data_dir, parser.parse_args().requests)
 
 
 if __name__ == "__main__":
