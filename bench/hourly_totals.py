@@ -29,6 +29,7 @@ from smsgate.store import MemoryStore, SqlStore, open_store
 DAY = 86_400
 FORGET: list[tuple[str, dict[str, Any]]] = [
     ("DELETE FROM message_hours", {}),
+    ("DELETE FROM message_days", {}),
     ("UPDATE message_hours_state SET watermark = NULL", {}),
 ]
 
@@ -57,8 +58,8 @@ class Timed:
 
 
 async def measure(url: str, runs: int, reads: int) -> None:
-    Database(url).run(FORGET)
     store = await open_store(url)
+    Database(url).run(FORGET)
     try:
         print(
             "| run | hours | messages | seconds | messages/s | finding hours ms "

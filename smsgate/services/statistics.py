@@ -72,8 +72,8 @@ class CountryRow:
     characters), in one status."""
 
     account_id: int
-    day: date
-    country: str
+    day: date | None  # None: not grouped by day
+    country: str | None  # None: not grouped by country
     status: Status
     currency: str
     messages: int
@@ -106,12 +106,19 @@ class StatisticsStore(Protocol):
         ...
 
     async def country_totals(
-        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+        self,
+        account_ids: Sequence[int],
+        *,
+        since: float,
+        until: float,
+        utc_offset: int,
+        day: bool = True,
+        country: bool = True,
     ) -> list[CountryRow]:
         """The same messages as `destination_totals`, one row per (account, day, country,
-        status, currency): the hourly totals (services.hourly_totals) of the hours before
-        their watermark, and the live messages after it, read at one moment. `since`,
-        `until` and `utc_offset` are whole hours."""
+        status, currency), without the day or the country unless asked for: the hourly
+        totals (services.hourly_totals) before their watermark and the live messages
+        after it, read at one moment. `since`, `until` and `utc_offset` are whole hours."""
         ...
 
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
@@ -346,7 +353,7 @@ class StatisticsService:
         sorted by day, country, status."""
         ids = await self._accounts(actor, since, until, None, False, utc_offset)
         groups: dict[tuple[date | None, str | None, Status | None, str], Totals] = {}
-        for place, row in await self._by_country(ids, since, until, utc_offset):
+        for place, row in await self._by_country(ids, since, until, utc_offset, day, country):
             key = (
                 row.day if day else None,
                 place if country else None,
@@ -361,13 +368,13 @@ class StatisticsService:
         return [CountryGroup(*key, totals=totals) for key, totals in ordered]
 
     async def _by_country(
-        self, ids: list[int], since: float, until: float, utc_offset: int
-    ) -> list[tuple[str, DestinationRow | CountryRow]]:
+        self, ids: list[int], since: float, until: float, utc_offset: int, day: bool, country: bool
+    ) -> list[tuple[str | None, DestinationRow | CountryRow]]:
         """Each row with its country: from the hourly totals when the period and offset
         are whole hours, else from the live messages."""
         if all(value % HOUR == 0 for value in (since, until, utc_offset)):
             rows = await self.store.country_totals(
-                ids, since=since, until=until, utc_offset=utc_offset
+                ids, since=since, until=until, utc_offset=utc_offset, day=day, country=country
             )
             return [(row.country, row) for row in rows]
         live = await self.store.destination_totals(

@@ -63,7 +63,14 @@ class MemoryHourlyTotals(MemoryTables):
         return counted
 
     async def country_totals(
-        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+        self,
+        account_ids: Sequence[int],
+        *,
+        since: float,
+        until: float,
+        utc_offset: int,
+        day: bool = True,
+        country: bool = True,
     ) -> list[CountryRow]:
         wanted = set(account_ids)
         watermark = self._hours_watermark or 0
@@ -74,9 +81,20 @@ class MemoryHourlyTotals(MemoryTables):
                 _add(totals, key, *total)
         for m in self._all_messages():
             if m.account_id in wanted and max(since, watermark) <= m.created_at < until:
-                day = int((m.created_at + utc_offset) // DAY)
-                _add(totals, _key(m, day), 1, m.parts, m.cost)
+                _add(totals, _key(m, int((m.created_at + utc_offset) // DAY)), 1, m.parts, m.cost)
+        grouped: dict[tuple[int, int | None, str | None, str, str], list[int]] = {}
+        for (account_id, start, name, status, currency), (n, part_count, cost) in totals.items():
+            group = (account_id, start if day else None, name if country else None)
+            total = grouped.setdefault((*group, status, currency), [0, 0, 0])
+            total[0], total[1], total[2] = total[0] + n, total[1] + part_count, total[2] + cost
         return [
-            CountryRow(account_id, day_of(day), place, Status(status), currency, *total)
-            for (account_id, day, place, status, currency), total in totals.items()
+            CountryRow(
+                account_id,
+                None if on is None else day_of(on),
+                place,
+                Status(status),
+                currency,
+                *total,
+            )
+            for (account_id, on, place, status, currency), total in grouped.items()
         ]

@@ -133,6 +133,23 @@ message_hours = Table(
     PrimaryKeyConstraint("account_id", "hour", "country", "status", "currency"),
     # the hours the job counts again: those holding a message that can still change
     Index("ix_message_hours_status_hour", "status", "hour"),
+    Index("ix_message_hours_hour", "hour"),  # a day's hours, added up into message_days
+)
+
+# The same totals per UTC day (`day`, its start), added up from `message_hours` by the
+# job for each day whose hours it counted: reports read whole days before the watermark's.
+message_days = Table(
+    "message_days",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("day", BigInteger, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("parts", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "day", "country", "status", "currency"),
 )
 
 # One row (id 1): the end of the hours `message_hours` holds (NULL: none yet). The job

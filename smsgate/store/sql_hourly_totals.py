@@ -18,7 +18,7 @@ from smsgate.services.numbers import country_of
 from smsgate.services.statistics import DAY, PREFIX, CountryRow
 from smsgate.store.rules import day_of
 from smsgate.store.schema import accounts, messages
-from smsgate.store.schema_platform import message_hours, message_hours_state
+from smsgate.store.schema_platform import message_days, message_hours, message_hours_state
 from smsgate.store.sql_base import SqlPart
 
 STATE = 1  # the id of message_hours_state's one row
@@ -123,6 +123,8 @@ def roll_up(conn: Connection, hours: Sequence[int], watermark: int) -> int:
             counted += int(n)
         if totals:
             conn.execute(insert(message_hours), _rows(totals.items()))
+    for day in sorted({start // DAY * DAY for start in hours}):
+        _add_up_day(conn, day)
     end = min(watermark, hours[-1] + HOUR)
     if current is None or end > current:
         conn.execute(
@@ -131,6 +133,21 @@ def roll_up(conn: Connection, hours: Sequence[int], watermark: int) -> int:
             .values(watermark=end)
         )
     return counted
+
+
+def _add_up_day(conn: Connection, day: int) -> None:
+    """The day's `message_days` rows made again from its hours."""
+    h, d = message_hours.c, message_days.c
+    conn.execute(delete(message_days).where(d.day == day))
+    keys = (h.account_id, h.country, h.status, h.currency)
+    sums = (func.sum(h.messages), func.sum(h.parts), func.sum(h.cost))
+    query = (
+        select(h.account_id, literal(day, BigInteger), *keys[1:], *sums)
+        .where(h.hour >= day, h.hour < day + DAY)
+        .group_by(*keys)
+    )
+    names = ["account_id", "day", "country", "status", "currency", "messages", "parts", "cost"]
+    conn.execute(insert(message_days).from_select(names, query))
 
 
 def _add(totals: dict[Key, list[int]], key: Key, n: int, part_count: int, cost: int) -> None:
@@ -158,36 +175,43 @@ def take_out(
     conn: Connection, deleted: Iterable[tuple[int, float, str, str, str, int, int]]
 ) -> None:
     """Retention's part: the messages (account, created_at, to, status, currency, parts,
-    cost) it deletes in this transaction taken out of the hours counted."""
+    cost) it deletes in this transaction taken out of the hours and days counted."""
     watermark = lock_watermark(conn)
     if watermark is None:
         return
-    totals: dict[Key, list[int]] = {}
-    for account_id, created_at, to, status, currency, part_count, cost in deleted:
-        if created_at < watermark:
-            start = int(created_at // HOUR) * HOUR
+    rows = [row for row in deleted if row[1] < watermark]
+    for table, column, size in ((message_hours, "hour", HOUR), (message_days, "day", DAY)):
+        totals: dict[Key, list[int]] = {}
+        for account_id, created_at, to, status, currency, part_count, cost in rows:
+            start = int(created_at // size) * size
             key = (account_id, start, country_of(to[:PREFIX]), status, currency)
             _add(totals, key, 1, part_count, cost)
-    h = message_hours.c
-    for (account_id, start, place, status, currency), (n, part_count, cost) in totals.items():
-        conn.execute(
-            update_rows(message_hours)
-            .where(
-                h.account_id == account_id,
-                h.hour == start,
-                h.country == place,
-                h.status == status,
-                h.currency == currency,
+        t = table.c
+        for (account_id, start, place, status, currency), (n, parts, cost) in totals.items():
+            conn.execute(
+                update_rows(table)
+                .where(
+                    t.account_id == account_id,
+                    t[column] == start,
+                    t.country == place,
+                    t.status == status,
+                    t.currency == currency,
+                )
+                .values(messages=t.messages - n, parts=t.parts - parts, cost=t.cost - cost)
             )
-            .values(messages=h.messages - n, parts=h.parts - part_count, cost=h.cost - cost)
-        )
-    if totals:
-        hours = sorted({key[1] for key in totals})
-        conn.execute(delete(message_hours).where(h.hour.in_(hours), h.messages <= 0))
+        if totals:
+            starts = sorted({key[1] for key in totals})
+            conn.execute(delete(table).where(t[column].in_(starts), t.messages <= 0))
 
 
 def country_totals(
-    conn: Connection, account_ids: Sequence[int], since: float, until: float, utc_offset: int
+    conn: Connection,
+    account_ids: Sequence[int],
+    since: float,
+    until: float,
+    utc_offset: int,
+    by_day: bool,
+    by_country: bool,
 ) -> list[CountryRow]:
     if not account_ids:
         return []
@@ -200,15 +224,35 @@ def country_totals(
         0,
     )
     later = func.greatest if conn.dialect.name == "postgresql" else func.max
+    whole_days = utc_offset == 0 and since % DAY == 0 and until % DAY == 0
+    # whole UTC days before the watermark's day from message_days, its hours from
+    # message_hours, and the live messages after it
+    days_end = (watermark // DAY) * DAY if whole_days else literal(since, BigInteger)
+    d = message_days.c
+    day_keys: list[ColumnElement[Any]] = [d.account_id, _or(by_day, d.day // DAY)]
+    day_keys += [_or(by_country, d.country), d.status, d.currency]
+    days = (
+        select(literal(0), *day_keys, func.sum(d.messages), func.sum(d.parts), func.sum(d.cost))
+        .where(d.account_id.in_(ids), d.day >= since, d.day < until, d.day < days_end)
+        .group_by(*day_keys)
+    )
     counted_day = (h.hour + utc_offset) // DAY  # whole numbers: an integer division
-    counted_keys = (h.account_id, counted_day, h.country, h.status, h.currency)
+    counted_keys: list[ColumnElement[Any]] = [h.account_id, _or(by_day, counted_day)]
+    counted_keys += [_or(by_country, h.country), h.status, h.currency]
     counted = (
         select(literal(0), *counted_keys, func.sum(h.messages), func.sum(h.parts), func.sum(h.cost))
-        .where(h.account_id.in_(ids), h.hour >= since, h.hour < until, h.hour < watermark)
+        .where(
+            h.account_id.in_(ids),
+            h.hour >= later(literal(since, BigInteger), days_end),
+            h.hour < until,
+            h.hour < watermark,
+        )
         .group_by(*counted_keys)
     )
     live_day = floor_of(conn, (m.created_at + utc_offset) / float(DAY))
-    live_keys = (m.account_id, live_day, func.substr(m.to, 1, PREFIX), m.status, m.currency)
+    prefix = func.substr(m.to, 1, PREFIX)
+    live_keys: list[ColumnElement[Any]] = [m.account_id, _or(by_day, live_day)]
+    live_keys += [_or(by_country, prefix), m.status, m.currency]
     live = (
         select(literal(1), *live_keys, func.count(), func.sum(m.parts), func.sum(m.cost))
         .where(
@@ -220,15 +264,25 @@ def country_totals(
     )
     totals: dict[tuple[int, int, str, str, str], list[int]] = {}
     for is_live, account_id, day, place, status, currency, n, part_count, cost in conn.execute(
-        counted.union_all(live)
+        days.union_all(counted, live)
     ):
-        name = country_of(str(place)) if is_live else str(place)
+        name = country_of(str(place)) if is_live and by_country else str(place)
         key = (int(account_id), int(day), name, str(status), str(currency))
         _add(totals, key, int(n), int(part_count), int(cost))
+    dates = {day: day_of(day) if by_day else None for day in {key[1] for key in totals}}
     return [
-        CountryRow(account_id, day_of(day), name, Status(status), currency, *total)
+        CountryRow(
+            account_id, dates[day], name if by_country else None, Status(status), currency, *total
+        )
         for (account_id, day, name, status, currency), total in totals.items()
     ]
+
+
+def _or(grouped: bool, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`column`, or a constant in its place when the report is not grouped by it."""
+    if grouped:
+        return column
+    return literal(0, BigInteger) if isinstance(column.type, BigInteger | Integer) else literal("")
 
 
 class SqlHourlyTotals(SqlPart):
@@ -239,6 +293,15 @@ class SqlHourlyTotals(SqlPart):
         return await self.connections.write(roll_up, hours, watermark)
 
     async def country_totals(
-        self, account_ids: Sequence[int], *, since: float, until: float, utc_offset: int
+        self,
+        account_ids: Sequence[int],
+        *,
+        since: float,
+        until: float,
+        utc_offset: int,
+        day: bool = True,
+        country: bool = True,
     ) -> list[CountryRow]:
-        return await self.connections.read(country_totals, account_ids, since, until, utc_offset)
+        return await self.connections.read(
+            country_totals, account_ids, since, until, utc_offset, day, country
+        )

@@ -112,15 +112,18 @@ class DashboardPage:
         balance, currency, _ = await ctx.accounts.balance(visitor.user)
         midnight = ctx.clock.now() // DAY * DAY
         since = midnight - (DAYS - 1) * DAY
-        # one read of the hourly totals: by day, country and status
-        groups = await ctx.statistics.by_destination(
-            visitor.user, since=since, until=midnight + DAY
+        until, statistics = midnight + DAY, ctx.statistics
+        daily = await statistics.by_destination(
+            visitor.user, since=since, until=until, country=False
         )
-        retained = await ctx.statistics.retained(visitor.user, since=since, until=midnight + DAY)
+        retained = await statistics.retained(visitor.user, since=since, until=until)
         first = datetime.fromtimestamp(since, UTC).date()
         days = [first + timedelta(days=i) for i in range(DAYS)]
-        totals = by_day(groups, retained, days)
-        rates = by_country(groups)
+        totals = by_day(daily, retained, days)
+        countries = await statistics.by_destination(
+            visitor.user, since=since, until=until, day=False
+        )
+        rates = by_country(countries)
         inbound, more = await ctx.inbound.page(visitor.user, since=midnight, limit=MAX_INBOUND)
         labels = [d.strftime("%d %b") for d in days]
         status_chart = bar_chart(

@@ -36,38 +36,40 @@ async def send(store: Store, account: Account, at: float, *, to: str, count: int
     await store.accept(dataclasses.replace(base, messages=messages))
 
 
-async def live(store: Store, account: Account) -> tuple[Figures, Figures]:
-    """By (day, country, status, currency) from the live messages, and by (day, status,
-    currency) with what retention deleted: what the pages showed before the totals."""
+async def live(store: Store, account: Account) -> tuple[Figures, ...]:
+    """By (day, country, status, currency) and (country, status, currency) from the live
+    messages, and by (day, status, currency) with what retention deleted: what the pages
+    showed before the totals."""
     s = full(store)
     countries: Figures = {}
+    by_country: Figures = {}
     for r in await s.destination_totals([account.id], since=START, until=UNTIL, utc_offset=0):
-        _add(
-            countries,
-            (r.day, country_of(r.prefix), r.status, r.currency),
-            r.messages,
-            r.parts,
-            r.cost,
-        )
+        place = country_of(r.prefix)
+        _add(countries, (r.day, place, r.status, r.currency), r.messages, r.parts, r.cost)
+        _add(by_country, (None, place, r.status, r.currency), r.messages, r.parts, r.cost)
     daily: Figures = {}
     for row in await StatisticsService(s).rows(account, since=START, until=UNTIL):
         _add(daily, (row.day, row.status, row.currency), row.messages, 0, row.cost)
-    return countries, daily
+    return countries, by_country, daily
 
 
-async def counted(store: Store, account: Account) -> tuple[Figures, Figures]:
+async def counted(store: Store, account: Account) -> tuple[Figures, ...]:
     """The same figures as the portal reads them now: the hourly totals (and live rows
     after their watermark), and for the days what retention deleted."""
     service = StatisticsService(full(store))
-    countries: Figures = {}
+    figures: list[Figures] = []
+    for day in (True, False):
+        found: Figures = {}
+        for g in await service.by_destination(account, since=START, until=UNTIL, day=day):
+            t = g.totals
+            _add(found, (g.day, g.country, g.status, g.currency), t.messages, t.parts, t.cost)
+        figures.append(found)
     daily: Figures = {}
-    for g in await service.by_destination(account, since=START, until=UNTIL):
-        t = g.totals
-        _add(countries, (g.day, g.country, g.status, g.currency), t.messages, t.parts, t.cost)
-        _add(daily, (g.day, g.status, g.currency), t.messages, 0, t.cost)
+    for g in await service.by_destination(account, since=START, until=UNTIL, country=False):
+        _add(daily, (g.day, g.status, g.currency), g.totals.messages, 0, g.totals.cost)
     for row in await service.retained(account, since=START, until=UNTIL):
         _add(daily, (row.day, row.status, row.currency), row.messages, 0, row.cost)
-    return countries, daily
+    return (*figures, daily)
 
 
 def _add(found: Figures, key: tuple[object, ...], n: int, part_count: int, cost: int) -> None:
