@@ -217,6 +217,7 @@ def country_totals(
         return []
     h, m = message_hours.c, messages.c
     ids = list(account_ids)
+    since, until = int(since), int(until)  # whole hours
     watermark = func.coalesce(
         select(message_hours_state.c.watermark)
         .where(message_hours_state.c.id == STATE)
