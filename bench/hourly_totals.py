@@ -19,19 +19,23 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from bench.portal_pages import Database, prepared, store_arguments
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from bench.portal_pages import prepared, store_arguments
 from smsgate.services.clock import SystemClock
 from smsgate.services.hourly_totals import HourlyTotalsService, HourlyTotalsStore
 from smsgate.store import MemoryStore, SqlStore, open_store
 
 DAY = 86_400
-FORGET: list[tuple[str, dict[str, Any]]] = [
-    ("DELETE FROM message_hours", {}),
-    ("DELETE FROM message_days", {}),
-    ("UPDATE message_hours_state SET watermark = NULL", {}),
-]
+
+
+def forget(conn: Connection) -> None:
+    """The totals gone, as before the job's first run."""
+    conn.execute(text("DELETE FROM message_hours"))
+    conn.execute(text("DELETE FROM message_days"))
+    conn.execute(text("UPDATE message_hours_state SET watermark = NULL"))
 
 
 @dataclass(eq=False)
@@ -59,7 +63,8 @@ class Timed:
 
 async def measure(url: str, runs: int, reads: int) -> None:
     store = await open_store(url)
-    Database(url).run(FORGET)
+    assert isinstance(store, SqlStore)
+    await store.connections.write(forget)
     try:
         print(
             "| run | hours | messages | seconds | messages/s | finding hours ms "
@@ -80,14 +85,16 @@ async def measure(url: str, runs: int, reads: int) -> None:
                 f"| {sum(timed.reads) * 1000:.0f} | {longest:.0f} |",
                 flush=True,
             )
-        await compare_reads(store, url, reads)
+        await compare_reads(store, reads)
     finally:
         await store.close()
 
 
-async def compare_reads(store: SqlStore | MemoryStore, url: str, reads: int) -> None:
+async def compare_reads(store: SqlStore | MemoryStore, reads: int) -> None:
     """The 30 days' report read from the live messages and from the totals, alternately."""
-    [big] = Database(url).run([("SELECT id FROM accounts WHERE name = 'big'", {})])
+    account = await store.account_by_name("big")
+    assert account is not None
+    big = account.id
     until = (int(time.time()) // DAY + 1) * DAY
     since = until - 30 * DAY
     ways: dict[str, Callable[..., Awaitable[Sequence[object]]]] = {
