@@ -23,6 +23,7 @@ from smsgate.store.sql_base import SqlPart
 
 STATE = 1  # the id of message_hours_state's one row
 _OPEN = sorted(status.value for status in OPEN)
+DAYS, HOURS, LIVE = 0, 1, 2  # the parts of a report's statement
 Key = tuple[int, int, str, str, str]  # account, hour, country, status, currency
 
 
@@ -230,10 +231,11 @@ def country_totals(
     # message_hours, and the live messages after it
     days_end = (watermark // DAY) * DAY if whole_days else literal(since, BigInteger)
     d = message_days.c
-    day_keys: list[ColumnElement[Any]] = [d.account_id, _or(by_day, d.day // DAY)]
+    # the day's start, not its number: grouped in the primary key's order, no sort
+    day_keys: list[ColumnElement[Any]] = [d.account_id, _or(by_day, d.day)]
     day_keys += [_or(by_country, d.country), d.status, d.currency]
     days = (
-        select(literal(0), *day_keys, func.sum(d.messages), func.sum(d.parts), func.sum(d.cost))
+        select(literal(DAYS), *day_keys, func.sum(d.messages), func.sum(d.parts), func.sum(d.cost))
         .where(d.account_id.in_(ids), d.day >= since, d.day < until, d.day < days_end)
         .group_by(*day_keys)
     )
@@ -241,7 +243,9 @@ def country_totals(
     counted_keys: list[ColumnElement[Any]] = [h.account_id, _or(by_day, counted_day)]
     counted_keys += [_or(by_country, h.country), h.status, h.currency]
     counted = (
-        select(literal(0), *counted_keys, func.sum(h.messages), func.sum(h.parts), func.sum(h.cost))
+        select(
+            literal(HOURS), *counted_keys, func.sum(h.messages), func.sum(h.parts), func.sum(h.cost)
+        )
         .where(
             h.account_id.in_(ids),
             h.hour >= later(literal(since, BigInteger), days_end),
@@ -255,7 +259,7 @@ def country_totals(
     live_keys: list[ColumnElement[Any]] = [m.account_id, _or(by_day, live_day)]
     live_keys += [_or(by_country, prefix), m.status, m.currency]
     live = (
-        select(literal(1), *live_keys, func.count(), func.sum(m.parts), func.sum(m.cost))
+        select(literal(LIVE), *live_keys, func.count(), func.sum(m.parts), func.sum(m.cost))
         .where(
             m.account_id.in_(ids),
             m.created_at >= later(literal(since), watermark),
@@ -264,11 +268,12 @@ def country_totals(
         .group_by(*live_keys)
     )
     totals: dict[tuple[int, int, str, str, str], list[int]] = {}
-    for is_live, account_id, day, place, status, currency, n, part_count, cost in conn.execute(
+    for part, account_id, day, place, status, currency, n, part_count, cost in conn.execute(
         days.union_all(counted, live)
     ):
-        name = country_of(str(place)) if is_live and by_country else str(place)
-        key = (int(account_id), int(day), name, str(status), str(currency))
+        name = country_of(str(place)) if part == LIVE and by_country else str(place)
+        number = int(day) // DAY if part == DAYS else int(day)
+        key = (int(account_id), number, name, str(status), str(currency))
         _add(totals, key, int(n), int(part_count), int(cost))
     dates = {day: day_of(day) if by_day else None for day in {key[1] for key in totals}}
     return [
