@@ -77,6 +77,21 @@ def _add(found: Figures, key: tuple[object, ...], n: int, part_count: int, cost:
     found[key] = (was[0] + n, was[1] + part_count, was[2] + cost)
 
 
+async def same_in_another_offset(store: Store, account: Account) -> None:
+    """Days of UTC+1 read from the hours (no whole UTC day) equal the live count."""
+    s = full(store)
+    expected: Figures = {}
+    for r in await s.destination_totals([account.id], since=START, until=UNTIL, utc_offset=3600):
+        key = (r.day, country_of(r.prefix), r.status, r.currency)
+        _add(expected, key, r.messages, r.parts, r.cost)
+    found: Figures = {}
+    service = StatisticsService(s)
+    for g in await service.by_destination(account, since=START, until=UNTIL, utc_offset=3600):
+        t = g.totals
+        _add(found, (g.day, g.country, g.status, g.currency), t.messages, t.parts, t.cost)
+    assert found == expected and found
+
+
 async def same_as_live(store: Store, account: Account) -> None:
     assert await counted(store, account) == await live(store, account)
 
@@ -128,6 +143,7 @@ async def test_the_totals_equal_the_live_figures_after_each_run(store: Store) ->
     clock.at += HOUR
     await job.run_once()
     await same_as_live(store, alice)
+    await same_in_another_offset(store, alice)
 
 
 async def test_a_run_counts_the_same_again_and_new_messages_show_at_once(store: Store) -> None:
