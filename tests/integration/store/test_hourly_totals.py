@@ -5,6 +5,7 @@ late receipt of an expired message and retention."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from smsgate.core.accounts import Account
@@ -146,13 +147,18 @@ async def test_the_totals_equal_the_live_figures_after_each_run(store: Store) ->
     await same_in_another_offset(store, alice)
 
 
-async def test_a_run_counts_the_same_again_and_new_messages_show_at_once(store: Store) -> None:
+async def test_runs_at_once_or_again_count_the_same_and_new_messages_show_at_once(
+    store: Store,
+) -> None:
     s = full(store)
     alice = await funded(store, "alice", 10_000)
     clock = Clock(NOW)
     job = HourlyTotalsService(s, clock)
     await send(store, alice, NOW - 10 * HOUR, to=NUMBERS[1], count=3)
-    await job.run_once()
+    await send(store, alice, NOW - 30 * HOUR, to=NUMBERS[3], count=2)
+    # two nodes' first runs at once: each hour counted once
+    await asyncio.gather(job.run_once(), HourlyTotalsService(s, clock, chunk=1).run_once())
+    await same_as_live(store, alice)
     before = await counted(store, alice)
     await s.roll_up(await s.stale_hours(job.watermark()), job.watermark())
     await s.roll_up([job.watermark() - 10 * HOUR - HOUR], job.watermark())  # counted again
