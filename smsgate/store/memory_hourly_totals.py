@@ -1,5 +1,5 @@
-"""Hourly totals of `MemoryStore`: the same counting, reading and taking out as
-sql_hourly_totals, from its tables."""
+"""Hourly totals of `MemoryStore`: the same answers as sql_hourly_totals from its
+tables, kept per hour only (it has no need of day rows to read fast)."""
 
 from __future__ import annotations
 
