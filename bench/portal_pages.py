@@ -10,7 +10,8 @@ and countries; bulk SQL, not the API. Then starts a real `smsgate run` from `--s
     .venv/bin/python -m bench.portal_pages [--store sqlite|postgresql://...]
         [--messages 1000000] [--requests 100] [--source DIR]
 
-A PostgreSQL URL names the server: the store is its database `smsgate_portal_bench`.
+A PostgreSQL URL names the server: the store is its database `--pg-database`
+(`smsgate_portal_bench`). The timing starts once the gateway's hourly totals are built.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -44,6 +46,8 @@ DAY = 86_400
 STALE = DAY / 2  # a cached store older than this is generated again (its days moved on)
 PG_DATABASE = "smsgate_portal_bench"
 PASSWORD = "portal-bench-password"
+TOTALS_SECONDS = 900.0  # at most this long for the gateway's first run of the hourly totals
+HOUR, LAG = 3600, 300  # as services.hourly_totals (a --source may have none)
 PAGE_SECONDS = 30.0  # at most this long on one page, however many requests are asked
 SLOW = 2.0  # a page slower than this once is timed once
 CSV_REQUESTS = 5  # whole exports of the big customer's ledger
@@ -214,22 +218,24 @@ def smsgate(source: Path, env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
-def prepare(store: str, data_dir: Path, source: Path, messages: int) -> Store:
+def prepare(
+    store: str, data_dir: Path, source: Path, messages: int, pg_database: str = PG_DATABASE
+) -> Store:
     """The generated store for these arguments: the cached one when it is recent (a
     store generated from an older source is upgraded by `measure`; one upgraded past the
     source's migrations wants another `--data-dir`)."""
-    key = hashlib.sha256(f"{store}|{messages}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{store}|{messages}|{pg_database}".encode()).hexdigest()[:12]
     data_dir.mkdir(parents=True, exist_ok=True)
     meta = data_dir / f"portal-{key}.json"
     if store == "sqlite":
         url = f"sqlite:///{data_dir / f'portal-{key}.db'}"
     else:
-        url = make_url(store).set(database=PG_DATABASE).render_as_string(hide_password=False)
+        url = make_url(store).set(database=pg_database).render_as_string(hide_password=False)
     if meta.exists() and time.time() - meta.stat().st_mtime < STALE:
         return Store(url, json.loads(meta.read_text()))
     meta.unlink(missing_ok=True)
     started = time.perf_counter()
-    reset(store, url)
+    reset(store, url, pg_database)
     env = {**os.environ, "SMSGATE_DATABASE_URL": url, "SMSGATE_DEMO": "false"}
     smsgate(source, env, "migrate")
     for name in ACCOUNTS:
@@ -242,7 +248,7 @@ def prepare(store: str, data_dir: Path, source: Path, messages: int) -> Store:
     return Store(url, samples)
 
 
-def reset(store: str, url: str) -> None:
+def reset(store: str, url: str, pg_database: str) -> None:
     """An empty database at `url`."""
     if store == "sqlite":
         Path(make_url(url).database or "").unlink(missing_ok=True)
@@ -252,8 +258,8 @@ def reset(store: str, url: str) -> None:
         engine = create_async_engine(driver_url(store), isolation_level="AUTOCOMMIT")
         try:
             async with engine.connect() as conn:
-                await conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
-                await conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+                await conn.execute(text(f"DROP DATABASE IF EXISTS {pg_database}"))
+                await conn.execute(text(f"CREATE DATABASE {pg_database}"))
         finally:
             await engine.dispose()
 
@@ -389,6 +395,8 @@ def pages(s: dict[str, str]) -> list[tuple[str, str]]:
         ("batch page (1,000 messages)", f"/portal/batches/{s['bulk_batch']}"),
         ("ledger, first page", "/portal/ledger"),
         ("ledger, deep page (cursor)", f"/portal/ledger?cursor={s['ledger_cursor']}"),
+        ("statistics, 30 days by day, country, status", "/portal/statistics"),
+        ("statistics, 30 days by country", "/portal/statistics?by=country&submitted=1"),
     ]
 
 
@@ -416,11 +424,28 @@ def row(name: str, times: list[float]) -> None:
     print(f"| {name} | {len(times)} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {times[-1] * 1000:.1f} |")
 
 
+def wait_for_totals(url: str) -> None:
+    """Until the gateway's first run of the hourly totals has counted every hour (not
+    waited for with a source that has none)."""
+    started = time.perf_counter()
+    ready = int(time.time() - LAG) // HOUR * HOUR
+    query: list[tuple[str, dict[str, Any]]] = [("SELECT watermark FROM message_hours_state", {})]
+    try:
+        while (Database(url).run(query)[0] or 0) < ready:
+            if time.perf_counter() - started > TOTALS_SECONDS:
+                raise RuntimeError("the hourly totals were not built in time")
+            time.sleep(1)
+    except DBAPIError:
+        return  # a source without hourly totals
+    print(f"hourly totals built {time.perf_counter() - started:.0f} s after the start")
+
+
 def measure(store: Store, source: Path, data_dir: Path, requests: int) -> None:
     # The store as this source's migrations leave it (a cached one may be older).
     smsgate(source, {**os.environ, "SMSGATE_DATABASE_URL": store.url}, "migrate")
     gateway = Gateway(source, store.url, data_dir)
     try:
+        wait_for_totals(store.url)
         visitor = Visitor(gateway.port)
         print("| page | requests | p50 ms | p95 ms | p99 ms | max ms |")
         print("|---|---:|---:|---:|---:|---:|", flush=True)
@@ -437,21 +462,32 @@ def measure(store: Store, source: Path, data_dir: Path, requests: int) -> None:
         gateway.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def store_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that find (or generate) the store: --store, --messages, ..."""
     parser.add_argument("--store", default="sqlite", help="sqlite, or a postgresql:// URL")
     parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=100, help="loads of each page")
+    parser.add_argument("--pg-database", default=PG_DATABASE, help="the PostgreSQL store's name")
     parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument(
         "--data-dir", type=Path, default=Path(__file__).resolve().parent.parent / "var" / "bench"
     )
-    args = parser.parse_args()
+
+
+def prepared(args: argparse.Namespace) -> tuple[Store, Path, Path]:
+    """The store the arguments of `store_arguments` name, the source and the data dir."""
     source, data_dir = args.source.resolve(), args.data_dir.resolve()
-    store = prepare(args.store, data_dir, source, args.messages)
+    store = prepare(args.store, data_dir, source, args.messages, args.pg_database)
     print(f"source: {source}; store: {make_url(store.url).render_as_string()}")
     print()
-    measure(store, source, data_dir, args.requests)
+    return store, source, data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    store_arguments(parser)
+    parser.add_argument("--requests", type=int, default=100, help="loads of each page")
+    store, source, data_dir = prepared(parser.parse_args())
+    measure(store, source, data_dir, parser.parse_args().requests)
 
 
 if __name__ == "__main__":

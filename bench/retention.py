@@ -6,7 +6,9 @@ Run: .venv/bin/python -m bench.retention [--messages N] [--batch B] [--accepts A
 N messages 40 days old are accepted, sent and delivered (one part each, as the
 dispatcher and receipts would), then pruned with a 30-day period by RetentionService
 (which rests as long as each batch took); A one-recipient accepts from 50 callers run
-first alone, then while the prune runs.
+first alone, then while the prune runs. Each store is measured twice, alternately: with
+no hourly totals, and with the messages counted in them first (each deleted message is
+then also taken out of its hour and day).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from bench.store_bench import COST, NOW, bench_accepts, bench_pipeline, run_sql
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Status
+from smsgate.services.hourly_totals import HourlyTotalsService
 from smsgate.services.ports import AccountToCreate, NewMessage, Store, Submission
 from smsgate.services.retention import Pruned, RetentionService, RetentionStore
 from smsgate.store import open_store
@@ -83,7 +86,7 @@ async def old_traffic(store: Store, account_id: int, count: int) -> None:
     await bench_pipeline(store, 1000)
 
 
-async def run(backend: str, args: argparse.Namespace) -> list[str]:
+async def run(backend: str, args: argparse.Namespace, totals: bool) -> list[str]:
     search_path = None
     with tempfile.TemporaryDirectory() as tmp:
         if backend == "sqlite":
@@ -103,6 +106,8 @@ async def run(backend: str, args: argparse.Namespace) -> list[str]:
             )
             await old_traffic(store, account.id, args.messages)
             idle = await bench_accepts(store, account.id, args.accepts, 50)
+            if totals:
+                await HourlyTotalsService(store, FixedClock()).run_once()
             assert isinstance(store, RetentionStore)
             timed = TimedPrunes(store)
             service = RetentionService(timed, FixedClock(), days=30, batch=args.batch)
@@ -118,7 +123,8 @@ async def run(backend: str, args: argparse.Namespace) -> list[str]:
                 await run_sql(url, f'DROP SCHEMA "{search_path}" CASCADE')
     ms = sorted(s * 1000 for s in timed.seconds)
     return [
-        f"| {backend} | {args.messages:,} | {args.batch:,} | {done.messages / elapsed:,.0f} "
+        f"| {backend} | {'yes' if totals else 'no'} | {args.messages:,} | {args.batch:,} "
+        f"| {done.messages / elapsed:,.0f} "
         f"| {statistics.median(ms):.1f} | {ms[int(len(ms) * 0.99)]:.1f} | {ms[-1]:.1f} "
         f"| {idle:,.0f} | {beside:,.0f} |"
     ]
@@ -136,13 +142,15 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}")
     print(
-        "| store | old messages | batch | deleted/s | batch p50 ms | p99 ms | max ms "
+        "| store | hourly totals | old messages | batch | deleted/s | batch p50 ms | p99 ms "
+        "| max ms "
         "| accepts/s idle | accepts/s while pruning |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for backend in args.backend or ["sqlite", "postgres"]:
-        for line in asyncio.run(run(backend, args)):
-            print(line, flush=True)
+        for totals in (False, True):
+            for line in asyncio.run(run(backend, args, totals)):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

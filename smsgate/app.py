@@ -40,6 +40,7 @@ from smsgate.services.credentials import Authenticator
 from smsgate.services.delivery import Housekeeper, ReceiptRecorder
 from smsgate.services.dispatch import Dispatcher
 from smsgate.services.health import HealthService
+from smsgate.services.hourly_totals import HourlyTotalsService
 from smsgate.services.inbound import InboundService
 from smsgate.services.inbound_numbers import NumberService
 from smsgate.services.inbound_plan import InboundSettingsService
@@ -333,6 +334,8 @@ class Gateway:
                 log.warning("requeued %d messages left in flight by a previous process", recovered)
             await self.supervisor.start(self.receipts.record)
             jobs += [self.dispatcher.run, self.housekeeper.run, self.supervisor.run]
+            every = self.settings.hourly_totals_interval  # the portal's totals
+            jobs.append(HourlyTotalsService(self.store, self.clock, every).run)
             if self.settings.retention_days:
                 jobs.append(self.retention.run)
             if isinstance(self.store, SqlStore):

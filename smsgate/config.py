@@ -52,6 +52,8 @@ class Settings:
     housekeeping_interval: float = 1.0
     # days final messages and MO are kept (their totals stay in the statistics); 0: forever
     retention_days: int = 0
+    # seconds between runs of the job that counts the portal's hourly totals
+    hourly_totals_interval: float = 60.0
     max_body_bytes: int = 1_048_576
     login_failures_per_address: int = 10
     login_failures_per_name: int = 5
@@ -101,6 +103,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "login_block_seconds": (1, 86_400),
     "password_threads": (1, 16),
     "retention_days": (0, 36_500),
+    "hourly_totals_interval": (1, 86_400),
 }
 
 

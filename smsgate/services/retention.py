@@ -37,10 +37,10 @@ class RetentionStore(Protocol):
     async def prune(self, before: float, limit: int) -> Pruned:
         """In one transaction: up to `limit` final messages created before `before` that
         no pending webhook or SMPP receipt waits for, their totals added to the
-        aggregates, deleted with their parts, finished outbox rows and emptied batches;
-        and up to `limit` MO received before `before` that no pending delivery waits
-        for, counted and deleted likewise. Several nodes may run it at once: each row is
-        counted once."""
+        aggregates and taken out of the hourly totals, deleted with their parts,
+        finished outbox rows and emptied batches; and up to `limit` MO received before
+        `before` that no pending delivery waits for, counted and deleted likewise.
+        Several nodes may run it at once: each row is counted once."""
         ...
 
 

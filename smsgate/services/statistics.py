@@ -17,6 +17,7 @@ from smsgate.core.accounts import Account, is_ancestor
 from smsgate.core.errors import Forbidden, InvalidRequest, NotFound
 from smsgate.core.messages import Message, Status
 from smsgate.core.storable import storable
+from smsgate.services.hourly_totals import HOUR
 from smsgate.services.numbers import country_of
 
 MAX_UTC_OFFSET = 14 * 3600
@@ -64,6 +65,22 @@ class DestinationRow:
     cost: int
 
 
+@dataclass(frozen=True, slots=True)
+class CountryRow:
+    """The totals of the messages of one account created on one day (as in `StatsRow`),
+    to one destination country (`numbers.country_of` of the recipient's first PREFIX
+    characters), in one status."""
+
+    account_id: int
+    day: date | None  # None: not grouped by day
+    country: str | None  # None: not grouped by country
+    status: Status
+    currency: str
+    messages: int
+    parts: int
+    cost: int
+
+
 @runtime_checkable
 class StatisticsStore(Protocol):
     async def message_totals(
@@ -86,6 +103,22 @@ class StatisticsStore(Protocol):
     ) -> list[DestinationRow]:
         """As `message_totals`, one row per (account, day, prefix, status, currency)
         instead of per connector: `prefix` is the recipient's first PREFIX characters."""
+        ...
+
+    async def country_totals(
+        self,
+        account_ids: Sequence[int],
+        *,
+        since: float,
+        until: float,
+        utc_offset: int,
+        day: bool = True,
+        country: bool = True,
+    ) -> list[CountryRow]:
+        """The same messages as `destination_totals`, one row per (account, day, country,
+        status, currency), without the day or the country unless asked for: the hourly
+        totals (services.hourly_totals) before their watermark and the live messages
+        after it, read at one moment. `since`, `until` and `utc_offset` are whole hours."""
         ...
 
     async def messages_with_reference(self, account_id: int, reference: str) -> list[Message]:
@@ -124,7 +157,7 @@ class Totals:
     by_status: dict[Status, int] = field(default_factory=dict)
     """Messages per status."""
 
-    def add(self, row: StatsRow | DestinationRow) -> None:
+    def add(self, row: StatsRow | DestinationRow | CountryRow) -> None:
         self.messages += row.messages
         self.parts += row.parts
         self.cost += row.cost
@@ -319,14 +352,11 @@ class StatisticsService:
         country (`numbers.country_of`) and the status asked for, and by currency;
         sorted by day, country, status."""
         ids = await self._accounts(actor, since, until, None, False, utc_offset)
-        rows = await self.store.destination_totals(
-            ids, since=since, until=until, utc_offset=utc_offset
-        )
         groups: dict[tuple[date | None, str | None, Status | None, str], Totals] = {}
-        for row in rows:
+        for place, row in await self._by_country(ids, since, until, utc_offset, day, country):
             key = (
                 row.day if day else None,
-                country_of(row.prefix) if country else None,
+                place if country else None,
                 row.status if status else None,
                 row.currency,
             )
@@ -336,6 +366,27 @@ class StatisticsService:
             key=lambda g: (g[0][0] or date.min, g[0][1] or "", g[0][2] or "", g[0][3]),
         )
         return [CountryGroup(*key, totals=totals) for key, totals in ordered]
+
+    async def _by_country(
+        self, ids: list[int], since: float, until: float, utc_offset: int, day: bool, country: bool
+    ) -> list[tuple[str | None, DestinationRow | CountryRow]]:
+        """Each row with its country: from the hourly totals when the period and offset
+        are whole hours, else from the live messages."""
+        if all(value % HOUR == 0 for value in (since, until, utc_offset)):
+            rows = await self.store.country_totals(
+                ids, since=since, until=until, utc_offset=utc_offset, day=day, country=country
+            )
+            return [(row.country, row) for row in rows]
+        live = await self.store.destination_totals(
+            ids, since=since, until=until, utc_offset=utc_offset
+        )
+        return [(country_of(row.prefix), row) for row in live]
+
+    async def retained(self, actor: Account, *, since: float, until: float) -> list[StatsRow]:
+        """What retention deleted of the actor's messages in [since, until), by UTC day
+        (the part of `rows` that `by_destination` leaves out)."""
+        ids = await self._accounts(actor, since, until, None, False, 0)
+        return await self.store.retained_message_totals(ids, since=since, until=until, utc_offset=0)
 
     async def sent_with_reference(self, account: Account, reference: str) -> list[Message]:
         """The account's messages of the request it tagged with `reference` (a dialect's

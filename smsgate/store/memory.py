@@ -11,6 +11,7 @@ from smsgate.store.memory_connector_states import MemoryConnectorStates
 from smsgate.store.memory_destinations import MemoryDestinations
 from smsgate.store.memory_dispatch import MemoryDispatch
 from smsgate.store.memory_health import MemoryHealth
+from smsgate.store.memory_hourly_totals import MemoryHourlyTotals
 from smsgate.store.memory_inbound import MemoryInbound
 from smsgate.store.memory_lockout import MemoryLockout
 from smsgate.store.memory_messages import MemoryMessages
@@ -46,6 +47,7 @@ class MemoryStore(
     MemoryNodes,
     MemoryAdmins,
     MemoryRetention,
+    MemoryHourlyTotals,
     MemoryConnectorStates,
     MemoryHealth,
     MemorySharedLimits,

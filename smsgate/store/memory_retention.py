@@ -27,6 +27,7 @@ class MemoryRetention(MemoryTables):
         )[:limit]
         for message_id in old:
             m = self._messages.pop(message_id).message
+            self._take_out_hour(m)
             connectors = [p.connector for p in self._parts.pop(m.id, {}).values() if p.connector]
             key = (
                 m.account_id,

@@ -19,15 +19,23 @@ from smsgate.services.account_policy import AccountPolicy
 from smsgate.services.admins import Admin, AuditEntry
 from smsgate.services.connector_state import ConnectorState
 from smsgate.services.connectors import ConnectorDefinition
+from smsgate.services.hourly_totals import HOUR
 from smsgate.services.inbound import InboundMessage, InboundPart
 from smsgate.services.inbound_numbers import InboundKeyword, InboundNumber
 from smsgate.services.inbound_plan import InboundSettings
 from smsgate.services.nodes import Node
+from smsgate.services.numbers import country_of
 from smsgate.services.ownership import Slot
 from smsgate.services.senders import SenderId
+from smsgate.services.statistics import PREFIX
 from smsgate.services.stoplist import StopEntry
 
 PENDING = "pending"
+
+
+def hour_key(m: Message, start: int) -> tuple[int, int, str, str, str]:
+    """The key of `message_hours` a message counts in, for the hour (or day) `start`."""
+    return (m.account_id, start, country_of(m.to[:PREFIX]), m.status.value, m.currency)
 
 
 @dataclass(slots=True)
@@ -155,6 +163,9 @@ class MemoryTables:
         # retention's aggregates: (account, bucket, connector, status, currency) ->
         # [messages, parts, cost]; (account, bucket) -> MO
         self._message_aggregates: dict[tuple[int, int, str, str, str], list[int]] = {}
+        # (account, hour, country, status, currency) -> [messages, parts, cost]
+        self._message_hours: dict[tuple[int, int, str, str, str], list[int]] = {}
+        self._hours_watermark: int | None = None
         self._inbound_aggregates: dict[tuple[int, int], int] = {}
         self._connector_states: dict[tuple[str, str], ConnectorState] = {}
         self._smpp_binds: dict[str, BindRow] = {}
@@ -222,3 +233,19 @@ class MemoryTables:
             receipt = SmppRow(message.account_id, "receipt", message.id, None)
             self._smpp_outbox[next(self._smpp_ids)] = receipt
         return message
+
+    def _take_out_hour(self, deleted: Message) -> None:
+        """Retention's part: a message it deletes taken out of the hours counted."""
+        if self._hours_watermark is None or deleted.created_at >= self._hours_watermark:
+            return
+        key = hour_key(deleted, int(deleted.created_at // HOUR) * HOUR)
+        total = self._message_hours.get(key)
+        if total is None:
+            return
+        total[0], total[1], total[2] = (
+            total[0] - 1,
+            total[1] - deleted.parts,
+            total[2] - deleted.cost,
+        )
+        if total[0] <= 0:
+            del self._message_hours[key]

@@ -115,6 +115,52 @@ inbound_aggregates = Table(
     PrimaryKeyConstraint("account_id", "bucket"),
 )
 
+# The messages of each account per UTC hour (`hour`, its start in epoch seconds),
+# destination country ('ZZ' for none), status and currency, counted by a periodic job
+# (services.hourly_totals) for the hours before `message_hours_state.watermark`; retention
+# takes out what it deletes. Reports add the live rows after the watermark.
+message_hours = Table(
+    "message_hours",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("parts", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "hour", "country", "status", "currency"),
+    # the hours the job counts again: those holding a message that can still change
+    Index("ix_message_hours_status_hour", "status", "hour"),
+    Index("ix_message_hours_hour", "hour"),  # a day's hours, added up into message_days
+)
+
+# The same totals per UTC day (`day`, its start), added up from `message_hours` by the
+# job for each day whose hours it counted: reports read whole days before the watermark's.
+message_days = Table(
+    "message_days",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("day", BigInteger, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("parts", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "day", "country", "status", "currency"),
+)
+
+# One row (id 1): the end of the hours `message_hours` holds (NULL: none yet). The job
+# and retention lock it, so they never run beside each other.
+message_hours_state = Table(
+    "message_hours_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("watermark", BigInteger, nullable=True),
+)
+
 # The live state of each running connector on each node, published every couple of
 # seconds by the process that runs it (services.connector_state); `errors` is a JSON list
 # of [time, text].

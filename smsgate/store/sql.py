@@ -13,6 +13,7 @@ from smsgate.store.sql_connector_states import SqlConnectorStates
 from smsgate.store.sql_destinations import SqlDestinations
 from smsgate.store.sql_dispatch import SqlDispatch
 from smsgate.store.sql_health import SqlHealth
+from smsgate.store.sql_hourly_totals import SqlHourlyTotals
 from smsgate.store.sql_inbound import SqlInbound
 from smsgate.store.sql_lockout import SqlLockout
 from smsgate.store.sql_messages import SqlMessages
@@ -55,6 +56,7 @@ class SqlStore(
     SqlNodes,
     SqlAdmins,
     SqlRetention,
+    SqlHourlyTotals,
     SqlConnectorStates,
     SqlHealth,
     SqlSharedLimits,

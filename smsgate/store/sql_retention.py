@@ -1,16 +1,15 @@
-"""Retention in SQL: `expire` deletes a batch of old messages and MO after adding their
-totals to `message_aggregates` / `inbound_aggregates` (one upsert per group), and the
-aggregates are read back for reports; `SqlRetention` is SqlStore's part for them."""
+"""Retention in SQL: `prune` deletes a batch of old messages and MO after adding their
+totals to `message_aggregates` / `inbound_aggregates` (one upsert per group) and taking
+them out of `message_hours`; the aggregates are read back for reports. `SqlRetention` is
+SqlStore's part for them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import BigInteger, Integer, cast, delete, exists, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from smsgate.core.messages import FINAL, Status
 from smsgate.services.clock import first_id_at
@@ -21,17 +20,11 @@ from smsgate.store.schema import batches, messages, outbox, parts, webhook_attem
 from smsgate.store.schema_inbound import inbound, inbound_outbox, smpp_outbox
 from smsgate.store.schema_platform import inbound_aggregates, message_aggregates
 from smsgate.store.sql_base import SqlPart
+from smsgate.store.sql_hourly_totals import floor_of, take_out
 
 PENDING = "pending"
 NO_CONNECTOR = ""  # the aggregates' key for messages never handed to a connector
 _FINAL = sorted(status.value for status in FINAL)
-
-
-def _floor(conn: Connection, value: ColumnElement[Any]) -> ColumnElement[int]:
-    # CAST rounds on PostgreSQL but truncates on SQLite; FLOOR is PostgreSQL's.
-    if conn.dialect.name == "postgresql":
-        return cast(func.floor(value), BigInteger)
-    return cast(value, Integer)
 
 
 def prune(conn: Connection, before: float, limit: int) -> Pruned:
@@ -60,6 +53,7 @@ def _prune_messages(conn: Connection, before: float, limit: int) -> int:
             m.c.currency,
             m.c.parts,
             m.c.cost,
+            m.c.to,
         )
         .where(
             m.c.id < first_id_at(before),  # the primary key's range; created_at decides
@@ -77,7 +71,8 @@ def _prune_messages(conn: Connection, before: float, limit: int) -> int:
     if not rows:
         return 0
     groups: dict[tuple[int, int, str, str, str], list[int]] = {}
-    for _, _, account_id, created_at, name, status, currency, part_count, cost in rows:
+    take_out(conn, [(r[2], r[3], r[9], r[5], r[6], r[7], r[8]) for r in rows])
+    for _, _, account_id, created_at, name, status, currency, part_count, cost, _ in rows:
         key = (
             account_id,
             int(created_at // BUCKET) * BUCKET,
@@ -178,7 +173,7 @@ def retained_message_totals(
     conn: Connection, account_ids: Sequence[int], since: float, until: float, utc_offset: int
 ) -> list[StatsRow]:
     a = message_aggregates
-    day = _floor(conn, (a.c.bucket + utc_offset) / float(DAY))
+    day = floor_of(conn, (a.c.bucket + utc_offset) / float(DAY))
     keys = (a.c.account_id, day, a.c.connector, a.c.status, a.c.currency)
     query = (
         select(*keys, func.sum(a.c.messages), func.sum(a.c.parts), func.sum(a.c.cost))
@@ -206,7 +201,7 @@ def retained_inbound_totals(
     conn: Connection, account_ids: Sequence[int], since: float, until: float, utc_offset: int
 ) -> list[MoTotal]:
     a = inbound_aggregates
-    day = _floor(conn, (a.c.bucket + utc_offset) / float(DAY))
+    day = floor_of(conn, (a.c.bucket + utc_offset) / float(DAY))
     query = (
         select(a.c.account_id, day, func.sum(a.c.messages))
         .where(a.c.account_id.in_(list(account_ids)), a.c.bucket >= since, a.c.bucket < until)

@@ -38,14 +38,14 @@ class Day:
     def messages(self) -> int:
         return self.delivered + self.waiting + self.not_delivered
 
-    def add(self, row: StatsRow) -> Day:
-        delivered = row.messages if row.status is Status.DELIVERED else 0
-        failed = row.messages if row.status in NOT_DELIVERED else 0
+    def add(self, status: Status, messages: int, cost: int) -> Day:
+        delivered = messages if status is Status.DELIVERED else 0
+        failed = messages if status in NOT_DELIVERED else 0
         return Day(
             self.delivered + delivered,
-            self.waiting + row.messages - delivered - failed,
+            self.waiting + messages - delivered - failed,
             self.not_delivered + failed,
-            self.spend + row.cost,
+            self.spend + cost,
         )
 
 
@@ -87,11 +87,15 @@ def per_mille(value: int) -> str:
     return f"{value / 10:.1f}%"
 
 
-def by_day(rows: list[StatsRow], days: list[date]) -> list[Day]:
+def by_day(groups: list[CountryGroup], retained: list[StatsRow], days: list[date]) -> list[Day]:
+    """Each day's totals: the live messages (`groups`, by day and status) and what
+    retention deleted."""
     found = dict.fromkeys(days, Day())
-    for row in rows:
-        if row.day in found:
-            found[row.day] = found[row.day].add(row)
+    counts = [(g.day, g.status, g.totals.messages, g.totals.cost) for g in groups]
+    counts += [(r.day, r.status, r.messages, r.cost) for r in retained]
+    for day, status, messages, cost in counts:
+        if day in found and status is not None:
+            found[day] = found[day].add(status, messages, cost)
     return [found[d] for d in days]
 
 
@@ -108,14 +112,18 @@ class DashboardPage:
         balance, currency, _ = await ctx.accounts.balance(visitor.user)
         midnight = ctx.clock.now() // DAY * DAY
         since = midnight - (DAYS - 1) * DAY
-        rows = await ctx.statistics.rows(visitor.user, since=since, until=midnight + DAY)
+        until, statistics = midnight + DAY, ctx.statistics
+        daily = await statistics.by_destination(
+            visitor.user, since=since, until=until, country=False
+        )
+        retained = await statistics.retained(visitor.user, since=since, until=until)
         first = datetime.fromtimestamp(since, UTC).date()
         days = [first + timedelta(days=i) for i in range(DAYS)]
-        totals = by_day(rows, days)
-        destinations = await ctx.statistics.by_destination(
-            visitor.user, since=since, until=midnight + DAY, day=False, status=False
+        totals = by_day(daily, retained, days)
+        countries = await statistics.by_destination(
+            visitor.user, since=since, until=until, day=False
         )
-        rates = by_country(destinations)
+        rates = by_country(countries)
         inbound, more = await ctx.inbound.page(visitor.user, since=midnight, limit=MAX_INBOUND)
         labels = [d.strftime("%d %b") for d in days]
         status_chart = bar_chart(

@@ -32,7 +32,7 @@ async def test_migrated_database_matches_the_schema(sql_database: Database) -> N
     assert isinstance(store, SqlStore)
 
     assert await store.connections.write(_differences) == []
-    assert await store.connections.read(current_revision) == head_revision() == "0016"
+    assert await store.connections.read(current_revision) == head_revision() == "0017"
     assert await store.connections.read(_tables) == set(metadata.tables) | {"alembic_version"}
 
 
