@@ -2,7 +2,7 @@
 run` nodes sharing one simulated operator's binds; each run on a private database, node
 counts alternating between rounds, CPU from /proc (nodes and the database's backends),
 wait events sampled from pg_stat_activity every 50 ms.
-Run: .venv/bin/python -m bench.nodes [--messages 12000] [--concurrency 30] [--rounds 2]"""
+Run: .venv/bin/python -m bench.nodes [--messages 4000] [--concurrency 30] [--rounds 2]"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,11 @@ import asyncpg
 from bench.compare.runner import CLOCK_TICKS, cpu_ticks, destination
 from bench.compare.smsgate_gateway import descendants, free_port
 from bench.loadgen import LoadResult, build_post, run_load
+from bench.smpp_bench import machine_speed
 
 BINDS = 3
 WINDOW = 100
+IDLE = 5.0  # seconds the nodes' CPU is read without load
 FINAL = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
 
 
@@ -48,6 +51,9 @@ class Measured:
     p99_ms: float
     gateway_cpu: float  # seconds
     postgres_cpu: float
+    idle_gateway: float = 0.0  # CPU seconds a second, before the load
+    idle_postgres: float = 0.0
+    connections: int = 0  # the most the database had at once, all nodes
     waits: Counter[str] = field(default_factory=Counter)
     samples: int = 0
 
@@ -167,13 +173,13 @@ def spent(before: dict[int, int], after: dict[int, int]) -> float:
 async def sample_waits(conn: asyncpg.Connection, database: str, into: Measured) -> None:
     while True:
         rows = await conn.fetch(
-            """SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w
-               FROM pg_stat_activity WHERE datname = $1 AND state = 'active'
-               AND pid <> pg_backend_pid()""",
+            """SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w
+               FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()""",
             database,
         )
         into.samples += 1
-        into.waits.update(str(r["w"]) for r in rows)
+        into.connections = max(into.connections, len(rows))
+        into.waits.update(str(r["w"]) for r in rows if r["state"] == "active")
         await asyncio.sleep(0.05)
 
 
@@ -188,6 +194,11 @@ async def load(nodes: list[Node], key: str, args: argparse.Namespace, url: str) 
         warm = await conn.fetchval("SELECT count(*) FROM messages")
         measured = Measured(len(nodes), 0, 0.0, 0.0, 0.0, 0.0, 0.0)
         gateway_before, pg_before = node_cpu(nodes), await backend_cpu(conn, database)
+        await asyncio.sleep(IDLE)
+        gateway_idle, pg_idle = node_cpu(nodes), await backend_cpu(conn, database)
+        measured.idle_gateway = spent(gateway_before, gateway_idle) / IDLE
+        measured.idle_postgres = spent(pg_before, pg_idle) / IDLE
+        gateway_before, pg_before = gateway_idle, pg_idle
         sampler = asyncio.create_task(sample_waits(watcher, database, measured))
         started = time.perf_counter()
         results = await send(nodes, key, args.messages, args.concurrency, 1000)
@@ -257,7 +268,11 @@ def one_run(count: int, args: argparse.Namespace) -> Measured:
                 for node in nodes:
                     node.proc.terminate()
                 for node in nodes:
-                    node.proc.wait(timeout=30)
+                    try:
+                        node.proc.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        node.proc.kill()
+                        node.proc.wait()
 
 
 def row(m: Measured) -> str:
@@ -265,26 +280,32 @@ def row(m: Measured) -> str:
     per = 1e6 / m.accepted
     return (
         f"| {m.nodes} | {m.accepted / m.accept_seconds:,.0f} | {m.accepted / m.final_seconds:,.0f} "
-        f"| {m.gateway_cpu * per:,.0f} | {m.postgres_cpu * per:,.0f} | {m.p99_ms:,.1f} "
+        f"| {m.gateway_cpu * per:,.0f} | {m.postgres_cpu * per:,.0f} "
+        f"| {m.idle_gateway * 1000:,.0f} + {m.idle_postgres * 1000:,.0f} | {m.p99_ms:,.1f} "
+        f"| {m.connections} "
         f"| {waits} |"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=12_000)
+    parser.add_argument("--messages", type=int, default=4_000)
     parser.add_argument("--concurrency", type=int, default=30, help="connections in all")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--nodes", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    # Stopped by a signal, the nodes, the operator and the database still go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"{args.messages:,} sends over {args.concurrency} connections, {BINDS} binds; "
-          f"load average {os.getloadavg()}")  # fmt: skip
+          f"load average {os.getloadavg()}; machine speed {machine_speed():.0f}M")  # fmt: skip
     print(
         "| nodes | accepted msg/s | end to end msg/s | gateway CPU µs/msg "
-        "| PostgreSQL CPU µs/msg | p99 accept ms | active backends by wait (mean) |"
+        "| PostgreSQL CPU µs/msg | idle CPU ms/s (gateway + PostgreSQL) | p99 accept ms "
+        "| connections | active backends by wait (mean) |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for round_ in range(args.rounds):
         order = args.nodes if round_ % 2 == 0 else args.nodes[::-1]
         for count in order:
