@@ -36,7 +36,7 @@ SELECT lpad(to_hex(floor(t * 1000)::bigint), 12, '0') || lpad(to_hex(n), 13, '0'
     p, p * {cost}, 'EUR', s,
     CASE WHEN s IN ('undelivered', 'failed', 'rejected') THEN 'upstream' END,
     CASE WHEN n % 10 = 0 THEN 'ref-' || n END, NULL, t, NULL, t,
-    CASE WHEN s = 'sent' AND n % 4 = 0 THEN t + 3600 ELSE t + 172800 END,
+    CASE WHEN s = 'sent' AND (n / 100) % 4 = 0 THEN t + 3600 ELSE t + 172800 END,
     CASE WHEN s NOT IN ('queued', 'rejected') THEN t + 1 END,
     CASE WHEN s NOT IN ('queued', 'sent') THEN t + 5 END,
     CASE WHEN s = 'queued' THEN 0 ELSE 1 END, false, 'udh8'
