@@ -228,3 +228,13 @@ async def test_a_streamed_response_arrives_whole(tmp_path: Path, server: str) ->
         [(status, _, body)] = parsed(data, 1)
         assert status == 200, body
         assert body.startswith(b"number")
+
+
+async def test_the_lean_server_refuses_headers_over_64_kib(tmp_path: Path) -> None:
+    async with served(tmp_path, http_server="lean") as (_, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(get("/healthz", b"X-Padding: " + b"x" * 70_000))
+        async with asyncio.timeout(PATIENCE):
+            answer = await until_closed(reader)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431 ")

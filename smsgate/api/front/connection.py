@@ -230,11 +230,10 @@ class Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             pass  # no protocol upgrades: the request was answered as a plain one
-        except httptools.HttpParserError:
-            self._refuse(BAD_REQUEST)
-            return
-        except HeadTooLarge:
-            self._refuse(HEADERS_TOO_LARGE)
+        except httptools.HttpParserError as exc:
+            # httptools raises what a callback raised as the context of its own error.
+            too_large = isinstance(exc.__context__, HeadTooLarge)
+            self._refuse(HEADERS_TOO_LARGE if too_large else BAD_REQUEST)
             return
         if self._waiting_for != self._timed:
             self._watch()
