@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -221,20 +221,12 @@ def main() -> None:
         asyncio.run(serve(args.serve, args.port))
         return
     servers = args.servers.split(",")
-    if shutil.which("granian") is None and not _importable("granian"):
+    if importlib.util.find_spec("granian") is None:
         servers = [s for s in servers if s not in GRANIAN]
     print(f"machine: {machine_speed():.0f}M empty-loop iterations/s", flush=True)
     cells = run(servers, args.count, args.reps)
     print("\n".join(f"- `{s}`: {SERVERS[s]}" for s in servers) + "\n")
     print(table(cells))
-
-
-def _importable(name: str) -> bool:
-    try:
-        __import__(name)
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":
