@@ -145,8 +145,10 @@ class Cycle:
         sized = False
         for name, value in headers:
             lower = name.lower()
-            if lower == b"content-length" or lower == b"transfer-encoding":
+            if lower == b"content-length":
                 sized = True
+            elif lower == b"transfer-encoding":
+                sized = self._chunked = True  # the server does the chunking, as in uvicorn
             elif lower == b"connection" and value.lower() == b"close":
                 self.keep_alive = False
                 continue
