@@ -139,6 +139,20 @@ async def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path, server: s
 
 
 @both_servers
+async def test_the_keepalive_timeout_counts_from_the_last_response(
+    tmp_path: Path, server: str
+) -> None:
+    async with served(tmp_path, http_server=server, http_keepalive_timeout=4) as (_, port):
+        reader, writer = await connect(port)
+        # Requests 2.5 s apart: over the timeout since the first answer, never idle that long.
+        for _ in range(3):
+            assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
+            await asyncio.sleep(2.5)
+        assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
+        writer.close()
+
+
+@both_servers
 async def test_the_keepalive_timeout_is_the_setting(tmp_path: Path, server: str) -> None:
     async with served(tmp_path, http_server=server, http_keepalive_timeout=7) as (gateway, _):
         built = http_server(gateway)
