@@ -32,6 +32,8 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     http_workers: int = 1
+    # the HTTP/1.1 server in front of the API: "uvicorn" or "lean" (smsgate.api.front)
+    http_server: str = "uvicorn"
     smpp_host: str = "127.0.0.1"
     smpp_port: int = 2775
     http_header_timeout: int = 10
@@ -82,6 +84,7 @@ class Settings:
         return role in {name.strip() for name in self.roles.split(",")}
 
 
+HTTP_SERVERS = ("uvicorn", "lean")
 _PREFIX = "SMSGATE_"
 _RANGES: dict[str, tuple[int, int]] = {
     "http_port": (0, 65535),
@@ -167,6 +170,8 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"{key} must be between {low} and {high}, got {value}")
     if settings.account_rate_limit < 0:
         raise ConfigError("account_rate_limit must be 0 (off) or more")
+    if settings.http_server not in HTTP_SERVERS:
+        raise ConfigError(f"http_server must be one of {', '.join(HTTP_SERVERS)}")
     if settings.sqlite_synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
         raise ConfigError("sqlite_synchronous must be OFF, NORMAL, FULL or EXTRA")
     if settings.event_loop not in EVENT_LOOPS:

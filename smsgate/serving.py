@@ -16,9 +16,13 @@ import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from smsgate.api.front.server import LeanServer
 from smsgate.api.http import build_app
 from smsgate.api.http_limits import ConnectionLimits, guarded_protocol
 from smsgate.app import Gateway
@@ -205,18 +209,41 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def http_server(gateway: Gateway) -> uvicorn.Server:
-    """uvicorn serving the API under the connection limits of docs/security.md."""
+def http_server(gateway: Gateway) -> uvicorn.Server | LeanServer:
+    """The configured server (`http_server`) serving the API under the connection limits
+    of docs/security.md."""
     settings = gateway.settings
+    app: ASGIApp = build_app(gateway.api_context())
+    if settings.http_server != "lean":
+        return uvicorn.Server(http_config(settings, app))
     proxies = parse_networks(settings.trusted_proxies)
-    limits = ConnectionLimits(
+    if proxies:
+        # X-Forwarded-For is read from the trusted proxies only, as under uvicorn
+        app = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), [str(n) for n in proxies]))
+    return LeanServer(
+        app,
+        connection_limits(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        keepalive=settings.http_keepalive_timeout,
+    )
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
         header_timeout=settings.http_header_timeout,
         body_timeout=settings.http_body_timeout,
         per_address=settings.connections_per_address,
-        exempt=proxies,
+        exempt=parse_networks(settings.trusted_proxies),
     )
-    config = uvicorn.Config(
-        build_app(gateway.api_context()),
+
+
+def http_config(settings: Settings, app: ASGIApp) -> uvicorn.Config:
+    """uvicorn's configuration for `app` on the settings' address and limits."""
+    limits = connection_limits(settings)
+    proxies = limits.exempt
+    return uvicorn.Config(
+        app,
         host=settings.http_host,
         port=settings.http_port,
         http=guarded_protocol(limits),
@@ -229,7 +256,6 @@ def http_server(gateway: Gateway) -> uvicorn.Server:
         access_log=False,
         lifespan="off",
     )
-    return uvicorn.Server(config)
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -240,7 +266,9 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-async def _until_started(server: uvicorn.Server, serving: asyncio.Task[None], port: int) -> None:
+async def _until_started(
+    server: uvicorn.Server | LeanServer, serving: asyncio.Task[None], port: int
+) -> None:
     # uvicorn exposes only a `started` flag, no event to wait on.
     while not server.started and not serving.done():  # noqa: ASYNC110
         await asyncio.sleep(0.05)

@@ -43,6 +43,28 @@ def guarded_protocol(limits: ConnectionLimits) -> type[GuardedHttpProtocol]:
     return Guarded
 
 
+def admit(limits: ConnectionLimits, counts: dict[str, int], client: str | None) -> str | None:
+    """The address a new connection from `client` is counted under, or None when it is not
+    counted (no cap, no address, a trusted proxy). Raises ConnectionRefusedError at the cap."""
+    cap = limits.per_address
+    if not cap or not client or is_trusted(client, limits.exempt):
+        return None
+    held = counts.get(client, 0)
+    if held >= cap:
+        raise ConnectionRefusedError(f"HTTP connection from {client} refused: {held} open")
+    counts[client] = held + 1
+    return client
+
+
+def release(counts: dict[str, int], address: str) -> None:
+    """Uncount a connection `admit` counted."""
+    left = counts[address] - 1
+    if left:
+        counts[address] = left
+    else:
+        del counts[address]
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a header and a body deadline and a per-address cap.
 
@@ -60,16 +82,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        cap = self.settings.per_address
-        if cap and self.client and not is_trusted(self.client[0], self.settings.exempt):
-            address = self.client[0]
-            held = self.open_by_address.get(address, 0)
-            if held >= cap:
-                log.debug("HTTP connection from %s refused: %d open", address, held)
-                transport.close()
-                return
-            self.open_by_address[address] = held + 1
-            self._address = address
+        try:
+            self._address = admit(
+                self.settings, self.open_by_address, self.client[0] if self.client else None
+            )
+        except ConnectionRefusedError as refused:
+            log.debug("%s", refused)
+            transport.close()
+            return
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -79,11 +99,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         address = self._address
         if address is not None:
             self._address = None
-            left = self.open_by_address[address] - 1
-            if left:
-                self.open_by_address[address] = left
-            else:
-                del self.open_by_address[address]
+            release(self.open_by_address, address)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:

@@ -1,6 +1,7 @@
 """The listeners' timeouts and per-address cap, over real sockets to the served gateway.
 
-The HTTP server is `serving.http_server` (uvicorn with the guarded protocol) and the SMPP
+The HTTP server is `serving.http_server` (uvicorn with the guarded protocol, or the lean
+server: every HTTP test runs on both) and the SMPP
 server the customers' `SmppFrontend`, both built from Settings as `smsgate run` builds
 them; the clients are raw sockets (from 127.0.0.2 where the address matters) and smpplib.
 """
@@ -16,11 +17,14 @@ from typing import Any
 import pytest
 import smpplib.client
 
+from smsgate.api.front.server import LeanServer
 from smsgate.app import Gateway
+from smsgate.config import HTTP_SERVERS
 from smsgate.serving import http_server
 from tests.integration.gateway import open_gateway
 
 OTHER = "127.0.0.2"
+both_servers = pytest.mark.parametrize("server", HTTP_SERVERS)
 HEALTH = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 PATIENCE = 15.0  # far above every timeout set here: a bound, not a measure
 
@@ -33,7 +37,7 @@ async def served(tmp_path: Path, **settings: Any) -> AsyncIterator[tuple[Gateway
         serving = asyncio.create_task(server.serve())
         try:
             while not server.started:
-                assert not serving.done(), "uvicorn stopped before it started"
+                assert not serving.done(), "the server stopped before it started"
                 await asyncio.sleep(0.01)
             await gateway.smpp.start()
             yield gateway, server.servers[0].sockets[0].getsockname()[1]
@@ -68,29 +72,37 @@ async def answered(reader: asyncio.StreamReader, writer: Any, request: bytes) ->
         return head + await reader.readexactly(length)
 
 
+@both_servers
 async def test_half_a_request_is_answered_408_and_closed_after_the_header_timeout(
     tmp_path: Path,
+    server: str,
 ) -> None:
-    async with served(tmp_path, http_header_timeout=1) as (_, port):
+    async with served(tmp_path, http_server=server, http_header_timeout=1) as (_, port):
         reader, writer = await connect(port)
         writer.write(b"POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
         assert (await until_closed(reader)).startswith(b"HTTP/1.1 408 ")
         writer.close()
 
 
+@both_servers
 async def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(
     tmp_path: Path,
+    server: str,
 ) -> None:
-    async with served(tmp_path, http_header_timeout=1) as (_, port):
+    async with served(tmp_path, http_server=server, http_header_timeout=1) as (_, port):
         reader, writer = await connect(port)
         assert (await until_closed(reader)).startswith(b"HTTP/1.1 408 ")
         writer.close()
 
 
+@both_servers
 async def test_the_next_request_on_a_kept_alive_connection_has_the_header_timeout(
     tmp_path: Path,
+    server: str,
 ) -> None:
-    async with served(tmp_path, http_header_timeout=1, http_keepalive_timeout=600) as (_, port):
+    async with served(
+        tmp_path, http_server=server, http_header_timeout=1, http_keepalive_timeout=600
+    ) as (_, port):
         reader, writer = await connect(port)
         assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
         writer.write(b"GET /healthz HTTP/1.1\r\nHo")
@@ -98,10 +110,13 @@ async def test_the_next_request_on_a_kept_alive_connection_has_the_header_timeou
         writer.close()
 
 
+@both_servers
 async def test_a_slow_body_is_answered_408_and_closed_after_the_body_timeout(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with served(tmp_path, http_header_timeout=600, http_body_timeout=1) as (gw, port):
+    async with served(
+        tmp_path, http_server=server, http_header_timeout=600, http_body_timeout=1
+    ) as (gw, port):
         key = (await gw.accounts.create("alice", credit=10**6)).api_key
         reader, writer = await connect(port)
         writer.write(
@@ -114,23 +129,45 @@ async def test_a_slow_body_is_answered_408_and_closed_after_the_body_timeout(
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
 
 
-async def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path) -> None:
-    async with served(tmp_path, http_keepalive_timeout=1) as (_, port):
+@both_servers
+async def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path, server: str) -> None:
+    async with served(tmp_path, http_server=server, http_keepalive_timeout=1) as (_, port):
         reader, writer = await connect(port)
         assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
         assert await until_closed(reader) == b""
         writer.close()
 
 
-async def test_the_keepalive_timeout_is_the_setting(tmp_path: Path) -> None:
-    async with served(tmp_path, http_keepalive_timeout=7) as (gateway, _):
-        assert http_server(gateway).config.timeout_keep_alive == 7
+@both_servers
+async def test_the_keepalive_timeout_counts_from_the_last_response(
+    tmp_path: Path, server: str
+) -> None:
+    async with served(tmp_path, http_server=server, http_keepalive_timeout=4) as (_, port):
+        reader, writer = await connect(port)
+        # Requests 2.5 s apart: over the timeout since the first answer, never idle that long.
+        for _ in range(3):
+            assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
+            await asyncio.sleep(2.5)
+        assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")
+        writer.close()
 
 
+@both_servers
+async def test_the_keepalive_timeout_is_the_setting(tmp_path: Path, server: str) -> None:
+    async with served(tmp_path, http_server=server, http_keepalive_timeout=7) as (gateway, _):
+        built = http_server(gateway)
+        if isinstance(built, LeanServer):
+            assert built.shared.keepalive == 7
+        else:
+            assert built.config.timeout_keep_alive == 7
+
+
+@both_servers
 async def test_one_connection_over_the_cap_of_an_address_is_closed_and_others_served(
     tmp_path: Path,
+    server: str,
 ) -> None:
-    async with served(tmp_path, connections_per_address=2) as (_, port):
+    async with served(tmp_path, http_server=server, connections_per_address=2) as (_, port):
         held = [await connect(port, OTHER) for _ in range(2)]
         for reader, writer in held:  # answered: the server counts them
             assert (await answered(reader, writer, HEALTH)).startswith(b"HTTP/1.1 200 ")

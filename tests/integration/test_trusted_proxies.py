@@ -16,6 +16,7 @@ from tests.integration.test_connection_limits import (
     OTHER,
     PATIENCE,
     answered,
+    both_servers,
     connect,
     served,
     until_closed,
@@ -47,8 +48,14 @@ async def status_of(port: int, source: str, request: bytes) -> bytes:
         writer.close()
 
 
-async def test_http_believes_x_forwarded_for_from_a_trusted_proxy_only(tmp_path: Path) -> None:
-    async with served(tmp_path, trusted_proxies="127.0.0.1/32") as (gateway, port):
+@both_servers
+async def test_http_believes_x_forwarded_for_from_a_trusted_proxy_only(
+    tmp_path: Path, server: str
+) -> None:
+    async with served(tmp_path, http_server=server, trusted_proxies="127.0.0.1/32") as (
+        gateway,
+        port,
+    ):
         key = await alice(gateway)
         assert await status_of(port, "127.0.0.1", balance(key, CUSTOMER)) == b"200"
         assert await status_of(port, "127.0.0.1", balance(key, "198.51.100.1")) == b"403"
@@ -56,8 +63,9 @@ async def test_http_believes_x_forwarded_for_from_a_trusted_proxy_only(tmp_path:
         assert await status_of(port, OTHER, balance(key, CUSTOMER)) == b"403"
 
 
-async def test_http_believes_nobody_by_default(tmp_path: Path) -> None:
-    async with served(tmp_path) as (gateway, port):
+@both_servers
+async def test_http_believes_nobody_by_default(tmp_path: Path, server: str) -> None:
+    async with served(tmp_path, http_server=server) as (gateway, port):
         key = await alice(gateway)
         assert await status_of(port, "127.0.0.1", balance(key, CUSTOMER)) == b"403"
 

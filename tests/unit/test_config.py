@@ -38,6 +38,11 @@ def test_connection_limits_come_from_the_environment() -> None:
     ) == (5, 20, 15, 7, 0)
 
 
+def test_the_http_server_is_chosen_by_name() -> None:
+    assert load(environ={}).http_server == "uvicorn"
+    assert load(environ={"SMSGATE_HTTP_SERVER": "lean"}).http_server == "lean"
+
+
 def test_file_may_use_a_table(tmp_path: Path) -> None:
     path = tmp_path / "smsgate.toml"
     path.write_text("[smsgate]\ndemo = false\n")
@@ -59,6 +64,7 @@ def test_file_may_use_a_table(tmp_path: Path) -> None:
         ({"SMSGATE_CONNECTIONS_PER_ADDRESS": "-1"}, "connections_per_address must be between"),
         ({"SMSGATE_TRUSTED_PROXIES": "10.0.0.1, lb.example"}, "'lb.example' is not an address"),
         ({"SMSGATE_EVENT_LOOP": "trio"}, "event_loop must be one of auto, uvloop, asyncio"),
+        ({"SMSGATE_HTTP_SERVER": "nginx"}, "http_server must be one of uvicorn, lean"),
     ],
 )
 def test_bad_values_are_clear_errors(environ: dict[str, str], message: str) -> None:
