@@ -165,6 +165,25 @@ def still_open(db: Observer) -> list[tuple[str, str, str | None, int]]:
     return [(str(kind), str(state), node, int(n)) for kind, state, node, n in rows]
 
 
+def receipts_of_sent(db: Observer, operators: Operators) -> list[str]:
+    """For each part of a message still `sent`: whether its operator sent the receipt."""
+    rows = db.query(
+        "SELECT p.connector, p.upstream_id, m.id FROM parts p JOIN messages m"
+        " ON m.id = p.message_id WHERE m.status = 'sent'"
+    )
+
+    async def look() -> list[str]:
+        found = []
+        for connector, upstream_id, message_id in rows:
+            known = operators.smsc[str(connector)].messages.get(str(upstream_id))
+            receipt = "unknown id" if known is None else f"receipt at {known.final_at}"
+            found.append(f"{message_id} on {connector} as {upstream_id}: {receipt}")
+        return found
+
+    described: list[str] = operators.run(look())
+    return described
+
+
 def run_three_nodes(
     admin_url: str, tmp: Path, count: int, http_workers: int = 1, drain_s: float = 90
 ) -> Report:
@@ -211,7 +230,7 @@ def _run(
     load.start()
     stack.callback(load.stop_reading.set)
     stack.callback(load.stop_sending.set)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 120 + count  # a slower machine: longer loads
     while load.outcomes.answered() < count * 2:  # a third of 6 customers' messages
         assert time.monotonic() < deadline and not load.errors, load.errors
         time.sleep(0.01)
@@ -226,11 +245,11 @@ def _run(
     moved = time.monotonic() - killed
     gateways[victim].start(timeout=120)
     phase("binds moved, node back")
-    load.wait_sent(timeout=60)
+    load.wait_sent(timeout=60 + 2 * count)
     phase("load after")
     deadline = time.monotonic() + drain_s
     while left := still_open(db):
-        assert time.monotonic() < deadline, f"still open: {left}"
+        assert time.monotonic() < deadline, f"still open: {left}; {receipts_of_sent(db, operators)}"
         time.sleep(0.2)
     load.stop_reading.set()
     load.join(timeout=30)
