@@ -85,7 +85,9 @@ def test_nothing_goes_out_twice_but_what_the_killed_node_had_in_flight(report: R
     for text, m_id in ids.items():  # what went out went out at least once
         assert report.acked[text] >= (statuses[m_id] in ("delivered", "undelivered"))
     http = {m_id for text, m_id in report.outcomes.accepted.items() if text.startswith("h")}
-    assert twice["webhook"] <= report.held["webhook"]
+    assert twice["webhook"] <= report.held["webhook"], {
+        m_id: report.attempts.get(m_id) for m_id in twice["webhook"] - report.held["webhook"]
+    }
     assert http <= set(report.webhooks) <= set(statuses)  # each final status was POSTed
     assert duplicates(report.outbox_rows) == set()
     smpp = {m_id for text, m_id in report.outcomes.accepted.items() if text.startswith("s")}

@@ -63,6 +63,7 @@ class Report:
     accounts: dict[str, tuple[int, int]]  # name: (id, balance)
     ledger: list[tuple[int, int, str, int, int, str]]  # id, account, kind, amount, after, ref
     phases: dict[str, float]  # seconds each phase of the run took
+    attempts: dict[str, list[tuple[int | None, str | None]]]  # webhook attempts by message
 
     def twice(self) -> dict[str, set[str]]:
         """The message ids that went out more than once: to an operator, to a webhook,
@@ -88,6 +89,7 @@ class Report:
                 f"{kind} twice (killed node held)": f"{len(twice[kind])} ({len(self.held[kind])})"
                 for kind in ("sending", "webhook", "receipt")
             },
+            "twice, not held": str(sum(len(twice[k] - self.held[k]) for k in twice)),
             "most binds": "/".join(str(self.most_binds[name]) for name in BINDS),
             "binds moved s": f"{self.bind_move_s:.2f}",
         }
@@ -184,6 +186,25 @@ def receipts_of_sent(db: Observer, operators: Operators) -> list[str]:
     return described
 
 
+def webhook_attempts(db: Observer) -> dict[str, list[tuple[int | None, str | None]]]:
+    """Each message's webhook attempts as the store recorded them: (HTTP status, error)."""
+    found: dict[str, list[tuple[int | None, str | None]]] = {}
+    for message_id, status, error in db.query(
+        "SELECT o.message_id, a.status_code, a.error FROM webhook_attempts a"
+        " JOIN outbox o ON o.id = a.outbox_id ORDER BY a.id"
+    ):
+        found.setdefault(str(message_id), []).append((status, error))
+    return found
+
+
+def answered(load: Load, total: int, timeout: float) -> None:
+    """Until the customers have had `total` answers (the load goes on)."""
+    deadline = time.monotonic() + timeout
+    while load.outcomes.answered() < total:
+        assert time.monotonic() < deadline and not load.errors, load.errors
+        time.sleep(0.01)
+
+
 def run_three_nodes(
     admin_url: str, tmp: Path, count: int, http_workers: int = 1, drain_s: float = 90
 ) -> Report:
@@ -210,7 +231,7 @@ def _run(
     hooks = stack.enter_context(Receiver(failures=0))
     settings = {"database_url": url, "demo": "false", "log_level": "WARNING"}
     settings["http_workers"] = str(http_workers)
-    gateways = {name: GatewayProcess(tmp / name, node_id=name, **settings) for name in NODES}
+    gateways = {name: GatewayProcess(tmp / name, True, node_id=name, **settings) for name in NODES}
     for gateway in gateways.values():
         gateway.data_dir.mkdir()
         stack.callback(gateway.stop)
@@ -230,10 +251,7 @@ def _run(
     load.start()
     stack.callback(load.stop_reading.set)
     stack.callback(load.stop_sending.set)
-    deadline = time.monotonic() + 120 + count  # a slower machine: longer loads
-    while load.outcomes.answered() < count * 2:  # a third of 6 customers' messages
-        assert time.monotonic() < deadline and not load.errors, load.errors
-        time.sleep(0.01)
+    answered(load, count * 2, timeout=120 + count)  # a third of 6 customers' messages
     phase("load before the kill")
     holders = slot_holders(db)
     victim = Counter(n for name in BINDS for n in holders[name]).most_common(1)[0][0]
@@ -282,4 +300,5 @@ def _run(
             )
         ],
         phases=phases,
+        attempts=webhook_attempts(db),
     )
