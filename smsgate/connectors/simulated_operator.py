@@ -85,6 +85,9 @@ class SimulatedOperator:
         # the upstream id of an auto-reply MT's last part -> (its sender, the reply's text)
         self._replies: dict[str, tuple[str, str]] = {}
         self._task: asyncio.Task[None] | None = None
+        # receipts being handed to the sink, each batch on its own: one that waits for
+        # its submit's record holds up no other
+        self._handing: set[asyncio.Task[None]] = set()
 
     async def start(self, sink: ReceiptSink) -> None:
         """Start reporting; parts accepted before a restart still get their receipts,
@@ -148,17 +151,21 @@ class SimulatedOperator:
             while self._due and self._due[0][0] <= loop.time():
                 batch.extend(self._due.popleft()[1])
             if batch and self._sink is not None:
-                at = self._clock.now()
-                stamped = [
-                    ReceiptUpdate(r.connector, r.upstream_id, r.status, r.error, at) for r in batch
-                ]
-                try:
-                    await self._sink(stamped)
-                except Exception:
-                    log.exception("receipt sink failed; retrying %d receipts", len(stamped))
-                    self._due.appendleft((loop.time() + 1.0, batch))
-                else:
-                    await self._auto_reply(batch)
+                task = asyncio.create_task(self._hand_over(self._sink, batch))
+                self._handing.add(task)
+                task.add_done_callback(self._handing.discard)
+
+    async def _hand_over(self, sink: ReceiptSink, batch: list[ReceiptUpdate]) -> None:
+        at = self._clock.now()
+        stamped = [ReceiptUpdate(r.connector, r.upstream_id, r.status, r.error, at) for r in batch]
+        try:
+            await sink(stamped)
+        except Exception:
+            log.exception("receipt sink failed; retrying %d receipts", len(stamped))
+            self._due.appendleft((asyncio.get_running_loop().time() + 1.0, batch))
+            self._ready.set()
+        else:
+            await self._auto_reply(batch)
 
     async def _auto_reply(self, reported: list[ReceiptUpdate]) -> None:
         """The auto-reply MO of the auto-reply MT whose receipts were just reported."""
@@ -200,6 +207,9 @@ class SimulatedOperator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._handing):
+            task.cancel()
+        await asyncio.gather(*self._handing, return_exceptions=True)
 
 
 def _same_number(a: str, b: str) -> bool:

@@ -20,39 +20,58 @@ log = logging.getLogger(__name__)
 
 UNMATCHED_RETRY = 0.5
 UNMATCHED_GIVE_UP = 120.0
+# Seconds the answer to a receipt that overtook its submit's record waits for it: a node
+# that dies meanwhile has not answered, so the operator delivers it again elsewhere.
+UNMATCHED_HOLD = 5.0
 
 
 @dataclass(slots=True)
 class _Waiting:
     receipts: Sequence[ReceiptUpdate]
-    done: asyncio.Future[None]
+    done: asyncio.Future[list[ReceiptUpdate]]  # those that matched no part
 
 
 @dataclass(eq=False, slots=True)
 class ReceiptRecorder:
     """Callers arriving together share one store transaction, and each is answered after
     it committed (an SMPP connector acknowledges a deliver_sm only then). A receipt that
-    overtakes the recording of its own submit is tried again for a while before it is
-    dropped; one whose upstream id no store holds (U+0000) matches no part and is dropped
-    before it can fail the others."""
+    overtakes the recording of its own submit is tried again every `retry` seconds while
+    its caller waits, for `hold` seconds, then parked in memory and tried for a while
+    before it is dropped; one whose upstream id no store holds (U+0000) matches no part
+    and is dropped before it can fail the others."""
 
     store: Store
     clock: Clock
     stats: Counters
+    _: KW_ONLY
+    hold: float = UNMATCHED_HOLD
+    retry: float = UNMATCHED_RETRY
     _queue: list[_Waiting] = field(init=False, default_factory=list)
     _flushing: asyncio.Task[None] | None = field(init=False, default=None)
     _unmatched: list[tuple[float, ReceiptUpdate]] = field(init=False, default_factory=list)
 
     async def record(self, receipts: Sequence[ReceiptUpdate]) -> None:
-        """Store `receipts`; returns once they are committed (or parked as unmatched)."""
-        receipts = [r for r in map(_storable, receipts) if r is not None]
-        if not receipts:
-            return
+        """Store `receipts`; returns once they are committed, or once those that match
+        no part yet have waited `hold` seconds for it and are parked as unmatched."""
+        left = [r for r in map(_storable, receipts) if r is not None]
+        waited = 0.0
+        while left:
+            left = await self._apply(left)
+            if not left or waited >= self.hold:
+                break
+            await asyncio.sleep(self.retry)
+            waited += self.retry
+        if left:
+            now = self.clock.now()
+            self._unmatched.extend((now, r) for r in left)
+
+    async def _apply(self, receipts: Sequence[ReceiptUpdate]) -> list[ReceiptUpdate]:
+        """Apply `receipts` in the next shared transaction; those that matched no part."""
         waiting = _Waiting(receipts, asyncio.get_running_loop().create_future())
         self._queue.append(waiting)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
-        await waiting.done
+        return await waiting.done
 
     async def _flush(self) -> None:
         while self._queue:
@@ -66,11 +85,10 @@ class ReceiptRecorder:
                         w.done.set_exception(exc)
                 continue
             self._count(applied, len(receipts))
-            now = self.clock.now()
-            self._unmatched.extend((now, r) for r in applied.unmatched)
+            unmatched = {id(r) for r in applied.unmatched}
             for w in batch:
                 if not w.done.done():
-                    w.done.set_result(None)
+                    w.done.set_result([r for r in w.receipts if id(r) in unmatched])
 
     async def retry_unmatched(self) -> int:
         """Try parked receipts again; drop those older than UNMATCHED_GIVE_UP seconds."""

@@ -36,6 +36,20 @@ def free_port() -> int:
         return port
 
 
+def steady_port() -> int:
+    """A free port below the kernel's range for outgoing connections: while a gateway
+    on it is down (killed, to be started again), no client's connection can take it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = secrets.choice(range(low // 2, low))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 @contextlib.contextmanager
 def simulated_operator(port: int, *options: str) -> Iterator[subprocess.Popen[str]]:
     """`smsgate simulator` on `port` (account gw:pw, decimal ids, then `options`) until
@@ -61,10 +75,12 @@ def simulated_operator(port: int, *options: str) -> Iterator[subprocess.Popen[st
 class GatewayProcess:
     """Starts, kills and restarts one gateway on one data directory."""
 
-    def __init__(self, data_dir: Path, **settings: str) -> None:
+    def __init__(self, data_dir: Path, steady: bool = False, /, **settings: str) -> None:
+        """`steady`: ports no outgoing connection can take while the gateway is down."""
         self.data_dir = data_dir
-        self.port = free_port()
-        self.smpp_port = free_port()
+        pick = steady_port if steady else free_port
+        self.port = pick()
+        self.smpp_port = pick()
         self.env = {
             **os.environ,
             "SMSGATE_DATA_DIR": str(data_dir),

@@ -1,7 +1,7 @@
 """ReceiptRecorder on the memory store with a fixed clock: a message becomes final with
-its last part, callers arriving together share one transaction, a receipt that overtakes
-its send is retried until it matches or is too old, and a final message with a
-callback_url gets an outbox row."""
+its last part, callers arriving together share one transaction, the answer to a receipt
+that overtakes its send waits for it for a while, then the receipt is retried until it
+matches or is too old, and a final message with a callback_url gets an outbox row."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.counters import Counters
-from smsgate.services.delivery import UNMATCHED_GIVE_UP, ReceiptRecorder
+from smsgate.services.delivery import UNMATCHED_GIVE_UP, UNMATCHED_HOLD, ReceiptRecorder
 from smsgate.services.ports import AppliedReceipts, ReceiptUpdate
 from smsgate.store.memory import MemoryStore
 from tests.integration.store.scenario import CONNECTOR, NOW, funded, sent, submission
@@ -32,13 +32,14 @@ class CountingStore(MemoryStore):
 
 
 class Recording:
-    """A ReceiptRecorder on a counting memory store, at a fixed time."""
+    """A ReceiptRecorder on a counting memory store, at a fixed time; an unmatched
+    receipt's caller waits `hold` seconds (none by default), trying every 10 ms."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: float = 0.0) -> None:
         self.store = CountingStore()
         self.clock = FixedClock(NOW + 10)
         self.stats = Counters()
-        self.recorder = ReceiptRecorder(self.store, self.clock, self.stats)
+        self.recorder = ReceiptRecorder(self.store, self.clock, self.stats, hold=hold, retry=0.01)
 
     async def claimed(self, parts: int = 1, callback_url: str | None = None) -> Message:
         alice = await self.store.account_by_name("alice") or await funded(
@@ -109,6 +110,29 @@ async def test_a_receipt_before_its_send_is_retried_until_it_matches() -> None:
     assert await r.recorder.retry_unmatched() == 1
     assert r.recorder.unmatched == 0
     assert (await r.now(message)).status is Status.DELIVERED
+
+
+async def test_the_answer_to_an_early_receipt_waits_until_its_send_is_recorded() -> None:
+    r = Recording(hold=UNMATCHED_HOLD)
+    message = await r.claimed()
+    answered = asyncio.create_task(r.recorder.record([receipt(message, 1, PartStatus.DELIVERED)]))
+    while r.store.transactions < 3 and not answered.done():  # tried, and tried again
+        await asyncio.sleep(0.01)
+    assert not answered.done(), "answered while the receipt was only in memory"
+
+    await r.store.record_sends([sent(message)], NOW + 6)
+    await asyncio.wait_for(answered, UNMATCHED_HOLD * 10)
+    assert (await r.now(message)).status is Status.DELIVERED
+    assert r.recorder.unmatched == 0
+
+
+async def test_an_early_receipt_is_parked_once_its_answer_waited_the_hold() -> None:
+    r = Recording(hold=0.03)
+    message = await r.claimed()
+    await r.recorder.record([receipt(message, 1, PartStatus.DELIVERED)])
+    assert r.store.transactions == 4, "the first try and one every 10 ms of the hold"
+    assert r.recorder.unmatched == 1
+    assert (await r.now(message)).status is Status.SENDING
 
 
 async def test_an_unmatched_receipt_is_dropped_once_too_old() -> None:
