@@ -134,11 +134,9 @@ class Gateway:
         called after messages were accepted when the dispatcher runs in another process,
         `rate_share` the fraction of each account's send rate this process enforces."""
         secret = prepare_data_dir(settings)
+        synchronous = settings.sqlite_synchronous
         store = await open_store(
-            settings.database(),
-            sqlite_synchronous=settings.sqlite_synchronous,
-            migrate=migrate,
-            bell=bell,
+            settings.database(), sqlite_synchronous=synchronous, migrate=migrate, bell=bell
         )
         clock, ids = SystemClock(), TimeOrderedIds()
         stats = stats or Counters()
@@ -294,6 +292,7 @@ class Gateway:
                 stats,
                 interval=settings.housekeeping_interval,
                 node=node.node_id,
+                steady=node.steady,
             ),
             webhooks=webhook_sender(ReceiptQueue(store, node.node_id)),
             connectors=connectors,

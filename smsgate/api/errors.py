@@ -23,6 +23,7 @@ from smsgate.core.errors import (
     RateLimited,
     SmsgateError,
     Unauthenticated,
+    Unavailable,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ HTTP_STATUS: Final[Mapping[str, int]] = {
     "rate_limited": 429,
     "login_blocked": 429,
     "internal_error": 500,
+    "unavailable": 503,
 }
 
 # Sent with every 401 so that clients (and browsers on /docs) know both schemes work.
@@ -117,9 +119,9 @@ def error_headers(error: SmsgateError, status: int) -> dict[str, str] | None:
 
 
 def retry_after(error: SmsgateError) -> dict[str, str] | None:
-    """The Retry-After header (whole seconds, rounded up) of a rate limit or a blocked
-    login that says when the same request would be accepted, else None."""
-    if isinstance(error, RateLimited) and error.retry_after is not None:
+    """The Retry-After header (whole seconds, rounded up) of a rate limit, a blocked
+    login or an unreachable store that says when the same request may be accepted."""
+    if isinstance(error, RateLimited | Unavailable) and error.retry_after is not None:
         return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
     return None
 

@@ -62,6 +62,11 @@ TEMPORARY_STATUSES = frozenset(
 )
 
 
+# Seconds a closing bind lets the submits in flight be answered and unbinds before it
+# is cut (an operator that stopped answering must not hold a shutdown).
+CLOSE_GRACE = 5.0
+
+
 def describe_status(status: int) -> str:
     return f"{status_name(status)} (0x{status:08X})"
 
@@ -122,6 +127,8 @@ class SmppUpstream:
         self._running = False
         for slot in list(self._slots):
             await self.close_slot(slot)
+        if self._closing:
+            await asyncio.wait(list(self._closing.values()))
 
     # --- bind slots (services.ownership.SlottedUpstream) ------------------------------------
 
@@ -133,15 +140,18 @@ class SmppUpstream:
 
     def open_slot(self, slot: int) -> None:
         """Bind slot `slot` (a transceiver, or a transmitter and a receiver) in the
-        background, with its share of the throughput limit."""
+        background, with its share of the throughput limit; once the slot's earlier binds
+        are closed, if they are still closing."""
         s = self.settings
         if not self._running or slot in self._slots or not 0 <= slot < s.binds:
             return
         rate = s.throughput / s.binds if s.throughput else None
         opened = self._slots[slot] = _BindSlot(TokenBucket(rate) if rate else None)
         kinds: list[Literal["trx", "tx", "rx"]] = ["trx"] if s.bind == "trx" else ["tx", "rx"]
+        closing = self._closing.get(slot)
         for kind in kinds:
-            opened.binders.append(asyncio.create_task(self._keep_binding(opened, kind)))
+            binding = self._keep_binding(opened, kind, closing)
+            opened.binders.append(asyncio.create_task(binding))
         self._resize()
 
     def slot_bound(self, slot: int) -> bool:
@@ -149,40 +159,64 @@ class SmppUpstream:
         return opened is not None and any(c.bound for c in opened.transmitters)
 
     async def close_slot(self, slot: int) -> None:
-        """Returns once the slot's binds are closed, also when another caller began."""
-        closing = self._closing.get(slot)
-        if closing is None:
-            opened = self._slots.pop(slot, None)
-            if opened is None:
-                return
+        """Returns once the slot's binds are closed, also when another caller began: no
+        new submit goes out on them, those in flight are answered, then they unbind
+        (what is still open after CLOSE_GRACE seconds is cut)."""
+        opened = self._slots.pop(slot, None)
+        if opened is not None:
             self._resize()
-            closing = self._closing[slot] = asyncio.ensure_future(self._unbind(opened))
-            closing.add_done_callback(lambda _: self._closing.pop(slot, None))
-        await asyncio.shield(closing)
+            self._close(slot, opened, CLOSE_GRACE)
+        closing = self._closing.get(slot)
+        if closing is not None:
+            await asyncio.shield(closing)
 
-    async def _unbind(self, opened: _BindSlot) -> None:
-        for task in opened.binders:
-            task.cancel()
-        for task in opened.binders:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for client in opened.clients:
-            await client.close()
-
-    def abort_slots(self) -> None:
+    def drop_slots(self, grace: float) -> None:
+        """Returns at once. No new submit goes out on any bind; those in flight have
+        `grace` seconds to be answered and the binds to unbind, then they are cut."""
         slots, self._slots = self._slots, {}
         self._resize()
-        for opened in slots.values():
-            for task in opened.binders:
-                task.cancel()
+        for slot, opened in slots.items():
+            self._close(slot, opened, grace)
+
+    def _close(self, slot: int, opened: _BindSlot, grace: float) -> None:
+        closing = asyncio.ensure_future(self._unbind(opened, grace))
+        self._closing[slot] = closing
+
+        def closed(_: object) -> None:
+            if self._closing.get(slot) is closing:
+                del self._closing[slot]
+
+        closing.add_done_callback(closed)
+
+    async def _unbind(self, opened: _BindSlot, grace: float) -> None:
+        for task in opened.binders:
+            task.cancel()
+        try:
+            async with asyncio.timeout(grace):
+                for task in opened.binders:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await asyncio.gather(*(c.close(drain=True) for c in opened.clients))
+        except TimeoutError:
+            log.warning("connector %s: binds not closed within %ss; cutting", self.name, grace)
+        finally:
             for client in opened.clients:
                 client.abort()
 
     def _resize(self) -> None:
         self.window = self.settings.window * max(1, len(self._slots))
 
-    async def _keep_binding(self, slot: _BindSlot, kind: Literal["trx", "tx", "rx"]) -> None:
-        """Retry the first bind until it succeeds; the client reconnects by itself after."""
+    async def _keep_binding(
+        self,
+        slot: _BindSlot,
+        kind: Literal["trx", "tx", "rx"],
+        after: asyncio.Future[None] | None = None,
+    ) -> None:
+        """Retry the first bind until it succeeds (once `after` is done, when given: the
+        slot's earlier binds closing); the client reconnects by itself after."""
+        if after is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(after)
         s = self.settings
         delay = s.reconnect_delay
         while True:

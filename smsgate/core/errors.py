@@ -21,7 +21,8 @@ from typing import ClassVar
 #  ├── Conflict              conflict              the object is not in a state that allows it
 #  ├── RateLimited           rate_limited
 #  │    └── LoginBlocked     login_blocked         too many failed logins from the address or name
-#  └── NoRoute               no_route              no upstream can carry the message
+#  ├── NoRoute               no_route              no upstream can carry the message
+#  └── Unavailable           unavailable           the store cannot be reached: try again
 
 
 class SmsgateError(Exception):
@@ -108,6 +109,18 @@ class NoRoute(SmsgateError):
     code = "no_route"
 
 
+class Unavailable(SmsgateError):
+    """The store cannot be reached (the database restarts, refuses connections, or keeps
+    losing them): nothing was done, and the same request may succeed in `retry_after`
+    seconds."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 ALL_ERRORS: tuple[type[SmsgateError], ...] = (
     SmsgateError,
     InvalidRequest,
@@ -125,4 +138,5 @@ ALL_ERRORS: tuple[type[SmsgateError], ...] = (
     RateLimited,
     LoginBlocked,
     NoRoute,
+    Unavailable,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 
 from smsgate.core.storable import storable
@@ -23,6 +23,9 @@ UNMATCHED_GIVE_UP = 120.0
 # Seconds the answer to a receipt that overtook its submit's record waits for it: a node
 # that dies meanwhile has not answered, so the operator delivers it again elsewhere.
 UNMATCHED_HOLD = 5.0
+# Seconds since this node last failed to renew its lease before it takes the claims of
+# nodes whose lease ran out (services.nodes.NodeService.steady).
+TAKE_OVER_AFTER = 5.0
 
 
 @dataclass(slots=True)
@@ -147,6 +150,9 @@ class Housekeeper:
     interval: float = 1.0
     claim_timeout: float = 300.0
     node: str | None = None  # this node's id: only its own and dead nodes' claims are taken
+    # True when no renewal of this node's lease failed in the given seconds: a dead
+    # node's claims are taken only then (NodeService.steady)
+    steady: Callable[[float], bool] | None = None
 
     async def recover(self) -> int:
         """At start-up: messages this node's previous process (or a dead node) left
@@ -158,7 +164,10 @@ class Housekeeper:
         expired = await self.store.expire(now, 1000)
         if expired:
             self.stats.count_final("expired", expired)
-        await self.store.recover_sending(now - self.claim_timeout, self.node)
+        # After an outage of the store every lease may have run out: wait until the
+        # live nodes have renewed theirs before taking a node's claims as a dead one's.
+        orphans = self.steady is None or self.steady(TAKE_OVER_AFTER)
+        await self.store.recover_sending(now - self.claim_timeout, self.node, orphans=orphans)
         await self.receipts.retry_unmatched()
 
     async def run(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Collection, Coroutine, Hashable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from typing import Any, Protocol
@@ -52,10 +53,12 @@ MAX_ATTEMPTS = 8
 RELEASE_BATCH = 5000
 BASE_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
-STOP_GRACE = 5.0  # seconds a stopping dispatcher lets the outcomes in hand be recorded
+# Seconds a stopping dispatcher lets the sends in flight end, and then their outcomes
+# be recorded: a send cut short is queued again on the next start, so sent twice.
+STOP_GRACE = 5.0
 # Seconds between the tries of recording outcomes while the store fails (a lost
 # connection): a message sent but not recorded would be sent again after claim_timeout.
-RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 def retry_delay(attempts: int) -> float:
@@ -149,6 +152,8 @@ class Dispatcher:
     _records: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     # Whether the last claim took fewer than a batch for want of room.
     _short_of_room: bool = field(init=False, default=False)
+    _last_claim: float = field(init=False, default=0.0)  # each claim's time is its own
+    _unsure: list[float] = field(init=False, default_factory=list)  # claims that failed
 
     def wake(self) -> None:
         """Called after messages were accepted, so they go out without waiting for a poll."""
@@ -210,9 +215,7 @@ class Dispatcher:
         # Asking every message only while an upstream has no bind or a lane could fill
         # keeps the common claim free of routing work inside its transaction.
         check = not self.route.all_ready() or any(lane.room < limit for lane in lanes)
-        claimed = await self.store.claim(
-            self.clock.now(), limit, hold if check else None, self.node
-        )
+        claimed = await self._claim(limit, hold if check else None)
         if unbound and self.announce_held is not None:
             self.announce_held()
         if claimed and self.plans is not None:
@@ -228,6 +231,24 @@ class Dispatcher:
             await self.store.record_sends(no_route, self.clock.now())
             self._count(no_route)
         return max(released, len(claimed) + len(held))
+
+    async def _claim(
+        self, limit: int, hold: Callable[[Message], str | None] | None
+    ) -> list[Message]:
+        """Claim with a time of its own. A claim that fails may have committed (its COMMIT
+        was lost): what it took is queued again by that time before the next claim."""
+        while self._unsure:
+            released = await self.store.release_claim(self._unsure[0], self.node or "")
+            if released:
+                log.warning("queued again %d messages of a claim whose COMMIT was lost", released)
+            self._unsure.pop(0)
+        now = self._last_claim = max(self.clock.now(), math.nextafter(self._last_claim, math.inf))
+        try:
+            return await self.store.claim(now, limit, hold, self.node)
+        except Exception:
+            if self.node is not None:
+                self._unsure.append(now)
+            raise
 
     def held_elsewhere(self) -> None:
         """Another node held messages it cannot send: each lane with a bind here
@@ -331,8 +352,10 @@ class Dispatcher:
         return False
 
     async def _stop_sends(self) -> None:
-        """Cancel the sends in flight (their messages are queued again on the next start)
-        and let the outcomes already in hand be recorded."""
+        """Let the sends in flight end within STOP_GRACE, cancel those still going (their
+        messages are queued again on the next start), and let the outcomes be recorded."""
+        if self._sends:
+            await asyncio.wait(self._sends, timeout=STOP_GRACE)
         for task in self._sends:
             task.cancel()
         await asyncio.gather(*self._sends, return_exceptions=True)

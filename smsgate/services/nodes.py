@@ -20,6 +20,7 @@ from smsgate.core.errors import Conflict
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10.0
+RENEW_RETRY = 1.0  # seconds between tries of renewing a lease while the store fails
 # Messages were accepted: a node that dispatches should claim.
 DUE = "smsgate_due"
 # A listener is called with this payload after a lost connection is back: signals may
@@ -93,6 +94,14 @@ class NodeService:
     lease: float = LEASE_SECONDS
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+    _failed_at: float | None = field(init=False, default=None)  # the last failed renewal
+
+    def steady(self, seconds: float) -> bool:
+        """Whether no renewal of the lease failed in the last `seconds`: after the store
+        was out of reach for every node, the others had time to renew theirs, so a lease
+        that ran out then belongs to a dead node."""
+        failed = self._failed_at
+        return failed is None or asyncio.get_running_loop().time() - failed >= seconds
 
     async def register(self) -> None:
         """Take the node id; Conflict when a live process elsewhere (or still running
@@ -109,15 +118,21 @@ class NodeService:
         await self.store.register_node(self.node_id, self.host, self.pid, self.lease)
 
     async def run(self) -> None:
-        """Renew the lease three times per lease period, registering again if lost."""
+        """Renew the lease three times per lease period (every RENEW_RETRY seconds while
+        that fails), registering again if lost."""
+        pause = self.lease / 3
         while True:
-            await asyncio.sleep(self.lease / 3)
+            await asyncio.sleep(pause)
             try:
                 if not await self.store.renew_node(self.node_id, self.pid, self.lease):
                     log.warning("node %s lost its lease; registering again", self.node_id)
                     await self.store.register_node(self.node_id, self.host, self.pid, self.lease)
             except Exception:
                 log.exception("node %s: lease not renewed", self.node_id)
+                self._failed_at = asyncio.get_running_loop().time()
+                pause = min(RENEW_RETRY, self.lease / 3)
+            else:
+                pause = self.lease / 3
 
     async def leave(self) -> None:
         await self.store.drop_node(self.node_id, self.pid)

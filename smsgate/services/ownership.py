@@ -105,8 +105,9 @@ class SlottedUpstream(Protocol):
         """Unbind slot `slot` after what is in flight; returns once it is closed."""
         ...
 
-    def abort_slots(self) -> None:
-        """Drop every bind at once (the lease may be lost)."""
+    def drop_slots(self, grace: float) -> None:
+        """Stop sending on every bind at once; each is closed within `grace` seconds (the
+        lease may be lost)."""
         ...
 
 
@@ -309,5 +310,5 @@ class BindOwnership:
         if any(held.slots for held in self._open.values()):
             log.warning("bind slots not renewed in time: dropping this node's binds")
         for held in self._open.values():
-            held.upstream.abort_slots()
+            held.upstream.drop_slots(self.margin / 2)
             held.slots.clear()

@@ -147,10 +147,13 @@ class SmppClient:
                 self._ready.clear()  # closed but not yet noticed by the supervisor
             await self._ready.wait()
 
-    async def close(self) -> None:
-        """Let inbound handlers finish and answer, unbind, and stop reconnecting."""
+    async def close(self, *, drain: bool = False) -> None:
+        """Let inbound handlers finish and answer, unbind, and stop reconnecting; with
+        `drain`, no new request is sent and those sent get their answers first."""
         self._closing = True
         self._ready.set()  # wake callers waiting for a bind; they see _closing
+        if drain and self._connection is not None:
+            await self._connection.settled()
         if self._inbound:
             await asyncio.gather(*self._inbound, return_exceptions=True)
         if self._connection is not None:

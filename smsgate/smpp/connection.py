@@ -160,6 +160,11 @@ class Connection:
             await self._writer.drain()
         return await future
 
+    async def settled(self) -> None:
+        """Return once every request sent so far has its response, or has failed."""
+        while self._futures and not self._closed.is_set():
+            await asyncio.wait(list(self._futures.values()))
+
     def send(self, pdu: Pdu) -> None:
         """Send a request that takes no response (alert_notification, outbind)."""
         self.session.send_request(pdu, self._loop.time())

@@ -175,14 +175,16 @@ class MemoryDispatch(MemoryTables):
             self._finish(row, Status.EXPIRED, now, row.message.error)
         return len(due)
 
-    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
+    async def recover_sending(
+        self, older_than: float, node: str | None = None, *, orphans: bool = True
+    ) -> int:
         live = {n.id for n in self._nodes.values() if n.lease_until >= time.time()}
 
         def stuck(row: Queued) -> bool:
             old = row.claimed_at is not None and row.claimed_at < older_than
             if node is None or row.claimed_by in (None, node):
                 return old
-            return row.claimed_by not in live
+            return orphans and row.claimed_by not in live
 
         rows = [
             row
@@ -191,6 +193,20 @@ class MemoryDispatch(MemoryTables):
         ]
         for row in rows:
             row.message = replace(row.message, status=Status.QUEUED)
+            row.claimed_at = row.claimed_by = None
+        return len(rows)
+
+    async def release_claim(self, claimed_at: float, node: str) -> int:
+        rows = [
+            row
+            for row in self._messages.values()
+            if row.message.status is Status.SENDING
+            and row.claimed_by == node
+            and row.claimed_at == claimed_at
+        ]
+        for row in rows:
+            attempts = row.message.attempts - 1
+            row.message = replace(row.message, status=Status.QUEUED, attempts=attempts)
             row.claimed_at = row.claimed_by = None
         return len(rows)
 

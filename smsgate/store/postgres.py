@@ -16,8 +16,9 @@ import asyncpg
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from smsgate.core.errors import Unavailable
 from smsgate.store.sql_base import COMPILED_SQL
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class PostgresConnections:
         """Run `fn` in one transaction; COMMIT when it returns, ROLLBACK when it raises.
         A connection lost before COMMIT (closed by the server while idle in the pool, or
         cut mid-transaction: nothing was committed) is replaced and `fn` run once more;
-        one lost during COMMIT is not, as the transaction may have committed."""
+        one lost during COMMIT is not, as the transaction may have committed. Unavailable
+        when no connection can be had, or the second one is lost too."""
         try:
             return await self._transaction(fn, *args, **kwargs)
         except LostBeforeCommit as lost:
@@ -64,32 +66,40 @@ class PostgresConnections:
             try:
                 return await self._transaction(fn, *args, **kwargs)
             except LostBeforeCommit as again:
-                raise again.error from lost.error
+                raise unavailable(again.error) from lost.error
 
     async def _transaction(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        async with self._engine.begin() as conn:
-            try:
-                return await conn.run_sync(fn, *args, **kwargs)
-            except DBAPIError as exc:
-                if exc.connection_invalidated:
-                    raise LostBeforeCommit(exc) from exc
-                raise
+        conn = await connect(self._engine)
+        try:
+            async with conn.begin():
+                try:
+                    return await conn.run_sync(fn, *args, **kwargs)
+                except DBAPIError as exc:
+                    if exc.connection_invalidated:
+                        raise LostBeforeCommit(exc) from exc
+                    raise
+        finally:
+            await conn.close()
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `fn` without a transaction; once more on a new connection if the one
-        taken from the pool turns out lost."""
-        try:
-            async with self._reader.connect() as conn:
+        taken from the pool turns out lost (Unavailable if that one is lost too)."""
+        for last in (False, True):
+            conn = await connect(self._reader)
+            try:
                 return await conn.run_sync(fn, *args, **kwargs)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        async with self._reader.connect() as conn:
-            return await conn.run_sync(fn, *args, **kwargs)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                if last:
+                    raise unavailable(exc) from exc
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")
 
     async def notify(self, channel: str, payload: str = "") -> None:
         await self.read(_notify, channel, payload)
@@ -137,6 +147,19 @@ class PostgresConnections:
         await asyncio.gather(*self._listeners, return_exceptions=True)
         self._listeners.clear()
         await self._engine.dispose()
+
+
+async def connect(engine: AsyncEngine) -> AsyncConnection:
+    """A connection from the pool, or a new one; Unavailable when none can be had."""
+    try:
+        return await engine.connect()
+    except (DBAPIError, OSError) as exc:
+        raise unavailable(exc) from exc
+
+
+def unavailable(error: Exception) -> Unavailable:
+    log.warning("PostgreSQL cannot be reached: %s", str(error).splitlines()[0])
+    return Unavailable("the database cannot be reached; try again")
 
 
 class LostBeforeCommit(Exception):

@@ -278,24 +278,39 @@ def expire(conn: Connection, now: float, limit: int) -> int:
     return len(rows)
 
 
-def recover_sending(conn: Connection, older_than: float, node: str | None = None) -> int:
+def recover_sending(
+    conn: Connection, older_than: float, node: str | None = None, orphans: bool = True
+) -> int:
     """Queue again what is `sending` (see the port): claimed before `older_than` by no
-    node or by `node` (every claim when `node` is None), or claimed by a node whose
-    lease ran out."""
+    node or by `node` (every claim when `node` is None), or (with `orphans`) claimed by
+    a node whose lease ran out."""
     m = messages.c
     stuck = m.claimed_at < older_than
     if node is not None:
-        mine = or_(m.claimed_by.is_(None), m.claimed_by == node)
-        orphaned = and_(
-            m.claimed_by.is_not(None),
-            m.claimed_by != node,
-            m.claimed_by.not_in(live_node_ids(conn)),
-        )
-        stuck = or_(and_(stuck, mine), orphaned)
+        stuck = and_(stuck, or_(m.claimed_by.is_(None), m.claimed_by == node))
+        if orphans:
+            orphaned = and_(
+                m.claimed_by.is_not(None),
+                m.claimed_by != node,
+                m.claimed_by.not_in(live_node_ids(conn)),
+            )
+            stuck = or_(stuck, orphaned)
     result = conn.execute(
         update(messages)
         .where(m.status == Status.SENDING.value, stuck)
         .values(status=Status.QUEUED.value, claimed_at=None, claimed_by=None)
+    )
+    return int(result.rowcount)
+
+
+def release_claim(conn: Connection, claimed_at: float, node: str) -> int:
+    m = messages.c
+    result = conn.execute(
+        update(messages)
+        .where(m.status == Status.SENDING.value, m.claimed_by == node, m.claimed_at == claimed_at)
+        .values(
+            status=Status.QUEUED.value, claimed_at=None, claimed_by=None, attempts=m.attempts - 1
+        )
     )
     return int(result.rowcount)
 
@@ -338,8 +353,13 @@ class SqlDispatch(SqlPart):
     async def expire(self, now: float, limit: int) -> int:
         return await self.connections.write(expire, now, limit)
 
-    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
-        return await self.connections.write(recover_sending, older_than, node)
+    async def recover_sending(
+        self, older_than: float, node: str | None = None, *, orphans: bool = True
+    ) -> int:
+        return await self.connections.write(recover_sending, older_than, node, orphans)
+
+    async def release_claim(self, claimed_at: float, node: str) -> int:
+        return await self.connections.write(release_claim, claimed_at, node)
 
     async def queue_depth(self) -> int:
         return await self.connections.read(queue_depth)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from smsgate.core.errors import Unavailable
 from smsgate.store.sql_base import COMPILED_SQL
 from smsgate.store.sql_signals import add_signal, last_signal_id, signals_after
 from smsgate.store.sqlite_bell import CommitBell
@@ -82,8 +83,10 @@ class SqliteConnections:
             try:
                 return self._transaction(fn, *args, **kwargs)
             except (sqlite3.OperationalError, OperationalError) as exc:
-                if "database is locked" not in str(exc) or loop.time() > deadline:
+                if "database is locked" not in str(exc):
                     raise
+                if loop.time() > deadline:
+                    raise Unavailable("the database stays locked; try again") from exc
             if self._bell is None:
                 await asyncio.sleep(LOCKED_NAP)
             else:

@@ -166,7 +166,7 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
         responses[str(status)] = {"description": reply.description, "content": content}
     codes = (*(_AUTH_ERRORS if op.auth else ()), *(_BODY_ERRORS if op.body else ()), *op.errors)
     by_status: dict[int, list[str]] = {}
-    for code in dict.fromkeys((*codes, "internal_error")):
+    for code in dict.fromkeys((*codes, "internal_error", "unavailable")):
         by_status.setdefault(HTTP_STATUS[code], []).append(code)
     for status, listed in sorted(by_status.items()):
         responses[str(status)] = {
@@ -177,11 +177,11 @@ def _operation(op: Operation, ref: Mapping[type, Any]) -> dict[str, Any]:
             responses["401"]["headers"] = {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "the schemes"}
             }
-        if status == 429:
-            responses["429"]["headers"] = {
+        if status in (429, 503):
+            responses[str(status)]["headers"] = {
                 "Retry-After": {
                     "schema": {"type": "integer"},
-                    "description": "seconds until the same request would be accepted",
+                    "description": "seconds until the same request may be accepted",
                 }
             }
     doc["responses"] = responses

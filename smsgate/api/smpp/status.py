@@ -33,6 +33,7 @@ SUBMIT_STATUS: Final[Mapping[str, int]] = {
     "not_found": CommandStatus.ESME_RSUBMITFAIL,
     "conflict": CommandStatus.ESME_RSUBMITFAIL,
     "internal_error": CommandStatus.ESME_RSYSERR,
+    "unavailable": CommandStatus.ESME_RSYSERR,  # a system error: the client tries again
 }
 
 # invalid_request names the offending field; these fields have a status of their own.

@@ -345,10 +345,18 @@ class Store(Protocol):
         """Messages sent (or stuck in the queue) past their validity become `expired`."""
         ...
 
-    async def recover_sending(self, older_than: float, node: str | None = None) -> int:
+    async def recover_sending(
+        self, older_than: float, node: str | None = None, *, orphans: bool = True
+    ) -> int:
         """Messages left `sending` by a crash go back to `queued`: those claimed before
-        `older_than` (by `node` or by no node, when `node` is given), and those claimed by
-        another node whose lease ran out (services.nodes)."""
+        `older_than` (by `node` or by no node, when `node` is given), and, with `orphans`,
+        those claimed by another node whose lease ran out (services.nodes)."""
+        ...
+
+    async def release_claim(self, claimed_at: float, node: str) -> int:
+        """The messages still `sending` from the claim `node` made at `claimed_at` go back
+        to `queued` as they were before it (attempts too): that claim's COMMIT was lost,
+        so it may have committed without its caller knowing what it took."""
         ...
 
     async def due_notifications(self, now: float, limit: int) -> list[Notification]:

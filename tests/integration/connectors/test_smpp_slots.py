@@ -1,6 +1,7 @@
 """SmppUpstream's bind slots against the SMSC simulator over real sockets: with deferred
 binds it binds only the slots opened, each with its share of the throughput limit and
-window; a closed slot is unbound before `close_slot` returns, an aborted one at once."""
+window; a closed slot is unbound before `close_slot` returns, a dropped one within its
+grace. A submit in flight on a closing bind gets its answer and is not sent again."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ async def test_deferred_binds_open_only_the_slots_held(smsc: SmscSimulator) -> N
         assert (open_binds(smsc), op.window) == (2, 8)
         await op.close_slot(1)
         assert open_binds(smsc) == 1 and not op.slot_bound(1)
-        op.abort_slots()
+        op.drop_slots(1.0)
         await until(lambda: open_binds(smsc) == 0)
         assert not op.ready()
     finally:
@@ -94,3 +95,48 @@ async def test_without_deferring_every_slot_binds(smsc: SmscSimulator) -> None:
     finally:
         await op.close()
     assert open_binds(smsc) == 0
+
+
+async def one_bind_submitting(smsc: SmscSimulator, **settings: Any) -> tuple[SmppUpstream, Any]:
+    """A started upstream of one bind, and a submit it sent that the SMSC holds."""
+    op = upstream(smsc, binds=1, **settings)
+    op.defer_binds()
+    await op.start(ignore)
+    op.open_slot(0)
+    await until(op.ready)
+    sending = asyncio.create_task(op.submit(outgoing("in flight")))
+    await until(lambda: smsc.counters.submits_delayed == 1)
+    return op, sending
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+async def test_a_submit_in_flight_is_answered_before_its_bind_closes(
+    smsc: SmscSimulator, how: str
+) -> None:
+    smsc.submit_delay = 0.3
+    op, sending = await one_bind_submitting(smsc)
+    try:
+        if how == "close":
+            await op.close_slot(0)
+        else:
+            op.drop_slots(5.0)
+            op.open_slot(0)  # again at once: it binds once the old bind has closed
+            await until(op.ready)
+        result = await sending
+        assert result.accepted, result
+        assert len(smsc.messages) == 1  # sent once
+        assert smsc.counters.most_binds == 1
+    finally:
+        await op.close()
+
+
+async def test_a_dropped_bind_is_cut_when_its_grace_runs_out(smsc: SmscSimulator) -> None:
+    smsc.submit_delay = None  # a hung operator: the submit is never answered
+    op, sending = await one_bind_submitting(smsc, retries=0)
+    try:
+        op.drop_slots(0.2)
+        await until(lambda: open_binds(smsc) == 0)
+        result = await sending
+        assert not result.accepted and result.temporary
+    finally:
+        await op.close()

@@ -111,7 +111,7 @@ class SlottedFake:
             self.opened.discard(slot)
             del self._open_now[(self.name, slot)]
 
-    def abort_slots(self) -> None:
+    def drop_slots(self, grace: float) -> None:
         for slot in list(self.opened):
             self.opened.discard(slot)
             del self._open_now[(self.name, slot)]

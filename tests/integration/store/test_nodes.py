@@ -153,3 +153,31 @@ async def test_a_listener_whose_connection_is_killed_listens_again(database: Dat
             await sender.signal(channel)
             await asyncio.sleep(0.2)
     assert len(calls) >= 2
+
+
+async def test_a_dead_node_s_claims_wait_while_orphans_are_not_taken(store: Store) -> None:
+    a, b, _ = await claimed_by_a_and_b(store)
+    await nodes(store).register_node("a", "host-a", 101, 0.0)  # ran out at once
+    await nodes(store).register_node("b", "host-b", 102, 60.0)
+    assert await store.recover_sending(NOW, "b", orphans=False) == 0
+    assert await statuses(store, a, b) == [Status.SENDING, Status.SENDING]
+    assert await store.recover_sending(NOW, "b") == 1
+
+
+async def test_a_claim_is_released_by_its_node_and_time(store: Store) -> None:
+    alice = await funded(store, "alice", 100)
+    await store.accept(submission(alice, recipients=4))
+    first = await store.claim(NOW + 1, 2, node="a")
+    second = await store.claim(NOW + 2, 1, node="a")
+    other = await store.claim(NOW + 1, 1, node="b")
+    assert await store.release_claim(NOW + 1, "a") == 2
+    assert await statuses(store, *first, *second, *other) == [
+        Status.QUEUED,
+        Status.QUEUED,
+        Status.SENDING,
+        Status.SENDING,
+    ]
+    again = await store.claim(NOW + 3, 10, node="a")
+    assert sorted(m.id for m in again) == sorted(m.id for m in first)
+    assert [m.attempts for m in again] == [1, 1]  # the lost claim spent no attempt
+    assert await store.release_claim(NOW + 1, "a") == 0

@@ -32,6 +32,7 @@ def test_every_code_of_the_tree_has_a_status(error_type: type[errors.SmsgateErro
         (errors.Conflict("x"), 409),
         (PayloadTooLarge("x"), 413),
         (errors.RateLimited("x"), 429),
+        (errors.Unavailable("x"), 503),
     ],
 )
 def test_statuses(error: errors.SmsgateError, status: int) -> None:
@@ -72,3 +73,8 @@ def test_an_unlisted_error_reveals_nothing() -> None:
     assert json.loads(bytes(response.body)) == {
         "error": {"code": "internal_error", "message": "internal error"}
     }
+
+
+def test_an_unreachable_store_says_when_to_try_again() -> None:
+    response = error_response(errors.Unavailable("the database cannot be reached"))
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")

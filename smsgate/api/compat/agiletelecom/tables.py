@@ -28,6 +28,8 @@ ERROR_TABLE: Final[Mapping[str, tuple[int, int]]] = {
     "login_blocked": (8, 429),
     "rate_limited": (8, 429),
     "no_route": (8, 400),
+    # the store cannot be reached: a server error, with a 5XX that says "try again"
+    "unavailable": (8, 503),
 }
 SOURCE_IP: Final = (100, 403)
 # The Agile code of an invalid request (HTTP 400) by the field at fault.

@@ -95,6 +95,7 @@ ERROR_NUMBER: Final[Mapping[str, int]] = {
     "forbidden": CREDENTIALS,
     "not_found": NO_RECORDS,
     "conflict": OPERATION,
+    "unavailable": OPERATION,
     "rate_limited": TOO_MANY,
     "login_blocked": IP_BLOCKED,
     "insufficient_credit": NO_FUNDS,

@@ -73,6 +73,7 @@ _COMMON: Final[Mapping[Rule, int]] = {
     ("login_blocked", None): 429,
     ("rate_limited", None): 429,
     ("internal_error", None): INTERNAL,
+    ("unavailable", None): INTERNAL,
     ("invalid_request", None): VALIDATION,
     ("not_found", None): 4,
 }
