@@ -32,8 +32,8 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     http_workers: int = 1
-    # the HTTP/1.1 server in front of the API: "uvicorn" or "lean" (smsgate.api.front)
-    http_server: str = "uvicorn"
+    # the HTTP/1.1 server in front of the API: "lean" (smsgate.api.front) or "uvicorn"
+    http_server: str = "lean"
     smpp_host: str = "127.0.0.1"
     smpp_port: int = 2775
     http_header_timeout: int = 10

@@ -39,8 +39,8 @@ def test_connection_limits_come_from_the_environment() -> None:
 
 
 def test_the_http_server_is_chosen_by_name() -> None:
-    assert load(environ={}).http_server == "uvicorn"
-    assert load(environ={"SMSGATE_HTTP_SERVER": "lean"}).http_server == "lean"
+    assert load(environ={}).http_server == "lean"
+    assert load(environ={"SMSGATE_HTTP_SERVER": "uvicorn"}).http_server == "uvicorn"
 
 
 def test_file_may_use_a_table(tmp_path: Path) -> None:
