@@ -1,6 +1,7 @@
 """smsgate, Jasmin and Kannel measured in one run, alternating, against one SMPP sink.
 
     .venv/bin/python -m bench.compare [--gateways smsgate,jasmin,kannel] [--reps 3]
+    .venv/bin/python -m bench.compare --gateways smsgate,smsgate-postgres,kannel
     .venv/bin/python -m bench.compare --smoke     # smsgate only, a few hundred messages
 
 Writes compare.md, compare.json and compare.png under --out and prints the table.
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bench.compare import report
-from bench.compare.runner import ADAPTERS, Run, Workload, compare
+from bench.compare.runner import ADAPTERS, DEFAULT_GATEWAYS, Run, Workload, compare
 
 ALL_WORKLOADS = "single-c10,single-c50,receipts-c50,bulk-1000,smpp-w100"
 SMOKE_WORKLOADS = "single-c10,receipts-c50,smpp-w100"
@@ -41,7 +42,7 @@ def workloads(args: argparse.Namespace) -> list[Workload]:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--gateways", default=",".join(ADAPTERS))
+    parser.add_argument("--gateways", default=",".join(DEFAULT_GATEWAYS))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--count", type=int, default=20_000, help="single-c10, single-c50")
     parser.add_argument("--receipt-count", type=int, default=2_000, help="receipts-c50")

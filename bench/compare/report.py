@@ -18,11 +18,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.compare.runner import Run
+from bench.compare.runner import HARNESS, Run
 from bench.smpp_bench import machine_speed
 
 REFERENCE = "smsgate"
-HARNESS = ("sink", "load")  # the peer process and this one (load generator, ESME)
 
 
 def spread(values: list[float], fmt: Callable[[float], str]) -> str:
@@ -61,18 +60,31 @@ def median_e2e(runs: list[Run]) -> float | None:
 
 
 def cpu_text(runs: list[Run]) -> str:
-    """Median CPU per process; with several gateway processes, their sum as well."""
+    """Median CPU per process (processes of one name, `name#2`..., summed); with several
+    gateway processes, their sum as well."""
     names: dict[str, list[float]] = {}
     for run in runs:
         for name, value in run.cpu.items():
             names.setdefault(name, []).append(value)
-    medians = {name: statistics.median(values) for name, values in names.items()}
+    medians: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for name, values in names.items():
+        base = name.split("#")[0]
+        medians[base] = medians.get(base, 0.0) + statistics.median(values)
+        counts[base] = counts.get(base, 0) + 1
     own = [name for name in medians if name not in HARNESS]
-    text = ", ".join(f"{name} {medians[name]:.0f}" for name in own)
+    text = ", ".join(
+        f"{name} {medians[name]:.0f}" + (f" ({counts[name]} processes)" if counts[name] > 1 else "")
+        for name in own
+    )
     if len(own) > 1:
         text += f" (all {sum(medians[n] for n in own):.0f})"
     harness = ", ".join(f"{name} {medians[name]:.0f}" for name in HARNESS if name in medians)
     return "; ".join(part for part in (text, harness) if part) or "-"
+
+
+def cpu_per_message(runs: list[Run]) -> list[float]:
+    return [r.cpu_us_per_msg for r in runs if r.cpu_us_per_msg is not None]
 
 
 def receipts_text(runs: list[Run]) -> str:
@@ -93,7 +105,9 @@ def markdown(runs: list[Run], meta: dict[str, Any]) -> str:
         f"{meta['reps']} repetition(s), gateways alternating; a fresh gateway per run after "
         f"a {meta['warmup']}-message warm-up; every gateway sends to the same SMPP sink "
         "(a separate process). Figures are median [min-max] over the repetitions; times "
-        "are seconds from the first request; CPU is % of one core over the run.",
+        "are seconds from the first request; CPU is % of one core over the run; CPU µs/msg "
+        "is the CPU time of all the gateway's processes over the run (until every message, "
+        "and receipt if asked, arrived) per message.",
         "",
     ]
     for name, about in meta["gateways"].items():
@@ -101,15 +115,16 @@ def markdown(runs: list[Run], meta: dict[str, Any]) -> str:
     lines += [
         "",
         "| workload | gateway | messages | accepted msg/s | p50 ms | p99 ms | all at sink s "
-        "| end-to-end msg/s | lost / dup (all reps) | receipts | CPU % | smsgate / this |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|",
+        "| end-to-end msg/s | lost / dup (all reps) | receipts | CPU % | CPU µs/msg "
+        "| smsgate / this |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     groups = grouped(runs)
     notes: list[str] = []
     for (workload, gateway), group in groups.items():
         ok = [r for r in group if r.status == "ok"]
         if not ok:
-            lines.append(f"| {workload} | {gateway} | {group[0].status} |" + " |" * 9)
+            lines.append(f"| {workload} | {gateway} | {group[0].status} |" + " |" * 10)
             continue
         reference = median_e2e(groups.get((workload, REFERENCE), []))
         own = median_e2e(ok)
@@ -124,7 +139,8 @@ def markdown(runs: list[Run], meta: dict[str, Any]) -> str:
             f"| {spread([r.sink_s for r in ok if r.sink_s is not None], seconds)} "
             f"| {spread([r.end_to_end_per_s for r in ok], rate)} "
             f"| {sum(r.lost for r in ok)} / {sum(r.duplicates for r in ok)} "
-            f"| {receipts_text(ok)} | {cpu_text(ok)} | {ratio} |"
+            f"| {receipts_text(ok)} | {cpu_text(ok)} | {spread(cpu_per_message(ok), rate)} "
+            f"| {ratio} |"
         )
         notes += [f"{gateway} {workload} rep {r.rep}: {r.status}" for r in group if r not in ok]
         notes += [f"{gateway} {workload} rep {r.rep}: {r.note}" for r in ok if r.note]
@@ -139,38 +155,46 @@ def markdown(runs: list[Run], meta: dict[str, Any]) -> str:
 
 
 def chart(runs: list[Run], path: Path) -> bool:
-    """A bar chart of end-to-end msg/s per workload and gateway; False without matplotlib."""
+    """Bars per workload and gateway: end-to-end msg/s, and the gateway's CPU µs per
+    message; False without matplotlib."""
     try:
         matplotlib: Any = importlib.import_module("matplotlib")
     except ImportError:
         return False
     matplotlib.use("Agg")
     plt: Any = importlib.import_module("matplotlib.pyplot")
+    fig, (rates, cpu) = plt.subplots(1, 2, figsize=(14, 5))
+    _bars(rates, runs, lambda r: [r.end_to_end_per_s])
+    rates.set_title("end-to-end msg/s (higher is better)")
+    _bars(cpu, runs, lambda r: [] if r.cpu_us_per_msg is None else [r.cpu_us_per_msg])
+    cpu.set_yscale("log")
+    cpu.set_title("CPU µs per message, all the gateway's processes (lower is better)")
+    fig.suptitle("HTTP/SMPP in -> SMPP out, one sink, same machine; median and min-max")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def _bars(ax: Any, runs: list[Run], value: Callable[[Run], list[float]]) -> None:
+    """One group of bars per workload, one bar per gateway: median with min-max."""
     groups = grouped(runs)
     workloads = list(dict.fromkeys(w for w, _ in groups))
     gateways = list(dict.fromkeys(g for _, g in groups))
     width = 0.8 / max(1, len(gateways))
-    fig, ax = plt.subplots(figsize=(10, 5))
     for n, gateway in enumerate(gateways):
         medians, low, high = [], [], []
         for workload in workloads:
-            values = [
-                r.end_to_end_per_s for r in groups.get((workload, gateway), []) if r.status == "ok"
-            ]
+            ok = [r for r in groups.get((workload, gateway), []) if r.status == "ok"]
+            values = [v for r in ok for v in value(r)]
             middle = statistics.median(values) if values else 0.0
             medians.append(middle)
             low.append(middle - min(values) if values else 0.0)
             high.append(max(values) - middle if values else 0.0)
         xs = [i + (n - (len(gateways) - 1) / 2) * width for i in range(len(workloads))]
         ax.bar(xs, medians, width, yerr=[low, high], capsize=3, label=gateway)
-    ax.set_xticks(range(len(workloads)), workloads)
-    ax.set_ylabel("end-to-end msg/s (median, min-max)")
-    ax.set_title("HTTP/SMPP in -> SMPP out, one sink, same machine")
+    ax.set_xticks(range(len(workloads)), workloads, rotation=20)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
 
 
 def machine() -> str:

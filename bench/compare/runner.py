@@ -28,9 +28,11 @@ from bench.loadgen import run_load
 
 ADAPTERS = {
     "smsgate": ("bench.compare.smsgate_gateway", "Smsgate"),
+    "smsgate-postgres": ("bench.compare.smsgate_gateway", "SmsgatePostgres"),
     "jasmin": ("bench.compare.jasmin_gateway", "Jasmin"),
     "kannel": ("bench.compare.kannel_gateway", "Kannel"),
 }
+DEFAULT_GATEWAYS = ("smsgate", "jasmin", "kannel")  # smsgate-postgres when asked for
 LOAD_LIMIT = 300.0
 SINK_WAIT = 120.0
 WARMUP_WAIT = 60.0
@@ -72,6 +74,8 @@ class Run:
     receipt_duplicates: int = 0
     receipts_s: float | None = None
     cpu: dict[str, float] = field(default_factory=dict)
+    # CPU time of the gateway's own processes over the run, per message that arrived
+    cpu_us_per_msg: float | None = None
     note: str = ""
 
 
@@ -142,22 +146,30 @@ class PeerProcess:
             self.proc.stdout.close()
 
 
+HARNESS = ("sink", "load")  # the peer process and this one (load generator, ESME)
+
+
 class CpuMeter:
-    """CPU time of named processes between `__init__` and `percent`."""
+    """CPU time of named processes between `__init__` and `percent` (or `seconds`)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self.started = time.monotonic()
         self.pids = dict(pids)
         self.before = {name: cpu_ticks(pid) for name, pid in pids.items()}
 
-    def percent(self) -> dict[str, float]:
-        wall = max(time.monotonic() - self.started, 1e-6)
-        usage: dict[str, float] = {}
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds of each process still running since `__init__`."""
+        used: dict[str, float] = {}
         for name, pid in self.pids.items():
             before, after = self.before.get(name), cpu_ticks(pid)
             if before is not None and after is not None:
-                usage[name] = round((after - before) / CLOCK_TICKS / wall * 100, 1)
-        return usage
+                used[name] = (after - before) / CLOCK_TICKS
+        return used
+
+    def percent(self, used: dict[str, float] | None = None) -> dict[str, float]:
+        wall = max(time.monotonic() - self.started, 1e-6)
+        used = self.seconds() if used is None else used
+        return {name: round(cpu / wall * 100, 1) for name, cpu in used.items()}
 
 
 async def wait_arrivals(
@@ -322,13 +334,16 @@ class Comparison:
 
     def _finish(self, run: Run, stats: dict[str, Any], meter: CpuMeter, first: float) -> None:
         """Counts from the peer; times from `first`, the first request's time.monotonic()."""
-        run.cpu = meter.percent()
+        used = meter.seconds()
+        run.cpu = meter.percent(used)
         run.arrived = int(stats["unique"])
         run.duplicates = int(stats["duplicates"])
         run.lost = max(0, run.accepted - run.arrived)
         if run.arrived:
             run.sink_s = stats["last_new"] - first
             run.end_to_end_per_s = run.arrived / run.sink_s if run.sink_s > 0 else 0.0
+            own = sum(cpu for name, cpu in used.items() if name not in HARNESS)
+            run.cpu_us_per_msg = own / run.arrived * 1e6
 
 
 def load_gateway(name: str) -> Gateway:

@@ -1,20 +1,26 @@
 """smsgate as a gateway under test: provisioned through its CLI, run as `smsgate run`.
 
-Each start gets a fresh data directory (SQLite), an account with a price and credit,
-an SMPP connector to the sink with every destination routed to it, and free ports for
-HTTP and SMPP. Requests use the native API; receipts come back as callbacks.
-"""
+Each start gets a fresh data directory (SQLite; `smsgate-postgres`: a database of its
+own on PostgreSQL), an account with a price and credit, an SMPP connector to the sink
+with every destination routed to it, and free ports for HTTP and SMPP. Requests use the
+native API; receipts come back as callbacks."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 from bench.compare.gateways import Sink, SmppEndpoint
 from bench.loadgen import build_post
@@ -23,6 +29,7 @@ PASSWORD = "benchpw1"
 ACCOUNT = "bench"
 WINDOW = 100
 START_TIMEOUT = 60.0
+POSTGRES = os.environ.get("SMSGATE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:
@@ -84,6 +91,7 @@ class Smsgate:
         self.smpp_port = 0
         self.key = ""
         self.callback_url: str | None = None
+        self.extra_env: dict[str, str] = {}
 
     def install(self, work: Path) -> None:
         subprocess.run(
@@ -102,6 +110,7 @@ class Smsgate:
             "SMSGATE_HTTP_PORT": str(self.http_port),
             "SMSGATE_SMPP_PORT": str(self.smpp_port),
             "SMSGATE_DEMO": "false",
+            **self.extra_env,
         }
         self._cli("migrate")
         self._cli("price", "set", "*", "0.01")
@@ -188,3 +197,60 @@ class Smsgate:
                 key, n = f"{name}#{n}", n + 1
             found[key] = pid
         return found
+
+
+class SmsgatePostgres(Smsgate):
+    """smsgate on PostgreSQL (`SMSGATE_BENCH_POSTGRES`): a database created for each run
+    and dropped after it; its backends' CPU is counted as the gateway's."""
+
+    name = "smsgate-postgres"
+    settings = (
+        f"as smsgate, on PostgreSQL: a new database per run on {POSTGRES.rsplit('/', 1)[0]}; "
+        "CPU includes the database's backends (postgres)"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.database = ""
+
+    def install(self, work: Path) -> None:
+        super().install(work)
+        _postgres("SELECT 1")
+
+    def start(self, work: Path, sink: Sink, callback_url: str | None) -> None:
+        self.database = f"smsgate_compare_{secrets.token_hex(4)}"
+        _postgres(f'CREATE DATABASE "{self.database}"')
+        url = f"{POSTGRES.rsplit('/', 1)[0]}/{self.database}"
+        self.extra_env = {"SMSGATE_DATABASE_URL": url}
+        super().start(work, sink, callback_url)
+
+    def stop(self) -> None:
+        super().stop()
+        if self.database:
+            _postgres(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            self.database = ""
+
+    def pids(self) -> dict[str, int]:
+        found = super().pids()
+        rows = _postgres(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database,
+        )
+        for n, row in enumerate(rows, start=1):
+            found["postgres" if n == 1 else f"postgres#{n}"] = int(row["pid"])
+        return found
+
+
+def _postgres(statement: str, *args: Any) -> list[Any]:
+    """Run one statement on the benchmark's PostgreSQL server, from any thread (the
+    comparison calls gateways from inside its event loop)."""
+
+    async def run() -> list[Any]:
+        conn = await asyncpg.connect(POSTGRES)
+        try:
+            return list(await conn.fetch(statement, *args))
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()

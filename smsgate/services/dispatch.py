@@ -177,6 +177,11 @@ class Dispatcher:
                     # The messages accepted just after the one that woke us join its round:
                     # fewer, larger rounds, each a claim and a record transaction.
                     await asyncio.sleep(self.gather)
+                else:
+                    # A round on SQLite need not suspend once: without this, rounds back to
+                    # back would starve the loop's other tasks (submit_sm_resp reads, lease
+                    # renewals) until the bind fence dropped the binds.
+                    await asyncio.sleep(0)
         finally:
             await self._stop_sends()
 

@@ -39,6 +39,7 @@ def test_smoke_run_counts_every_message_and_receipt(tmp_path: Path) -> None:
         assert run["status"] == "ok"
         assert run["accepted"] == run["messages"] == run["arrived"] == 300
         assert (run["lost"], run["duplicates"]) == (0, 0)
+        assert run["cpu_us_per_msg"] > 0  # the gateway's processes were measured
         if run["workload"] != "single-c10":
             assert run["receipts"] == 300
             assert run["receipt_duplicates"] == 0

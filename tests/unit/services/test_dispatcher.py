@@ -1,14 +1,18 @@
 """Dispatcher rounds on the memory store with a fixed clock: what each upstream answer
-leaves in the store (sent, retried with back-off, rejected with a refund, unroutable)
-and a message held while its upstream is not ready."""
+leaves in the store (sent, retried with back-off, rejected with a refund, unroutable),
+a message held while its upstream is not ready, and busy rounds that let the loop run."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable
+
+import pytest
 
 from smsgate.core.accounts import Account
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import Message, PartStatus, Status
+from smsgate.services import dispatch
 from smsgate.services.counters import Counters
 from smsgate.services.dispatch import MAX_ATTEMPTS, Dispatcher, retry_delay
 from smsgate.services.ports import Upstream, UpstreamPart, UpstreamResult
@@ -204,3 +208,45 @@ async def test_a_message_is_held_while_its_upstream_is_not_ready() -> None:
     await d.round()
     assert (await d.now(message)).status is Status.SENT
     assert await d.store.held_messages() == {}
+
+
+async def test_rounds_back_to_back_let_the_loop_run_between_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Releasing held messages makes busy rounds that, on a store that never suspends
+    # (memory, SQLite), would otherwise keep every other task of the loop waiting.
+    monkeypatch.setattr(dispatch, "RELEASE_BATCH", 5)
+    operator = Scripted(accepted_all(1), bound=False)
+    d = Dispatching(operator)
+    messages = [(await d.queued())[1] for _ in range(30)]
+    await d.round()
+    assert await d.store.held_messages() == {"op": 30}
+
+    ticks = 0
+    seen: list[int] = []  # the ticks at each release of held messages
+    release_held = d.store.release_held
+
+    async def counted(limit: int, upstream: str | None = None) -> int:
+        seen.append(ticks)
+        return await release_held(limit, upstream)
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(d.store, "release_held", counted)
+    operator.bound = True  # the set of bound upstreams changed: every held one is released
+    tasks = [asyncio.create_task(ticker()), asyncio.create_task(d.dispatcher.run())]
+    try:
+        async with asyncio.timeout(10):
+            while [m for m in messages if (await d.now(m)).status is not Status.SENT]:
+                await asyncio.sleep(0.01)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert len(seen) >= 6  # 30 held, 5 a round
+    walk = seen[:6]
+    assert walk == sorted(set(walk)), f"no other task ran between rounds: {walk}"

@@ -1,0 +1,148 @@
+"""Where a message's CPU goes in smsgate, layer by layer, in µs per message.
+
+Runs one workload of the comparison (`bench.compare`, smsgate only) and samples every
+smsgate process with py-spy (the `bench` extra) while the load runs. Each sample goes
+to the layer of the innermost frame that names one (`LAYERS`); a layer's µs per message
+is its share of its process's samples times that process's CPU per message in the run.
+
+    .venv/bin/python -m bench.layers [--workload single-c50] [--workers 1] [--count 40000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.compare.smsgate_gateway import descendants, process_name
+from bench.smpp_bench import machine_speed
+
+# (layer, words any of which in a frame "function (file:line)" names it); the innermost
+# frame that names a layer decides, so a layer's own frames win over their callers.
+LAYERS: tuple[tuple[str, str], ...] = (
+    ("accept transaction (group commit)", "GroupCommit._write GroupCommit._outcomes SqlAccept"),
+    ("dispatcher: claim transaction",
+     "Dispatcher._claim Dispatcher.dispatch_once SqlDispatch.claim"),
+    ("dispatcher: record transaction", "Dispatcher._record SqlDispatch.record"),
+    ("dispatcher: submit_sm out",
+     "Dispatcher._send SmppUpstream.submit smpp_pdus SmppClient.submit"),
+    ("receipts (record, outbox)", "ReceiptRecorder apply_receipts"),
+    ("SMPP in (read, decode, match; customer binds)", "smsgate/smpp/ smsgate/api/smpp/"),
+    ("submit service (validate, plan, price)", "SubmitService"),
+    ("authentication", "RequestAuthenticator"),
+    ("body decode, response render", "decode_body read_body json_response sent_view"),
+    ("ASGI entry (FixedPaths, Starlette, metrics)", "FixedPaths starlette/ Metrics send_messages"),
+    ("HTTP server (httptools, request cycle, writes)", "smsgate/api/front/ uvicorn/"),
+    ("webhooks, housekeeping, leases, other tasks",
+     "WebhookSender Housekeeper NodeService ownership HourlyTotals Supervisor Changes"),
+    ("reader threads", "threading.py"),
+)  # fmt: skip
+REST = "event loop, and frames of no layer"
+IDLE = "concurrent/futures/thread.py:81"  # a reader thread waiting for work
+_COMPILED = [
+    (name, re.compile("|".join(re.escape(word) for word in words.split())))
+    for name, words in LAYERS
+]
+
+
+def layer_of(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for name, pattern in _COMPILED:
+            if pattern.search(frame):
+                return name
+    return REST
+
+
+def shares(raw: Path) -> Counter[str]:
+    """Samples per layer of one py-spy raw (collapsed) file, idle threads left out."""
+    counts: Counter[str] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = stack.split(";")
+        if stack and IDLE not in frames[-1]:
+            counts[layer_of(frames)] += int(n)
+    return counts
+
+
+def smsgate_processes(root: int) -> dict[str, int]:
+    """The gateway's processes under `root`, named as the comparison names them."""
+    named: dict[str, int] = {}
+    for pid in descendants(root):
+        name = process_name(pid)
+        if name == "run":
+            named["smsgate"] = pid
+        elif name.startswith("http-worker"):
+            named[name] = pid
+    return named
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", default="single-c50")
+    parser.add_argument("--workers", type=int, default=1, help="http_workers of the gateway")
+    parser.add_argument("--count", type=int, default=40_000)
+    parser.add_argument("--wait", type=float, default=6.0, help="s after start to sample")
+    parser.add_argument("--seconds", type=int, default=6, help="s of sampling")
+    parser.add_argument("--rate", type=int, default=100, help="samples per second")
+    args = parser.parse_args()
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        sys.exit("py-spy is not installed: .venv/bin/pip install -e '.[bench]'")
+    work = Path(tempfile.mkdtemp(prefix="smsgate-layers-"))
+    env = {**os.environ, "SMSGATE_HTTP_WORKERS": str(args.workers)}
+    counts = {"single-c10": "--count", "single-c50": "--count",
+              "receipts-c50": "--receipt-count", "smpp-w100": "--smpp-count"}  # fmt: skip
+    load = subprocess.Popen(
+        [sys.executable, "-m", "bench.compare", "--gateways", "smsgate", "--reps", "1",
+         "--workloads", args.workload, counts[args.workload], str(args.count),
+         "--work", str(work / "work"), "--out", str(work / "out")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not smsgate_processes(load.pid) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(args.wait)
+    spies = {
+        name: (work / f"{name}.txt", subprocess.Popen(
+            [spy, "record", "-p", str(pid), "-d", str(args.seconds), "-r", str(args.rate),
+             "-f", "raw", "-o", str(work / f"{name}.txt")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        for name, pid in smsgate_processes(load.pid).items()
+    }  # fmt: skip
+    load.wait()
+    for _path, process in spies.values():
+        process.wait()
+    run = json.loads((work / "out" / "compare.json").read_text())["runs"][0]
+    if run["status"] != "ok" or not run["cpu_us_per_msg"]:
+        sys.exit(f"the run failed: {run['status']}")
+    own = {name: cpu for name, cpu in run["cpu"].items() if name in spies}
+    print(f"\n{machine_speed():.0f}M empty-loop iterations/s; {args.workload}, "
+          f"http_workers={args.workers}, {run['arrived']:,} messages, "
+          f"{run['end_to_end_per_s']:,.0f} msg/s end to end while sampled, "
+          f"{run['cpu_us_per_msg']:.0f} µs of CPU per message in all\n")  # fmt: skip
+    print("| process | layer | share of its samples | µs per message |")
+    print("|---|---|---:|---:|")
+    for name, (path, _process) in spies.items():
+        if not path.exists() or name not in own:
+            print(f"| {name} | (no samples) | | |")
+            continue
+        per_message = run["cpu_us_per_msg"] * own[name] / sum(own.values())
+        layers = shares(path)
+        total = sum(layers.values())
+        for layer, n in layers.most_common():
+            print(f"| {name} | {layer} | {100 * n / total:.1f}% | {per_message * n / total:.0f} |")
+        print(f"| {name} | **all** | {total} samples | **{per_message:.0f}** |")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
