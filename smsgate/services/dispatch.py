@@ -147,6 +147,8 @@ class Dispatcher:
     # None: not looked yet, so held messages from an earlier run are released too.
     _routing: Hashable | None = field(init=False, default=None)
     _releasing: bool = field(init=False, default=False)
+    _ready: set[str] = field(init=False, default_factory=set)  # bound at the last change
+    _paced: set[str] = field(init=False, default_factory=set)  # ... and not at the one before
     _lanes: dict[str, Lane] = field(init=False, default_factory=dict)
     _sends: set[asyncio.Task[None]] = field(init=False, default_factory=set)
     _records: set[asyncio.Task[None]] = field(init=False, default_factory=set)
@@ -269,17 +271,26 @@ class Dispatcher:
             await asyncio.gather(*self._sends, *self._records, return_exceptions=True)
 
     async def _release_held(self) -> int:
+        """After the routes or the bound upstreams changed, every held message is routed
+        again, RELEASE_BATCH a round; those of an upstream bound since the last change
+        only as its lane has room (they waited for it, and most would be held again)."""
         routing = self.route.state()
         if routing != self._routing:
             self._routing = routing
             self._releasing = True
+            ready = [upstream for upstream in self.route.upstreams() if upstream.ready()]
+            self._paced = {u.name for u in ready if u.name not in self._ready}
+            self._ready = {u.name for u in ready}
+            for upstream in ready:
+                if upstream.name in self._paced:
+                    self._lane(upstream).held = True
         if not self._releasing:
             return 0
-        released = await self.store.release_held(RELEASE_BATCH)
+        released = await self.store.release_held(RELEASE_BATCH, exclude=self._paced)
         self._releasing = released == RELEASE_BATCH
         if not self._releasing:
-            for lane in self._lanes.values():
-                lane.held = False
+            for name, lane in self._lanes.items():
+                lane.held = lane.held and name in self._paced
         return self.batch_size if self._releasing else 0
 
     async def _release_for_room(self) -> int:

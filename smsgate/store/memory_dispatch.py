@@ -4,7 +4,7 @@ webhook outbox; the same semantics as sql_dispatch, sql_receipts and sql_outbox.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from smsgate.core.ledger import EntryKind
@@ -76,11 +76,15 @@ class MemoryDispatch(MemoryTables):
                 counts[row.held_for] = counts.get(row.held_for, 0) + 1
         return counts
 
-    async def release_held(self, limit: int, upstream: str | None = None) -> int:
+    async def release_held(
+        self, limit: int, upstream: str | None = None, *, exclude: Collection[str] = ()
+    ) -> int:
         held = [
             row
             for row in self._messages.values()
-            if row.held_for is not None and upstream in (None, row.held_for)
+            if row.held_for is not None
+            and upstream in (None, row.held_for)
+            and row.held_for not in exclude
         ][:limit]
         for row in held:
             row.held_for = None

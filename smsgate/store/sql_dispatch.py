@@ -7,7 +7,7 @@ keeps claimers apart). Row locks are NO KEY UPDATE: rows that only reference a m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
@@ -138,11 +138,15 @@ def claim_holding(
     return [m for m, upstream in held if upstream is None]
 
 
-def release_held(conn: Connection, limit: int, upstream: str | None = None) -> int:
-    """Up to `limit` held messages (for `upstream` only, when given) become due again,
-    in their old order."""
+def release_held(
+    conn: Connection, limit: int, upstream: str | None = None, exclude: Collection[str] = ()
+) -> int:
+    """Up to `limit` held messages (for `upstream` only, when given; none held for one
+    in `exclude`) become due again, in their old order."""
     held = messages.c.held_for
     which = held.is_not(None) if upstream is None else held == upstream
+    if exclude:
+        which = and_(which, held.not_in(sorted(exclude)))
     chosen = select(messages.c.id).where(which).limit(limit)
     result = conn.execute(
         update(messages).where(messages.c.id.in_(chosen.scalar_subquery())).values(held_for=None)
@@ -340,8 +344,10 @@ class SqlDispatch(SqlPart):
             return await self.connections.write(claim_holding, now, limit, hold, node)
         return claimed_messages(await self.connections.write(claim, now, limit, node))
 
-    async def release_held(self, limit: int, upstream: str | None = None) -> int:
-        return await self.connections.write(release_held, limit, upstream)
+    async def release_held(
+        self, limit: int, upstream: str | None = None, *, exclude: Collection[str] = ()
+    ) -> int:
+        return await self.connections.write(release_held, limit, upstream, exclude)
 
     async def held_messages(self) -> dict[str, int]:
         return await self.connections.read(held_messages)

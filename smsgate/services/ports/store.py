@@ -3,7 +3,7 @@ contract, and the records it takes and returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -320,9 +320,12 @@ class Store(Protocol):
         """
         ...
 
-    async def release_held(self, limit: int, upstream: str | None = None) -> int:
-        """Up to `limit` held messages (only those held for `upstream`, when given) become
-        due again, in their old order; returns how many (fewer than `limit`: none is left)."""
+    async def release_held(
+        self, limit: int, upstream: str | None = None, *, exclude: Collection[str] = ()
+    ) -> int:
+        """Up to `limit` held messages (only those held for `upstream`, when given; none
+        held for an upstream in `exclude`) become due again, in their old order; returns
+        how many (fewer than `limit`: none is left)."""
         ...
 
     async def record_sends(self, outcomes: Sequence[SendOutcome], now: float) -> None: ...

@@ -1,6 +1,7 @@
 """Conformance of every Store backend on held messages: a claim holds what it is told
-to (queued, no attempt spent), release_held frees them per upstream in their old order,
-and a held message past its validity expires with a refund.
+to (queued, no attempt spent), release_held frees them per upstream (or those of every
+upstream but some) in their old order, and a held message past its validity expires
+with a refund.
 """
 
 from __future__ import annotations
@@ -61,3 +62,17 @@ async def test_releasing_for_one_upstream_leaves_the_others_held(store: Store) -
     assert await store.release_held(10, "a") == 1
     assert await store.held_messages() == {"b": 2}
     assert sorted(m.id for m in await store.claim(NOW + 1, 10)) == ids[:3]
+
+
+async def test_releasing_all_but_some_upstreams_leaves_theirs_held(store: Store) -> None:
+    ids = await queued_messages(store, 6)
+    assert isinstance(store, ConnectorStore)
+    hold = {ids[0]: "a", ids[1]: "a", ids[2]: "b", ids[3]: "c", ids[4]: "c", ids[5]: "c"}
+    assert await store.claim(NOW + 1, 10, lambda m: hold[m.id]) == []
+    assert await store.release_held(10, exclude={"a", "c"}) == 1
+    assert await store.held_messages() == {"a": 2, "c": 3}
+    assert await store.release_held(2, exclude={"a"}) == 2
+    assert await store.release_held(2, exclude={"a"}) == 1
+    assert await store.held_messages() == {"a": 2}
+    assert await store.release_held(10, "a", exclude={"c"}) == 2
+    assert sorted(m.id for m in await store.claim(NOW + 1, 10)) == sorted(ids)

@@ -5,7 +5,7 @@ a message held while its upstream is not ready, and busy rounds that let the loo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 
 import pytest
 
@@ -216,19 +216,22 @@ async def test_rounds_back_to_back_let_the_loop_run_between_them(
     # Releasing held messages makes busy rounds that, on a store that never suspends
     # (memory, SQLite), would otherwise keep every other task of the loop waiting.
     monkeypatch.setattr(dispatch, "RELEASE_BATCH", 5)
-    operator = Scripted(accepted_all(1), bound=False)
-    d = Dispatching(operator)
+    d = Dispatching(Scripted(accepted_all(1)))
     messages = [(await d.queued())[1] for _ in range(30)]
-    await d.round()
-    assert await d.store.held_messages() == {"op": 30}
+    # held for an upstream that has gone: the dispatcher's first round routes them again
+    assert await d.store.claim(NOW + 1, 100, lambda message: "gone") == []
+    assert await d.store.held_messages() == {"gone": 30}
 
     ticks = 0
-    seen: list[int] = []  # the ticks at each release of held messages
+    seen: list[int] = []  # the ticks at each round's release of held messages
     release_held = d.store.release_held
 
-    async def counted(limit: int, upstream: str | None = None) -> int:
-        seen.append(ticks)
-        return await release_held(limit, upstream)
+    async def counted(
+        limit: int, upstream: str | None = None, *, exclude: Collection[str] = ()
+    ) -> int:
+        if upstream is None:  # the walk over every held message, a round each
+            seen.append(ticks)
+        return await release_held(limit, upstream, exclude=exclude)
 
     async def ticker() -> None:
         nonlocal ticks
@@ -237,7 +240,6 @@ async def test_rounds_back_to_back_let_the_loop_run_between_them(
             await asyncio.sleep(0)
 
     monkeypatch.setattr(d.store, "release_held", counted)
-    operator.bound = True  # the set of bound upstreams changed: every held one is released
     tasks = [asyncio.create_task(ticker()), asyncio.create_task(d.dispatcher.run())]
     try:
         async with asyncio.timeout(10):
@@ -250,3 +252,22 @@ async def test_rounds_back_to_back_let_the_loop_run_between_them(
     assert len(seen) >= 6  # 30 held, 5 a round
     walk = seen[:6]
     assert walk == sorted(set(walk)), f"no other task ran between rounds: {walk}"
+
+
+async def test_messages_held_for_an_upstream_that_binds_go_as_its_lane_has_room() -> None:
+    operator = Scripted(accepted_all(1), bound=False)
+    operator.window = 10
+    d = Dispatching(operator)
+    for _ in range(30):
+        await d.queued()
+    for _ in range(3):  # each round holds what the lane could take: 10
+        await d.round()
+    assert await d.store.held_messages() == {"op": 30}
+
+    operator.bound = True
+    await d.dispatcher.dispatch_once()  # released for the lane's room, not all at once
+    assert await d.store.held_messages() == {"op": 20}
+    await d.dispatcher.drain()
+    while await d.store.held_messages():
+        await d.round()
+    assert len(operator.submitted) == 30
