@@ -279,11 +279,11 @@ class Dispatcher:
             self._routing = routing
             self._releasing = True
             ready = [upstream for upstream in self.route.upstreams() if upstream.ready()]
-            self._paced = {u.name for u in ready if u.name not in self._ready}
-            self._ready = {u.name for u in ready}
-            for upstream in ready:
-                if upstream.name in self._paced:
-                    self._lane(upstream).held = True
+            paced = [upstream for upstream in ready if upstream.name not in self._ready]
+            self._ready = {upstream.name for upstream in ready}
+            self._paced = {upstream.name for upstream in paced}
+            for upstream in paced:
+                self._lane(upstream).held = True
         if not self._releasing:
             return 0
         released = await self.store.release_held(RELEASE_BATCH, exclude=self._paced)
