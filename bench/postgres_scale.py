@@ -29,6 +29,7 @@ from bench.smpp_bench import machine_speed
 from smsgate.core.messages import Status
 from smsgate.services.ports import MessageQuery
 from smsgate.store import driver_url, migrate
+from smsgate.store.postgres import compiling
 from smsgate.store.sql_dispatch import claim, expire
 from smsgate.store.sql_messages import message, message_page
 from smsgate.store.sql_retention import prune
@@ -179,6 +180,7 @@ async def measure(
     url: str, plans_dir: Path | None, label: str, only: str | None = None, skip: str | None = None
 ) -> list[list[str]]:
     engine = create_async_engine(driver_url(url), poolclass=NullPool)
+    compiling(engine)
     captured = Captured(engine)
     rows: list[list[str]] = []
     try:

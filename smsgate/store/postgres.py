@@ -46,7 +46,7 @@ class PostgresConnections:
             connect_args=connect_args,
         )
         self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
-        event.listen(self._engine.sync_engine, "connect", _on_connect)
+        compiling(self._engine)
 
     async def start(self) -> None:
         return None
@@ -183,6 +183,12 @@ class PostgresCompiledSql:
 
     def fetch(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
         return list(conn.exec_driver_sql(sql, params))
+
+
+def compiling(engine: AsyncEngine) -> None:
+    """Let `engine`'s connections run the statements sql_rows compiles once (the store's
+    own, and a tool's that calls the store's SQL functions on an engine of its own)."""
+    event.listen(engine.sync_engine, "connect", _on_connect)
 
 
 def _on_connect(_dbapi_connection: Any, record: Any) -> None:

@@ -7,13 +7,28 @@ ran out (sql_nodes); recording an attempt clears the claim (`UNCLAIMED`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, any_, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 
 from smsgate.store.sql_nodes import database_now, live_node_ids
+from smsgate.store.sql_rows import fetch_rows
 
+# The state of an outbox row still to be sent, in every outbox.
+PENDING = "pending"
 # The values that end a claim, for the statement that records an attempt.
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
 
@@ -48,6 +63,19 @@ def claim_rows(
         .returning(*table.c)
     )
     return conn.execute(statement).all()
+
+
+def any_due(conn: Connection, table: Table, now: float) -> bool:
+    """Whether `table` has a pending row due by `now`, claimed or not: without one a claim
+    finds nothing, so an idle sender asks this on a reader instead of taking the write
+    lock (an outbox claim builds a statement and reads the live nodes: ~1 ms of CPU)."""
+    return bool(fetch_rows(conn, _due_statement(table), now=now))
+
+
+@cache
+def _due_statement(table: Table) -> Select[Any]:
+    c = table.c
+    return select(c.id).where(c.state == PENDING, c.next_at <= bindparam("now")).limit(1)
 
 
 def release_claims(conn: Connection, table: Table, node: str) -> int:

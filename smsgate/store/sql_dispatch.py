@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import FINAL, PART_FINAL, Message, PartStatus, Status, can_advance
@@ -24,7 +24,13 @@ from smsgate.store.sql_finish import Finishing, announce, lock_messages
 from smsgate.store.sql_money import Purse
 from smsgate.store.sql_nodes import live_node_ids
 from smsgate.store.sql_outbox import add_notifications
-from smsgate.store.sql_rows import execute_rows, insert_rows, planned_afresh, update_by_id
+from smsgate.store.sql_rows import (
+    execute_rows,
+    fetch_rows,
+    insert_rows,
+    planned_afresh,
+    update_by_id,
+)
 from smsgate.store.sql_smpp import add_smpp_receipts
 
 # The claim, per dialect. Status literals (not parameters) let both planners prove the
@@ -33,6 +39,11 @@ from smsgate.store.sql_smpp import add_smpp_receipts
 # status index and sorts every due row, hence INDEXED BY. PostgreSQL would hash-join
 # `id IN (subquery)` against a scan of the whole table; `= ANY(ARRAY(...))` makes it
 # an index lookup of the ids the subquery locked.
+_RETURNED = (
+    'id, batch_id, account_id, payer_id, "to", sender, text, encoding, parts, cost, currency, '
+    "status, error, reference, callback_url, created_at, scheduled_at, expires_at, sent_at, "
+    "done_at, attempts, registered_delivery, tag, udh, concat, reply_url"
+)
 _CLAIM = {
     "sqlite": text(
         """
@@ -42,8 +53,8 @@ _CLAIM = {
             SELECT id FROM messages INDEXED BY ix_messages_due
             WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
             ORDER BY next_at, id LIMIT :limit)
-        RETURNING *
-        """
+        RETURNING """
+        + _RETURNED
     ),
     "postgresql": text(
         """
@@ -54,8 +65,8 @@ _CLAIM = {
             WHERE status IN ('queued', 'scheduled') AND held_for IS NULL AND next_at <= :now
             ORDER BY next_at, id LIMIT :limit
             FOR NO KEY UPDATE SKIP LOCKED))
-        RETURNING *
-        """
+        RETURNING """
+        + _RETURNED
     ),
 }
 
@@ -106,16 +117,21 @@ def _replan_row(message_id: str, plan: Replanned) -> dict[str, Any]:
     }
 
 
-def claim(conn: Connection, now: float, limit: int, node: str | None = None) -> Sequence[Row[Any]]:
-    """The claimed rows as they come, claimed by `node`; `claimed_messages` makes them
-    messages after the commit, so the write lock is not held for it."""
-    params = {"now": now, "limit": limit, "node": node}
+def claim(
+    conn: Connection, now: float, limit: int, node: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The claimed rows as they come (tuples, `_RETURNED`), claimed by `node`;
+    `claimed_messages` makes them messages after the commit, so the write lock is not
+    held for it."""
     with planned_afresh(conn):
-        return conn.execute(_CLAIM[conn.dialect.name], params).all()
+        return fetch_rows(conn, _CLAIM[conn.dialect.name], now=now, limit=limit, node=node)
 
 
-def claimed_messages(rows: Sequence[Row[Any]]) -> list[Message]:
-    claimed = [message_from_row(row._mapping) for row in rows]
+_FIELDS = tuple(name.strip().strip('"') for name in _RETURNED.split(","))
+
+
+def claimed_messages(rows: Sequence[tuple[Any, ...]]) -> list[Message]:
+    claimed = [message_from_row(dict(zip(_FIELDS, row, strict=True))) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
 

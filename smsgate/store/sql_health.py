@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from smsgate.store.schema import outbox
 from smsgate.store.schema_inbound import inbound_outbox, smpp_outbox
 from smsgate.store.sql_base import SqlPart
-from smsgate.store.sql_outbox import PENDING
+from smsgate.store.sql_claims import PENDING
 
 _OUTBOXES = {"webhooks": outbox, "mo_webhooks": inbound_outbox, "smpp": smpp_outbox}
 

@@ -17,8 +17,15 @@ from smsgate.store.records import record_from_row
 from smsgate.store.schema import messages
 from smsgate.store.schema_inbound import inbound, inbound_outbox
 from smsgate.store.sql_base import SqlPart
-from smsgate.store.sql_claims import UNCLAIMED, claim_rows, claimable, release_claims
-from smsgate.store.sql_outbox import DELIVERED, FAILED, PENDING
+from smsgate.store.sql_claims import (
+    PENDING,
+    UNCLAIMED,
+    any_due,
+    claim_rows,
+    claimable,
+    release_claims,
+)
+from smsgate.store.sql_outbox import DELIVERED, FAILED
 from smsgate.store.sql_rows import execute_rows, update_by_id
 
 _o = inbound_outbox.c
@@ -154,6 +161,8 @@ class SqlMoOutbox(SqlPart):
     async def claim_mo_webhooks(
         self, now: float, limit: int, node: str, lease: float
     ) -> list[MoDelivery]:
+        if not await self.connections.read(any_due, inbound_outbox, now):
+            return []
         claimed = await self.connections.write(claim_mo_webhooks, now, limit, node, lease)
         return await self.connections.read(claimed_mo_webhooks, claimed) if claimed else []
 

@@ -15,10 +15,16 @@ from smsgate.services.ports import Notification, NotificationAttempt
 from smsgate.store.records import message_from_row, notification_from_row
 from smsgate.store.schema import messages, outbox, webhook_attempts
 from smsgate.store.sql_base import SqlPart
-from smsgate.store.sql_claims import UNCLAIMED, claim_rows, claimable, release_claims
+from smsgate.store.sql_claims import (
+    PENDING,
+    UNCLAIMED,
+    any_due,
+    claim_rows,
+    claimable,
+    release_claims,
+)
 from smsgate.store.sql_rows import insert_rows, update_by_id
 
-PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
 
@@ -140,6 +146,8 @@ class SqlOutbox(SqlPart):
     async def claim_notifications(
         self, now: float, limit: int, node: str, lease: float
     ) -> list[Notification]:
+        if not await self.connections.read(any_due, outbox, now):
+            return []
         claimed = await self.connections.write(claim_notifications, now, limit, node, lease)
         return await self.connections.read(with_messages, claimed) if claimed else []
 

@@ -60,6 +60,14 @@ def execute_rows(
         _execute(conn, id(statement), lambda: statement, rows)
 
 
+def fetch_rows(conn: Connection, statement: ClauseElement, **values: Any) -> list[Any]:
+    """The rows (tuples, in column order) of a module-level statement run with the named
+    values, compiled once per dialect."""
+    sql, order, fixed = _compiled_once(conn, id(statement), lambda: statement)
+    named = {**fixed, **values}
+    return compiled_sql(conn).fetch(conn, sql, tuple(named[name] for name in order))
+
+
 def _execute(
     conn: Connection,
     key: Hashable,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from smsgate.core.errors import Unavailable
 from smsgate.core.messages import Status
 from smsgate.services.inbound import InboundMessage, InboundStore
 from smsgate.services.inbound_numbers import NATIVE
@@ -22,6 +25,8 @@ from smsgate.services.mo_webhooks import MoOutboxStore
 from smsgate.services.nodes import NodeStore
 from smsgate.services.ports import NotificationAttempt, SendOutcome, Store
 from smsgate.services.smpp_customers import SmppStore
+from smsgate.store import open_store
+from smsgate.store import sqlite as sqlite_store
 from tests.integration.backends import Database
 from tests.integration.store.scenario import NOW, funded, submission
 
@@ -246,3 +251,39 @@ async def test_an_mo_claimed_holds_its_sender_s_next_one_back(store: Store) -> N
     await mo_outbox(store).record_mo_webhooks([done], DUE)
     (second,) = await mo_outbox(store).claim_mo_webhooks(DUE, 10, "b", LEASE)
     assert second.mo.text == "two"
+
+
+async def test_a_webhook_outbox_with_nothing_due_is_claimed_without_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An idle sender asks every 0.1 s: on SQLite that must not take the lock every
+    # process writes under. With a row due, the claim needs it (and waits for it).
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "smsgate.db"
+    store = await open_store(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await final_messages(store, 1)
+        await mo_rows(store, 1)
+        claimed = await store.claim_notifications(DUE, 10, "a", LEASE)
+        mo_claimed = await mo_outbox(store).claim_mo_webhooks(DUE, 10, "a", LEASE)
+        assert (len(claimed), len(mo_claimed)) == (1, 1)
+        delivered = NotificationAttempt(claimed[0].id, True, 200, None, None)
+        await store.record_notifications([delivered], DUE)
+        mo_delivered = NotificationAttempt(mo_claimed[0].id, True, 200, None, None)
+        await mo_outbox(store).record_mo_webhooks([mo_delivered], DUE)
+
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        assert await store.claim_notifications(DUE, 10, "a", LEASE) == []
+        assert await mo_outbox(store).claim_mo_webhooks(DUE, 10, "a", LEASE) == []
+        other.execute("COMMIT")
+
+        await final_messages(store, 1)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(Unavailable):
+            await store.claim_notifications(DUE, 10, "a", LEASE)
+        other.execute("COMMIT")
+        assert len(await store.claim_notifications(DUE, 10, "a", LEASE)) == 1
+    finally:
+        other.close()
+        await store.close()
