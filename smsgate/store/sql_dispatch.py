@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from smsgate.core.ledger import EntryKind
 from smsgate.core.messages import FINAL, PART_FINAL, Message, PartStatus, Status, can_advance
 from smsgate.services.ports import Replanned, SendOutcome
-from smsgate.store.records import message_from_row
+from smsgate.store.records import MESSAGE_FIELDS, message_from_values
 from smsgate.store.rules import SEND_OUTCOMES
 from smsgate.store.schema import messages, parts
 from smsgate.store.sql_base import SqlPart
@@ -39,11 +39,7 @@ from smsgate.store.sql_smpp import add_smpp_receipts
 # status index and sorts every due row, hence INDEXED BY. PostgreSQL would hash-join
 # `id IN (subquery)` against a scan of the whole table; `= ANY(ARRAY(...))` makes it
 # an index lookup of the ids the subquery locked.
-_RETURNED = (
-    'id, batch_id, account_id, payer_id, "to", sender, text, encoding, parts, cost, currency, '
-    "status, error, reference, callback_url, created_at, scheduled_at, expires_at, sent_at, "
-    "done_at, attempts, registered_delivery, tag, udh, concat, reply_url"
-)
+_RETURNED = ", ".join(f'"{name}"' for name in MESSAGE_FIELDS)
 _CLAIM = {
     "sqlite": text(
         """
@@ -127,11 +123,8 @@ def claim(
         return fetch_rows(conn, _CLAIM[conn.dialect.name], now=now, limit=limit, node=node)
 
 
-_FIELDS = tuple(name.strip().strip('"') for name in _RETURNED.split(","))
-
-
 def claimed_messages(rows: Sequence[tuple[Any, ...]]) -> list[Message]:
-    claimed = [message_from_row(dict(zip(_FIELDS, row, strict=True))) for row in rows]
+    claimed = [message_from_values(row) for row in rows]
     claimed.sort(key=lambda m: m.id)
     return claimed
 

@@ -7,6 +7,7 @@ webhook outbox; on memory, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 
 import pytest
@@ -78,6 +79,27 @@ async def test_claim_takes_due_messages_once(store: Store) -> None:
     assert await store.queue_depth() == 4, "sending counts as queued"
     assert [m.id for m in await store.claim(NOW + 100, 10)] == [later.messages[0].id]
     assert await store.claim(NOW - 10, 10) == []
+
+
+async def test_a_claimed_message_is_the_stored_one_being_sent(store: Store) -> None:
+    # Every field comes back from the claim as it was stored (the claim builds its
+    # messages from the driver's values, not through the row mapping the reads use).
+    alice = await funded(store, "alice", 100)
+    wanted = dataclasses.replace(
+        submission(alice, reference="r-1", callback_url="http://127.0.0.1:9/cb"),
+        registered_delivery=True,
+        tag="promo",
+        udh=bytes.fromhex("0500030a0201"),
+        reply_url="http://127.0.0.1:9/reply",
+    )
+    accepted = await store.accept(wanted)
+    [claimed] = await store.claim(NOW + 1, 10)
+    stored = await store.message(accepted.messages[0].id)
+    assert stored is not None
+    assert claimed == stored
+    assert (claimed.status, claimed.attempts) == (Status.SENDING, 1)
+    assert (claimed.udh, claimed.registered_delivery) == (wanted.udh, True)
+    assert (claimed.tag, claimed.reply_url, claimed.reference) == ("promo", wanted.reply_url, "r-1")
 
 
 async def test_sent_message_keeps_its_parts(store: Store) -> None:
