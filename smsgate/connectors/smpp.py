@@ -40,6 +40,7 @@ from smsgate.smpp import (
     SmppError,
     SubmitSm,
     is_receipt,
+    next_reconnect_delay,
     normalize_message_id,
     receipt_from_pdu,
     status_name,
@@ -246,7 +247,7 @@ class SmppUpstream:
                 log.warning("connector %s: cannot connect: %s", self.name, exc)
                 self._error(f"cannot connect: {exc}")
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 60.0)
+                delay = next_reconnect_delay(delay)
                 continue
             slot.clients.append(client)
             if kind != "rx":

@@ -6,7 +6,7 @@ lives in `smsgate.smpp.smsc_simulator` (it is also run as `python -m smsgate.smp
 """
 
 from smsgate.smpp import tlv
-from smsgate.smpp.client import InboundHandler, SmppClient, connect
+from smsgate.smpp.client import InboundHandler, SmppClient, connect, next_reconnect_delay
 from smsgate.smpp.codec import (
     DEFAULT_MAX_LENGTH,
     decode,
@@ -185,6 +185,7 @@ __all__ = [
     "format_receipt_text",
     "is_receipt",
     "make_response",
+    "next_reconnect_delay",
     "normalize_message_id",
     "parse_receipt_date",
     "parse_receipt_text",

@@ -35,6 +35,16 @@ from smsgate.smpp.session import Session, SessionConfig
 
 log = logging.getLogger(__name__)
 
+# The longest wait between connection attempts (Kannel's and Jasmin's fixed delay): a
+# peer back from an outage is connected to again within this.
+MAX_RECONNECT_DELAY = 10.0
+
+
+def next_reconnect_delay(delay: float, longest: float = MAX_RECONNECT_DELAY) -> float:
+    """The wait after the next failed attempt: twice `delay`, at most `longest`."""
+    return min(delay * 2, longest)
+
+
 BindKind = Literal["trx", "tx", "rx"]
 InboundHandler = Callable[[DeliverSm | DataSm], Awaitable[int | None]]
 _BIND_CLASSES: dict[str, type[BindPdu]] = {
@@ -62,7 +72,7 @@ class SmppClient:
     ssl_context: ssl.SSLContext | None = None
     reconnect: bool = True
     reconnect_delay: float = 1.0
-    max_reconnect_delay: float = 60.0
+    max_reconnect_delay: float = MAX_RECONNECT_DELAY
     bind_failure_delay: float = 30.0
     connect_timeout: float = 10.0
     addr_ton: int = 0
@@ -207,7 +217,7 @@ class SmppClient:
             if self._closing or not self.reconnect:
                 return
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.max_reconnect_delay)
+            delay = next_reconnect_delay(delay, self.max_reconnect_delay)
 
     def _report_first(self, exc: BaseException) -> bool:
         """Hand the first attempt's failure to start(); False means stop trying."""
