@@ -4,6 +4,7 @@ Runs one workload of the comparison (`bench.compare`, smsgate only) and samples 
 smsgate process with py-spy (the `bench` extra) while the load runs. Each sample goes
 to the layer of the innermost frame that names one (`LAYERS`); a layer's µs per message
 is its share of its process's samples times that process's CPU per message in the run.
+Before sampling, it reads how long SQLite's write lock was held (`/metrics`).
 
     .venv/bin/python -m bench.layers [--workload single-c50] [--workers 1] [--count 40000]
 """
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -84,6 +86,25 @@ def smsgate_processes(root: int) -> dict[str, int]:
     return named
 
 
+WRITE_LOCK = ("smsgate_messages_sent_total", "smsgate_sqlite_write_seconds_total",
+              "smsgate_sqlite_write_wait_seconds_total")  # fmt: skip
+
+
+LOCK_WINDOW = 3.0
+
+
+def write_lock(pid: int) -> dict[str, float]:
+    """The messages sent and SQLite's write-lock seconds so far, from the /metrics of the
+    gateway whose core is `pid` (its HTTP port read from its environment)."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    port = next(v for k, _, v in (e.partition(b"=") for e in environ) if k == b"SMSGATE_HTTP_PORT")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port.decode()}/metrics", timeout=10) as page:
+        lines = page.read().decode().splitlines()
+    values = (line.split(" ", 1) for line in lines if line.startswith(WRITE_LOCK))
+    found = {name: float(value) for name, value in values}
+    return {name: found.get(name, 0.0) for name in WRITE_LOCK}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="single-c50")
@@ -109,7 +130,13 @@ def main() -> None:
     deadline = time.monotonic() + 120
     while not smsgate_processes(load.pid) and time.monotonic() < deadline:
         time.sleep(0.25)
-    time.sleep(args.wait)
+    # The write lock is read over the last LOCK_WINDOW s before sampling: py-spy pauses
+    # the processes it samples, the lock held among them.
+    time.sleep(args.wait - LOCK_WINDOW)
+    core = smsgate_processes(load.pid)["smsgate"]
+    before, started = write_lock(core), time.monotonic()
+    time.sleep(LOCK_WINDOW)
+    after, read = write_lock(core), time.monotonic() - started
     spies = {
         name: (work / f"{name}.txt", subprocess.Popen(
             [spy, "record", "-p", str(pid), "-d", str(args.seconds), "-r", str(args.rate),
@@ -118,9 +145,9 @@ def main() -> None:
         ))
         for name, pid in smsgate_processes(load.pid).items()
     }  # fmt: skip
-    load.wait()
     for _path, process in spies.values():
         process.wait()
+    load.wait()
     run = json.loads((work / "out" / "compare.json").read_text())["runs"][0]
     if run["status"] != "ok" or not run["cpu_us_per_msg"]:
         sys.exit(f"the run failed: {run['status']}")
@@ -129,6 +156,12 @@ def main() -> None:
           f"http_workers={args.workers}, {run['arrived']:,} messages, "
           f"{run['end_to_end_per_s']:,.0f} msg/s end to end while sampled, "
           f"{run['cpu_us_per_msg']:.0f} µs of CPU per message in all\n")  # fmt: skip
+    sent, held, waited = (after[name] - before[name] for name in WRITE_LOCK)
+    if sent:
+        print(f"SQLite's write lock over {read:.1f} s before sampling: held "
+              f"{100 * held / read:.0f}% of the time, {1e6 * held / sent:.0f} µs per message "
+              f"sent; writers waited "
+              f"{1e6 * waited / sent:.0f} µs per message\n")  # fmt: skip
     print("| process | layer | share of its samples | µs per message |")
     print("|---|---|---:|---:|")
     for name, (path, _process) in spies.items():

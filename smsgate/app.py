@@ -134,12 +134,11 @@ class Gateway:
         called after messages were accepted when the dispatcher runs in another process,
         `rate_share` the fraction of each account's send rate this process enforces."""
         secret = prepare_data_dir(settings)
-        synchronous = settings.sqlite_synchronous
+        sync, stats = settings.sqlite_synchronous, stats or Counters()
         store = await open_store(
-            settings.database(), sqlite_synchronous=synchronous, migrate=migrate, bell=bell
+            settings.database(), sqlite_synchronous=sync, migrate=migrate, bell=bell, stats=stats
         )
         clock, ids = SystemClock(), TimeOrderedIds()
-        stats = stats or Counters()
         catalog, changes = Catalog(store, clock), Changes(store)
         policy = LockoutPolicy(
             per_address=settings.login_failures_per_address,

@@ -59,6 +59,21 @@ class CountersCollector:
         for status, count in sorted(stats.final.items()):
             final.add_metric([status], count)
         yield final
+        yield CounterMetricFamily(
+            "smsgate_sqlite_writes",
+            "Write transactions on SQLite (none on PostgreSQL).",
+            value=stats.total("sqlite_writes"),
+        )
+        yield CounterMetricFamily(
+            "smsgate_sqlite_write_seconds",
+            "Seconds SQLite's one write lock was held: per second, how busy the writer is.",
+            value=stats.total("sqlite_write_us") / 1_000_000,
+        )
+        yield CounterMetricFamily(
+            "smsgate_sqlite_write_wait_seconds",
+            "Seconds writers waited for SQLite's write lock.",
+            value=stats.total("sqlite_wait_us") / 1_000_000,
+        )
         yield GaugeMetricFamily(
             "smsgate_queue_depth", "Messages waiting to be sent.", value=self.queue_depth
         )

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from smsgate.core.messages import Status
 
-COUNTERS = ("accepted", "sent", "retried", "receipts", "inbound_routed", "inbound_unrouted")
+COUNTERS = (
+    "accepted",
+    "sent",
+    "retried",
+    "receipts",
+    "inbound_routed",
+    "inbound_unrouted",
+    # SQLite's one write lock: transactions, µs it was held, µs writers waited for it
+    "sqlite_writes",
+    "sqlite_write_us",
+    "sqlite_wait_us",
+)
 FINAL_STATUSES = tuple(status.value for status in Status)
 FIELDS = COUNTERS + tuple(f"final:{status}" for status in FINAL_STATUSES)
 ROW_BYTES = 8 * len(FIELDS)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from smsgate.services.counters import Counters
 from smsgate.store import migrator
 from smsgate.store.memory import MemoryStore
 from smsgate.store.postgres import PostgresConnections
@@ -57,10 +58,11 @@ def _connections(
     pool_size: int,
     sqlite_synchronous: str,
     bell: CommitBell | None = None,
+    stats: Counters | None = None,
 ) -> Connections:
     target = driver_url(url)
     if target.get_backend_name() == "sqlite":
-        return SqliteConnections(target, synchronous=sqlite_synchronous, bell=bell)
+        return SqliteConnections(target, synchronous=sqlite_synchronous, bell=bell, stats=stats)
     return PostgresConnections(target, search_path=search_path, pool_size=pool_size)
 
 
@@ -73,6 +75,7 @@ async def open_store(
     sqlite_synchronous: str = "NORMAL",
     max_group: int = 512,
     bell: CommitBell | None = None,
+    stats: Counters | None = None,
 ) -> SqlStore | MemoryStore:
     """Open (and by default migrate) the store at `url`; `close()` it when done.
 
@@ -82,7 +85,9 @@ async def open_store(
     sqlite_synchronous: "NORMAL" survives a process crash, "FULL" also a power loss;
     max_group: how many `accept` callers may share one transaction;
     bell: shared with the other processes that write the same SQLite file
-    (`store.sqlite_bell`), ignored by the other backends; the caller closes it.
+    (`store.sqlite_bell`), ignored by the other backends; the caller closes it;
+    stats: where an SQLite store counts its write transactions and the time each held
+    the write lock and waited for it (`/metrics`).
     """
     if url.startswith(MEMORY_URL):
         return MemoryStore()
@@ -92,6 +97,7 @@ async def open_store(
         pool_size=pool_size,
         sqlite_synchronous=sqlite_synchronous,
         bell=bell,
+        stats=stats,
     )
     try:
         await connections.start()

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from smsgate.core.errors import Unavailable
+from smsgate.services.counters import Counters
 from smsgate.store.sql_base import COMPILED_SQL
 from smsgate.store.sql_signals import add_signal, last_signal_id, signals_after
 from smsgate.store.sqlite_bell import CommitBell
@@ -50,6 +51,7 @@ class SqliteConnections:
         synchronous: str = "NORMAL",
         readers: int = 4,
         bell: CommitBell | None = None,
+        stats: Counters | None = None,
     ) -> None:
         synchronous = synchronous.upper()
         if synchronous not in SYNCHRONOUS:
@@ -66,6 +68,7 @@ class SqliteConnections:
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="smsgate-sqlite-reader")
         self._conn: Connection | None = None
         self._bell = bell
+        self._stats = stats
         self._listeners: dict[str, list[Callable[[str], None]]] = {}
         self._polling: asyncio.Task[None] | None = None
 
@@ -79,14 +82,23 @@ class SqliteConnections:
         that found the database locked by another process is rolled back and run again."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        asked = time.perf_counter()
         while True:
             try:
-                return self._transaction(fn, *args, **kwargs)
+                began = time.perf_counter()
+                result = self._transaction(fn, *args, **kwargs)
             except (sqlite3.OperationalError, OperationalError) as exc:
                 if "database is locked" not in str(exc):
                     raise
                 if loop.time() > deadline:
                     raise Unavailable("the database stays locked; try again") from exc
+            else:
+                if self._stats is not None:
+                    held, waited = time.perf_counter() - began, began - asked
+                    self._stats.add("sqlite_writes")
+                    self._stats.add("sqlite_write_us", int(held * 1_000_000))
+                    self._stats.add("sqlite_wait_us", int(waited * 1_000_000))
+                return result
             if self._bell is None:
                 await asyncio.sleep(LOCKED_NAP)
             else:

@@ -76,6 +76,10 @@ def test_workers_share_the_port_and_the_counters(tmp_path: Path) -> None:
             # Accepted by the workers, sent and delivered by the core: one sum in any worker.
             wait_until(lambda: metric(client, "smsgate_messages_accepted_total") == 20)
             assert metric(client, "smsgate_messages_sent_total") == 20
+            # SQLite's write lock, as every process used it: 20 accepts (one a request,
+            # sent one after the other), and the core's claims and records besides.
+            assert metric(client, "smsgate_sqlite_writes_total") > 20
+            assert metric(client, "smsgate_sqlite_write_seconds_total") > 0
     finally:
         gateway.stop()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
+from smsgate.services.counters import Counters
 from smsgate.store import sqlite as sqlite_module
 from smsgate.store.sqlite import SqliteConnections
 from smsgate.store.sqlite_bell import CommitBell
@@ -142,3 +144,34 @@ async def test_a_wait_without_a_ring_ends_after_its_patience(
 ) -> None:
     async with asyncio.timeout(30):
         await bells[0].wait(0.01)
+
+
+def _hold_for(conn: Connection, seconds: float) -> None:
+    conn.execute(text("INSERT INTO t VALUES (2)"))
+    time.sleep(seconds)  # on the loop: the lock is held, nothing else runs meanwhile
+
+
+async def test_the_write_lock_s_use_is_counted(
+    store_file: Path, bells: tuple[CommitBell, CommitBell]
+) -> None:
+    stats = Counters()
+    connections = SqliteConnections(make_url(f"sqlite:///{store_file}"), bell=bells[0], stats=stats)
+    await connections.start()
+    try:
+        await connections.write(_create)
+        await connections.write(_hold_for, 0.05)
+        assert stats.total("sqlite_writes") == 2
+        assert stats.total("sqlite_write_us") >= 50_000
+        assert stats.total("sqlite_wait_us") < 50_000
+        other = _holder(store_file)
+        task = await _refused_once(connections, bells[0])
+        await asyncio.sleep(0.05)  # the writer waits while the other one holds the lock
+        other.execute("COMMIT")
+        other.close()
+        bells[1].ring()
+        async with asyncio.timeout(30):
+            assert await task == 1
+        assert stats.total("sqlite_writes") == 3
+        assert stats.total("sqlite_wait_us") >= 50_000
+    finally:
+        await connections.close()

@@ -39,6 +39,9 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
         stats.add(counter, amount)
     stats.count_final("delivered", 2)
     stats.count_final("expired")
+    for counter, amount in (("sqlite_writes", 5), ("sqlite_write_us", 2_500_000)):
+        stats.add(counter, amount)
+    stats.add("sqlite_wait_us", 250_000)
     async with client(shell_app(stats=stats)) as http:
         await http.get("/healthz")
         await http.get("/nowhere")
@@ -50,6 +53,9 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
     assert "smsgate_messages_sent_total 2.0" in text
     assert 'smsgate_messages_final_total{status="delivered"} 2.0' in text
     assert "smsgate_queue_depth 7.0" in text
+    assert "smsgate_sqlite_writes_total 5.0" in text
+    assert "smsgate_sqlite_write_seconds_total 2.5" in text
+    assert "smsgate_sqlite_write_wait_seconds_total 0.25" in text
     assert 'smsgate_held_messages{connector="op"} 3.0' in text
     count = "smsgate_http_request_duration_seconds_count"
     assert f'{count}{{method="GET",route="/healthz",status="2xx"}} 1.0' in text
