@@ -4,9 +4,11 @@ Runs one workload of the comparison (`bench.compare`, smsgate only) and samples 
 smsgate process with py-spy (the `bench` extra) while the load runs. Each sample goes
 to the layer of the innermost frame that names one (`LAYERS`); a layer's µs per message
 is its share of its process's samples times that process's CPU per message in the run.
-Before sampling, it reads how long SQLite's write lock was held (`/metrics`).
+Before sampling, it reads the store's write transactions (`/metrics`); on PostgreSQL the
+database's backends are in the CPU per message, and not sampled.
 
     .venv/bin/python -m bench.layers [--workload single-c50] [--workers 1] [--count 40000]
+        [--gateway smsgate|smsgate-postgres]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from bench.compare.runner import HARNESS
 from bench.compare.smsgate_gateway import descendants, process_name
 from bench.smpp_bench import machine_speed
 
@@ -87,16 +90,17 @@ def smsgate_processes(root: int) -> dict[str, int]:
 
 
 WRITE_LOCK = ("smsgate_messages_sent_total", "smsgate_sqlite_write_seconds_total",
-              "smsgate_sqlite_write_wait_seconds_total",
-              "smsgate_sqlite_writes_total")  # fmt: skip
+              "smsgate_sqlite_write_wait_seconds_total", "smsgate_sqlite_writes_total",
+              "smsgate_postgres_writes_total",
+              "smsgate_postgres_write_seconds_total")  # fmt: skip
 
 
 LOCK_WINDOW = 3.0
 
 
 def write_lock(pid: int) -> dict[str, float]:
-    """The messages sent and SQLite's write-lock seconds so far, from the /metrics of the
-    gateway whose core is `pid` (its HTTP port read from its environment)."""
+    """The messages sent and the store's write transactions so far, from the /metrics of
+    the gateway whose core is `pid` (its HTTP port read from its environment)."""
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     port = next(v for k, _, v in (e.partition(b"=") for e in environ) if k == b"SMSGATE_HTTP_PORT")
     with urllib.request.urlopen(f"http://127.0.0.1:{port.decode()}/metrics", timeout=10) as page:
@@ -111,6 +115,7 @@ def main() -> None:
     parser.add_argument("--workload", default="single-c50")
     parser.add_argument("--workers", type=int, default=1, help="http_workers of the gateway")
     parser.add_argument("--count", type=int, default=40_000)
+    parser.add_argument("--gateway", default="smsgate", choices=("smsgate", "smsgate-postgres"))
     parser.add_argument("--wait", type=float, default=6.0, help="s after start to sample")
     parser.add_argument("--seconds", type=int, default=6, help="s of sampling")
     parser.add_argument("--rate", type=int, default=100, help="samples per second")
@@ -123,7 +128,7 @@ def main() -> None:
     counts = {"single-c10": "--count", "single-c50": "--count",
               "receipts-c50": "--receipt-count", "smpp-w100": "--smpp-count"}  # fmt: skip
     load = subprocess.Popen(
-        [sys.executable, "-m", "bench.compare", "--gateways", "smsgate", "--reps", "1",
+        [sys.executable, "-m", "bench.compare", "--gateways", args.gateway, "--reps", "1",
          "--workloads", args.workload, counts[args.workload], str(args.count),
          "--work", str(work / "work"), "--out", str(work / "out")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -152,17 +157,29 @@ def main() -> None:
     run = json.loads((work / "out" / "compare.json").read_text())["runs"][0]
     if run["status"] != "ok" or not run["cpu_us_per_msg"]:
         sys.exit(f"the run failed: {run['status']}")
-    own = {name: cpu for name, cpu in run["cpu"].items() if name in spies}
+    # The gateway's CPU per message is shared out by each process's CPU in the run; on
+    # PostgreSQL it includes the database's backends, which are not sampled.
+    own = {name: cpu for name, cpu in run["cpu"].items() if name not in HARNESS}
+    backends = sum(cpu for name, cpu in own.items() if name.startswith("postgres"))
     print(f"\n{machine_speed():.0f}M empty-loop iterations/s; {args.workload}, "
           f"http_workers={args.workers}, {run['arrived']:,} messages, "
           f"{run['end_to_end_per_s']:,.0f} msg/s end to end while sampled, "
           f"{run['cpu_us_per_msg']:.0f} µs of CPU per message in all\n")  # fmt: skip
-    sent, held, waited, writes = (after[name] - before[name] for name in WRITE_LOCK)
-    if sent:
+    if backends:
+        print(f"PostgreSQL's backends: {run['cpu_us_per_msg'] * backends / sum(own.values()):.0f}"
+              " µs per message of it\n")  # fmt: skip
+    sent, held, waited, writes, pg_writes, pg_seconds = (
+        after[name] - before[name] for name in WRITE_LOCK
+    )
+    if writes and sent:
         print(f"SQLite's write lock over {read:.1f} s before sampling: held "
               f"{100 * held / read:.0f}% of the time, {1e6 * held / sent:.0f} µs per message "
               f"sent, in {writes / sent:.2f} write transactions per message; writers waited "
               f"{1e6 * waited / sent:.0f} µs per message\n")  # fmt: skip
+    if pg_writes and sent:
+        print(f"PostgreSQL's write transactions over {read:.1f} s before sampling: "
+              f"{pg_writes / sent:.2f} per message sent, {1e3 * pg_seconds / pg_writes:.1f} ms "
+              "each from taking a connection to COMMIT\n")  # fmt: skip
     print("| process | layer | share of its samples | µs per message |")
     print("|---|---|---:|---:|")
     for name, (path, _process) in spies.items():

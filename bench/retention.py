@@ -22,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.store_bench import COST, NOW, bench_accepts, bench_pipeline, run_sql
+from bench.store_bench import COST, NOW, bench_accepts, bench_pipeline, run_sql, submission
 from smsgate.core.ledger import EntryKind
-from smsgate.core.messages import Status
 from smsgate.services.hourly_totals import HourlyTotalsService
-from smsgate.services.ports import AccountToCreate, NewMessage, Store, Submission
+from smsgate.services.ports import AccountToCreate, NewMessage, Store
 from smsgate.services.retention import Pruned, RetentionService, RetentionStore
 from smsgate.store import open_store
 
@@ -65,24 +64,8 @@ async def old_traffic(store: Store, account_id: int, count: int) -> None:
             messages.append(
                 NewMessage(f"{int(created * 1000) << 52 | serial:025x}", "+393331234567", 1, COST)
             )
-        await store.accept(
-            Submission(
-                batch_id=f"old-{first}",
-                account_id=account_id,
-                payer_id=account_id,
-                sender="smsgate",
-                text="Your code is 482913",
-                encoding="gsm7",
-                currency="EUR",
-                status=Status.QUEUED,
-                reference=None,
-                callback_url=None,
-                created_at=created,
-                scheduled_at=None,
-                expires_at=NOW + 10 * DAY,
-                messages=tuple(messages),
-            )
-        )
+        batch = submission(account_id, f"old-{first}", tuple(messages), created, NOW + 10 * DAY)
+        await store.accept(batch)
     await bench_pipeline(store, 1000)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from smsgate.core.ledger import EntryKind
-from smsgate.core.messages import PartStatus, Status
+from smsgate.core.messages import Message, PartStatus, Status
 from smsgate.services.clock import TimeOrderedIds
 from smsgate.services.ports import (
     AccountToCreate,
@@ -47,6 +47,44 @@ async def run_sql(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+def one_recipient(account_id: int, ids: TimeOrderedIds, created_at: float = NOW) -> Submission:
+    """A one-part message to one recipient, as a single send over HTTP makes it."""
+    message = NewMessage(ids.new_id(), "+393331234567", 1, COST)
+    return submission(account_id, ids.new_id(), (message,), created_at, created_at + 172_800)
+
+
+def submission(
+    account_id: int,
+    batch_id: str,
+    messages: tuple[NewMessage, ...],
+    created_at: float,
+    expires_at: float,
+) -> Submission:
+    """The account's `messages` of one short text, queued now."""
+    return Submission(
+        batch_id=batch_id,
+        account_id=account_id,
+        payer_id=account_id,
+        sender="smsgate",
+        text="Your code is 482913",
+        encoding="gsm7",
+        currency="EUR",
+        status=Status.QUEUED,
+        reference=None,
+        callback_url=None,
+        created_at=created_at,
+        scheduled_at=None,
+        expires_at=expires_at,
+        messages=messages,
+    )
+
+
+def sent_outcome(message: Message) -> SendOutcome:
+    """The outcome of an upstream's accepting `message` in one part."""
+    part = SentPart(1, f"u{message.id}", PartStatus.SENT, None)
+    return SendOutcome(message.id, Status.SENT, "bench", (part,), None, 0, None)
+
+
 async def bench_accepts(store: Store, account_id: int, total: int, callers: int) -> float:
     ids = TimeOrderedIds()
     remaining = total
@@ -55,24 +93,7 @@ async def bench_accepts(store: Store, account_id: int, total: int, callers: int)
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            await store.accept(
-                Submission(
-                    batch_id=ids.new_id(),
-                    account_id=account_id,
-                    payer_id=account_id,
-                    sender="smsgate",
-                    text="Your code is 482913",
-                    encoding="gsm7",
-                    currency="EUR",
-                    status=Status.QUEUED,
-                    reference=None,
-                    callback_url=None,
-                    created_at=NOW,
-                    scheduled_at=None,
-                    expires_at=NOW + 172_800,
-                    messages=(NewMessage(ids.new_id(), "+393331234567", 1, COST),),
-                )
-            )
+            await store.accept(one_recipient(account_id, ids))
 
     start = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(callers)))
@@ -89,19 +110,7 @@ async def bench_pipeline(store: Store, batch: int) -> tuple[int, float, dict[str
         t1 = time.perf_counter()
         if not claimed:
             break
-        outcomes = [
-            SendOutcome(
-                m.id,
-                Status.SENT,
-                "bench",
-                (SentPart(1, f"u{m.id}", PartStatus.SENT, None),),
-                None,
-                0,
-                None,
-            )
-            for m in claimed
-        ]
-        await store.record_sends(outcomes, NOW + 2)
+        await store.record_sends([sent_outcome(m) for m in claimed], NOW + 2)
         t2 = time.perf_counter()
         receipts = [
             ReceiptUpdate("bench", f"u{m.id}", PartStatus.DELIVERED, None, NOW + 3) for m in claimed

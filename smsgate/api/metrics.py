@@ -74,6 +74,16 @@ class CountersCollector:
             "Seconds writers waited for SQLite's write lock.",
             value=stats.total("sqlite_wait_us") / 1_000_000,
         )
+        yield CounterMetricFamily(
+            "smsgate_postgres_writes",
+            "Write transactions committed on PostgreSQL (none on SQLite).",
+            value=stats.total("postgres_writes"),
+        )
+        yield CounterMetricFamily(
+            "smsgate_postgres_write_seconds",
+            "Seconds PostgreSQL's committed write transactions took, connection to COMMIT.",
+            value=stats.total("postgres_write_us") / 1_000_000,
+        )
         yield GaugeMetricFamily(
             "smsgate_queue_depth", "Messages waiting to be sent.", value=self.queue_depth
         )

@@ -20,6 +20,9 @@ COUNTERS = (
     "sqlite_writes",
     "sqlite_write_us",
     "sqlite_wait_us",
+    # PostgreSQL: write transactions, and µs from taking a connection to COMMIT
+    "postgres_writes",
+    "postgres_write_us",
 )
 FINAL_STATUSES = tuple(status.value for status in Status)
 FIELDS = COUNTERS + tuple(f"final:{status}" for status in FINAL_STATUSES)

@@ -63,7 +63,7 @@ def _connections(
     target = driver_url(url)
     if target.get_backend_name() == "sqlite":
         return SqliteConnections(target, synchronous=sqlite_synchronous, bell=bell, stats=stats)
-    return PostgresConnections(target, search_path=search_path, pool_size=pool_size)
+    return PostgresConnections(target, search_path=search_path, pool_size=pool_size, stats=stats)
 
 
 async def open_store(
@@ -86,8 +86,8 @@ async def open_store(
     max_group: how many `accept` callers may share one transaction;
     bell: shared with the other processes that write the same SQLite file
     (`store.sqlite_bell`), ignored by the other backends; the caller closes it;
-    stats: where an SQLite store counts its write transactions and the time each held
-    the write lock and waited for it (`/metrics`).
+    stats: where an SQL store counts its write transactions and their time (on SQLite
+    the write lock held and waited for; on PostgreSQL until COMMIT) for `/metrics`.
     """
     if url.startswith(MEMORY_URL):
         return MemoryStore()

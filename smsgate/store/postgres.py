@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from smsgate.core.errors import Unavailable
+from smsgate.services.counters import Counters
 from smsgate.store.sql_base import COMPILED_SQL
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,14 @@ T = TypeVar("T")
 class PostgresConnections:
     dialect = "postgresql"
 
-    def __init__(self, url: URL, *, search_path: str | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: URL,
+        *,
+        search_path: str | None = None,
+        pool_size: int = 10,
+        stats: Counters | None = None,
+    ) -> None:
         settings = {"application_name": "smsgate"}
         if search_path:
             settings["search_path"] = search_path
@@ -39,6 +48,7 @@ class PostgresConnections:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._server_settings = settings
         self._listeners: list[asyncio.Task[None]] = []
+        self._stats = stats
         self._engine = create_async_engine(
             url.set(drivername="postgresql+asyncpg"),
             pool_size=pool_size,
@@ -71,17 +81,22 @@ class PostgresConnections:
     async def _transaction(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        began = time.perf_counter()
         conn = await connect(self._engine)
         try:
             async with conn.begin():
                 try:
-                    return await conn.run_sync(fn, *args, **kwargs)
+                    result = await conn.run_sync(fn, *args, **kwargs)
                 except DBAPIError as exc:
                     if exc.connection_invalidated:
                         raise LostBeforeCommit(exc) from exc
                     raise
         finally:
             await conn.close()
+        if self._stats is not None:
+            self._stats.add("postgres_writes")
+            self._stats.add("postgres_write_us", int((time.perf_counter() - began) * 1_000_000))
+        return result
 
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], /, *args: P.args, **kwargs: P.kwargs

@@ -28,7 +28,8 @@ from smsgate.store.sql_rows import (
     execute_rows,
     fetch_rows,
     insert_rows,
-    planned_afresh,
+    plan_afresh,
+    plan_as_usual,
     update_by_id,
 )
 from smsgate.store.sql_smpp import add_smpp_receipts
@@ -118,9 +119,9 @@ def claim(
 ) -> list[tuple[Any, ...]]:
     """The claimed rows as they come (tuples, `_RETURNED`), claimed by `node`;
     `claimed_messages` makes them messages after the commit, so the write lock is not
-    held for it."""
-    with planned_afresh(conn):
-        return fetch_rows(conn, _CLAIM[conn.dialect.name], now=now, limit=limit, node=node)
+    held for it. The claim, and what follows it in its transaction, is planned afresh."""
+    plan_afresh(conn)
+    return fetch_rows(conn, _CLAIM[conn.dialect.name], now=now, limit=limit, node=node)
 
 
 def claimed_messages(rows: Sequence[tuple[Any, ...]]) -> list[Message]:
@@ -139,11 +140,10 @@ def claim_holding(
     """Claim, then hold what `hold` names an upstream for, before the transaction commits."""
     claimed = claimed_messages(claim(conn, now, limit, node))
     held = [(m, hold(m)) for m in claimed]
-    execute_rows(
-        conn,
-        _HOLD,
-        [{"h_id": m.id, "h_for": upstream} for m, upstream in held if upstream is not None],
-    )
+    holds = [{"h_id": m.id, "h_for": upstream} for m, upstream in held if upstream is not None]
+    if holds:
+        plan_as_usual(conn)  # an executemany: its rows are not planned one by one
+        execute_rows(conn, _HOLD, holds)
     return [m for m, upstream in held if upstream is None]
 
 

@@ -5,8 +5,7 @@ with tuples of parameters in the order of their SQL through the connection's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, Table, Update, bindparam, update
@@ -82,22 +81,24 @@ def _execute(
     compiled_sql(conn).execute_many(conn, sql, params)
 
 
-@contextmanager
-def planned_afresh(conn: Connection) -> Iterator[None]:
-    """Statements run inside are planned for their parameters and the tables' size now.
+def plan_afresh(conn: Connection) -> None:
+    """The transaction's statements from here on are planned for their parameters and the
+    tables' size now.
 
     After five runs of a prepared statement PostgreSQL may keep one generic plan for
     the connection's life, made for the table sizes of that moment (docs/architecture.md
     has what that cost the claim). Planning costs a fraction of a millisecond, so it is
-    asked for around single statements like the claim, not around an executemany,
-    where each row would be planned. SQLite plans every statement when it is prepared.
+    asked for before single statements like the claim; `plan_as_usual` ends it before an
+    executemany, where each row would be planned. SQLite plans every statement when it
+    is prepared. Each is one round trip on PostgreSQL, so it is asked for only there.
     """
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-    yield
-    # Not in a finally: after an error the transaction is rolled back, SET LOCAL with it.
-    if postgres:
+
+
+def plan_as_usual(conn: Connection) -> None:
+    """Prepared statements may keep a generic plan again, after `plan_afresh`."""
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
 
 

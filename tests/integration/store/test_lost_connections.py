@@ -1,6 +1,7 @@
 """PostgreSQL connections lost under a store: pooled ones the server closed while idle,
 and one cut in the middle of a write transaction. A read or write on them is run once
-more on a new connection, and a write cut before its COMMIT is committed once."""
+more on a new connection, and a write cut before its COMMIT is committed, and counted
+for `/metrics`, once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
+from smsgate.services.counters import Counters
 from smsgate.store.postgres import PostgresConnections
 from tests.e2e.gateway import postgres_database, terminate_backends
 
@@ -32,7 +34,8 @@ async def scenario(url: str, admin_url: str) -> None:
         conn.execute(text("INSERT INTO rows_written VALUES (:n)"), {"n": attempt})
         return attempt
 
-    connections = PostgresConnections(make_url(url), pool_size=4)
+    stats = Counters()
+    connections = PostgresConnections(make_url(url), pool_size=4, stats=stats)
     try:
         table = text("CREATE TABLE rows_written (n int)")
         await connections.write(lambda conn: conn.execute(table))
@@ -43,6 +46,8 @@ async def scenario(url: str, admin_url: str) -> None:
         assert await asyncio.to_thread(terminate_backends, admin_url, database) >= 1
         await connections.write(write, False)
         assert await connections.read(count) == 2, "each write committed once"
+        assert stats.total("postgres_writes") == 3, "the table and the two writes; no read"
+        assert stats.total("postgres_write_us") > 0
         await connections.notify("smsgate_test")
     finally:
         await connections.close()

@@ -26,7 +26,7 @@ from smsgate.services.ports import (
     SentPart,
     Store,
 )
-from smsgate.store import SqlStore, sql_dispatch, sql_receipts
+from smsgate.store import SqlStore, sql_dispatch, sql_receipts, sql_rows
 from tests.conftest import run_sql
 from tests.integration.backends import Database
 from tests.integration.store.scenario import (
@@ -433,18 +433,25 @@ async def test_the_claim_is_never_run_on_a_cached_generic_plan(postgres_url: str
         store = await db.open()
         assert isinstance(store, SqlStore)
 
-        def claim_often_then_look(conn: Connection) -> tuple[int, int, str]:
+        def mode(conn: Connection) -> str:
+            return str(conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one())
+
+        def claim_often_then_look(conn: Connection) -> tuple[int, int, str, str]:
             for i in range(12):
                 sql_dispatch.claim(conn, NOW + i, 10)
             generic, custom = conn.exec_driver_sql(
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
                 " WHERE statement LIKE '%SET status = ''sending''%'"
             ).one()
-            mode = conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one()
-            return int(generic), int(custom), str(mode)
+            after_claim = mode(conn)
+            sql_rows.plan_as_usual(conn)
+            return int(generic), int(custom), after_claim, mode(conn)
 
-        # The statements after it in the transaction keep their cached plans.
-        assert await store.connections.write(claim_often_then_look) == (0, 12, "auto")
+        # What follows the claim in its transaction is planned afresh too, until
+        # plan_as_usual (before the holds' executemany); the next transaction as usual.
+        looked = await store.connections.write(claim_often_then_look)
+        assert looked == (0, 12, "force_custom_plan", "auto")
+        assert await store.connections.read(mode) == "auto"
     finally:
         await db.close()
         await run_sql(postgres_url, f'DROP SCHEMA "{db.search_path}" CASCADE')

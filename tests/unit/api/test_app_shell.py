@@ -42,6 +42,8 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
     for counter, amount in (("sqlite_writes", 5), ("sqlite_write_us", 2_500_000)):
         stats.add(counter, amount)
     stats.add("sqlite_wait_us", 250_000)
+    stats.add("postgres_writes", 7)
+    stats.add("postgres_write_us", 1_500_000)
     async with client(shell_app(stats=stats)) as http:
         await http.get("/healthz")
         await http.get("/nowhere")
@@ -56,6 +58,8 @@ async def test_metrics_reads_stats_queue_depth_and_latency() -> None:
     assert "smsgate_sqlite_writes_total 5.0" in text
     assert "smsgate_sqlite_write_seconds_total 2.5" in text
     assert "smsgate_sqlite_write_wait_seconds_total 0.25" in text
+    assert "smsgate_postgres_writes_total 7.0" in text
+    assert "smsgate_postgres_write_seconds_total 1.5" in text
     assert 'smsgate_held_messages{connector="op"} 3.0' in text
     count = "smsgate_http_request_duration_seconds_count"
     assert f'{count}{{method="GET",route="/healthz",status="2xx"}} 1.0' in text
