@@ -20,7 +20,8 @@ class GroupCommit(Generic[Item, Result]):
     """A commit, not a row, is what costs (research/dependencies.md section 5). A flush
     that raises an error `isolate` accepts is run again on each half of its group, down
     to the caller that raises, which alone fails (a caller alone is tried twice: a row
-    another writer committed meanwhile is then seen); any other error fails the group."""
+    another writer committed meanwhile is then seen); any other error fails the group.
+    The writer takes each group after `gather` seconds, or else one turn of the loop."""
 
     def __init__(
         self,
@@ -30,8 +31,10 @@ class GroupCommit(Generic[Item, Result]):
         max_weight: int = 10_000,
         weight: Callable[[Item], int] = lambda _: 1,
         isolate: Callable[[Exception], bool] = lambda _: False,
+        gather: float = 0.0,
     ) -> None:
         self._flush = flush
+        self._gather = gather
         self._isolate = isolate
         self._max_group = max_group
         self._max_weight = max_weight
@@ -56,18 +59,22 @@ class GroupCommit(Generic[Item, Result]):
         # One turn of the loop lets callers started in the same turn join the first group.
         await asyncio.sleep(0)
         while self._waiting:
-            group = self._take()
-            if not group:
-                continue
-            self.groups += 1
-            self.items += len(group)
+            group: list[tuple[Item, asyncio.Future[Result]]] = []
             try:
+                if self._gather:
+                    await asyncio.sleep(self._gather)  # the callers of that time join too
+                group = self._take()
+                if not group:
+                    continue
+                self.groups += 1
+                self.items += len(group)
                 outcomes = await self._outcomes([item for item, _ in group])
             except Exception as exc:
                 _fail(group, exc)
                 continue
             except BaseException:
-                # Cancelled mid-transaction (shutdown): nobody may wait forever.
+                # Cancelled mid-transaction or while gathering (shutdown): nobody may
+                # wait forever.
                 _fail([*group, *self._waiting], RuntimeError("the store was closed"))
                 self._waiting.clear()
                 raise

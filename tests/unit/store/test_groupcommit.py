@@ -50,6 +50,29 @@ async def test_callers_arriving_during_a_flush_form_the_next_group() -> None:
     assert recorder.groups == [[0], [2, 4, 6], [8]]
 
 
+@pytest.mark.parametrize(("gather", "groups"), [(0.0, [[0], [2]]), (0.3, [[0, 2]])])
+async def test_with_a_gather_the_callers_of_that_time_join_the_group(
+    gather: float, groups: list[list[int]]
+) -> None:
+    recorder = Recorder(pause=0.05)
+    commit: GroupCommit[int, int] = GroupCommit(recorder.flush, gather=gather)
+    first = asyncio.ensure_future(commit.submit(0))
+    await asyncio.sleep(0.01)  # past the first turn of the loop, within the gather
+    later = asyncio.ensure_future(commit.submit(2))
+    assert list(await asyncio.gather(first, later)) == [0, 20]
+    assert recorder.groups == groups
+
+
+async def test_a_writer_cancelled_while_gathering_answers_every_caller() -> None:
+    commit: GroupCommit[int, int] = GroupCommit(Recorder().flush, gather=30.0)
+    waiting = [asyncio.ensure_future(commit.submit(n)) for n in (2, 4)]
+    await asyncio.sleep(0.01)
+    [writer] = [t for t in asyncio.all_tasks() if t.get_name() == "smsgate-group-commit"]
+    writer.cancel()
+    results = await asyncio.gather(*waiting, return_exceptions=True)
+    assert [str(r) for r in results] == ["the store was closed"] * 2
+
+
 async def test_groups_are_bounded_in_weight() -> None:
     recorder = Recorder()
     commit: GroupCommit[int, int] = GroupCommit(recorder.flush, max_weight=10, weight=lambda n: n)
