@@ -81,7 +81,7 @@ class CountersCollector:
         )
         yield CounterMetricFamily(
             "smsgate_postgres_write_seconds",
-            "Seconds PostgreSQL's committed write transactions took, connection to COMMIT.",
+            "Seconds of PostgreSQL's committed write transactions, from connection to COMMIT.",
             value=stats.total("postgres_write_us") / 1_000_000,
         )
         yield GaugeMetricFamily(
