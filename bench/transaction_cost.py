@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import secrets
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.smpp_bench import machine_speed
+from bench.smpp_bench import machine_speed, process_cpu_seconds
 from bench.store_bench import COST, NOW, one_recipient, sent_outcome
 from smsgate.cli.shared import loop_factory
 from smsgate.core.ledger import EntryKind
@@ -31,20 +30,11 @@ from smsgate.services.ports import AccountToCreate, Store
 from smsgate.store import open_store
 
 STEPS = ("accept", "claim", "record")
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def process_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 class Backends:
@@ -60,7 +50,7 @@ class Backends:
         rows = await self._admin.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = $1", self._database
         )
-        return {int(row["pid"]): process_cpu(int(row["pid"])) for row in rows}
+        return {int(row["pid"]): process_cpu_seconds(int(row["pid"])) or 0.0 for row in rows}
 
     async def spent(self, before: dict[int, float]) -> float:
         """Seconds since `before`; a backend started since counts whole."""
