@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +31,12 @@ ACCOUNT = "bench"
 WINDOW = 100
 START_TIMEOUT = 60.0
 POSTGRES = os.environ.get("SMSGATE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# Seconds between the checks of an `Analyzer`; 0 (the default) leaves the statistics to
+# autovacuum, as on a new deployment.
+ANALYZE_EVERY = float(os.environ.get("SMSGATE_BENCH_POSTGRES_ANALYZE", "0"))
+ANALYZER_NAME = "smsgate-bench-analyzer"
+# Rows from which a table's lookups are planned as in a large one (by index), and stay so.
+LARGE = 5_000
 
 
 def free_port() -> int:
@@ -201,17 +208,25 @@ class Smsgate:
 
 class SmsgatePostgres(Smsgate):
     """smsgate on PostgreSQL (`SMSGATE_BENCH_POSTGRES`): a database created for each run
-    and dropped after it; its backends' CPU is counted as the gateway's."""
+    and dropped after it; its backends' CPU is counted as the gateway's, the analyzer's
+    is not."""
 
     name = "smsgate-postgres"
     settings = (
         f"as smsgate, on PostgreSQL: a new database per run on {POSTGRES.rsplit('/', 1)[0]}; "
         "CPU includes the database's backends (postgres)"
+        + (
+            f"; tables ANALYZEd by autovacuum's rule until {LARGE:,} rows, "
+            f"checked every {ANALYZE_EVERY:g} s"
+            if ANALYZE_EVERY > 0
+            else "; statistics left to autovacuum"
+        )
     )
 
     def __init__(self) -> None:
         super().__init__()
         self.database = ""
+        self.analyzer: Analyzer | None = None
 
     def install(self, work: Path) -> None:
         super().install(work)
@@ -223,8 +238,13 @@ class SmsgatePostgres(Smsgate):
         url = f"{POSTGRES.rsplit('/', 1)[0]}/{self.database}"
         self.extra_env = {"SMSGATE_DATABASE_URL": url}
         super().start(work, sink, callback_url)
+        if ANALYZE_EVERY > 0:
+            self.analyzer = Analyzer(url, ANALYZE_EVERY)
 
     def stop(self) -> None:
+        if self.analyzer is not None:
+            self.analyzer.stop()
+            self.analyzer = None
         super().stop()
         if self.database:
             _postgres(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -233,12 +253,56 @@ class SmsgatePostgres(Smsgate):
     def pids(self) -> dict[str, int]:
         found = super().pids()
         rows = _postgres(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            """SELECT pid FROM pg_stat_activity
+               WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name <> $2""",
             self.database,
+            ANALYZER_NAME,
         )
         for n, row in enumerate(rows, start=1):
             found["postgres" if n == 1 else f"postgres#{n}"] = int(row["pid"])
         return found
+
+
+class Analyzer:
+    """Gives a benchmark database the statistics of a deployment's large tables.
+
+    A run's tables grow from empty in seconds; autovacuum looks once a minute. Until its
+    first ANALYZE, PostgreSQL keeps the generic plans it made for prepared statements
+    while the tables were nearly empty, and a lookup of messages by id reads the whole
+    table (docs/benchmarks.md, "Statistics"). Every `every` seconds this ANALYZEs the
+    tables autovacuum's rule would (changed rows over 50 + 10% of their rows) until they
+    were analyzed with LARGE rows, on a connection of its own that
+    `SmsgatePostgres.pids` leaves out."""
+
+    def __init__(self, url: str, every: float) -> None:
+        self._url, self._every = url, every
+        self._stopping = threading.Event()
+        self.connected = False
+        self.analyzed = 0
+        self._thread = threading.Thread(target=asyncio.run, args=(self._run(),), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=30)
+
+    async def _run(self) -> None:
+        conn = await asyncpg.connect(self._url, server_settings={"application_name": ANALYZER_NAME})
+        self.connected = True
+        try:
+            while not self._stopping.wait(self._every):
+                rows = await conn.fetch(
+                    """SELECT s.relname FROM pg_stat_user_tables AS s
+                       JOIN pg_class AS c ON c.oid = s.relid
+                       WHERE s.n_mod_since_analyze > 50 + 0.1 * s.n_live_tup
+                         AND c.reltuples < $1""",
+                    LARGE,
+                )
+                for row in rows:
+                    await conn.execute(f'ANALYZE "{row["relname"]}"')
+                    self.analyzed += 1
+        finally:
+            await conn.close()
 
 
 def _postgres(statement: str, *args: Any) -> list[Any]:

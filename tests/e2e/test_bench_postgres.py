@@ -1,5 +1,6 @@
 """`bench.postgres_scale` and `bench.nodes` on a small scale: every query and node count
-is measured, the plans name the indexes, and the private databases are gone after."""
+is measured, the plans name the indexes, and the private databases are gone after; and
+the comparison's analyzer of a PostgreSQL gateway's database."""
 
 from __future__ import annotations
 
@@ -75,3 +76,92 @@ def test_each_node_count_is_measured_to_the_last_receipt(postgres_url: str) -> N
         assert 0 < final <= accepted
         assert float(row[3].replace(",", "")) > 0 and float(row[4].replace(",", "")) > 0
     assert not asyncio.run(databases(postgres_url, "smsgate_nodes_%"))
+
+
+async def _analyzed_after(url: str, database: str, *setup: str) -> tuple[object, object]:
+    """Table t in a new database `database`, made by `setup`; its last_analyze before and
+    after an Analyzer ran there for a few checks."""
+    from bench.compare.smsgate_gateway import Analyzer
+
+    admin = await asyncpg.connect(url)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        conn = await asyncpg.connect(url.rsplit("/", 1)[0] + "/" + database)
+        try:
+            await conn.execute("CREATE TABLE t (n int)")
+            for statement in setup:
+                await conn.execute(statement)
+            await asyncio.sleep(1.5)  # the backend's statistics reach the shared counters
+            query = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 't'"
+            before = await conn.fetchval(query)
+            analyzer = Analyzer(url.rsplit("/", 1)[0] + "/" + database, 0.2)
+            await asyncio.sleep(2.0)
+            await asyncio.to_thread(analyzer.stop)
+            return before, await conn.fetchval(query)
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+def test_the_analyzer_analyzes_young_tables_by_autovacuums_rule(postgres_url: str) -> None:
+    def analyzed(database: str, *setup: str) -> tuple[object, object]:
+        return asyncio.run(_analyzed_after(postgres_url, database, *setup))
+
+    # 999 new rows are over the rule's 50 + 10%; 9 are not
+    before, after = analyzed("smsgate_analyzer_big", "INSERT INTO t SELECT generate_series(1, 999)")
+    assert before is None and after is not None
+    before, after = analyzed("smsgate_analyzer_small", "INSERT INTO t SELECT generate_series(1, 9)")
+    assert before is None and after is None
+    # analyzed with LARGE rows already: left to autovacuum, though 1,000 rows were added
+    before, after = analyzed(
+        "smsgate_analyzer_large",
+        "INSERT INTO t SELECT generate_series(1, 6000)",
+        "ANALYZE t",
+        "INSERT INTO t SELECT generate_series(1, 1000)",
+    )
+    assert before is not None and after == before
+
+
+def test_the_analyzers_backend_is_not_counted_as_the_gateways(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.compare import smsgate_gateway
+    from bench.compare.smsgate_gateway import Analyzer, SmsgatePostgres
+
+    async def connected(database: str) -> tuple[asyncpg.Connection, int]:
+        conn = await asyncpg.connect(postgres_url.rsplit("/", 1)[0] + "/" + database)
+        return conn, int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+    monkeypatch.setattr(smsgate_gateway, "POSTGRES", postgres_url)
+    gateway = SmsgatePostgres()
+    gateway.database = "smsgate_analyzer_pids"
+    asyncio.run(run_admin(postgres_url, f'CREATE DATABASE "{gateway.database}"'))
+    try:
+        analyzer = Analyzer(postgres_url.rsplit("/", 1)[0] + "/" + gateway.database, 0.2)
+        loop = asyncio.new_event_loop()
+        conn, backend = loop.run_until_complete(connected(gateway.database))
+        try:
+            for _ in range(50):  # until the analyzer has connected too
+                if analyzer.connected:
+                    break
+                loop.run_until_complete(asyncio.sleep(0.1))
+            assert analyzer.connected
+            assert list(gateway.pids().values()) == [backend]
+        finally:
+            loop.run_until_complete(conn.close())
+            loop.close()
+            analyzer.stop()
+    finally:
+        asyncio.run(
+            run_admin(postgres_url, f'DROP DATABASE IF EXISTS "{gateway.database}" WITH (FORCE)')
+        )
+
+
+async def run_admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
