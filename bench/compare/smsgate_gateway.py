@@ -266,10 +266,11 @@ class SmsgatePostgres(Smsgate):
 class Analyzer:
     """Gives a benchmark database the statistics of a deployment's large tables.
 
-    A run's tables grow from empty in seconds; autovacuum looks once a minute. Until its
-    first ANALYZE, PostgreSQL keeps the generic plans it made for prepared statements
-    while the tables were nearly empty, and a lookup of messages by id reads the whole
-    table (docs/benchmarks.md, "Statistics"). Every `every` seconds this ANALYZEs the
+    A run's tables grow from empty in seconds; autovacuum looks once a minute, and the
+    node analyzes a table itself only from 5,000 rows. Until then PostgreSQL keeps the
+    generic plans it made for prepared statements while the tables were nearly empty,
+    and a lookup of messages by id reads the whole table (docs/benchmarks.md,
+    "Statistics"). Every `every` seconds this ANALYZEs the
     tables autovacuum's rule would (changed rows over 50 + 10% of their rows) until they
     were analyzed with LARGE rows, on a connection of its own that
     `SmsgatePostgres.pids` leaves out."""

@@ -138,9 +138,15 @@ def _storable(receipt: ReceiptUpdate) -> ReceiptUpdate | None:
     return receipt
 
 
+# Rows of `messages` from which a lookup by id is planned by index and stays so as the
+# table grows; until they have been counted the housekeeper has the planner count them.
+YOUNG_ROWS = 5_000
+
+
 @dataclass(eq=False, slots=True)
 class Housekeeper:
-    """Periodic jobs: expire messages past validity, requeue crashed claims, retry receipts."""
+    """Periodic jobs: expire messages past validity, requeue crashed claims, retry receipts,
+    and give a young database's planner its statistics."""
 
     store: Store
     receipts: ReceiptRecorder
@@ -153,6 +159,7 @@ class Housekeeper:
     # True when no renewal of this node's lease failed in the given seconds: a dead
     # node's claims are taken only then (NodeService.steady)
     steady: Callable[[float], bool] | None = None
+    _grown: bool = field(init=False, default=False)  # messages has its statistics
 
     async def recover(self) -> int:
         """At start-up: messages this node's previous process (or a dead node) left
@@ -169,6 +176,8 @@ class Housekeeper:
         orphans = self.steady is None or self.steady(TAKE_OVER_AFTER)
         await self.store.recover_sending(now - self.claim_timeout, self.node, orphans=orphans)
         await self.receipts.retry_unmatched()
+        if not self._grown:
+            self._grown = await self.store.analyze_young_tables(YOUNG_ROWS)
 
     async def run(self) -> None:
         await run_every(self.interval, self.run_once, log, "housekeeping failed")

@@ -19,6 +19,7 @@ from smsgate.store.memory_mo_outbox import MemoryMoOutbox
 from smsgate.store.memory_nodes import MemoryNodes
 from smsgate.store.memory_numbers import MemoryNumbers
 from smsgate.store.memory_ownership import MemoryOwnership
+from smsgate.store.memory_planner import MemoryPlanner
 from smsgate.store.memory_retention import MemoryRetention
 from smsgate.store.memory_routing import MemoryRouting
 from smsgate.store.memory_senders import MemorySenders
@@ -52,6 +53,7 @@ class MemoryStore(
     MemoryHealth,
     MemorySharedLimits,
     MemoryOwnership,
+    MemoryPlanner,
 ):
     async def close(self) -> None:
         return None

@@ -23,6 +23,7 @@ from smsgate.store.sql_nodes import SqlNodes
 from smsgate.store.sql_numbers import SqlNumbers
 from smsgate.store.sql_outbox import SqlOutbox
 from smsgate.store.sql_ownership import SqlOwnership
+from smsgate.store.sql_planner import SqlPlanner
 from smsgate.store.sql_receipts import SqlReceipts
 from smsgate.store.sql_retention import SqlRetention
 from smsgate.store.sql_routing import SqlRouting
@@ -61,6 +62,7 @@ class SqlStore(
     SqlHealth,
     SqlSharedLimits,
     SqlOwnership,
+    SqlPlanner,
 ):
     def __init__(
         self, connections: Connections, *, max_group: int = 512, max_rows: int = 10_000

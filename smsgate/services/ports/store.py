@@ -356,6 +356,12 @@ class Store(Protocol):
         those claimed by another node whose lease ran out (services.nodes)."""
         ...
 
+    async def analyze_young_tables(self, rows: int) -> bool:
+        """Give the query planner statistics of the tables that grew past `rows` since it
+        last counted them (PostgreSQL: ANALYZE, where this node owns them); True once
+        `messages` has them, or never will from this node (SQLite, memory: at once)."""
+        ...
+
     async def release_claim(self, claimed_at: float, node: str) -> int:
         """The messages still `sending` from the claim `node` made at `claimed_at` go back
         to `queued` as they were before it (attempts too): that claim's COMMIT was lost,
