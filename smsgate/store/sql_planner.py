@@ -1,13 +1,7 @@
-"""The planner's statistics of a young PostgreSQL database: `SqlPlanner`, SqlStore's part
-that ANALYZEs the tables that have grown past what PostgreSQL last counted, until
-`messages` has been analyzed with as many rows as the caller asks. SQLite needs nothing:
-the hot statements name their indexes.
-
-PostgreSQL keeps, per connection, the generic plan it made for a prepared statement after
-its fifth run, for the tables' size at that moment; on a new database the record of sends
-would read the whole `messages` table for each lookup by id until autovacuum's first
-ANALYZE, a minute or more later (docs/benchmarks.md, "Statistics").
-"""
+"""A young PostgreSQL database's planner statistics: `SqlPlanner`, SqlStore's part that
+ANALYZEs the tables grown past what PostgreSQL last counted, until `messages` has been
+counted with as many rows as the caller asks; until then generic plans made on nearly
+empty tables read the whole table (docs/architecture.md). SQLite needs nothing."""
 
 from __future__ import annotations
 
