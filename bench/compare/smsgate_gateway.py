@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 from bench.compare.gateways import Sink, SmppEndpoint
 from bench.loadgen import build_post
@@ -37,6 +38,13 @@ ANALYZE_EVERY = float(os.environ.get("SMSGATE_BENCH_POSTGRES_ANALYZE", "0"))
 ANALYZER_NAME = "smsgate-bench-analyzer"
 # Rows from which a table's lookups are planned as in a large one (by index), and stay so.
 LARGE = 5_000
+
+
+def database_url(name: str, server: str | None = None) -> str:
+    """The URL of database `name` on `server` (default SMSGATE_BENCH_POSTGRES), over TCP
+    or a Unix socket (`postgresql://user@/db?host=/var/run/postgresql`)."""
+    url = make_url(server or POSTGRES).set(database=name)
+    return url.render_as_string(hide_password=False)
 
 
 def free_port() -> int:
@@ -213,7 +221,7 @@ class SmsgatePostgres(Smsgate):
 
     name = "smsgate-postgres"
     settings = (
-        f"as smsgate, on PostgreSQL: a new database per run on {POSTGRES.rsplit('/', 1)[0]}; "
+        f"as smsgate, on PostgreSQL: a new database per run on {database_url('')}; "
         "CPU includes the database's backends (postgres)"
         + (
             f"; tables ANALYZEd by autovacuum's rule until {LARGE:,} rows, "
@@ -235,7 +243,7 @@ class SmsgatePostgres(Smsgate):
     def start(self, work: Path, sink: Sink, callback_url: str | None) -> None:
         self.database = f"smsgate_compare_{secrets.token_hex(4)}"
         _postgres(f'CREATE DATABASE "{self.database}"')
-        url = f"{POSTGRES.rsplit('/', 1)[0]}/{self.database}"
+        url = database_url(self.database)
         self.extra_env = {"SMSGATE_DATABASE_URL": url}
         super().start(work, sink, callback_url)
         if ANALYZE_EVERY > 0:

@@ -81,12 +81,12 @@ def test_each_node_count_is_measured_to_the_last_receipt(postgres_url: str) -> N
 async def _analyzed_after(url: str, database: str, *setup: str) -> tuple[object, object]:
     """Table t in a new database `database`, made by `setup`; its last_analyze before and
     after an Analyzer ran there for a few checks."""
-    from bench.compare.smsgate_gateway import Analyzer
+    from bench.compare.smsgate_gateway import Analyzer, database_url
 
     admin = await asyncpg.connect(url)
     await admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        conn = await asyncpg.connect(url.rsplit("/", 1)[0] + "/" + database)
+        conn = await asyncpg.connect(database_url(database, url))
         try:
             await conn.execute("CREATE TABLE t (n int)")
             for statement in setup:
@@ -94,7 +94,7 @@ async def _analyzed_after(url: str, database: str, *setup: str) -> tuple[object,
             await asyncio.sleep(1.5)  # the backend's statistics reach the shared counters
             query = "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 't'"
             before = await conn.fetchval(query)
-            analyzer = Analyzer(url.rsplit("/", 1)[0] + "/" + database, 0.2)
+            analyzer = Analyzer(database_url(database, url), 0.2)
             await asyncio.sleep(2.0)
             await asyncio.to_thread(analyzer.stop)
             return before, await conn.fetchval(query)
@@ -128,10 +128,10 @@ def test_the_analyzers_backend_is_not_counted_as_the_gateways(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bench.compare import smsgate_gateway
-    from bench.compare.smsgate_gateway import Analyzer, SmsgatePostgres
+    from bench.compare.smsgate_gateway import Analyzer, SmsgatePostgres, database_url
 
     async def connected(database: str) -> tuple[asyncpg.Connection, int]:
-        conn = await asyncpg.connect(postgres_url.rsplit("/", 1)[0] + "/" + database)
+        conn = await asyncpg.connect(database_url(database, postgres_url))
         return conn, int(await conn.fetchval("SELECT pg_backend_pid()"))
 
     monkeypatch.setattr(smsgate_gateway, "POSTGRES", postgres_url)
@@ -139,7 +139,7 @@ def test_the_analyzers_backend_is_not_counted_as_the_gateways(
     gateway.database = "smsgate_analyzer_pids"
     asyncio.run(run_admin(postgres_url, f'CREATE DATABASE "{gateway.database}"'))
     try:
-        analyzer = Analyzer(postgres_url.rsplit("/", 1)[0] + "/" + gateway.database, 0.2)
+        analyzer = Analyzer(database_url(gateway.database, postgres_url), 0.2)
         loop = asyncio.new_event_loop()
         conn, backend = loop.run_until_complete(connected(gateway.database))
         try:
