@@ -24,9 +24,10 @@ from smsgate.store.records import MESSAGE_COLUMNS, message_from_row, message_val
 from smsgate.store.schema import batches, messages
 from smsgate.store.sql_base import SqlPart
 from smsgate.store.sql_money import Purse
-from smsgate.store.sql_rows import insert_rows, insert_values
+from smsgate.store.sql_rows import Rows
 
 Key = tuple[int, str]
+BATCH_COLUMNS = ("id", "account_id", "reference", "created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def accept_group(conn: Connection, prepared: Sequence[Prepared]) -> list[Accepte
 
     results: list[Accepted | SmsgateError] = []
     fresh: dict[Key, Accepted] = {}
-    batch_rows: list[dict[str, Any]] = []
+    batch_rows: list[tuple[Any, ...]] = []
     rows: list[tuple[Any, ...]] = []
     for p in prepared:
         s = p.submission
@@ -73,23 +74,16 @@ def accept_group(conn: Connection, prepared: Sequence[Prepared]) -> list[Accepte
         except SmsgateError as exc:
             results.append(exc)
             continue
-        batch_rows.append(
-            {
-                "id": s.batch_id,
-                "account_id": s.account_id,
-                "reference": s.reference,
-                "created_at": s.created_at,
-            }
-        )
+        batch_rows.append((s.batch_id, s.account_id, s.reference, s.created_at))
         accepted = Accepted(s.batch_id, p.messages, False)
         rows.extend(p.rows)
         if key is not None:
             fresh[key] = accepted
         results.append(accepted)
 
-    insert_rows(conn, batches, batch_rows)
-    insert_values(conn, messages, MESSAGE_COLUMNS, rows)
-    purse.save(conn)
+    purse.save(
+        conn, Rows(batches, BATCH_COLUMNS, batch_rows), Rows(messages, MESSAGE_COLUMNS, rows)
+    )
     return results
 
 

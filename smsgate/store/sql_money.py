@@ -16,8 +16,16 @@ from smsgate.core.ledger import EntryKind, LedgerEntry
 from smsgate.store.records import ledger_from_row
 from smsgate.store.schema import accounts, ledger
 from smsgate.store.sql_base import SqlPart
-from smsgate.store.sql_rows import ListQuery, execute_rows, insert_rows, update_by_id
+from smsgate.store.sql_rows import (
+    ListQuery,
+    Rows,
+    Settings,
+    execute_rows,
+    update_by_id,
+    write_together,
+)
 
+LEDGER_COLUMNS = ("account_id", "kind", "amount", "balance_after", "reference", "created_at")
 _SET_BALANCE = update_by_id(accounts, "b_id", balance=bindparam("b_balance"))
 _BALANCES = ListQuery(
     lambda ids: (
@@ -75,10 +83,16 @@ class Purse:
             }
         )
 
-    def save(self, conn: Connection) -> None:
-        """Write the ledger rows and the new balances."""
-        insert_rows(conn, ledger, self._entries)
-        self._save_balances(conn)
+    def save(self, conn: Connection, *inserts: Rows) -> None:
+        """Write `inserts`, then the ledger rows and the new balances (on PostgreSQL in
+        one statement)."""
+        entries = [tuple(e[c] for c in LEDGER_COLUMNS) for e in self._entries]
+        balances = [(i, self.balances[i]) for i in sorted(self._touched)]
+        write_together(
+            conn,
+            [*inserts, Rows(ledger, LEDGER_COLUMNS, entries)],
+            Settings(accounts, "balance", balances),
+        )
 
     def save_returning(self, conn: Connection) -> list[LedgerEntry]:
         """Like `save`, and return the ledger entries with their ids, in order of the moves."""

@@ -6,6 +6,7 @@ with tuples of parameters in the order of their SQL through the connection's
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Table, Update, bindparam, update
@@ -158,3 +159,84 @@ def _compile(conn: Connection, statement: ClauseElement) -> Compiled:
         if name in done.positiontup and not param.required
     }
     return str(done), tuple(done.positiontup), fixed
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows to INSERT into `table`, as tuples in `columns` order (the table's own order)."""
+
+    table: Table
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """(id, value) pairs: the new `column` of the rows of `table` with those ids."""
+
+    table: Table
+    column: str
+    rows: Sequence[tuple[Any, Any]]
+
+
+def write_together(conn: Connection, inserts: Sequence[Rows], settings: Settings) -> None:
+    """INSERT every `Rows` (in order) and UPDATE `settings`. On PostgreSQL that is one
+    statement, each write a data-modifying CTE over its columns' arrays: one round trip,
+    where each executemany is one (docs/architecture.md); elsewhere one executemany each."""
+    inserts = [i for i in inserts if i.rows]
+    if conn.dialect.name != "postgresql":
+        for i in inserts:
+            insert_values(conn, i.table, i.columns, i.rows)
+        if settings.rows:
+            key = ("set", settings.table.name, settings.column)
+            rows = [{"s_id": at, "s_value": value} for at, value in settings.rows]
+            _execute(conn, key, lambda: _setting(settings), rows)
+        return
+    shape = (
+        tuple((i.table.name, i.columns) for i in inserts),
+        (settings.table.name, settings.column) if settings.rows else None,
+    )
+    if not inserts and not settings.rows:
+        return
+    sql = _TOGETHER.get(shape)
+    if sql is None:
+        sql = _TOGETHER[shape] = _together(conn, inserts, settings)
+    params: list[list[Any]] = []
+    for i in inserts:
+        params.extend(list(column) for column in zip(*i.rows, strict=True))
+    if settings.rows:
+        params.extend(list(column) for column in zip(*settings.rows, strict=True))
+    conn.exec_driver_sql(sql, tuple(params))
+
+
+_TOGETHER: dict[Hashable, str] = {}
+
+
+def _setting(settings: Settings) -> ClauseElement:
+    return update_by_id(settings.table, "s_id", **{settings.column: bindparam("s_value")})
+
+
+def _together(conn: Connection, inserts: Sequence[Rows], settings: Settings) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    numbers = iter(range(1, 10_000))
+
+    def arrays(table: Table, columns: Sequence[str]) -> str:
+        typed = (f"${next(numbers)}::{table.c[c].type.compile(conn.dialect)}[]" for c in columns)
+        return f"unnest({', '.join(typed)})"
+
+    writes = [
+        f"INSERT INTO {quote(i.table.name)} ({', '.join(quote(c) for c in i.columns)}) "
+        f"SELECT * FROM {arrays(i.table, i.columns)}"
+        for i in inserts
+    ]
+    if settings.rows:
+        t, c = quote(settings.table.name), quote(settings.column)
+        writes.append(
+            f"UPDATE {t} SET {c} = v.value FROM {arrays(settings.table, ('id', settings.column))}"
+            f" AS v(id, value) WHERE {t}.id = v.id"
+        )
+    *first, last = writes
+    if not first:
+        return last
+    ctes = ", ".join(f"w{n} AS ({write})" for n, write in enumerate(first))
+    return f"WITH {ctes} {last}"
