@@ -287,7 +287,6 @@ class Analyzer:
         self._url, self._every = url, every
         self._stopping = threading.Event()
         self.connected = False
-        self.analyzed = 0
         self._thread = threading.Thread(target=asyncio.run, args=(self._run(),), daemon=True)
         self._thread.start()
 
@@ -309,7 +308,6 @@ class Analyzer:
                 )
                 for row in rows:
                     await conn.execute(f'ANALYZE "{row["relname"]}"')
-                    self.analyzed += 1
         finally:
             await conn.close()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from smsgate.core.errors import InsufficientCredit, NotFound
@@ -20,13 +20,10 @@ from smsgate.store.sql_rows import (
     ListQuery,
     Rows,
     Settings,
-    execute_rows,
-    update_by_id,
     write_together,
 )
 
 LEDGER_COLUMNS = ("account_id", "kind", "amount", "balance_after", "reference", "created_at")
-_SET_BALANCE = update_by_id(accounts, "b_id", balance=bindparam("b_balance"))
 _BALANCES = ListQuery(
     lambda ids: (
         select(accounts.c.id, accounts.c.balance)
@@ -87,12 +84,7 @@ class Purse:
         """Write `inserts`, then the ledger rows and the new balances (on PostgreSQL in
         one statement)."""
         entries = [tuple(e[c] for c in LEDGER_COLUMNS) for e in self._entries]
-        balances = [(i, self.balances[i]) for i in sorted(self._touched)]
-        write_together(
-            conn,
-            [*inserts, Rows(ledger, LEDGER_COLUMNS, entries)],
-            Settings(accounts, "balance", balances),
-        )
+        write_together(conn, [*inserts, Rows(ledger, LEDGER_COLUMNS, entries)], self._balances())
 
     def save_returning(self, conn: Connection) -> list[LedgerEntry]:
         """Like `save`, and return the ledger entries with their ids, in order of the moves."""
@@ -103,12 +95,12 @@ class Purse:
                 self._entries,
             )
             entries = [ledger_from_row(row._mapping) for row in result]
-        self._save_balances(conn)
+        write_together(conn, [], self._balances())
         return entries
 
-    def _save_balances(self, conn: Connection) -> None:
-        rows = [{"b_id": i, "b_balance": self.balances[i]} for i in sorted(self._touched)]
-        execute_rows(conn, _SET_BALANCE, rows)
+    def _balances(self) -> Settings:
+        """The new balances of the accounts this purse moved."""
+        return Settings(accounts, "balance", [(i, self.balances[i]) for i in sorted(self._touched)])
 
 
 def move_credit(

@@ -192,12 +192,12 @@ def write_together(conn: Connection, inserts: Sequence[Rows], settings: Settings
             rows = [{"s_id": at, "s_value": value} for at, value in settings.rows]
             _execute(conn, key, lambda: _setting(settings), rows)
         return
+    if not inserts and not settings.rows:
+        return
     shape = (
         tuple((i.table.name, i.columns) for i in inserts),
         (settings.table.name, settings.column) if settings.rows else None,
     )
-    if not inserts and not settings.rows:
-        return
     sql = _TOGETHER.get(shape)
     if sql is None:
         sql = _TOGETHER[shape] = _together(conn, inserts, settings)
